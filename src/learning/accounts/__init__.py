@@ -1,0 +1,1 @@
+"""Accounts: registration, login with bearer tokens, roles, password changes."""

@@ -1,0 +1,74 @@
+"""HTTP endpoints: /api/v1/auth (public) and /api/v1/me (the signed-in user)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from learning.accounts.auth import CurrentUser, issue_token
+from learning.accounts.deps import provide_account_service
+from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequest, TokenRead, UserRead
+from learning.accounts.services import AccountService
+from learning.db import models as m
+from learning.lib.clock import utcnow
+
+
+def _user_read(user: m.UserAccount) -> UserRead:
+    return UserRead(
+        id=user.id, email=user.email, role=user.role, display_name=user.display_name, created_at=user.created_at
+    )
+
+
+def _token_read(state: State, user: m.UserAccount) -> TokenRead:
+    lifetime = int(state.jwt_auth.default_token_expiration.total_seconds())
+    return TokenRead(
+        access_token=issue_token(state.jwt_auth, user),
+        expires_in=lifetime,
+        expires_at=utcnow() + timedelta(seconds=lifetime),
+    )
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["accounts"]
+    dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
+    opt = {"exclude_from_auth": True}
+
+    @post("/register", status_code=HTTP_201_CREATED, operation_id="Register")
+    async def register(self, data: RegisterRequest, accounts: AccountService) -> UserRead:
+        """Create a learner account."""
+        user = await accounts.register(email=data.email, password=data.password, display_name=data.display_name)
+        return _user_read(user)
+
+    @post("/login", status_code=HTTP_200_OK, operation_id="Login")
+    async def login(
+        self, data: LoginRequest, accounts: AccountService, request: Request[Any, Any, Any], state: State
+    ) -> TokenRead:
+        """Exchange an e-mail and a password for a bearer token."""
+        client_ip = request.client.host if request.client else "unknown"
+        user = await accounts.authenticate(email=data.email, password=data.password, client_ip=client_ip)
+        return _token_read(state, user)
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["accounts"]
+    dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
+
+    @get("/", operation_id="GetMe")
+    async def me(self, request: Request[CurrentUser, Any, Any], accounts: AccountService) -> UserRead:
+        """The signed-in account."""
+        return _user_read(await accounts.get(request.user.id))
+
+    @put("/password", operation_id="ChangePassword")
+    async def change_password(
+        self, data: PasswordChange, request: Request[CurrentUser, Any, Any], accounts: AccountService, state: State
+    ) -> TokenRead:
+        """Change the password; tokens issued before stop working, and a fresh token is returned."""
+        user = await accounts.change_password(request.user.id, current=data.current_password, new=data.new_password)
+        return _token_read(state, user)

@@ -1,0 +1,45 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from learning.db.models import Role
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, description="E-mail address")]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class TokenRead(msgspec.Struct):
+    access_token: str
+    expires_at: datetime
+    expires_in: int
+    token_type: str = "bearer"
+
+
+class UserRead(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    role: Role
+    display_name: str | None
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Admin: composes the other domains' services; owns no tables."""

@@ -1,0 +1,106 @@
+"""The application factory: ``create_app(settings)`` assembles the Litestar app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Tag
+
+from learning import __version__
+from learning.accounts.auth import build_jwt_auth
+from learning.accounts.controllers import AuthController, MeController
+from learning.accounts.deps import login_policy
+from learning.config import Settings, SettingsError, load_settings
+from learning.db.session import create_engine, create_sessionmaker
+from learning.health.controllers import HealthController
+from learning.lib.deps import provide_db_session
+from learning.lib.errors import EXCEPTION_HANDLERS
+from learning.lib.logging import RequestLogMiddleware
+from learning.lib.openapi import document_problems
+from learning.storage import StorageUnavailable, create_object_store
+
+logger = logging.getLogger("learning.app")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; the lifespan opens and closes the database engine and the object store."""
+    settings = settings or load_settings()
+    if settings.database_url is None:
+        raise SettingsError("LEARNING_DATABASE_URL is required here (`learning serve` starts an embedded one)")
+    database_url = settings.database_url
+    store = create_object_store(settings)
+    jwt_auth = build_jwt_auth(secret=settings.signing_key(), lifetime_seconds=settings.token_lifetime_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(database_url, pool_size=settings.database_pool_size)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            await store.open()
+        except StorageUnavailable as exc:  # readiness reports it; the app still serves what it can
+            logger.warning("object store not ready at start-up: %s", exc)
+        try:
+            yield
+        finally:
+            await store.close()
+            await engine.dispose()
+
+    app = Litestar(
+        route_handlers=[HealthController, AuthController, MeController, ping],
+        dependencies={"db_session": Provide(provide_db_session)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        on_app_init=[jwt_auth.on_app_init],
+        state=_initial_state(settings, store, jwt_auth),
+        cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
+        request_max_body_size=settings.max_request_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="learning",
+            version=__version__,
+            description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
+            "their replays, podcast feeds and learner progress.",
+            tags=[Tag(name="accounts"), Tag(name="health")],
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        logging_config=None,  # logging is configured once by the CLI or the worker entry point
+        debug=False,
+    )
+    document_problems(app)
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    return app
+
+
+@get("/api/v1/ping", operation_id="Ping", exclude_from_auth=True, tags=["health"], opt={"no_database": True})
+async def ping() -> dict[str, str]:
+    """A trivial JSON route: the baseline of the benchmarks."""
+    return {"status": "ok"}
+
+
+def _initial_state(settings: Settings, store: object, jwt_auth: object) -> State:
+    return State(
+        {
+            "settings": settings,
+            "store": store,
+            "jwt_auth": jwt_auth,
+            "login_policy": login_policy(settings),
+        }
+    )
+
+
+def app_from_environment() -> Litestar:
+    """Entry point for server worker processes: settings come from the environment the CLI prepared."""
+    from learning.lib.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,163 @@
+"""The ``learning`` command: serve, db upgrade, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+
+from learning.config import Settings, SettingsError, load_settings
+from learning.embedded import EmbeddedPostgresError, embedded_postgres
+from learning.lib.logging import configure_logging, logging_config
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """Yield settings with a database URL: the configured one, or the embedded server's."""
+    if settings.database_url is not None:
+        yield settings
+        return
+    try:
+        with embedded_postgres(settings.data_dir) as url:
+            yield settings.model_copy(update={"database_url": url})
+    except EmbeddedPostgresError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.version_option(package_name="learning")
+def main() -> None:
+    """learning — the MOOC and the 2019 webinars, their replays, feeds and learner progress."""
+
+
+@main.command()
+def serve() -> None:
+    """Migrate, then serve the API (embedded PostgreSQL when LEARNING_DATABASE_URL is unset)."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    from learning.db.migrate import upgrade
+
+    with database(settings) as ready:
+        assert ready.database_url is not None
+        upgrade(ready.database_url)
+        _banner(ready, embedded=settings.embedded)
+        _run_server(ready)
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    from learning.db.migrate import upgrade
+
+    with database(settings) as ready:
+        assert ready.database_url is not None
+        upgrade(ready.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(email: str, password_stdin: bool) -> None:
+    """Create an admin account, or give the admin role to an existing account."""
+    settings = _settings()
+    configure_logging("WARNING")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            raise click.ClickException("the passwords differ")
+    from learning.admin.commands import create_admin as run
+    from learning.db.migrate import upgrade
+    from learning.lib.errors import LearningError
+
+    with database(settings) as ready:
+        assert ready.database_url is not None
+        upgrade(ready.database_url)
+        try:
+            message = asyncio.run(run(ready, email=email, password=password))
+        except LearningError as exc:
+            raise click.ClickException(exc.detail) from None
+    click.echo(message)
+
+
+def _banner(settings: Settings, *, embedded: bool) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    where = f"embedded PostgreSQL under {settings.data_dir}" if embedded else "external PostgreSQL"
+    lines = [
+        f"learning is starting on {base} ({where}; storage: {settings.storage_backend.value})",
+        f"  API docs      {base}/schema",
+        f"  OpenAPI       {base}/schema/openapi.json",
+        f"  health        {base}/health/ready",
+        f"  sign up       POST {base}/api/v1/auth/register",
+        "  stop          Ctrl-C",
+    ]
+    click.echo("\n".join(lines), err=True)
+
+
+def _run_server(settings: Settings) -> None:
+    if settings.server == "uvicorn" and settings.workers == 1:
+        import uvicorn
+
+        from learning.app import create_app
+
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            proxy_headers=False,
+        )
+        return
+    # Worker processes rebuild settings from the environment: hand them the resolved database URL.
+    assert settings.database_url is not None
+    os.environ["LEARNING_DATABASE_URL"] = settings.database_url
+    if settings.server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "learning.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+        )
+        return
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        "learning.app:app_from_environment",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+        log_dictconfig=logging_config(settings.log_level),
+    ).serve()

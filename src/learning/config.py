@@ -1,0 +1,138 @@
+"""Typed settings, read from ``LEARNING_*`` environment variables (and an optional ``.env``).
+
+Settings are built once — by the CLI or by a test — and injected; no module reads them at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "LEARNING_"
+
+
+class StorageBackend(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class MediaDelivery(StrEnum):
+    STREAM = "stream"
+    REDIRECT = "redirect"
+
+
+class SettingsError(Exception):
+    """A configuration value is invalid; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- database -----------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql+asyncpg://…). Unset: an embedded PostgreSQL under data_dir.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps its state.")
+
+    # --- object storage -----------------------------------------------------------------------
+    storage_backend: StorageBackend = StorageBackend.LOCAL
+    local_storage_root: Path | None = Field(default=None, description="LocalStore root; default data_dir/media.")
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_bucket: str = Field(default="learning-media", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    media_delivery: MediaDelivery = MediaDelivery.STREAM
+    presign_ttl_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
+
+    # --- HTTP ---------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    server: Literal["granian", "uvicorn"] = "granian"
+    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- accounts -----------------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs tokens. Unset: generated once and kept in data_dir/secret_key."
+    )
+    token_lifetime_seconds: int = Field(default=24 * 3600, ge=60, le=90 * 24 * 3600)
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    login_ip_limit: int = Field(default=20, ge=1, description="Login attempts per IP per window.")
+    login_account_limit: int = Field(default=5, ge=1, description="Failed logins per account per window.")
+    login_window_seconds: int = Field(default=300, ge=1)
+
+    # --- uploads ------------------------------------------------------------------------------
+    upload_max_bytes: int = Field(default=4 * 1024**3, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql:// or postgresql+asyncpg:// URL")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no database URL is given: the service runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @property
+    def media_root(self) -> Path:
+        return self.local_storage_root or self.data_dir / "media"
+
+    @property
+    def base_url(self) -> str:
+        return str(self.public_base_url).rstrip("/")
+
+    def signing_key(self) -> str:
+        """The token-signing secret: configured, or generated once and kept under data_dir."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; raise ``SettingsError`` with one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        message = first["msg"]
+        raise SettingsError(f"invalid {ENV_PREFIX}{field.upper()}: {message}") from None

@@ -1,0 +1,1 @@
+"""Database layer: declarative base, models and session factory."""

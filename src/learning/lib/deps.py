@@ -1,0 +1,20 @@
+"""Request-scoped dependencies shared by every domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One session per request: committed when the handler succeeds, rolled back when it raises."""
+    async with state.sessionmaker() as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()

@@ -1,0 +1,195 @@
+"""Domain errors and the one place that renders every error as RFC 9457 ``application/problem+json``."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+logger = logging.getLogger("learning.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class LearningError(Exception):
+    """Base of domain errors: each carries its HTTP status, a short title and a detail for the client."""
+
+    status_code: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad request"
+    headers: dict[str, str]
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(LearningError):
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(LearningError):
+    status_code = 409
+    title = "Conflict"
+
+
+class Unprocessable(LearningError):
+    status_code = 422
+    title = "Unprocessable content"
+
+
+class NotAuthenticated(LearningError):
+    status_code = 401
+    title = "Authentication required"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="learning"'}, **extra)
+
+
+class Forbidden(LearningError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class TooManyRequests(LearningError):
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class ServiceUnavailable(LearningError):
+    status_code = 503
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def problem_response(
+    status_code: int,
+    *,
+    detail: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status_code).phrase,
+        "status": status_code,
+    }
+    if detail:
+        body["detail"] = detail
+    if extra:
+        body.update(extra)
+    return Response(body, status_code=status_code, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _learning_error_handler(_: Request[Any, Any, Any], exc: LearningError) -> Response[dict[str, Any]]:
+    return problem_response(
+        exc.status_code, detail=exc.detail, title=exc.title, headers=exc.headers, extra=exc.extra
+    )
+
+
+def _validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    # Litestar raises ValidationException for a body or parameter that does not match the schema.
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    status = 422 if errors and any(e.get("source") == "body" for e in errors if isinstance(e, dict)) else 400
+    return problem_response(
+        status,
+        title="Invalid request" if status == 400 else "Unprocessable content",
+        detail=_safe_detail(exc.detail),
+        extra={"errors": errors} if errors else None,
+    )
+
+
+def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if exc.status_code >= 500:
+        logger.error("server error on %s %s: %s", request.method, request.url.path, exc.detail)
+    headers = dict(exc.headers or {})
+    detail = _safe_detail(exc.detail)
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="learning"')
+        detail = "A valid bearer token is required." if not detail or "token" in detail.lower() else detail
+    extra = {"errors": exc.extra} if isinstance(exc.extra, list) and exc.extra else None
+    return problem_response(exc.status_code, detail=detail, headers=headers, extra=extra)
+
+
+def _database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(
+        503, detail="The database is unavailable; try again shortly.", headers={"Retry-After": "5"}
+    )
+
+
+def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if _is_connection_failure(exc):
+        return _database_error_handler(request, exc)
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(HTTP_500_INTERNAL_SERVER_ERROR, detail="An unexpected error occurred.")
+
+
+def _dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    if _is_connection_failure(exc):
+        return _database_error_handler(request, exc)
+    return _internal_error_handler(request, RuntimeError(f"database error: {type(exc.orig).__name__}"))
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | PoolTimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", None) or exc.__cause__
+    name = type(orig).__name__ if orig is not None else ""
+    return name in {
+        "ConnectionDoesNotExistError",
+        "InterfaceError",
+        "AdminShutdownError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "TooManyConnectionsError",
+    } or isinstance(orig, OSError | ConnectionError | TimeoutError)
+
+
+def _safe_detail(detail: str | None) -> str | None:
+    # Never echo large or binary request fragments back to the client.
+    if not detail:
+        return None
+    text = detail.replace("\x00", "")
+    return text if len(text) <= 500 else text[:500] + "…"
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    LearningError: _learning_error_handler,
+    ValidationException: _validation_error_handler,
+    HTTPException: _http_exception_handler,
+    DBAPIError: _dbapi_error_handler,
+    PoolTimeoutError: _database_error_handler,
+    Exception: _internal_error_handler,
+}
+
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "Conflict",
+    "Forbidden",
+    "LearningError",
+    "MediaType",
+    "NotAuthenticated",
+    "NotFound",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unprocessable",
+    "problem_response",
+]

@@ -1,0 +1,85 @@
+"""Fixed-window counters in PostgreSQL, shared by every app process.
+
+A login attempt that fails must still count, even though its request is rolled back: the limiter
+therefore writes in its own short transaction, committed at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from learning.db import models as m
+from learning.lib.clock import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    hits: int
+    window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    retry_after: int
+
+
+def _window_start(now: datetime, window_seconds: int) -> datetime:
+    epoch = now.timestamp()
+    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
+
+
+def _verdict(count: int, limit: Limit, window: datetime, now: datetime, *, allow_equal: bool) -> Verdict:
+    allowed = count <= limit.hits if allow_equal else count < limit.hits
+    if allowed:
+        return Verdict(True, 0)
+    end = window + timedelta(seconds=limit.window_seconds)
+    return Verdict(False, math.ceil((end - now).total_seconds()))
+
+
+class RateLimiter:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def hit(self, key: str, limit: Limit) -> Verdict:
+        """Count one event for ``key``; refused once the window holds more than ``limit.hits``."""
+        now = utcnow()
+        window = _window_start(now, limit.window_seconds)
+        table = m.RateLimitCounter.__table__
+        statement = (
+            insert(table)
+            .values(key=key, window_start=window, hits=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1}
+            )
+            .returning(table.c.hits)
+        )
+        async with self._sessionmaker.begin() as session:
+            count = (await session.execute(statement)).scalar_one()
+            if count == 1:  # first hit of a new window: drop this key's finished windows
+                await session.execute(
+                    delete(m.RateLimitCounter).where(
+                        m.RateLimitCounter.key == key, m.RateLimitCounter.window_start < window
+                    )
+                )
+        return _verdict(count, limit, window, now, allow_equal=True)
+
+    async def check(self, key: str, limit: Limit) -> Verdict:
+        """Whether one more event would still be within the limit, without counting it."""
+        now = utcnow()
+        window = _window_start(now, limit.window_seconds)
+        async with self._sessionmaker() as session:
+            count = (
+                await session.execute(
+                    select(m.RateLimitCounter.hits).where(
+                        m.RateLimitCounter.key == key, m.RateLimitCounter.window_start == window
+                    )
+                )
+            ).scalar_one_or_none()
+        return _verdict(count or 0, limit, window, now, allow_equal=False)
