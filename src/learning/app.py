@@ -18,11 +18,13 @@ from learning import __version__
 from learning.accounts.auth import build_jwt_auth
 from learning.accounts.controllers import AuthController, MeController
 from learning.accounts.deps import login_policy
-from learning.config import Settings, SettingsError, load_settings
+from learning.admin.controllers import AdminUserController
+from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker
 from learning.health.controllers import HealthController
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
+from learning.lib.guards import requires_json_body
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.storage import StorageUnavailable, create_object_store
@@ -33,9 +35,7 @@ logger = logging.getLogger("learning.app")
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; the lifespan opens and closes the database engine and the object store."""
     settings = settings or load_settings()
-    if settings.database_url is None:
-        raise SettingsError("LEARNING_DATABASE_URL is required here (`learning serve` starts an embedded one)")
-    database_url = settings.database_url
+    database_url = settings.require_database_url()
     store = create_object_store(settings)
     jwt_auth = build_jwt_auth(secret=settings.signing_key(), lifetime_seconds=settings.token_lifetime_seconds)
 
@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     app = Litestar(
-        route_handlers=[HealthController, AuthController, MeController, ping],
+        route_handlers=[HealthController, AuthController, MeController, AdminUserController, ping],
         dependencies={"db_session": Provide(provide_db_session)},
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[requires_json_body],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
         state=_initial_state(settings, store, jwt_auth),
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
             "their replays, podcast feeds and learner progress.",
-            tags=[Tag(name="accounts"), Tag(name="health")],
+            tags=[Tag(name="accounts"), Tag(name="admin"), Tag(name="health")],
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),

@@ -50,10 +50,23 @@ def serve() -> None:
     from learning.db.migrate import upgrade
 
     with database(settings) as ready:
-        assert ready.database_url is not None
-        upgrade(ready.database_url)
+        upgrade(ready.require_database_url())
         _banner(ready, embedded=settings.embedded)
         _run_server(ready)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+def worker(once: bool) -> None:
+    """Run the background worker (maintenance; media processing joins it later)."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    from learning.db.migrate import upgrade
+    from learning.jobs.worker import run_worker
+
+    with database(settings) as ready:
+        upgrade(ready.require_database_url())
+        asyncio.run(run_worker(ready, once=once))
 
 
 @main.group()
@@ -70,8 +83,7 @@ def db_upgrade(revision: str) -> None:
     from learning.db.migrate import upgrade
 
     with database(settings) as ready:
-        assert ready.database_url is not None
-        upgrade(ready.database_url, revision)
+        upgrade(ready.require_database_url(), revision)
     click.echo(f"database at {revision}")
 
 
@@ -93,8 +105,7 @@ def create_admin(email: str, password_stdin: bool) -> None:
     from learning.lib.errors import LearningError
 
     with database(settings) as ready:
-        assert ready.database_url is not None
-        upgrade(ready.database_url)
+        upgrade(ready.require_database_url())
         try:
             message = asyncio.run(run(ready, email=email, password=password))
         except LearningError as exc:
@@ -133,8 +144,7 @@ def _run_server(settings: Settings) -> None:
         )
         return
     # Worker processes rebuild settings from the environment: hand them the resolved database URL.
-    assert settings.database_url is not None
-    os.environ["LEARNING_DATABASE_URL"] = settings.database_url
+    os.environ["LEARNING_DATABASE_URL"] = settings.require_database_url()
     if settings.server == "uvicorn":
         import uvicorn
 
@@ -161,3 +171,7 @@ def _run_server(settings: Settings) -> None:
         log_access=False,
         log_dictconfig=logging_config(settings.log_level),
     ).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
 
     # --- object storage -----------------------------------------------------------------------
     storage_backend: StorageBackend = StorageBackend.LOCAL
-    local_storage_root: Path | None = Field(default=None, description="LocalStore root; default data_dir/media.")
+    local_storage_root: Path | None = Field(
+        default=None, description="LocalStore root; default data_dir/media."
+    )
     s3_endpoint: str = "127.0.0.1:9000"
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
@@ -89,6 +91,13 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 32:
+            raise ValueError("must have at least 32 characters")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str | None) -> str | None:
@@ -104,6 +113,14 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no database URL is given: the service runs its own PostgreSQL."""
         return self.database_url is None
+
+    def require_database_url(self) -> str:
+        """The database URL, once the CLI has resolved it (configured, or the embedded server's)."""
+        if self.database_url is None:
+            raise SettingsError(
+                "LEARNING_DATABASE_URL is required here (`learning serve` starts an embedded one)"
+            )
+        return self.database_url
 
     @property
     def media_root(self) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -33,7 +34,9 @@ def _asyncpg_url(libpq_uri: str, database: str) -> str:
 
 
 @contextlib.contextmanager
-def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporary: bool = False) -> Iterator[str]:
+def embedded_postgres(
+    data_dir: Path, *, database: str = DATABASE_NAME, temporary: bool = False
+) -> Iterator[str]:
     """Start (or join) the embedded server; yield an asyncpg URL; stop it when the last user leaves.
 
     ``temporary`` deletes the data directory afterwards (the test suite's throwaway server).
@@ -46,13 +49,17 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporar
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pgdata").resolve()
     try:
-        server = ep.get_server(pgdata, cleanup_mode="delete" if temporary else "stop")
+        server = ep.get_server(  # type: ignore[attr-defined]
+            pgdata, cleanup_mode="delete" if temporary else "stop"
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         log = pgdata / "log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise EmbeddedPostgresError(f"embedded PostgreSQL did not start: {exc}\n{tail}") from exc
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
+        raise ValueError(f"unsafe database name {database!r}")
     try:
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608 — checked above
         if "1 row" not in exists:
             server.psql(f'CREATE DATABASE "{database}";')
         yield _asyncpg_url(server.get_uri(), database)

@@ -7,7 +7,8 @@ from typing import Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from learning.accounts.auth import CurrentUser, issue_token
@@ -18,9 +19,13 @@ from learning.db import models as m
 from learning.lib.clock import utcnow
 
 
-def _user_read(user: m.UserAccount) -> UserRead:
+def user_read(user: m.UserAccount) -> UserRead:
     return UserRead(
-        id=user.id, email=user.email, role=user.role, display_name=user.display_name, created_at=user.created_at
+        id=user.id,
+        email=user.email,
+        role=user.role,
+        display_name=user.display_name,
+        created_at=user.created_at,
     )
 
 
@@ -39,15 +44,23 @@ class AuthController(Controller):
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
     opt = {"exclude_from_auth": True}
 
-    @post("/register", status_code=HTTP_201_CREATED, operation_id="Register")
-    async def register(self, data: RegisterRequest, accounts: AccountService) -> UserRead:
+    @post("/register", status_code=HTTP_201_CREATED, operation_id="Register", opt={"problems": [409]})
+    async def register(
+        self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]
+    ) -> UserRead:
         """Create a learner account."""
-        user = await accounts.register(email=data.email, password=data.password, display_name=data.display_name)
-        return _user_read(user)
+        user = await accounts.register(
+            email=data.email, password=data.password, display_name=data.display_name
+        )
+        return user_read(user)
 
-    @post("/login", status_code=HTTP_200_OK, operation_id="Login")
+    @post("/login", status_code=HTTP_200_OK, operation_id="Login", opt={"problems": [401, 429]})
     async def login(
-        self, data: LoginRequest, accounts: AccountService, request: Request[Any, Any, Any], state: State
+        self,
+        data: JSONBody[LoginRequest],
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
+        state: State,
     ) -> TokenRead:
         """Exchange an e-mail and a password for a bearer token."""
         client_ip = request.client.host if request.client else "unknown"
@@ -61,14 +74,22 @@ class MeController(Controller):
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
 
     @get("/", operation_id="GetMe")
-    async def me(self, request: Request[CurrentUser, Any, Any], accounts: AccountService) -> UserRead:
+    async def me(
+        self, request: Request[CurrentUser, Any, Any], accounts: NamedDependency[AccountService]
+    ) -> UserRead:
         """The signed-in account."""
-        return _user_read(await accounts.get(request.user.id))
+        return user_read(await accounts.get(request.user.id))
 
     @put("/password", operation_id="ChangePassword")
     async def change_password(
-        self, data: PasswordChange, request: Request[CurrentUser, Any, Any], accounts: AccountService, state: State
+        self,
+        data: JSONBody[PasswordChange],
+        request: Request[CurrentUser, Any, Any],
+        accounts: NamedDependency[AccountService],
+        state: State,
     ) -> TokenRead:
         """Change the password; tokens issued before stop working, and a fresh token is returned."""
-        user = await accounts.change_password(request.user.id, current=data.current_password, new=data.new_password)
+        user = await accounts.change_password(
+            request.user.id, current=data.current_password, new=data.new_password
+        )
         return _token_read(state, user)

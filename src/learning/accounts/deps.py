@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.repositories import UserRepository
@@ -19,5 +20,5 @@ def login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
-def provide_account_service(db_session: AsyncSession, state: State) -> AccountService:
+def provide_account_service(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
     return AccountService(UserRepository(db_session), RateLimiter(state.sessionmaker), state.login_policy)

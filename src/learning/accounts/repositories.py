@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -27,4 +27,18 @@ class UserRepository:
         return user
 
     async def flush(self) -> None:
+        await self.session.flush()
+
+    async def list(self, *, limit: int, offset: int) -> tuple[list[m.UserAccount], int]:
+        total = (await self.session.execute(select(func.count()).select_from(m.UserAccount))).scalar_one()
+        rows = await self.session.execute(
+            select(m.UserAccount)
+            .order_by(m.UserAccount.created_at, m.UserAccount.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(rows.scalars()), total
+
+    async def delete(self, user: m.UserAccount) -> None:
+        await self.session.delete(user)
         await self.session.flush()

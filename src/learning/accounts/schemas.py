@@ -34,7 +34,7 @@ class TokenRead(msgspec.Struct):
     access_token: str
     expires_at: datetime
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 — the OAuth 2 token type, not a secret
 
 
 class UserRead(msgspec.Struct):

@@ -12,7 +12,7 @@ from learning.db import models as m
 from learning.lib.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, Unprocessable
 from learning.lib.ratelimit import Limit, RateLimiter
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$")
 
 
 class EmailTaken(Conflict):
@@ -67,7 +67,9 @@ class AccountService:
         email = normalize_email(email)
         ip_verdict = await self.limiter.hit(f"login:ip:{client_ip}", self.policy.ip_limit)
         if not ip_verdict.allowed:
-            raise TooManyRequests("Too many login attempts from this address.", retry_after=ip_verdict.retry_after)
+            raise TooManyRequests(
+                "Too many login attempts from this address.", retry_after=ip_verdict.retry_after
+            )
         account_key = f"login:account:{email}"
         account_verdict = await self.limiter.check(account_key, self.policy.account_limit)
         if not account_verdict.allowed:
@@ -110,3 +112,10 @@ class AccountService:
         if not _EMAIL.match(normalized) or len(normalized) > 320:
             raise Unprocessable("This is not a valid e-mail address.", field="email")
         return normalized
+
+    async def list(self, *, limit: int, offset: int) -> tuple[list[m.UserAccount], int]:
+        return await self.users.list(limit=limit, offset=offset)
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        """Delete an account; its tokens stop working at once."""
+        await self.users.delete(await self.get(user_id))

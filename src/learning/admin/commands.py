@@ -12,12 +12,13 @@ from learning.lib.ratelimit import RateLimiter
 
 
 async def create_admin(settings: Settings, *, email: str, password: str) -> str:
-    assert settings.database_url is not None
-    engine = create_engine(settings.database_url, pool_size=1)
+    engine = create_engine(settings.require_database_url(), pool_size=1)
     sessionmaker = create_sessionmaker(engine)
     try:
         async with sessionmaker.begin() as session:
-            accounts = AccountService(UserRepository(session), RateLimiter(sessionmaker), login_policy(settings))
+            accounts = AccountService(
+                UserRepository(session), RateLimiter(sessionmaker), login_policy(settings)
+            )
             existing = await accounts.find(email)
             if existing is not None:
                 await accounts.set_role(existing, m.Role.ADMIN)

@@ -25,7 +25,7 @@ class HealthController(Controller):
     tags = ["health"]
     opt = {"exclude_from_auth": True}
 
-    @get("/live", operation_id="Live")
+    @get("/live", operation_id="Live", opt={"no_database": True})
     async def live(self) -> Health:
         """The process is up."""
         return Health(status="ok", checks={})

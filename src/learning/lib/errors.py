@@ -6,7 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -52,6 +52,11 @@ class NotAuthenticated(LearningError):
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="learning"'}, **extra)
+
+
+class UnsupportedMediaType(LearningError):
+    status_code = 415
+    title = "Unsupported media type"
 
 
 class Forbidden(LearningError):
@@ -101,7 +106,9 @@ def _learning_error_handler(_: Request[Any, Any, Any], exc: LearningError) -> Re
     )
 
 
-def _validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def _validation_error_handler(
+    _: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
     # Litestar raises ValidationException for a body or parameter that does not match the schema.
     errors = exc.extra if isinstance(exc.extra, list) else []
     status = 422 if errors and any(e.get("source") == "body" for e in errors if isinstance(e, dict)) else 400
@@ -142,7 +149,17 @@ def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
 def _dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
     if _is_connection_failure(exc):
         return _database_error_handler(request, exc)
+    if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        return problem_response(400, detail="The request contains text that cannot be stored (such as NUL).")
     return _internal_error_handler(request, RuntimeError(f"database error: {type(exc.orig).__name__}"))
+
+
+# character_not_in_repertoire, untranslatable_character: NUL bytes and the like in text values.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+def _undecodable_body_handler(_: Request[Any, Any, Any], __: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    return problem_response(400, detail="The request body is not valid UTF-8.")
 
 
 def _is_connection_failure(exc: BaseException) -> bool:
@@ -173,6 +190,7 @@ def _safe_detail(detail: str | None) -> str | None:
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     LearningError: _learning_error_handler,
     ValidationException: _validation_error_handler,
+    UnicodeDecodeError: _undecodable_body_handler,
     HTTPException: _http_exception_handler,
     DBAPIError: _dbapi_error_handler,
     PoolTimeoutError: _database_error_handler,
@@ -185,11 +203,11 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "LearningError",
-    "MediaType",
     "NotAuthenticated",
     "NotFound",
     "ServiceUnavailable",
     "TooManyRequests",
     "Unprocessable",
+    "UnsupportedMediaType",
     "problem_response",
 ]

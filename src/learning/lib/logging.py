@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 access_logger = logging.getLogger("learning.access")
@@ -49,7 +50,9 @@ def logging_config(level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
@@ -73,7 +76,7 @@ class RequestLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -99,7 +102,7 @@ class RequestLogMiddleware:
                     "request",
                     extra={
                         "fields": {
-                            "method": scope["method"],
+                            "method": scope.get("method", ""),
                             "path": redact_path(scope["path"]),
                             "status": status,
                             "duration_ms": round((time.perf_counter() - started) * 1000, 2),

@@ -16,6 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.routes import HTTPRoute
 
 from learning.lib.errors import PROBLEM_JSON
+from learning.lib.guards import takes_json_body
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -39,12 +40,13 @@ def problem_spec(status: int, description: str | None = None) -> ResponseSpec:
 
 def _codes_for(handler: HTTPRouteHandler, path: str) -> set[int]:
     codes: set[int] = set(handler.opt.get("problems", ()))
-    parameters = handler.parsed_fn_signature.parameters
-    has_body = "data" in parameters
-    if len(parameters) > 0 or "{" in path:
-        codes.add(400)
+    has_body = "data" in handler.parsed_fn_signature.parameters
+    if not handler.opt.get("no_database"):
+        codes.add(400)  # query or header parameters may come from dependencies too
     if has_body:
         codes.update({400, 413, 422})
+    if takes_json_body(handler):
+        codes.add(415)
     if "{" in path:
         codes.add(404)
     if not handler.opt.get("exclude_from_auth"):

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,6 +52,7 @@ class RateLimiter:
         now = utcnow()
         window = _window_start(now, limit.window_seconds)
         table = m.RateLimitCounter.__table__
+        assert isinstance(table, Table)  # noqa: S101 — narrows the type for the dialect insert
         statement = (
             insert(table)
             .values(key=key, window_start=window, hits=1)
@@ -83,3 +84,11 @@ class RateLimiter:
                 )
             ).scalar_one_or_none()
         return _verdict(count or 0, limit, window, now, allow_equal=False)
+
+    async def purge_before(self, moment: datetime) -> int:
+        """Delete windows that started before ``moment``; returns how many rows went."""
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(
+                delete(m.RateLimitCounter).where(m.RateLimitCounter.window_start < moment)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

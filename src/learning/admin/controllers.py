@@ -1,0 +1,48 @@
+"""Admin endpoints over accounts (admin role required)."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, delete, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from learning.accounts.auth import requires_admin
+from learning.accounts.controllers import user_read
+from learning.accounts.deps import provide_account_service
+from learning.accounts.schemas import UserRead
+from learning.accounts.services import AccountService
+from learning.lib.pagination import Page, PageRequest, provide_page_request
+
+
+class AdminUserController(Controller):
+    path = "/api/v1/admin/users"
+    tags = ["admin"]
+    guards = [requires_admin]
+    dependencies = {
+        "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "page": Provide(provide_page_request, sync_to_thread=False),
+    }
+
+    @get("/", operation_id="ListUsers")
+    async def list_users(
+        self, accounts: NamedDependency[AccountService], page: NamedDependency[PageRequest]
+    ) -> Page[UserRead]:
+        """Every account, oldest first."""
+        users, total = await accounts.list(limit=page.limit, offset=page.offset)
+        return Page(items=[user_read(u) for u in users], total=total, limit=page.limit, offset=page.offset)
+
+    @get("/{user_id:uuid}", operation_id="GetUser")
+    async def get_user(
+        self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]
+    ) -> UserRead:
+        """One account."""
+        return user_read(await accounts.get(user_id))
+
+    @delete("/{user_id:uuid}", operation_id="DeleteUser")
+    async def delete_user(
+        self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]
+    ) -> None:
+        """Delete an account; its tokens stop working."""
+        await accounts.delete(user_id)

@@ -1,0 +1,117 @@
+"""Test set-up: a real PostgreSQL (LEARNING_TEST_DATABASE_URL, or an embedded server for the session),
+the schema built by the migrations, every test starting from empty tables."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import TestClient
+
+from learning.app import create_app
+from learning.config import Settings
+from learning.db.migrate import upgrade
+from learning.embedded import embedded_postgres
+
+pytest_plugins = ["tests.helpers.accounts"]
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _admin_execute(server_url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(_libpq(server_url))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0] + "/" + name
+    return f"{base}?{query}" if query else base
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server: the one named by LEARNING_TEST_DATABASE_URL, or an embedded throwaway one."""
+    configured = os.environ.get("LEARNING_TEST_DATABASE_URL")
+    if configured:
+        yield Settings(database_url=configured).database_url or configured
+        return
+    with embedded_postgres(tmp_path_factory.mktemp("pg"), database="postgres", temporary=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database for this run, its schema made by the Alembic migrations."""
+    name = f"learning_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    upgrade(url)
+    yield url
+    asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(url: str) -> None:
+    connection = await asyncpg.connect(_libpq(url))
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    """The test database, emptied before the test (each test starts from empty tables)."""
+    asyncio.run(_truncate_all(database_url))
+    return database_url
+
+
+@pytest.fixture
+def settings(clean_database: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=clean_database,
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-not-for-production-use-0123456789",  # type: ignore[arg-type]
+        public_base_url="http://testserver.local",  # type: ignore[arg-type]
+        password_min_length=10,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def make_client(settings: Settings) -> Iterator[Any]:
+    """Build test clients for apps with (optionally) adjusted settings; all are closed after the test."""
+    clients: list[TestClient[Any]] = []
+
+    def make(**overrides: Any) -> TestClient[Any]:
+        app_settings = settings.model_copy(update=overrides) if overrides else settings
+        client = TestClient(app=create_app(app_settings))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: Any) -> TestClient[Any]:
+    return make_client()

@@ -1,0 +1,46 @@
+"""The worker's maintenance pass removes expired rate-limit windows and keeps current ones."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+
+from learning.lib.clock import utcnow
+
+
+async def _seed_and_count(url: str, *, seed: bool) -> list[str]:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        if seed:
+            now = utcnow()
+            await connection.executemany(
+                "INSERT INTO rate_limit_counter (key, window_start, hits) VALUES ($1, $2, 1)",
+                [("login:ip:old", now - timedelta(days=2)), ("login:ip:current", now)],
+            )
+        rows = await connection.fetch("SELECT key FROM rate_limit_counter ORDER BY key")
+        return [row["key"] for row in rows]
+    finally:
+        await connection.close()
+
+
+def test_worker_once_purges_expired_rate_limit_windows(clean_database: str, tmp_path: Path) -> None:
+    assert asyncio.run(_seed_and_count(clean_database, seed=True)) == ["login:ip:current", "login:ip:old"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEARNING_")}
+    env["LEARNING_DATABASE_URL"] = clean_database
+    result = subprocess.run(
+        [sys.executable, "-m", "learning.cli", "worker", "--once"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert asyncio.run(_seed_and_count(clean_database, seed=False)) == ["login:ip:current"]
