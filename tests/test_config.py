@@ -92,10 +92,10 @@ def test_bad_value_stops_the_cli_before_start(tmp_path: Path) -> None:
 
 
 def test_secrets_stay_out_of_repr(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEARNING_SECRET_KEY", "super-secret-signing-key-123456")
+    monkeypatch.setenv("LEARNING_SECRET_KEY", "super-secret-signing-key-1234567890-abcdef")
     monkeypatch.setenv("LEARNING_S3_SECRET_KEY", "s3-secret-value")
     text = repr(load_settings())
-    assert "super-secret-signing-key-123456" not in text
+    assert "super-secret-signing-key-1234567890-abcdef" not in text
     assert "s3-secret-value" not in text
 
 
