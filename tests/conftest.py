@@ -18,16 +18,13 @@ from learning.app import create_app
 from learning.config import Settings
 from learning.db.migrate import upgrade
 from learning.embedded import embedded_postgres
+from tests.helpers.database import libpq, make_settings, truncate_all
 
 pytest_plugins = ["tests.helpers.accounts"]
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 async def _admin_execute(server_url: str, *statements: str) -> None:
-    connection = await asyncpg.connect(_libpq(server_url))
+    connection = await asyncpg.connect(libpq(server_url))
     try:
         for statement in statements:
             await connection.execute(statement)
@@ -63,36 +60,16 @@ def database_url(server_url: str) -> Iterator[str]:
     asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _truncate_all(url: str) -> None:
-    connection = await asyncpg.connect(_libpq(url))
-    try:
-        tables = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        )
-        if tables:
-            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def clean_database(database_url: str) -> str:
     """The test database, emptied before the test (each test starts from empty tables)."""
-    asyncio.run(_truncate_all(database_url))
+    truncate_all(database_url)
     return database_url
 
 
 @pytest.fixture
 def settings(clean_database: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=clean_database,
-        data_dir=tmp_path / "var",
-        secret_key="test-secret-key-not-for-production-use-0123456789",  # type: ignore[arg-type]
-        public_base_url="http://testserver.local",  # type: ignore[arg-type]
-        password_min_length=10,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return make_settings(clean_database, tmp_path / "var")
 
 
 @pytest.fixture

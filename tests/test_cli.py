@@ -96,9 +96,7 @@ def test_embedded_default_serves_keeps_data_and_stops_cleanly(tmp_path: Path) ->
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        token = httpx.post(
-            f"{base}/api/v1/auth/login", json={"email": "chef@example.org", "password": PASSWORD}
-        )
+        token = httpx.post(f"{base}/api/v1/auth/login", json={"email": "chef@example.org", "password": PASSWORD})
         admin_headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         assert httpx.get(f"{base}/api/v1/admin/users", headers=admin_headers).json()["total"] == 2
     finally:
@@ -107,9 +105,7 @@ def test_embedded_default_serves_keeps_data_and_stops_cleanly(tmp_path: Path) ->
 
     second = _start(base, env, tmp_path)
     try:
-        login = httpx.post(
-            f"{base}/api/v1/auth/login", json={"email": "ines@example.org", "password": PASSWORD}
-        )
+        login = httpx.post(f"{base}/api/v1/auth/login", json={"email": "ines@example.org", "password": PASSWORD})
         assert login.status_code == 200
     finally:
         assert _stop(second, signal.SIGTERM) == 0

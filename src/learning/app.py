@@ -18,10 +18,13 @@ from learning import __version__
 from learning.accounts.auth import build_jwt_auth
 from learning.accounts.controllers import AuthController, MeController
 from learning.accounts.deps import login_policy
+from learning.admin.catalog import AdminCatalogController
 from learning.admin.controllers import AdminUserController
+from learning.catalog.controllers import CatalogController
 from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker
 from learning.health.controllers import HealthController
+from learning.lib.cache import ResponseCache
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.guards import requires_json_body
@@ -37,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     database_url = settings.require_database_url()
     store = create_object_store(settings)
+    cache = ResponseCache()
     jwt_auth = build_jwt_auth(secret=settings.signing_key(), lifetime_seconds=settings.token_lifetime_seconds)
 
     @asynccontextmanager
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(database_url, pool_size=settings.database_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        await cache.start(_libpq(database_url))
         try:
             await store.open()
         except StorageUnavailable as exc:  # readiness reports it; the app still serves what it can
@@ -51,17 +56,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await cache.stop()
             await store.close()
             await engine.dispose()
 
     app = Litestar(
-        route_handlers=[HealthController, AuthController, MeController, AdminUserController, ping],
+        route_handlers=[
+            HealthController,
+            AuthController,
+            MeController,
+            CatalogController,
+            AdminUserController,
+            AdminCatalogController,
+            ping,
+        ],
         dependencies={"db_session": Provide(provide_db_session)},
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[requires_json_body],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
-        state=_initial_state(settings, store, jwt_auth),
+        state=_initial_state(settings, store, jwt_auth, cache),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -69,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
             "their replays, podcast feeds and learner progress.",
-            tags=[Tag(name="accounts"), Tag(name="admin"), Tag(name="health")],
+            tags=[Tag(name=name) for name in ("catalog", "accounts", "admin", "health")],
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
@@ -87,15 +101,20 @@ async def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _initial_state(settings: Settings, store: object, jwt_auth: object) -> State:
+def _initial_state(settings: Settings, store: object, jwt_auth: object, cache: ResponseCache) -> State:
     return State(
         {
             "settings": settings,
+            "response_cache": cache,
             "store": store,
             "jwt_auth": jwt_auth,
             "login_policy": login_policy(settings),
         }
     )
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def app_from_environment() -> Litestar:

@@ -8,10 +8,14 @@ import getpass
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
 from learning.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from learning.catalog.sync import SyncReport
 from learning.embedded import EmbeddedPostgresError, embedded_postgres
 from learning.lib.logging import configure_logging, logging_config
 
@@ -51,6 +55,9 @@ def serve() -> None:
 
     with database(settings) as ready:
         upgrade(ready.require_database_url())
+        if settings.content_sync_on_start:
+            report = _sync(ready)
+            click.echo(f"content sync: {report.changes} changed", err=True)
         _banner(ready, embedded=settings.embedded)
         _run_server(ready)
 
@@ -67,6 +74,41 @@ def worker(once: bool) -> None:
     with database(settings) as ready:
         upgrade(ready.require_database_url())
         asyncio.run(run_worker(ready, once=once))
+
+
+@main.group()
+def content() -> None:
+    """Content commands."""
+
+
+@content.command("sync")
+@click.option("--dry-run", is_flag=True, help="Validate and report the changes without writing them.")
+def content_sync(dry_run: bool) -> None:
+    """Import modules/, feeds/ and media/ into the catalog (idempotent)."""
+    settings = _settings()
+    configure_logging("WARNING")
+    from learning.db.migrate import upgrade
+
+    with database(settings) as ready:
+        upgrade(ready.require_database_url())
+        report = _sync(ready, dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"content sync: {report.changes} {verb}")
+
+
+def _sync(settings: Settings, *, dry_run: bool = False) -> SyncReport:
+    from learning.admin.commands import sync_content
+    from learning.catalog.content import ContentError
+    from learning.lib.errors import LearningError
+
+    try:
+        return asyncio.run(sync_content(settings, settings.content_root, dry_run=dry_run))
+    except ContentError as exc:
+        raise click.ClickException("the content has errors:\n" + "\n".join(str(e) for e in exc.errors)) from None
+    except LearningError as exc:
+        raise click.ClickException(exc.detail) from None
 
 
 @main.group()

@@ -47,11 +47,12 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     data_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps its state.")
 
+    content_dir: Path | None = Field(default=None, description="Folder holding modules/, feeds/, media/.")
+    content_sync_on_start: bool = Field(default=True, description="`learning serve` syncs the content first.")
+
     # --- object storage -----------------------------------------------------------------------
     storage_backend: StorageBackend = StorageBackend.LOCAL
-    local_storage_root: Path | None = Field(
-        default=None, description="LocalStore root; default data_dir/media."
-    )
+    local_storage_root: Path | None = Field(default=None, description="LocalStore root; default data_dir/media.")
     s3_endpoint: str = "127.0.0.1:9000"
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
@@ -117,14 +118,18 @@ class Settings(BaseSettings):
     def require_database_url(self) -> str:
         """The database URL, once the CLI has resolved it (configured, or the embedded server's)."""
         if self.database_url is None:
-            raise SettingsError(
-                "LEARNING_DATABASE_URL is required here (`learning serve` starts an embedded one)"
-            )
+            raise SettingsError("LEARNING_DATABASE_URL is required here (`learning serve` starts an embedded one)")
         return self.database_url
 
     @property
     def media_root(self) -> Path:
         return self.local_storage_root or self.data_dir / "media"
+
+    @property
+    def content_root(self) -> Path:
+        from learning.paths import project_root
+
+        return self.content_dir or project_root()
 
     @property
     def base_url(self) -> str:

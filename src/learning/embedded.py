@@ -34,9 +34,7 @@ def _asyncpg_url(libpq_uri: str, database: str) -> str:
 
 
 @contextlib.contextmanager
-def embedded_postgres(
-    data_dir: Path, *, database: str = DATABASE_NAME, temporary: bool = False
-) -> Iterator[str]:
+def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporary: bool = False) -> Iterator[str]:
     """Start (or join) the embedded server; yield an asyncpg URL; stop it when the last user leaves.
 
     ``temporary`` deletes the data directory afterwards (the test suite's throwaway server).

@@ -13,9 +13,7 @@ from tests.helpers.accounts import PASSWORD, Account, login, register
 
 
 def test_register_normalises_email_and_hides_the_password_hash(client: TestClient[Any]) -> None:
-    response = client.post(
-        "/api/v1/auth/register", json={"email": "  Élise.Martin@Example.ORG ", "password": PASSWORD}
-    )
+    response = client.post("/api/v1/auth/register", json={"email": "  Élise.Martin@Example.ORG ", "password": PASSWORD})
     assert response.status_code == 201
     body = response.json()
     assert body["email"] == "élise.martin@example.org"
@@ -26,9 +24,7 @@ def test_register_normalises_email_and_hides_the_password_hash(client: TestClien
 
 def test_register_twice_with_the_same_email_conflicts(client: TestClient[Any]) -> None:
     register(client, "camille@example.org")
-    response = client.post(
-        "/api/v1/auth/register", json={"email": "CAMILLE@example.org", "password": PASSWORD}
-    )
+    response = client.post("/api/v1/auth/register", json={"email": "CAMILLE@example.org", "password": PASSWORD})
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -66,9 +62,7 @@ def test_me_returns_the_signed_in_account(client: TestClient[Any], learner: Acco
 
 def test_wrong_password_is_401_without_saying_which_part_was_wrong(client: TestClient[Any]) -> None:
     register(client, "paul@example.org")
-    wrong = client.post(
-        "/api/v1/auth/login", json={"email": "paul@example.org", "password": "mauvais mot de passe"}
-    )
+    wrong = client.post("/api/v1/auth/login", json={"email": "paul@example.org", "password": "mauvais mot de passe"})
     unknown = client.post("/api/v1/auth/login", json={"email": "nobody@example.org", "password": PASSWORD})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["detail"] == unknown.json()["detail"]
@@ -92,10 +86,7 @@ def test_password_change_invalidates_older_tokens(client: TestClient[Any], learn
     fresh = response.json()["access_token"]
     assert client.get("/api/v1/me", headers=learner.headers).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
-    assert (
-        client.post("/api/v1/auth/login", json={"email": learner.email, "password": PASSWORD}).status_code
-        == 401
-    )
+    assert client.post("/api/v1/auth/login", json={"email": learner.email, "password": PASSWORD}).status_code == 401
     assert login(client, learner.email, new_password).token
 
 
@@ -126,9 +117,7 @@ def test_tampered_token_is_401(client: TestClient[Any], learner: Account, admin:
         "garbage",
     ]:
         assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    resigned = jwt.encode(
-        jwt.decode(learner.token, options={"verify_signature": False}), "a-wrong-key-" * 4, "HS256"
-    )
+    resigned = jwt.encode(jwt.decode(learner.token, options={"verify_signature": False}), "a-wrong-key-" * 4, "HS256")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {resigned}"}).status_code == 401
 
 

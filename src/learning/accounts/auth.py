@@ -36,9 +36,7 @@ class CurrentUser:
 
 
 def build_jwt_auth(*, secret: str, lifetime_seconds: int) -> JWTAuth[CurrentUser, Token]:
-    async def retrieve_user(
-        token: Token, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> CurrentUser | None:
+    async def retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
         try:
             user_id = uuid.UUID(token.sub)
         except ValueError:

@@ -45,13 +45,9 @@ class AuthController(Controller):
     opt = {"exclude_from_auth": True}
 
     @post("/register", status_code=HTTP_201_CREATED, operation_id="Register", opt={"problems": [409]})
-    async def register(
-        self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]
-    ) -> UserRead:
+    async def register(self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]) -> UserRead:
         """Create a learner account."""
-        user = await accounts.register(
-            email=data.email, password=data.password, display_name=data.display_name
-        )
+        user = await accounts.register(email=data.email, password=data.password, display_name=data.display_name)
         return user_read(user)
 
     @post("/login", status_code=HTTP_200_OK, operation_id="Login", opt={"problems": [401, 429]})
@@ -74,9 +70,7 @@ class MeController(Controller):
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
 
     @get("/", operation_id="GetMe")
-    async def me(
-        self, request: Request[CurrentUser, Any, Any], accounts: NamedDependency[AccountService]
-    ) -> UserRead:
+    async def me(self, request: Request[CurrentUser, Any, Any], accounts: NamedDependency[AccountService]) -> UserRead:
         """The signed-in account."""
         return user_read(await accounts.get(request.user.id))
 
@@ -89,7 +83,5 @@ class MeController(Controller):
         state: State,
     ) -> TokenRead:
         """Change the password; tokens issued before stop working, and a fresh token is returned."""
-        user = await accounts.change_password(
-            request.user.id, current=data.current_password, new=data.new_password
-        )
+        user = await accounts.change_password(request.user.id, current=data.current_password, new=data.new_password)
         return _token_read(state, user)

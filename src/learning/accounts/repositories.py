@@ -32,10 +32,7 @@ class UserRepository:
     async def list(self, *, limit: int, offset: int) -> tuple[list[m.UserAccount], int]:
         total = (await self.session.execute(select(func.count()).select_from(m.UserAccount))).scalar_one()
         rows = await self.session.execute(
-            select(m.UserAccount)
-            .order_by(m.UserAccount.created_at, m.UserAccount.id)
-            .limit(limit)
-            .offset(offset)
+            select(m.UserAccount).order_by(m.UserAccount.created_at, m.UserAccount.id).limit(limit).offset(offset)
         )
         return list(rows.scalars()), total
 

@@ -67,15 +67,11 @@ class AccountService:
         email = normalize_email(email)
         ip_verdict = await self.limiter.hit(f"login:ip:{client_ip}", self.policy.ip_limit)
         if not ip_verdict.allowed:
-            raise TooManyRequests(
-                "Too many login attempts from this address.", retry_after=ip_verdict.retry_after
-            )
+            raise TooManyRequests("Too many login attempts from this address.", retry_after=ip_verdict.retry_after)
         account_key = f"login:account:{email}"
         account_verdict = await self.limiter.check(account_key, self.policy.account_limit)
         if not account_verdict.allowed:
-            raise TooManyRequests(
-                "Too many failed logins for this account.", retry_after=account_verdict.retry_after
-            )
+            raise TooManyRequests("Too many failed logins for this account.", retry_after=account_verdict.retry_after)
         user = await self.users.get_by_email(email)
         if not await verify_password(user.password_hash if user else None, password) or user is None:
             await self.limiter.hit(account_key, self.policy.account_limit)

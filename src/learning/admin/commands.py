@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 from learning.accounts.deps import login_policy
 from learning.accounts.repositories import UserRepository
 from learning.accounts.services import AccountService
+from learning.catalog.content import load_content
+from learning.catalog.repositories import CatalogRepository
+from learning.catalog.sync import ContentSync, SyncReport
 from learning.config import Settings
 from learning.db import models as m
 from learning.db.session import create_engine, create_sessionmaker
 from learning.lib.ratelimit import RateLimiter
+from learning.media.library import MediaLibrary
+from learning.media.repositories import MediaRepository
+from learning.storage import ObjectNotFound, create_object_store
 
 
 async def create_admin(settings: Settings, *, email: str, password: str) -> str:
@@ -16,9 +25,7 @@ async def create_admin(settings: Settings, *, email: str, password: str) -> str:
     sessionmaker = create_sessionmaker(engine)
     try:
         async with sessionmaker.begin() as session:
-            accounts = AccountService(
-                UserRepository(session), RateLimiter(sessionmaker), login_policy(settings)
-            )
+            accounts = AccountService(UserRepository(session), RateLimiter(sessionmaker), login_policy(settings))
             existing = await accounts.find(email)
             if existing is not None:
                 await accounts.set_role(existing, m.Role.ADMIN)
@@ -26,4 +33,38 @@ async def create_admin(settings: Settings, *, email: str, password: str) -> str:
             user = await accounts.register(email=email, password=password, role=m.Role.ADMIN)
             return f"admin {user.email} created"
     finally:
+        await engine.dispose()
+
+
+class _DryRun(Exception):
+    """Raised to roll the transaction back at the end of a dry run."""
+
+
+async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False) -> SyncReport:
+    """Validate every content file, then apply them in one transaction (rolled back for a dry run)."""
+    bundle = load_content(root)  # raises ContentError before anything is written
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    store = create_object_store(settings)
+    await store.open()
+    report = SyncReport()
+    try:
+        try:
+            async with create_sessionmaker(engine).begin() as session:
+                library = MediaLibrary(MediaRepository(session), None if dry_run else store)
+                await ContentSync(CatalogRepository(session), library).apply(bundle, report)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            return report
+        except BaseException:
+            for key in report.new_objects:  # nothing half-written: the rows were rolled back
+                with contextlib.suppress(Exception):
+                    await store.delete(key)
+            raise
+        for key in report.stale_objects:  # replaced files: the rows now point at the new objects
+            with contextlib.suppress(ObjectNotFound):
+                await store.delete(key)
+        return report
+    finally:
+        await store.close()
         await engine.dispose()

@@ -34,15 +34,11 @@ class AdminUserController(Controller):
         return Page(items=[user_read(u) for u in users], total=total, limit=page.limit, offset=page.offset)
 
     @get("/{user_id:uuid}", operation_id="GetUser")
-    async def get_user(
-        self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]
-    ) -> UserRead:
+    async def get_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> UserRead:
         """One account."""
         return user_read(await accounts.get(user_id))
 
     @delete("/{user_id:uuid}", operation_id="DeleteUser")
-    async def delete_user(
-        self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]
-    ) -> None:
+    async def delete_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> None:
         """Delete an account; its tokens stop working."""
         await accounts.delete(user_id)

@@ -101,14 +101,10 @@ def problem_response(
 
 
 def _learning_error_handler(_: Request[Any, Any, Any], exc: LearningError) -> Response[dict[str, Any]]:
-    return problem_response(
-        exc.status_code, detail=exc.detail, title=exc.title, headers=exc.headers, extra=exc.extra
-    )
+    return problem_response(exc.status_code, detail=exc.detail, title=exc.title, headers=exc.headers, extra=exc.extra)
 
 
-def _validation_error_handler(
-    _: Request[Any, Any, Any], exc: ValidationException
-) -> Response[dict[str, Any]]:
+def _validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     # Litestar raises ValidationException for a body or parameter that does not match the schema.
     errors = exc.extra if isinstance(exc.extra, list) else []
     status = 422 if errors and any(e.get("source") == "body" for e in errors if isinstance(e, dict)) else 400
@@ -134,9 +130,7 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
 
 def _database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem_response(
-        503, detail="The database is unavailable; try again shortly.", headers={"Retry-After": "5"}
-    )
+    return problem_response(503, detail="The database is unavailable; try again shortly.", headers={"Retry-After": "5"})
 
 
 def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -149,13 +143,17 @@ def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
 def _dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
     if _is_connection_failure(exc):
         return _database_error_handler(request, exc)
-    if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _UNSTORABLE_TEXT:
         return problem_response(400, detail="The request contains text that cannot be stored (such as NUL).")
+    if sqlstate == _UNIQUE_VIOLATION:  # two requests raced for the same slug or key
+        return problem_response(409, detail="This already exists.")
     return _internal_error_handler(request, RuntimeError(f"database error: {type(exc.orig).__name__}"))
 
 
 # character_not_in_repertoire, untranslatable_character: NUL bytes and the like in text values.
 _UNSTORABLE_TEXT = {"22021", "22P05"}
+_UNIQUE_VIOLATION = "23505"
 
 
 def _undecodable_body_handler(_: Request[Any, Any, Any], __: UnicodeDecodeError) -> Response[dict[str, Any]]:

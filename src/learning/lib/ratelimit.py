@@ -56,9 +56,7 @@ class RateLimiter:
         statement = (
             insert(table)
             .values(key=key, window_start=window, hits=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1}
-            )
+            .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1})
             .returning(table.c.hits)
         )
         async with self._sessionmaker.begin() as session:
@@ -88,7 +86,5 @@ class RateLimiter:
     async def purge_before(self, moment: datetime) -> int:
         """Delete windows that started before ``moment``; returns how many rows went."""
         async with self._sessionmaker.begin() as session:
-            result = await session.execute(
-                delete(m.RateLimitCounter).where(m.RateLimitCounter.window_start < moment)
-            )
+            result = await session.execute(delete(m.RateLimitCounter).where(m.RateLimitCounter.window_start < moment))
         return int(getattr(result, "rowcount", 0) or 0)

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 
 class StorageUnavailable(Exception):
     """The object store did not answer (network, credentials, missing bucket)."""
+
+
+class ObjectNotFound(Exception):
+    """No object under that key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: datetime
+    content_type: str | None = None
 
 
 @runtime_checkable
@@ -21,3 +37,16 @@ class ObjectStore(Protocol):
 
     async def ping(self) -> None:
         """Return if the store answers; raise ``StorageUnavailable`` otherwise."""
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> ObjectInfo:
+        """Store a local file under ``key`` (streamed; multipart for large files)."""
+
+    async def stat(self, key: str) -> ObjectInfo:
+        """Size and date of an object; ``ObjectNotFound`` if absent."""
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Stream bytes ``start``..``end`` (inclusive; ``None``: to the end) in bounded chunks."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove an object; absent objects are not an error."""

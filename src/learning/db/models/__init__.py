@@ -2,5 +2,35 @@
 
 from learning.db.base import Base
 from learning.db.models.accounts import RateLimitCounter, Role, UserAccount
+from learning.db.models.catalog import (
+    CompletionRule,
+    Lesson,
+    LessonKind,
+    Module,
+    Origin,
+    Publication,
+    SessionStatus,
+    WebinarSeries,
+    WebinarSession,
+)
+from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 
-__all__ = ["Base", "RateLimitCounter", "Role", "UserAccount"]
+__all__ = [
+    "Base",
+    "CompletionRule",
+    "Lesson",
+    "LessonKind",
+    "MediaAsset",
+    "MediaKind",
+    "MediaStatus",
+    "Module",
+    "Origin",
+    "Publication",
+    "RateLimitCounter",
+    "Rendition",
+    "Role",
+    "SessionStatus",
+    "UserAccount",
+    "WebinarSeries",
+    "WebinarSession",
+]

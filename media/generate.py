@@ -1,0 +1,728 @@
+"""Regenerate the sample media shipped in ``media/``.
+
+Run from the repository root::
+
+    python media/generate.py
+
+Everything here is synthetic (test patterns and soft chords drawn with numpy, encoded with PyAV),
+small, deterministic for a given PyAV build, and real: every file is re-opened and fully decoded
+before the script reports success.
+
+Files written next to this script:
+
+- ``webinar-2019-01.mp4`` … ``webinar-2019-12.mp4``: the 2019 webinar replays (H.264 + AAC);
+- ``mooc-video-01.mp4`` … ``mooc-video-04.mp4``: MOOC video lessons (H.264 + AAC);
+- ``mooc-audio-01.m4a`` … ``mooc-audio-04.m4a`` (AAC) and ``mooc-audio-05.mp3`` (MP3): audio lessons;
+- ``artwork-webinaires.jpg`` and ``artwork-mooc.png``: 1400x1400 RGB feed artwork;
+- ``webinar-2019-01.vtt`` and ``webinar-2019-01.chapters.json``: a transcript and Podcasting 2.0
+  chapters for the January replay;
+- ``README.md``: the list of files and their durations.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import math
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+MEDIA_DIR = Path(__file__).resolve().parent
+SEED = 20181224  # launch date of « L'innovation territoriale en actions ! »
+
+SERIES = "L'innovation territoriale en actions !"
+MOOC = "Les alliances qui changent les territoires"
+PUBLISHER = "Le RAMEAU"
+SAMPLE_NOTE = "Fichier d'exemple généré par media/generate.py (mire et accords synthétiques)."
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+# Video: small, but a real H.264/AAC MP4 that every podcast app and browser plays.
+WIDTH, HEIGHT, FPS = 320, 180, 20
+VIDEO_CRF = 32
+AUDIO_BIT_RATE = 64_000
+AUDIO_LEVEL = 0.25  # peak amplitude (about -12 dBFS): audible but soft
+ARTWORK_SIZE = 1400  # Apple Podcasts accepts 1400-3000 px squares
+MAX_JPEG_BYTES = 300_000
+MAX_PNG_BYTES = 500_000
+DURATION_TOLERANCE = 0.1  # seconds
+
+REPLAY_SECONDS = 24.0
+MOOC_VIDEO_SECONDS = 20.0
+MOOC_AUDIO_SECONDS = (32.0, 36.0, 30.0, 40.0, 30.0)  # mooc-audio-01 … 05
+
+FloatArray = NDArray[np.float64]  # pictures (height, width, 3) and sound, 0..255 or -1..1
+UInt8Array = NDArray[np.uint8]
+
+# Triads as semitone offsets from the tonic, voiced close together so chord changes stay smooth.
+CHORDS: dict[str, tuple[int, ...]] = {
+    "I": (0, 4, 7),
+    "ii": (2, 5, 9),
+    "iii": (-1, 4, 7),
+    "IV": (0, 5, 9),
+    "V": (-1, 2, 7),
+    "vi": (0, 4, 9),
+}
+PROGRESSIONS: tuple[tuple[str, ...], ...] = (
+    ("I", "V", "vi", "IV"),
+    ("I", "vi", "IV", "V"),
+    ("vi", "IV", "I", "V"),
+    ("I", "IV", "ii", "V"),
+    ("I", "iii", "IV", "V"),
+)
+
+
+class VerificationError(RuntimeError):
+    """A generated file does not decode as intended."""
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise VerificationError(message)
+
+
+# --------------------------------------------------------------------------- specifications
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    name: str
+    seconds: float
+    blocks: int  # how many blocks are drawn in the top band (month or lesson number)
+    hue: float  # 0..1, the colour identity of the file
+    vertical_sweep: bool  # MOOC lessons sweep a horizontal bar up and down, replays sweep sideways
+    root_hz: float
+    seed: int
+    title: str
+    album: str
+    date: str | None = None  # only the webinars have a date; the MOOC files carry none
+
+
+@dataclass(frozen=True)
+class AudioSpec:
+    name: str
+    seconds: float
+    codec: str  # "aac" or an MP3 encoder
+    sample_rate: int
+    root_hz: float
+    chord_seconds: float
+    seed: int
+    title: str
+    album: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    name: str
+    size: int
+    seconds: float | None
+    description: str
+
+
+def video_codec_name() -> str:
+    """H.264 when PyAV's ffmpeg has libx264 (the PyPI wheels do), MPEG-4 part 2 otherwise."""
+    return "libx264" if has_encoder("libx264") else "mpeg4"
+
+
+def mp3_codec_name() -> str:
+    for name in ("libmp3lame", "mp3"):
+        if has_encoder(name):
+            return name
+    raise SystemExit("PyAV's ffmpeg has no MP3 encoder")
+
+
+def has_encoder(name: str) -> bool:
+    try:
+        av.Codec(name, "w")
+    except (av.codec.codec.UnknownCodecError, ValueError):
+        return False
+    return True
+
+
+def replay_specs() -> list[VideoSpec]:
+    return [
+        VideoSpec(
+            name=f"webinar-2019-{month:02d}.mp4",
+            seconds=REPLAY_SECONDS,
+            blocks=month,
+            hue=(month - 1) / 12,
+            vertical_sweep=False,
+            root_hz=196.0 * 2 ** ((month - 1) / 12),  # G3, one semitone higher each month
+            seed=SEED + month,
+            title=f"Webinaire de {MONTHS_FR[month - 1]} 2019 — {SERIES}",
+            album=SERIES,
+            date=f"2019-{month:02d}",
+        )
+        for month in range(1, 13)
+    ]
+
+
+def mooc_video_specs() -> list[VideoSpec]:
+    return [
+        VideoSpec(
+            name=f"mooc-video-{lesson:02d}.mp4",
+            seconds=MOOC_VIDEO_SECONDS,
+            blocks=lesson,
+            hue=0.08 + 0.07 * (lesson - 1),  # warm ochres to greens
+            vertical_sweep=True,
+            root_hz=174.6 * 2 ** (2 * (lesson - 1) / 12),  # F3, a tone higher each lesson
+            seed=SEED + 100 + lesson,
+            title=f"Leçon vidéo {lesson} — {MOOC}",
+            album=MOOC,
+        )
+        for lesson in range(1, 5)
+    ]
+
+
+def mooc_audio_specs() -> list[AudioSpec]:
+    specs = []
+    for lesson, seconds in enumerate(MOOC_AUDIO_SECONDS, start=1):
+        mp3 = lesson == len(MOOC_AUDIO_SECONDS)
+        specs.append(
+            AudioSpec(
+                name=f"mooc-audio-{lesson:02d}.{'mp3' if mp3 else 'm4a'}",
+                seconds=seconds,
+                codec=mp3_codec_name() if mp3 else "aac",
+                sample_rate=44_100 if mp3 else 48_000,
+                root_hz=220.0 * 2 ** (-2 * (lesson - 1) / 12),  # A3, a tone lower each lesson
+                chord_seconds=6.0,
+                seed=SEED + 200 + lesson,
+                title=f"Leçon audio {lesson} — {MOOC}",
+                album=MOOC,
+            )
+        )
+    return specs
+
+
+# --------------------------------------------------------------------------- sound
+
+
+def synthesize_chords(
+    seconds: float, sample_rate: int, root_hz: float, chord_seconds: float, rng: np.random.Generator
+) -> FloatArray:
+    """A soft chord progression (sines with a little second harmonic), cross-faded and gently swelling."""
+    progression = PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
+    total = round(seconds * sample_rate)
+    signal = np.zeros(total, dtype=np.float64)
+    fade = 0.4  # seconds of overlap between consecutive chords
+    for index in range(math.ceil(seconds / chord_seconds)):
+        start, end = index * chord_seconds, (index + 1) * chord_seconds
+        lo = max(0, round((start - fade / 2) * sample_rate))
+        hi = min(total, round((end + fade / 2) * sample_rate))
+        t = np.arange(lo, hi) / sample_rate
+        envelope = _crossfade_window(t, start, end, fade)
+        chord = CHORDS[progression[index % len(progression)]]
+        for semitones in (*chord, chord[0] - 12):  # the triad plus the chord's root an octave down
+            frequency = root_hz * 2 ** (semitones / 12)
+            phase = rng.uniform(0, 2 * math.pi)
+            voice = np.sin(2 * math.pi * frequency * t + phase) + 0.25 * np.sin(4 * math.pi * frequency * t + phase)
+            signal[lo:hi] += envelope * voice
+    t = np.arange(total) / sample_rate
+    signal *= 0.8 + 0.2 * np.sin(2 * math.pi * t / chord_seconds - math.pi / 2)  # swell once per chord
+    signal *= _crossfade_window(t, 0.0, seconds, 1.0)  # fade in and out over 0.5 s
+    signal *= AUDIO_LEVEL / np.max(np.abs(signal))
+    return signal
+
+
+def _crossfade_window(t: FloatArray, start: float, end: float, fade: float) -> FloatArray:
+    """1 between start and end, raised-cosine ramps of length ``fade`` centred on both edges."""
+    rise = np.clip((t - (start - fade / 2)) / fade, 0.0, 1.0)
+    fall = np.clip(((end + fade / 2) - t) / fade, 0.0, 1.0)
+    return np.sin(np.pi / 2 * np.minimum(rise, fall)) ** 2
+
+
+def audio_frames(samples: FloatArray, sample_rate: int, frame_size: int) -> Iterator[av.AudioFrame]:
+    for offset in range(0, len(samples), frame_size):
+        chunk = samples[offset : offset + frame_size]
+        planar = chunk.astype(np.float32).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout="mono")
+        frame.sample_rate = sample_rate
+        frame.pts = offset
+        frame.time_base = Fraction(1, sample_rate)
+        yield frame
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def hsv(hue: float, saturation: float, value: float) -> FloatArray:
+    return np.array(colorsys.hsv_to_rgb(hue % 1.0, saturation, value), dtype=np.float64) * 255
+
+
+def vertical_gradient(height: int, width: int, top: FloatArray, bottom: FloatArray) -> FloatArray:
+    ramp = np.linspace(0.0, 1.0, height, dtype=np.float64)[:, None, None]
+    column = (1 - ramp) * top + ramp * bottom
+    return np.repeat(column, width, axis=1).astype(np.float64)
+
+
+def rgb_to_yuv420p(rgb: UInt8Array, full_range: bool) -> UInt8Array:
+    """BT.601 RGB -> planar YUV 4:2:0 in numpy (bit-exact on every CPU, unlike swscale's SIMD paths)."""
+    pixels = rgb.astype(np.float64) / 255
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = (b - y) / 1.772
+    cr = (r - y) / 1.402
+    if full_range:
+        luma, chroma_scale = y * 255, 255.0
+    else:
+        luma, chroma_scale = 16 + y * 219, 224.0
+    height, width = y.shape
+
+    def subsample(plane: FloatArray) -> FloatArray:
+        quads = plane.reshape(height // 2, 2, width // 2, 2)
+        return np.asarray(quads.mean(axis=(1, 3)) * chroma_scale + 128, dtype=np.float64)
+
+    planes = [luma.ravel(), subsample(cb).ravel(), subsample(cr).ravel()]
+    stacked = np.rint(np.clip(np.concatenate(planes), 0, 255)).astype(np.uint8)
+    return stacked.reshape(height * 3 // 2, width)
+
+
+def draw_test_pattern(spec: VideoSpec, background: FloatArray, index: int, total: int) -> UInt8Array:
+    """One frame: the file's colour, a sweeping bar, N blocks for the number, a frame counter band."""
+    frame = background.copy()
+    t = index / FPS
+    accent = hsv(spec.hue + 0.5, 0.55, 0.95)
+
+    # A bar sweeping back and forth every 6 s (triangle wave), with soft edges.
+    position = 1 - abs((t / 3.0) % 2 - 1)
+    axis_length = HEIGHT - 70 if spec.vertical_sweep else WIDTH
+    bar = 40
+    centre = bar / 2 + position * (axis_length - bar)
+    coords = np.arange(axis_length, dtype=np.float64)
+    coverage = np.clip(bar / 2 - np.abs(coords - centre) + 0.5, 0, 1)[:, None]
+    if spec.vertical_sweep:
+        region = frame[36 : 36 + axis_length]
+        region += coverage[:, :, None] * (accent - region)
+    else:
+        region = frame[36 : HEIGHT - 30]
+        region += coverage.T[:, :, None] * (accent - region)
+
+    # The month (or lesson) number as that many white blocks.
+    for block in range(spec.blocks):
+        x = 12 + block * 18
+        frame[10:22, x : x + 12] = 240
+
+    # Frame counter band: elapsed-time bar and the frame number in binary (lit = 1).
+    frame[HEIGHT - 26 :] = 20
+    for bit in range(max(1, total.bit_length())):
+        x = WIDTH - 14 - bit * 12
+        lit = (index >> bit) & 1
+        frame[HEIGHT - 22 : HEIGHT - 14, x : x + 8] = accent if lit else 60
+    filled = round((index + 1) / total * (WIDTH - 24))
+    frame[HEIGHT - 9 : HEIGHT - 5, 12 : 12 + filled] = 230
+    return np.rint(frame).astype(np.uint8)
+
+
+def coverage_disc(xx: FloatArray, yy: FloatArray, cx: float, cy: float, radius: float) -> FloatArray:
+    """Antialiased coverage (0..1) of a filled circle."""
+    return np.clip(radius - np.hypot(xx - cx, yy - cy) + 0.5, 0, 1)
+
+
+def coverage_ring(xx: FloatArray, yy: FloatArray, cx: float, cy: float, radius: float, width: float) -> FloatArray:
+    """Antialiased coverage (0..1) of a circle outline of the given stroke width."""
+    return np.clip(width / 2 - np.abs(np.hypot(xx - cx, yy - cy) - radius) + 0.5, 0, 1)
+
+
+def paint(image: FloatArray, coverage: FloatArray, colour: FloatArray, opacity: float = 1.0) -> None:
+    alpha = (coverage * opacity)[:, :, None]
+    image += alpha * (colour - image)
+
+
+def artwork_webinaires() -> UInt8Array:
+    """Night blue: twelve monthly dots around three overlapping circles (associations, entreprises,
+    collectivités)."""
+    size = ARTWORK_SIZE
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    image = vertical_gradient(size, size, hsv(0.62, 0.75, 0.22), hsv(0.54, 0.80, 0.45))
+    centre = size / 2
+    paint(image, coverage_ring(xx, yy, centre, centre, 520, 6), hsv(0.55, 0.25, 0.85), 0.5)
+    for month in range(12):
+        angle = 2 * math.pi * month / 12 - math.pi / 2
+        x, y = centre + 520 * math.cos(angle), centre + 520 * math.sin(angle)
+        paint(image, coverage_disc(xx, yy, x, y, 46), hsv(0.08 + month / 60, 0.85, 0.98))
+    for k, hue in enumerate((0.02, 0.12, 0.45)):
+        angle = 2 * math.pi * k / 3 - math.pi / 2
+        x, y = centre + 140 * math.cos(angle), centre + 20 + 140 * math.sin(angle)
+        paint(image, coverage_disc(xx, yy, x, y, 230), hsv(hue, 0.75, 0.95), 0.55)
+    return np.rint(image).astype(np.uint8)
+
+
+def artwork_mooc() -> UInt8Array:
+    """Warm paper: three interlocking rings above four lesson bars."""
+    size = ARTWORK_SIZE
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    image = vertical_gradient(size, size, hsv(0.11, 0.12, 0.98), hsv(0.09, 0.25, 0.92))
+    palette = (hsv(0.03, 0.70, 0.78), hsv(0.11, 0.80, 0.85), hsv(0.36, 0.60, 0.55))
+    for k, colour in enumerate(palette):
+        x = size / 2 + (k - 1) * 260
+        paint(image, coverage_ring(xx, yy, x, 560, 230, 56), colour)
+    for lesson in range(4):
+        top = 930 + lesson * 90
+        length = 560 + 120 * lesson
+        left = (size - length) / 2
+        bar = np.clip(np.minimum(xx - left, left + length - xx) + 0.5, 0, 1) * (
+            np.clip(np.minimum(yy - top, top + 50 - yy) + 0.5, 0, 1)
+        )
+        paint(image, bar, palette[lesson % 3], 0.9)
+    return np.rint(image).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def container_options() -> dict[str, str]:
+    # faststart: moov before mdat, so players can start and seek before the whole file arrives;
+    # bitexact: no encoder version strings, so the output only changes when the content does.
+    return {"movflags": "+faststart", "fflags": "+bitexact"}
+
+
+def set_metadata(container: av.container.OutputContainer, title: str, album: str, date: str | None) -> None:
+    container.metadata.update({"title": title, "album": album, "artist": PUBLISHER, "comment": SAMPLE_NOTE})
+    if date:
+        container.metadata["date"] = date
+
+
+def add_video_stream(container: av.container.OutputContainer, codec: str) -> av.VideoStream:
+    stream = container.add_stream(codec, rate=FPS)
+    if not isinstance(stream, av.VideoStream):
+        raise TypeError(f"{codec} is not a video encoder")
+    stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    context = stream.codec_context
+    context.gop_size = 2 * FPS  # a keyframe every 2 s keeps seeking cheap
+    context.thread_count = 1  # x264's output depends on its thread count
+    if codec == "libx264":
+        # mbtree=0: with macroblock-tree rate control on, this x264 build gives different bytes from
+        # one run to the next (seen with the PyAV 18.1 wheel); without it the output is reproducible.
+        context.options = {
+            "crf": str(VIDEO_CRF),
+            "preset": "medium",
+            "profile": "main",
+            "x264-params": "mbtree=0",
+        }
+    else:
+        context.bit_rate = 200_000
+        context.options = {"flags": "+bitexact"}
+    context.color_range = av.video.reformatter.ColorRange.MPEG
+    context.colorspace = av.video.reformatter.Colorspace.ITU601
+    return stream
+
+
+def add_audio_stream(container: av.container.OutputContainer, codec: str, sample_rate: int) -> av.AudioStream:
+    stream = container.add_stream(codec, rate=sample_rate)
+    if not isinstance(stream, av.AudioStream):
+        raise TypeError(f"{codec} is not an audio encoder")
+    stream.layout = "mono"
+    stream.format = "fltp"
+    stream.bit_rate = AUDIO_BIT_RATE
+    stream.codec_context.options = {"flags": "+bitexact"}
+    return stream
+
+
+def encode_audio(container: av.container.OutputContainer, stream: av.AudioStream, samples: FloatArray) -> None:
+    frame_size = stream.codec_context.frame_size or 1024
+    for frame in audio_frames(samples, stream.codec_context.sample_rate, frame_size):
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode(None))
+
+
+def write_video(spec: VideoSpec, path: Path) -> None:
+    rng = np.random.default_rng(spec.seed)
+    with av.open(str(path), "w", container_options=container_options()) as container:
+        set_metadata(container, spec.title, spec.album, spec.date)
+        video = add_video_stream(container, video_codec_name())
+        audio = add_audio_stream(container, "aac", 48_000)
+
+        background = vertical_gradient(HEIGHT, WIDTH, hsv(spec.hue, 0.60, 0.28), hsv(spec.hue + 0.04, 0.70, 0.62))
+        total = round(spec.seconds * FPS)
+        for index in range(total):
+            rgb = draw_test_pattern(spec, background, index, total)
+            frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(rgb, full_range=False), format="yuv420p")
+            frame.pts = index
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+
+        samples = synthesize_chords(spec.seconds, 48_000, spec.root_hz, 4.0, rng)
+        encode_audio(container, audio, samples)
+
+
+def write_audio(spec: AudioSpec, path: Path) -> None:
+    rng = np.random.default_rng(spec.seed)
+    options = container_options() if path.suffix == ".m4a" else {"fflags": "+bitexact"}
+    with av.open(str(path), "w", container_options=options) as container:
+        set_metadata(container, spec.title, spec.album, spec.date)
+        stream = add_audio_stream(container, spec.codec, spec.sample_rate)
+        samples = synthesize_chords(spec.seconds, spec.sample_rate, spec.root_hz, spec.chord_seconds, rng)
+        encode_audio(container, stream, samples)
+
+
+def encode_still(rgb: UInt8Array, codec: str) -> bytes:
+    """Encode one picture with an image codec; the packet is the complete file (JPEG or PNG)."""
+    context = av.CodecContext.create(codec, "w")
+    if not isinstance(context, av.VideoCodecContext):
+        raise TypeError(f"{codec} is not an image encoder")
+    context.width, context.height = rgb.shape[1], rgb.shape[0]
+    context.time_base = Fraction(1, 1)
+    context.options = {"flags": "+bitexact"}  # no "Lavc" comment segment
+    if codec == "mjpeg":
+        context.pix_fmt = "yuvj420p"  # full-range YCbCr, the JFIF convention
+        context.sample_aspect_ratio = Fraction(1, 1)  # makes the encoder write the JFIF APP0 header
+        context.qmin = context.qmax = 3  # fixed quantiser: good quality, small flat areas
+        frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(rgb, full_range=True), format="yuvj420p")
+    else:
+        context.pix_fmt = "rgb24"
+        context.options = {**context.options, "pred": "mixed"}  # best PNG filter per row
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    frame.pts = 0
+    packets = context.encode(frame) + context.encode(None)
+    return b"".join(bytes(packet) for packet in packets)
+
+
+# --------------------------------------------------------------------------- text companions
+
+TRANSCRIPT_CUES: tuple[tuple[float, float, str], ...] = (
+    (0.0, 4.0, "Bonjour à toutes et à tous, et bienvenue dans ce premier webinaire de l'année 2019."),
+    (
+        4.0,
+        8.0,
+        "Le 24 décembre 2018, nous avons lancé la plateforme\n« L'innovation territoriale en actions ! ».",
+    ),
+    (
+        8.0,
+        12.0,
+        "Chaque mois, un webinaire partagera les travaux menés\nsur la co-construction territoriale depuis 2008.",
+    ),
+    (
+        12.0,
+        16.0,
+        "Associations, entreprises et collectivités :\ncomment construire des alliances au service du bien commun ?",
+    ),
+    (
+        16.0,
+        20.0,
+        "Nous nous appuierons sur l'Observatoire des partenariats\n"
+        "et sur le réseau des pionniers des alliances en territoire.",
+    ),
+    (
+        20.0,
+        24.0,
+        "L'objectif : outiller les territoires, notamment ceux\nfaiblement dotés en ingénierie territoriale.",
+    ),
+)
+
+CHAPTERS: tuple[tuple[float, str], ...] = (
+    (0.0, "Ouverture du cycle de webinaires 2019"),
+    (4.0, "La plateforme « L'innovation territoriale en actions ! »"),
+    (12.0, "Associations, entreprises, collectivités : les alliances en territoire"),
+    (20.0, "Outiller les territoires faiblement dotés en ingénierie"),
+)
+
+
+def vtt_timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def transcript_vtt(cues: Sequence[tuple[float, float, str]]) -> str:
+    blocks = [
+        "WEBVTT",
+        f"NOTE Transcription d'exemple du webinaire de janvier 2019 — {SERIES}",
+    ]
+    for number, (start, end, text) in enumerate(cues, start=1):
+        blocks.append(f"{number}\n{vtt_timestamp(start)} --> {vtt_timestamp(end)}\n{text}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def chapters_json(chapters: Sequence[tuple[float, str]]) -> str:
+    document = {
+        "version": "1.2.0",
+        "chapters": [
+            {"startTime": int(start) if start.is_integer() else start, "title": title} for start, title in chapters
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def verify_media(path: Path, seconds: float, video: bool, audio_codec: str, sample_rate: int) -> float:
+    """Decode every frame of the file; check its streams and duration. Returns the container duration.
+
+    ``audio_codec`` is the codec family ("aac", "mp3"): ffmpeg's decoders are named after it ("mp3float").
+    """
+    with av.open(str(path)) as container:
+        check(container.duration is not None, f"{path.name}: no duration")
+        duration = float(container.duration or 0) / av.time_base
+        audio_streams = container.streams.audio
+        video_streams = container.streams.video
+        check(len(audio_streams) == 1, f"{path.name}: expected one audio stream")
+        check(len(video_streams) == (1 if video else 0), f"{path.name}: unexpected video streams")
+        audio_context = audio_streams[0].codec_context
+        check(audio_context.name.startswith(audio_codec), f"{path.name}: audio codec {audio_context.name}")
+        check(audio_context.sample_rate == sample_rate, f"{path.name}: sample rate {audio_context.sample_rate}")
+        check(audio_context.layout.nb_channels == 1, f"{path.name}: not mono")
+        if video:
+            video_context = video_streams[0].codec_context
+            expected_codec = "h264" if video_codec_name() == "libx264" else "mpeg4"
+            check(video_context.name == expected_codec, f"{path.name}: video codec {video_context.name}")
+            check((video_context.width, video_context.height) == (WIDTH, HEIGHT), f"{path.name}: size")
+            check(video_context.pix_fmt == "yuv420p", f"{path.name}: pixel format {video_context.pix_fmt}")
+
+        samples = pictures = 0
+        for frame in container.decode(*container.streams):
+            if isinstance(frame, av.AudioFrame):
+                samples += frame.samples
+            else:
+                pictures += 1
+    decoded = {"container": duration, "audio": samples / sample_rate}
+    if video:
+        decoded["video"] = pictures / FPS
+    for what, value in decoded.items():
+        check(
+            abs(value - seconds) <= DURATION_TOLERANCE,
+            f"{path.name}: {what} duration {value:.3f} s, expected {seconds:.3f} s",
+        )
+    if path.suffix in {".mp4", ".m4a"}:
+        boxes = top_level_boxes(path)
+        check(boxes.index("moov") < boxes.index("mdat"), f"{path.name}: moov after mdat (no faststart)")
+    return duration
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The ISO BMFF top-level box types, in file order."""
+    boxes = []
+    with path.open("rb") as handle:
+        while header := handle.read(8):
+            size = int.from_bytes(header[:4], "big")
+            boxes.append(header[4:8].decode("latin-1"))
+            if size == 1:
+                size = int.from_bytes(handle.read(8), "big") - 8
+            elif size == 0:
+                break
+            handle.seek(size - 8, 1)
+    return boxes
+
+
+def verify_image(path: Path, codec: str, max_bytes: int) -> None:
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        check(container.streams.video[0].codec_context.name == codec, f"{path.name}: not {codec}")
+    check((frame.width, frame.height) == (ARTWORK_SIZE, ARTWORK_SIZE), f"{path.name}: size")
+    check(path.stat().st_size <= max_bytes, f"{path.name}: {path.stat().st_size} bytes > {max_bytes}")
+
+
+def verify_companions(vtt: Path, chapters: Path, seconds: float) -> None:
+    text = vtt.read_text(encoding="utf-8")
+    check(text.startswith("WEBVTT\n"), f"{vtt.name}: missing WEBVTT header")
+    check(all(end <= seconds for _, end, _ in TRANSCRIPT_CUES), f"{vtt.name}: cue past the end")
+    document = json.loads(chapters.read_text(encoding="utf-8"))
+    starts = [chapter["startTime"] for chapter in document["chapters"]]
+    check(document["version"] == "1.2.0", f"{chapters.name}: version")
+    check(starts == sorted(starts) and starts[0] == 0 and starts[-1] < seconds, f"{chapters.name}: times")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def format_seconds(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds:.1f} s"
+
+
+def readme(written: Sequence[Written]) -> str:
+    paragraph = (
+        "Small but real media so the demo plays out of the box: the twelve replays of the 2019 webinar "
+        f"cycle « {SERIES} », the lesson media of the MOOC « {MOOC} », the artwork of both podcast "
+        "feeds, and a transcript and chapters for the January replay. Everything is synthetic (a test "
+        "pattern whose colour and number of white blocks give the month or the lesson, over soft chords) "
+        "and is regenerated, deterministically, by `python media/generate.py` (needs `av` and `numpy`), "
+        "which also decodes every file back and checks its streams and duration. Do not edit these files "
+        "by hand: change the script and run it again."
+    )
+    lines = [
+        "# Sample media",
+        "",
+        textwrap.fill(paragraph, width=100),
+        "",
+        "| file | content | duration |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{item.name}` | {item.description} | {format_seconds(item.seconds)} |" for item in written]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    written: list[Written] = []
+    video_codec = video_codec_name()
+    print(f"PyAV {av.__version__}, video codec {video_codec}, MP3 encoder {mp3_codec_name()}")
+
+    def record(path: Path, seconds: float | None, description: str) -> None:
+        item = Written(path.name, path.stat().st_size, seconds, description)
+        written.append(item)
+        print(f"{item.name:32} {item.size / 1024:8.1f} KiB  {format_seconds(seconds):>8}")
+
+    video_label = "H.264" if video_codec == "libx264" else "MPEG-4"
+    for spec in replay_specs() + mooc_video_specs():
+        path = MEDIA_DIR / spec.name
+        write_video(spec, path)
+        duration = verify_media(path, spec.seconds, video=True, audio_codec="aac", sample_rate=48_000)
+        audio_label = f"AAC mono 48 kHz {AUDIO_BIT_RATE // 1000} kb/s"
+        record(path, duration, f"{video_label} {WIDTH}x{HEIGHT} {FPS} fps + {audio_label}")
+
+    for audio_spec in mooc_audio_specs():
+        path = MEDIA_DIR / audio_spec.name
+        write_audio(audio_spec, path)
+        family = "aac" if audio_spec.codec == "aac" else "mp3"
+        duration = verify_media(
+            path, audio_spec.seconds, video=False, audio_codec=family, sample_rate=audio_spec.sample_rate
+        )
+        rate = f"{audio_spec.sample_rate / 1000:g} kHz {AUDIO_BIT_RATE // 1000} kb/s"
+        record(path, duration, f"{family.upper()} mono {rate}")
+
+    for name, picture, codec, limit in (
+        ("artwork-webinaires.jpg", artwork_webinaires(), "mjpeg", MAX_JPEG_BYTES),
+        ("artwork-mooc.png", artwork_mooc(), "png", MAX_PNG_BYTES),
+    ):
+        path = MEDIA_DIR / name
+        path.write_bytes(encode_still(picture, codec))
+        verify_image(path, codec, limit)
+        record(path, None, f"{ARTWORK_SIZE}x{ARTWORK_SIZE} RGB {'JPEG' if codec == 'mjpeg' else 'PNG'}")
+
+    vtt = MEDIA_DIR / "webinar-2019-01.vtt"
+    chapters = MEDIA_DIR / "webinar-2019-01.chapters.json"
+    vtt.write_text(transcript_vtt(TRANSCRIPT_CUES), encoding="utf-8")
+    chapters.write_text(chapters_json(CHAPTERS), encoding="utf-8")
+    verify_companions(vtt, chapters, REPLAY_SECONDS)
+    record(vtt, None, f"WebVTT transcript (fr) of `webinar-2019-01.mp4`, {len(TRANSCRIPT_CUES)} cues")
+    record(chapters, None, f"Podcasting 2.0 JSON chapters of `webinar-2019-01.mp4`, {len(CHAPTERS)} chapters")
+
+    (MEDIA_DIR / "README.md").write_text(readme(written), encoding="utf-8")
+    total = sum(item.size for item in written)
+    print(f"{len(written)} files, {total / 1024 / 1024:.2f} MiB, all decoded and checked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

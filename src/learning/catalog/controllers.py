@@ -1,0 +1,152 @@
+"""Public catalog endpoints: modules and lessons, webinar series and sessions, search.
+
+Answers are cached in memory and validated against PostgreSQL (``lib/cache.py``); each carries a strong
+ETag, and ``If-None-Match`` gets a 304.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from learning.catalog import schemas as s
+from learning.catalog.deps import provide_catalog_service, provide_response_cache
+from learning.catalog.services import CatalogService
+from learning.db import models as m
+from learning.lib.cache import ResponseCache, cached_json, render_json
+from learning.lib.pagination import Page, PageRequest, provide_page_request
+
+
+def _ok(model: Any, description: str) -> dict[int, ResponseSpec]:
+    return {200: ResponseSpec(model, description=description, generate_examples=False)}
+
+
+class CatalogController(Controller):
+    tags = ["catalog"]
+    opt = {"exclude_from_auth": True}
+    dependencies = {
+        "catalog": Provide(provide_catalog_service, sync_to_thread=False),
+        "cache": Provide(provide_response_cache, sync_to_thread=False),
+        "page": Provide(provide_page_request, sync_to_thread=False),
+    }
+
+    @get(
+        "/api/v1/modules",
+        operation_id="ListModules",
+        responses=_ok(Page[s.ModuleSummary], "Published modules"),
+    )
+    async def list_modules(
+        self,
+        request: Request[Any, Any, Any],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+        page: NamedDependency[PageRequest],
+    ) -> Response[bytes]:
+        """The MOOC's published modules, in order, with a total."""
+
+        async def build() -> Page[s.ModuleSummary]:
+            items, total = await catalog.modules(limit=page.limit, offset=page.offset)
+            return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+        return await cached_json(request, cache, build, catalog.next_change)
+
+    @get("/api/v1/modules/{slug:str}", operation_id="GetModule", responses=_ok(s.ModuleDetail, "A module"))
+    async def get_module(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+    ) -> Response[bytes]:
+        """A module with its published lessons."""
+        return await cached_json(request, cache, lambda: catalog.module(slug), catalog.next_change)
+
+    @get(
+        "/api/v1/modules/{slug:str}/lessons/{lesson_slug:str}",
+        operation_id="GetLesson",
+        responses=_ok(s.LessonDetail, "A lesson"),
+    )
+    async def get_lesson(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+    ) -> Response[bytes]:
+        """A lesson: its body as Markdown and as sanitised HTML, and its media."""
+        return await cached_json(request, cache, lambda: catalog.lesson(slug, lesson_slug), catalog.next_change)
+
+    @get("/api/v1/webinars", operation_id="ListWebinarSeries", responses=_ok(Page[s.SeriesSummary], "Series"))
+    async def list_series(
+        self,
+        request: Request[Any, Any, Any],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+        page: NamedDependency[PageRequest],
+    ) -> Response[bytes]:
+        """The published webinar series."""
+
+        async def build() -> Page[s.SeriesSummary]:
+            items, total = await catalog.series_list(limit=page.limit, offset=page.offset)
+            return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+        return await cached_json(request, cache, build, catalog.next_change)
+
+    @get(
+        "/api/v1/webinars/{series_slug:str}",
+        operation_id="GetWebinarSeries",
+        responses=_ok(s.SeriesDetail, "A series and its sessions"),
+    )
+    async def get_series(
+        self,
+        request: Request[Any, Any, Any],
+        series_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+        page: NamedDependency[PageRequest],
+        status: Annotated[m.SessionStatus | None, QueryParameter(description="Only sessions in this state")] = None,
+        year: Annotated[int | None, QueryParameter(ge=1900, le=2100, description="Year in Europe/Paris")] = None,
+    ) -> Response[bytes]:
+        """A series with its sessions (paginated; filter by status and year)."""
+        return await cached_json(
+            request,
+            cache,
+            lambda: catalog.series(series_slug, status=status, year=year, limit=page.limit, offset=page.offset),
+            catalog.next_change,
+        )
+
+    @get(
+        "/api/v1/webinars/{series_slug:str}/sessions/{session_slug:str}",
+        operation_id="GetWebinarSession",
+        responses=_ok(s.SessionDetail, "A webinar session"),
+    )
+    async def get_session(
+        self,
+        request: Request[Any, Any, Any],
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+    ) -> Response[bytes]:
+        """A webinar session: programme, speakers, replay, transcript and chapters when present."""
+        return await cached_json(
+            request, cache, lambda: catalog.session(series_slug, session_slug), catalog.next_change
+        )
+
+    @get("/api/v1/search", operation_id="Search", responses=_ok(Page[s.SearchResult], "Ranked results"))
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        catalog: NamedDependency[CatalogService],
+        cache: NamedDependency[ResponseCache],
+        page: NamedDependency[PageRequest],
+        q: Annotated[str, QueryParameter(max_length=1000, description="Words to find (French, accents optional)")],
+    ) -> Response[bytes]:
+        """French full-text search over modules, lessons and webinars, with highlighted snippets."""
+        items, total = await catalog.search(q, limit=page.limit, offset=page.offset)
+        return cache.respond(request, render_json(Page(items=items, total=total, limit=page.limit, offset=page.offset)))

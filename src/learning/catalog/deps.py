@@ -1,0 +1,25 @@
+"""Dependency providers of the catalog domain."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.catalog.editing import CatalogEditor
+from learning.catalog.repositories import CatalogRepository
+from learning.catalog.services import CatalogService
+from learning.lib.cache import ResponseCache
+
+
+def provide_catalog_service(db_session: NamedDependency[AsyncSession], state: State) -> CatalogService:
+    return CatalogService(CatalogRepository(db_session), state.settings.base_url)
+
+
+def provide_catalog_editor(db_session: NamedDependency[AsyncSession]) -> CatalogEditor:
+    return CatalogEditor(CatalogRepository(db_session))
+
+
+def provide_response_cache(state: State) -> ResponseCache:
+    cache: ResponseCache = state.response_cache
+    return cache

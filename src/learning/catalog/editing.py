@@ -1,0 +1,165 @@
+"""The admin's edits of the catalog: create, update, and publish / schedule / unpublish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from learning.catalog import schemas as s
+from learning.catalog.markdown import render_markdown
+from learning.catalog.repositories import CatalogRepository
+from learning.catalog.services import (
+    LessonNotFound,
+    ModuleNotFound,
+    SeriesNotFound,
+    SessionNotFound,
+    SlugConflict,
+    _visible,
+)
+from learning.db import models as m
+from learning.lib.clock import utcnow
+from learning.lib.errors import Unprocessable
+
+# Field names of the API that differ from the columns.
+_RENAMED = {"description_markdown": "description_md", "body_markdown": "body_md"}
+
+
+class BadPublication(Unprocessable):
+    title = "Invalid publication change"
+
+
+def _apply(row: Any, changes: msgspec.Struct) -> None:
+    for field in changes.__struct_fields__:
+        value = getattr(changes, field)
+        if value is None:
+            continue
+        if field == "speakers":
+            value = [msgspec.structs.asdict(speaker) for speaker in value]
+        setattr(row, _RENAMED.get(field, field), value)
+    if hasattr(row, "body_html"):
+        row.body_html = render_markdown(row.body_md)
+
+
+def _change_publication(row: Any, change: s.PublicationChange) -> s.PublicationRead:
+    if change.state is m.Publication.SCHEDULED:
+        if change.publish_at is None or change.publish_at.tzinfo is None:
+            raise BadPublication("Scheduling needs 'publish_at' with a UTC offset.")
+        row.publish_at = change.publish_at
+    elif change.publish_at is not None:
+        raise BadPublication("'publish_at' goes with state 'scheduled' only.")
+    else:
+        row.publish_at = utcnow() if change.state is m.Publication.PUBLISHED else None
+    row.publication = change.state
+    return s.PublicationRead(state=row.publication, publish_at=row.publish_at, visible=_visible(row, utcnow()))
+
+
+class CatalogEditor:
+    def __init__(self, catalog: CatalogRepository) -> None:
+        self.catalog = catalog
+
+    async def _module(self, slug: str) -> m.Module:
+        module = await self.catalog.module_by_slug(slug, public=False, with_lessons=True)
+        if module is None:
+            raise ModuleNotFound(f"No module '{slug}'.")
+        return module
+
+    async def create_module(self, data: s.ModuleCreate) -> m.Module:
+        """A new module, as a draft."""
+        if await self.catalog.module_by_slug(data.slug, public=False) is not None:
+            raise SlugConflict(f"A module '{data.slug}' already exists.")
+        module = m.Module(slug=data.slug, origin=m.Origin.ADMIN, publication=m.Publication.DRAFT, lessons=[])
+        _apply(module, data)
+        await self.catalog.add(module)
+        return module
+
+    async def update_module(self, slug: str, data: s.ModuleUpdate) -> m.Module:
+        module = await self._module(slug)
+        _apply(module, data)
+        await self.catalog.flush()
+        return module
+
+    async def publish_module(self, slug: str, change: s.PublicationChange) -> s.PublicationRead:
+        result = _change_publication(await self._module(slug), change)
+        await self.catalog.flush()
+        return result
+
+    async def _lesson(self, module_slug: str, lesson_slug: str) -> m.Lesson:
+        module = await self._module(module_slug)
+        lesson = await self.catalog.lesson(module.id, lesson_slug)
+        if lesson is None:
+            raise LessonNotFound(f"No lesson '{lesson_slug}' in '{module_slug}'.")
+        return lesson
+
+    async def create_lesson(self, module_slug: str, data: s.LessonCreate) -> m.Lesson:
+        """A new lesson in a module, as a draft; text lessons complete by mark-done, media by coverage."""
+        module = await self._module(module_slug)
+        if any(lesson.slug == data.slug for lesson in module.lessons):
+            raise SlugConflict(f"Module '{module_slug}' already has a lesson '{data.slug}'.")
+        rule = m.CompletionRule.MARK_DONE if data.kind is m.LessonKind.TEXT else m.CompletionRule.COVERAGE
+        lesson = m.Lesson(
+            module_id=module.id, slug=data.slug, origin=m.Origin.ADMIN, publication=m.Publication.DRAFT,
+            completion_rule=rule, kind=data.kind,
+        )  # fmt: skip
+        _apply(lesson, data)
+        await self.catalog.add(lesson)
+        return lesson
+
+    async def update_lesson(self, module_slug: str, lesson_slug: str, data: s.LessonUpdate) -> m.Lesson:
+        lesson = await self._lesson(module_slug, lesson_slug)
+        _apply(lesson, data)
+        await self.catalog.flush()
+        return lesson
+
+    async def publish_lesson(
+        self, module_slug: str, lesson_slug: str, change: s.PublicationChange
+    ) -> s.PublicationRead:
+        result = _change_publication(await self._lesson(module_slug, lesson_slug), change)
+        await self.catalog.flush()
+        return result
+
+    async def _series(self, slug: str) -> m.WebinarSeries:
+        series = await self.catalog.series_by_slug(slug, public=False)
+        if series is None:
+            raise SeriesNotFound(f"No webinar series '{slug}'.")
+        return series
+
+    async def _session(self, series_slug: str, session_slug: str) -> m.WebinarSession:
+        series = await self._series(series_slug)
+        session = await self.catalog.session_by_slug(series.id, session_slug, public=False)
+        if session is None:
+            raise SessionNotFound(f"No session '{session_slug}' in '{series_slug}'.")
+        return session
+
+    async def create_session(self, series_slug: str, data: s.SessionCreate) -> m.WebinarSession:
+        """A new webinar session in a series, as a draft."""
+        series = await self._series(series_slug)
+        if await self.catalog.session_by_slug(series.id, data.slug, public=False) is not None:
+            raise SlugConflict(f"Series '{series_slug}' already has a session '{data.slug}'.")
+        _require_offset(data.scheduled_at)
+        session = m.WebinarSession(series_id=series.id, slug=data.slug, origin=m.Origin.ADMIN,
+                                   publication=m.Publication.DRAFT)  # fmt: skip
+        _apply(session, data)
+        await self.catalog.add(session)
+        return session
+
+    async def update_session(self, series_slug: str, session_slug: str, data: s.SessionUpdate) -> m.WebinarSession:
+        session = await self._session(series_slug, session_slug)
+        if data.scheduled_at is not None:
+            _require_offset(data.scheduled_at)
+        _apply(session, data)
+        await self.catalog.flush()
+        return session
+
+    async def publish_session(
+        self, series_slug: str, session_slug: str, change: s.PublicationChange
+    ) -> s.PublicationRead:
+        result = _change_publication(await self._session(series_slug, session_slug), change)
+        await self.catalog.flush()
+        return result
+
+
+def _require_offset(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise Unprocessable("'scheduled_at' needs a UTC offset, e.g. 2019-01-24T11:00:00+01:00.")

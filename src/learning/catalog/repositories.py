@@ -1,0 +1,225 @@
+"""Queries on the catalog: modules, lessons, webinar series and sessions, and full-text search."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, String, extract, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from learning.db import models as m
+from learning.db.models.catalog import SEARCH_CONFIG
+
+# Sentinels around matched words in snippets; replaced by <mark> after HTML-escaping the text.
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    kind: str
+    id: uuid.UUID
+    title: str
+    slug: str
+    parent_slug: str | None
+    rank: float
+    snippet: str
+
+
+class CatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- modules and lessons ------------------------------------------------------------------
+    async def list_modules(self, *, limit: int, offset: int, public: bool) -> tuple[list[m.Module], int]:
+        where = [m.Module.visible()] if public else []
+        total = (await self.session.execute(select(func.count()).select_from(m.Module).where(*where))).scalar_one()
+        rows = await self.session.execute(
+            select(m.Module).where(*where).order_by(m.Module.position, m.Module.slug).limit(limit).offset(offset)
+        )
+        return list(rows.scalars()), total
+
+    async def lesson_counts(self, module_ids: list[uuid.UUID], *, public: bool) -> dict[uuid.UUID, int]:
+        if not module_ids:
+            return {}
+        where = [m.Lesson.module_id.in_(module_ids)] + ([m.Lesson.visible()] if public else [])
+        rows = await self.session.execute(
+            select(m.Lesson.module_id, func.count()).where(*where).group_by(m.Lesson.module_id)
+        )
+        return dict(rows.tuples().all())
+
+    async def module_by_slug(self, slug: str, *, public: bool, with_lessons: bool = False) -> m.Module | None:
+        query = select(m.Module).where(m.Module.slug == slug)
+        if public:
+            query = query.where(m.Module.visible())
+        if with_lessons:
+            query = query.options(selectinload(m.Module.lessons).selectinload(m.Lesson.media))
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def all_modules(self) -> list[m.Module]:
+        rows = await self.session.execute(select(m.Module).options(selectinload(m.Module.lessons)))
+        return list(rows.scalars())
+
+    async def lesson(self, module_id: uuid.UUID, slug: str) -> m.Lesson | None:
+        query = (
+            select(m.Lesson)
+            .where(m.Lesson.module_id == module_id, m.Lesson.slug == slug)
+            .options(selectinload(m.Lesson.media))
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    # --- webinars -------------------------------------------------------------------------------
+    async def list_series(self, *, limit: int, offset: int, public: bool) -> tuple[list[m.WebinarSeries], int]:
+        where = [m.WebinarSeries.visible()] if public else []
+        total = (
+            await self.session.execute(select(func.count()).select_from(m.WebinarSeries).where(*where))
+        ).scalar_one()
+        rows = await self.session.execute(
+            select(m.WebinarSeries).where(*where).order_by(m.WebinarSeries.slug).limit(limit).offset(offset)
+        )
+        return list(rows.scalars()), total
+
+    async def series_by_slug(self, slug: str, *, public: bool) -> m.WebinarSeries | None:
+        query = select(m.WebinarSeries).where(m.WebinarSeries.slug == slug)
+        if public:
+            query = query.where(m.WebinarSeries.visible())
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def all_series(self) -> list[m.WebinarSeries]:
+        rows = await self.session.execute(select(m.WebinarSeries).options(selectinload(m.WebinarSeries.sessions)))
+        return list(rows.scalars())
+
+    def _sessions_query(self, series_id: uuid.UUID, *, public: bool) -> Select[m.WebinarSession]:
+        query = select(m.WebinarSession).where(m.WebinarSession.series_id == series_id)
+        return query.where(m.WebinarSession.visible()) if public else query
+
+    async def sessions(
+        self,
+        series_id: uuid.UUID,
+        *,
+        public: bool,
+        status: m.SessionStatus | None = None,
+        year: int | None = None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[m.WebinarSession], int]:
+        query = self._sessions_query(series_id, public=public)
+        if status is not None:
+            query = query.where(m.WebinarSession.status == status)
+        if year is not None:
+            query = query.where(extract("year", func.timezone("Europe/Paris", m.WebinarSession.scheduled_at)) == year)
+        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        rows = await self.session.execute(
+            query.options(*_session_media())
+            .order_by(m.WebinarSession.scheduled_at, m.WebinarSession.slug)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(rows.scalars()), total
+
+    async def session_by_slug(self, series_id: uuid.UUID, slug: str, *, public: bool) -> m.WebinarSession | None:
+        query = self._sessions_query(series_id, public=public).where(m.WebinarSession.slug == slug)
+        return (await self.session.execute(query.options(*_session_media()))).scalar_one_or_none()
+
+    # --- shared -----------------------------------------------------------------------------------
+    async def add(self, row: Any) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def next_scheduled_publication(self) -> datetime | None:
+        """When the next scheduled item becomes visible (cached answers must not outlive it)."""
+        moments = [
+            select(func.min(model.publish_at)).where(
+                model.publication == m.Publication.SCHEDULED, model.publish_at > func.now()
+            )
+            for model in (m.Module, m.Lesson, m.WebinarSeries, m.WebinarSession)
+        ]
+        values = [(await self.session.execute(query)).scalar_one_or_none() for query in moments]
+        present = [value for value in values if value is not None]
+        return min(present) if present else None
+
+    async def search(self, text: str, *, limit: int, offset: int) -> tuple[list[SearchHit], int]:
+        """Ranked French full-text search (accents ignored) over visible modules, lessons and sessions."""
+        query = func.websearch_to_tsquery(literal(SEARCH_CONFIG).cast(_REGCONFIG), text)
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
+
+        def headline(column: Any) -> Any:
+            return func.ts_headline(literal(SEARCH_CONFIG).cast(_REGCONFIG), column, query, options)
+
+        modules = select(
+            literal("module").label("kind"),
+            m.Module.id,
+            m.Module.title,
+            m.Module.slug,
+            literal(None, String).label("parent_slug"),
+            func.ts_rank(m.Module.search_vector, query).label("rank"),
+            m.Module.summary.label("text"),
+        ).where(m.Module.search_vector.op("@@")(query), m.Module.visible())
+        lessons = (
+            select(
+                literal("lesson").label("kind"),
+                m.Lesson.id,
+                m.Lesson.title,
+                m.Lesson.slug,
+                m.Module.slug.label("parent_slug"),
+                func.ts_rank(m.Lesson.search_vector, query).label("rank"),
+                (m.Lesson.summary + "\n" + m.Lesson.body_md).label("text"),
+            )
+            .join(m.Module, m.Module.id == m.Lesson.module_id)
+            .where(m.Lesson.search_vector.op("@@")(query), m.Lesson.visible(), m.Module.visible())
+        )
+        sessions = (
+            select(
+                literal("webinar_session").label("kind"),
+                m.WebinarSession.id,
+                m.WebinarSession.title,
+                m.WebinarSession.slug,
+                m.WebinarSeries.slug.label("parent_slug"),
+                func.ts_rank(m.WebinarSession.search_vector, query).label("rank"),
+                (m.WebinarSession.summary + "\n" + m.WebinarSession.body_md).label("text"),
+            )
+            .join(m.WebinarSeries, m.WebinarSeries.id == m.WebinarSession.series_id)
+            .where(
+                m.WebinarSession.search_vector.op("@@")(query),
+                m.WebinarSession.visible(),
+                m.WebinarSeries.visible(),
+            )
+        )
+        matches = union_all(modules, lessons, sessions).subquery()
+        total = (await self.session.execute(select(func.count()).select_from(matches))).scalar_one()
+        page = (
+            select(matches)
+            .order_by(matches.c.rank.desc(), matches.c.title, matches.c.id)
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(
+                page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
+                headline(page.c.text).label("snippet"),
+            ).order_by(page.c.rank.desc(), page.c.title, page.c.id)
+        )  # fmt: skip
+        hits = [
+            SearchHit(
+                kind=row.kind, id=row.id, title=row.title, slug=row.slug, parent_slug=row.parent_slug,
+                rank=float(row.rank), snippet=row.snippet,
+            )
+            for row in rows
+        ]  # fmt: skip
+        return hits, total
+
+
+def _session_media() -> list[Any]:
+    return [
+        selectinload(m.WebinarSession.replay),
+        selectinload(m.WebinarSession.transcript),
+        selectinload(m.WebinarSession.chapters),
+    ]

@@ -1,0 +1,251 @@
+"""Bodies of the catalog API (public reads and admin writes)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from learning.db import models as m
+
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Text = Annotated[str, msgspec.Meta(max_length=200_000)]
+Tag = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
+Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
+
+
+class MediaRef(msgspec.Struct):
+    """A playable file: its stable URL, type and size (duration when known)."""
+
+    id: uuid.UUID
+    url: str
+    mime_type: str
+    size_bytes: int
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class ParentRef(msgspec.Struct):
+    slug: str
+    title: str
+
+
+class LessonSummary(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    position: int
+    title: str
+    summary: str
+    kind: m.LessonKind
+    duration_seconds: int
+    media: MediaRef | None
+
+
+class LessonDetail(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    position: int
+    title: str
+    summary: str
+    kind: m.LessonKind
+    duration_seconds: int
+    completion_rule: m.CompletionRule
+    completion_threshold: float
+    tags: list[str]
+    body_markdown: str
+    body_html: str
+    media: MediaRef | None
+    module: ParentRef
+    previous_lesson: str | None
+    next_lesson: str | None
+
+
+class ModuleSummary(msgspec.Struct):
+    slug: str
+    position: int
+    title: str
+    summary: str
+    tags: list[str]
+    lesson_count: int
+
+
+class ModuleDetail(msgspec.Struct):
+    slug: str
+    position: int
+    title: str
+    summary: str
+    tags: list[str]
+    description_markdown: str
+    description_html: str
+    lessons: list[LessonSummary]
+
+
+class Speaker(msgspec.Struct):
+    name: str
+    organisation: str
+    role: str
+
+
+class SessionSummary(msgspec.Struct):
+    slug: str
+    title: str
+    summary: str
+    scheduled_at: datetime
+    duration_minutes: int
+    status: m.SessionStatus
+    speakers: list[Speaker]
+    tags: list[str]
+    replay: MediaRef | None
+
+
+class SessionDetail(msgspec.Struct):
+    slug: str
+    title: str
+    summary: str
+    scheduled_at: datetime
+    duration_minutes: int
+    status: m.SessionStatus
+    speakers: list[Speaker]
+    tags: list[str]
+    replay: MediaRef | None
+    transcript: MediaRef | None
+    chapters: MediaRef | None
+    body_markdown: str
+    body_html: str
+    series: ParentRef
+
+
+class SeriesSummary(msgspec.Struct):
+    slug: str
+    title: str
+    summary: str
+    organiser: str
+    year: int | None
+    tags: list[str]
+
+
+class SessionPage(msgspec.Struct):
+    items: list[SessionSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class SeriesDetail(msgspec.Struct):
+    slug: str
+    title: str
+    summary: str
+    organiser: str
+    year: int | None
+    timezone: str
+    tags: list[str]
+    description_markdown: str
+    description_html: str
+    sessions: SessionPage
+
+
+class SearchResult(msgspec.Struct):
+    kind: str
+    title: str
+    slug: str
+    parent_slug: str | None
+    path: str
+    snippet_html: str
+    rank: float
+
+
+# --- admin ------------------------------------------------------------------------------------
+class PublicationChange(msgspec.Struct, forbid_unknown_fields=True):
+    """Publish now, schedule for ``publish_at``, or unpublish (``draft``)."""
+
+    state: m.Publication
+    publish_at: datetime | None = None
+
+
+class PublicationRead(msgspec.Struct):
+    state: m.Publication
+    publish_at: datetime | None
+    visible: bool
+
+
+class AdminItem(msgspec.Struct):
+    """What the admin API answers after a change: the item and its publication state."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    publication: m.Publication
+    publish_at: datetime | None
+    updated_at: datetime
+
+
+class ModuleCreate(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    title: Title
+    summary: Text = ""
+    description_markdown: Text = ""
+    position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    tags: Tags = msgspec.field(default_factory=list)
+
+
+class ModuleUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    summary: Text | None = None
+    description_markdown: Text | None = None
+    position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
+    tags: Tags | None = None
+
+
+class LessonCreate(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    title: Title
+    kind: m.LessonKind
+    position: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+    summary: Text = ""
+    body_markdown: Text = ""
+    duration_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 0
+    completion_threshold: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.9
+    tags: Tags = msgspec.field(default_factory=list)
+
+
+class LessonUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    position: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    summary: Text | None = None
+    body_markdown: Text | None = None
+    duration_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
+    completion_threshold: Annotated[float, msgspec.Meta(gt=0, le=1)] | None = None
+    tags: Tags | None = None
+
+
+class SpeakerIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    organisation: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    role: Annotated[str, msgspec.Meta(pattern="^(host|guest)$")] = "guest"
+
+
+class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    title: Title
+    scheduled_at: datetime
+    summary: Text = ""
+    body_markdown: Text = ""
+    duration_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 60
+    status: m.SessionStatus = m.SessionStatus.UPCOMING
+    speakers: Annotated[list[SpeakerIn], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=list)
+    tags: Tags = msgspec.field(default_factory=list)
+
+
+class SessionUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    scheduled_at: datetime | None = None
+    summary: Text | None = None
+    body_markdown: Text | None = None
+    duration_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] | None = None
+    status: m.SessionStatus | None = None
+    speakers: Annotated[list[SpeakerIn], msgspec.Meta(max_length=50)] | None = None
+    tags: Tags | None = None

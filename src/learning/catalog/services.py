@@ -1,0 +1,240 @@
+"""Catalog rules: what the public sees, search, and the admin's edits and publication changes."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from learning.catalog import schemas as s
+from learning.catalog.markdown import render_markdown
+from learning.catalog.repositories import MARK_END, MARK_START, CatalogRepository
+from learning.db import models as m
+from learning.lib.clock import utcnow
+from learning.lib.errors import Conflict, NotFound, Unprocessable
+from learning.media.urls import media_url
+
+MAX_QUERY_LENGTH = 200
+
+
+class ModuleNotFound(NotFound):
+    title = "Module not found"
+
+
+class LessonNotFound(NotFound):
+    title = "Lesson not found"
+
+
+class SeriesNotFound(NotFound):
+    title = "Webinar series not found"
+
+
+class SessionNotFound(NotFound):
+    title = "Webinar session not found"
+
+
+class SlugConflict(Conflict):
+    title = "Slug already used"
+
+
+class BadSearch(Unprocessable):
+    status_code = 400
+    title = "Invalid search"
+
+
+def _media(base_url: str, asset: m.MediaAsset | None) -> s.MediaRef | None:
+    if asset is None or asset.status is not m.MediaStatus.READY:
+        return None  # nothing half-processed is ever shown
+    return s.MediaRef(
+        id=asset.id,
+        url=media_url(base_url, asset),
+        mime_type=asset.mime_type,
+        size_bytes=asset.size_bytes,
+        duration_seconds=asset.duration_seconds,
+        width=asset.width,
+        height=asset.height,
+    )
+
+
+def _visible(row: Any, now: datetime) -> bool:
+    state = row.publication
+    return state is m.Publication.PUBLISHED or (
+        state is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at <= now
+    )
+
+
+def _speakers(raw: list[dict[str, str]]) -> list[s.Speaker]:
+    return [s.Speaker(name=x["name"], organisation=x.get("organisation", ""), role=x.get("role", "guest")) for x in raw]
+
+
+def _snippet_html(snippet: str) -> str:
+    return html.escape(snippet).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+class CatalogService:
+    """Public reads: only visible content (published, or scheduled and due)."""
+
+    def __init__(self, catalog: CatalogRepository, base_url: str) -> None:
+        self.catalog = catalog
+        self.base_url = base_url
+
+    async def next_change(self) -> datetime | None:
+        return await self.catalog.next_scheduled_publication()
+
+    async def modules(self, *, limit: int, offset: int) -> tuple[list[s.ModuleSummary], int]:
+        modules, total = await self.catalog.list_modules(limit=limit, offset=offset, public=True)
+        counts = await self.catalog.lesson_counts([module.id for module in modules], public=True)
+        items = [
+            s.ModuleSummary(
+                slug=module.slug, position=module.position, title=module.title, summary=module.summary,
+                tags=module.tags, lesson_count=counts.get(module.id, 0),
+            )
+            for module in modules
+        ]  # fmt: skip
+        return items, total
+
+    async def module(self, slug: str) -> s.ModuleDetail:
+        module = await self.catalog.module_by_slug(slug, public=True, with_lessons=True)
+        if module is None:
+            raise ModuleNotFound(f"No published module '{slug}'.")
+        now = utcnow()
+        lessons = [lesson for lesson in module.lessons if _visible(lesson, now)]
+        return s.ModuleDetail(
+            slug=module.slug,
+            position=module.position,
+            title=module.title,
+            summary=module.summary,
+            tags=module.tags,
+            description_markdown=module.description_md,
+            description_html=render_markdown(module.description_md),
+            lessons=[
+                s.LessonSummary(
+                    id=lesson.id, slug=lesson.slug, position=lesson.position, title=lesson.title,
+                    summary=lesson.summary, kind=lesson.kind, duration_seconds=lesson.duration_seconds,
+                    media=_media(self.base_url, lesson.media),
+                )
+                for lesson in lessons
+            ],
+        )  # fmt: skip
+
+    async def lesson(self, module_slug: str, lesson_slug: str) -> s.LessonDetail:
+        module = await self.catalog.module_by_slug(module_slug, public=True, with_lessons=True)
+        if module is None:
+            raise ModuleNotFound(f"No published module '{module_slug}'.")
+        now = utcnow()
+        lessons = [lesson for lesson in module.lessons if _visible(lesson, now)]
+        index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
+        if index is None:
+            raise LessonNotFound(f"No published lesson '{lesson_slug}' in '{module_slug}'.")
+        lesson = lessons[index]
+        return s.LessonDetail(
+            id=lesson.id,
+            slug=lesson.slug,
+            position=lesson.position,
+            title=lesson.title,
+            summary=lesson.summary,
+            kind=lesson.kind,
+            duration_seconds=lesson.duration_seconds,
+            completion_rule=lesson.completion_rule,
+            completion_threshold=lesson.completion_threshold,
+            tags=lesson.tags,
+            body_markdown=lesson.body_md,
+            body_html=lesson.body_html,
+            media=_media(self.base_url, lesson.media),
+            module=s.ParentRef(slug=module.slug, title=module.title),
+            previous_lesson=lessons[index - 1].slug if index > 0 else None,
+            next_lesson=lessons[index + 1].slug if index + 1 < len(lessons) else None,
+        )
+
+    async def series_list(self, *, limit: int, offset: int) -> tuple[list[s.SeriesSummary], int]:
+        series, total = await self.catalog.list_series(limit=limit, offset=offset, public=True)
+        return [self._series_summary(item) for item in series], total
+
+    @staticmethod
+    def _series_summary(series: m.WebinarSeries) -> s.SeriesSummary:
+        return s.SeriesSummary(
+            slug=series.slug, title=series.title, summary=series.summary, organiser=series.organiser,
+            year=series.year, tags=series.tags,
+        )  # fmt: skip
+
+    async def series(
+        self, slug: str, *, status: m.SessionStatus | None, year: int | None, limit: int, offset: int
+    ) -> s.SeriesDetail:
+        series = await self.catalog.series_by_slug(slug, public=True)
+        if series is None:
+            raise SeriesNotFound(f"No published webinar series '{slug}'.")
+        sessions, total = await self.catalog.sessions(
+            series.id, public=True, status=status, year=year, limit=limit, offset=offset
+        )
+        return s.SeriesDetail(
+            slug=series.slug,
+            title=series.title,
+            summary=series.summary,
+            organiser=series.organiser,
+            year=series.year,
+            timezone=series.timezone,
+            tags=series.tags,
+            description_markdown=series.description_md,
+            description_html=render_markdown(series.description_md),
+            sessions=s.SessionPage(
+                items=[self._session_summary(session) for session in sessions],
+                total=total,
+                limit=limit,
+                offset=offset,
+            ),
+        )
+
+    def _session_summary(self, session: m.WebinarSession) -> s.SessionSummary:
+        return s.SessionSummary(
+            slug=session.slug, title=session.title, summary=session.summary, scheduled_at=session.scheduled_at,
+            duration_minutes=session.duration_minutes, status=session.status, speakers=_speakers(session.speakers),
+            tags=session.tags, replay=_media(self.base_url, session.replay),
+        )  # fmt: skip
+
+    async def session(self, series_slug: str, session_slug: str) -> s.SessionDetail:
+        series = await self.catalog.series_by_slug(series_slug, public=True)
+        if series is None:
+            raise SeriesNotFound(f"No published webinar series '{series_slug}'.")
+        session = await self.catalog.session_by_slug(series.id, session_slug, public=True)
+        if session is None:
+            raise SessionNotFound(f"No published session '{session_slug}' in '{series_slug}'.")
+        return s.SessionDetail(
+            slug=session.slug,
+            title=session.title,
+            summary=session.summary,
+            scheduled_at=session.scheduled_at,
+            duration_minutes=session.duration_minutes,
+            status=session.status,
+            speakers=_speakers(session.speakers),
+            tags=session.tags,
+            replay=_media(self.base_url, session.replay),
+            transcript=_media(self.base_url, session.transcript),
+            chapters=_media(self.base_url, session.chapters),
+            body_markdown=session.body_md,
+            body_html=session.body_html,
+            series=s.ParentRef(slug=series.slug, title=series.title),
+        )
+
+    async def search(self, query: str, *, limit: int, offset: int) -> tuple[list[s.SearchResult], int]:
+        """Ranked French full-text search; accents and plurals do not matter."""
+        text = " ".join(query.split())
+        if not text:
+            raise BadSearch("The search needs some words (q=…).")
+        if len(text) > MAX_QUERY_LENGTH or any(ord(c) < 32 for c in text):
+            raise BadSearch(f"The search must be at most {MAX_QUERY_LENGTH} printable characters.")
+        hits, total = await self.catalog.search(text, limit=limit, offset=offset)
+        results = []
+        for hit in hits:
+            if hit.kind == "module":
+                path = f"/api/v1/modules/{hit.slug}"
+            elif hit.kind == "lesson":
+                path = f"/api/v1/modules/{hit.parent_slug}/lessons/{hit.slug}"
+            else:
+                path = f"/api/v1/webinars/{hit.parent_slug}/sessions/{hit.slug}"
+            results.append(
+                s.SearchResult(
+                    kind=hit.kind, title=hit.title, slug=hit.slug, parent_slug=hit.parent_slug, path=path,
+                    snippet_html=_snippet_html(hit.snippet), rank=round(hit.rank, 6),
+                )
+            )  # fmt: skip
+        return results, total

@@ -1,0 +1,221 @@
+"""``learning content sync``: the content files become catalog rows, idempotently, in one transaction.
+
+A row changes only when its file changed (same content hash: nothing to do), so a second run reports 0
+changes. Content that left the files is unpublished (set to draft), never deleted: learner data that
+points at it stays. Rows created through the admin API are never touched; a file whose slug collides
+with one is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from learning.catalog.content import (
+    ContentBundle,
+    LessonSource,
+    ModuleSource,
+    Publication,
+    SeriesSource,
+    SessionSource,
+)
+from learning.catalog.markdown import render_markdown
+from learning.catalog.repositories import CatalogRepository
+from learning.db import models as m
+from learning.lib.errors import Conflict
+from learning.media.library import MediaLibrary
+
+
+class SlugTakenByAdmin(Conflict):
+    title = "Slug already used"
+
+
+@dataclass(slots=True)
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unpublished: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)
+    stale_objects: list[str] = field(default_factory=list)
+    new_objects: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unpublished) + len(self.media)
+
+    def lines(self) -> list[str]:
+        lines = [f"created     {name}" for name in self.created]
+        lines += [f"updated     {name}" for name in self.updated]
+        lines += [f"unpublished {name}" for name in self.unpublished]
+        lines += [f"media       {name}" for name in self.media]
+        return lines
+
+
+def _publication(row: Any, publication: Publication) -> None:
+    row.publication = m.Publication(publication.state)
+    row.publish_at = publication.publish_at
+
+
+class ContentSync:
+    def __init__(self, catalog: CatalogRepository, library: MediaLibrary) -> None:
+        self.catalog = catalog
+        self.library = library
+
+    async def apply(self, bundle: ContentBundle, report: SyncReport) -> SyncReport:
+        """Bring the catalog in line with ``bundle``; the caller commits (or rolls back for a dry run)."""
+        files = [(s.ref, s.path, s.extension, s.mime_type) for s in bundle.referenced_media()]
+        assets, imported = await self.library.import_files(files, written=report.new_objects)
+        report.media = [f"{ref} (new)" for ref in imported.created] + [f"{ref} (replaced)" for ref in imported.replaced]
+        report.stale_objects = imported.stale_keys
+        media_ids = {ref: asset.id for ref, asset in assets.items()}
+        await self._modules(bundle.modules, media_ids, report)
+        await self._series(bundle.series, media_ids, report)
+        return report
+
+    async def _modules(self, sources: list[ModuleSource], media: dict[str, Any], report: SyncReport) -> None:
+        existing = {module.slug: module for module in await self.catalog.all_modules()}
+        for source in sources:
+            module = existing.pop(source.slug, None)
+            if module is not None and module.origin is m.Origin.ADMIN:
+                raise SlugTakenByAdmin(f"module '{source.slug}' exists and was created through the admin API")
+            if module is None:
+                module = m.Module(slug=source.slug, origin=m.Origin.CONTENT, lessons=[])
+                self._fill_module(module, source)
+                await self.catalog.add(module)
+                report.created.append(f"module {source.slug}")
+            elif module.content_hash != source.content_hash:
+                self._fill_module(module, source)
+                report.updated.append(f"module {source.slug}")
+            await self._lessons(module, source.lessons, media, report)
+        for module in existing.values():
+            if module.origin is m.Origin.CONTENT and module.publication is not m.Publication.DRAFT:
+                module.publication, module.publish_at = m.Publication.DRAFT, None
+                report.unpublished.append(f"module {module.slug}")
+        await self.catalog.flush()
+
+    @staticmethod
+    def _fill_module(module: m.Module, source: ModuleSource) -> None:
+        module.title = source.title
+        module.summary = source.summary
+        module.description_md = source.description_md
+        module.position = source.position
+        module.tags = source.tags
+        module.content_hash = source.content_hash
+        _publication(module, source.publication)
+
+    async def _lessons(
+        self, module: m.Module, sources: list[LessonSource], media: dict[str, Any], report: SyncReport
+    ) -> None:
+        existing = {lesson.slug: lesson for lesson in module.lessons}
+        for source in sources:
+            lesson = existing.pop(source.slug, None)
+            name = f"lesson {module.slug}/{source.slug}"
+            media_id = media.get(source.media_ref) if source.media_ref else None
+            if lesson is None:
+                lesson = m.Lesson(module_id=module.id, slug=source.slug, origin=m.Origin.CONTENT)
+                self._fill_lesson(lesson, source, media_id)
+                module.lessons.append(lesson)
+                report.created.append(name)
+            elif lesson.origin is m.Origin.ADMIN:
+                raise SlugTakenByAdmin(f"{name} exists and was created through the admin API")
+            elif lesson.content_hash != source.content_hash or lesson.media_id != media_id:
+                self._fill_lesson(lesson, source, media_id)
+                report.updated.append(name)
+        for lesson in existing.values():
+            if lesson.origin is m.Origin.CONTENT and lesson.publication is not m.Publication.DRAFT:
+                lesson.publication, lesson.publish_at = m.Publication.DRAFT, None
+                report.unpublished.append(f"lesson {module.slug}/{lesson.slug}")
+
+    @staticmethod
+    def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any) -> None:
+        lesson.position = source.position
+        lesson.title = source.title
+        lesson.summary = source.summary
+        lesson.kind = m.LessonKind(source.kind)
+        lesson.body_md = source.body_md
+        lesson.body_html = render_markdown(source.body_md)
+        lesson.media_id = media_id
+        lesson.duration_seconds = source.duration_seconds
+        lesson.completion_rule = m.CompletionRule(source.completion_rule)
+        lesson.completion_threshold = source.completion_threshold
+        lesson.tags = source.tags
+        lesson.content_hash = source.content_hash
+        _publication(lesson, source.publication)
+
+    async def _series(self, sources: list[SeriesSource], media: dict[str, Any], report: SyncReport) -> None:
+        existing = {series.slug: series for series in await self.catalog.all_series()}
+        for source in sources:
+            series = existing.pop(source.slug, None)
+            if series is not None and series.origin is m.Origin.ADMIN:
+                raise SlugTakenByAdmin(f"webinar series '{source.slug}' was created through the admin API")
+            if series is None:
+                series = m.WebinarSeries(slug=source.slug, origin=m.Origin.CONTENT, sessions=[])
+                self._fill_series(series, source)
+                await self.catalog.add(series)
+                report.created.append(f"series {source.slug}")
+            elif series.content_hash != source.content_hash:
+                self._fill_series(series, source)
+                report.updated.append(f"series {source.slug}")
+            self._sessions(series, source.sessions, media, report)
+        for series in existing.values():
+            if series.origin is m.Origin.CONTENT and series.publication is not m.Publication.DRAFT:
+                series.publication, series.publish_at = m.Publication.DRAFT, None
+                report.unpublished.append(f"series {series.slug}")
+        await self.catalog.flush()
+
+    @staticmethod
+    def _fill_series(series: m.WebinarSeries, source: SeriesSource) -> None:
+        series.title = source.title
+        series.summary = source.summary
+        series.description_md = source.description_md
+        series.organiser = source.organiser
+        series.timezone = source.timezone
+        series.year = source.year
+        series.tags = source.tags
+        series.content_hash = source.content_hash
+        _publication(series, source.publication)
+
+    def _sessions(
+        self, series: m.WebinarSeries, sources: list[SessionSource], media: dict[str, Any], report: SyncReport
+    ) -> None:
+        existing = {session.slug: session for session in series.sessions}
+        for source in sources:
+            session = existing.pop(source.slug, None)
+            name = f"session {series.slug}/{source.slug}"
+            refs = {
+                "replay_id": media.get(source.replay_ref) if source.replay_ref else None,
+                "transcript_id": media.get(source.transcript_ref) if source.transcript_ref else None,
+                "chapters_id": media.get(source.chapters_ref) if source.chapters_ref else None,
+            }
+            if session is None:
+                session = m.WebinarSession(series_id=series.id, slug=source.slug, origin=m.Origin.CONTENT)
+                self._fill_session(session, source, refs)
+                series.sessions.append(session)
+                report.created.append(name)
+            elif session.origin is m.Origin.ADMIN:
+                raise SlugTakenByAdmin(f"{name} was created through the admin API")
+            elif session.content_hash != source.content_hash or any(
+                getattr(session, key) != value for key, value in refs.items()
+            ):
+                self._fill_session(session, source, refs)
+                report.updated.append(name)
+        for session in existing.values():
+            if session.origin is m.Origin.CONTENT and session.publication is not m.Publication.DRAFT:
+                session.publication, session.publish_at = m.Publication.DRAFT, None
+                report.unpublished.append(f"session {series.slug}/{session.slug}")
+
+    @staticmethod
+    def _fill_session(session: m.WebinarSession, source: SessionSource, refs: dict[str, Any]) -> None:
+        session.title = source.title
+        session.summary = source.summary
+        session.body_md = source.body_md
+        session.body_html = render_markdown(source.body_md)
+        session.scheduled_at = source.scheduled_at
+        session.duration_minutes = source.duration_minutes
+        session.status = m.SessionStatus(source.status)
+        session.speakers = source.speakers
+        session.tags = source.tags
+        session.content_hash = source.content_hash
+        for key, value in refs.items():
+            setattr(session, key, value)
+        _publication(session, source.publication)

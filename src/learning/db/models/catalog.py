@@ -1,0 +1,192 @@
+"""The catalog: MOOC modules and lessons, webinar series and sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
+
+from learning.db.base import Base, Timestamps, UUIDPrimaryKey
+from learning.db.models.media import MediaAsset, _enum
+
+# French stemming plus accent folding (created by the catalog migration).
+SEARCH_CONFIG = "public.fr_unaccent"
+
+
+def _search_vector(*weighted: tuple[str, str]) -> Computed:
+    parts = [
+        f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce({column}, '')), '{weight}')"
+        for column, weight in weighted
+    ]
+    return Computed(" || ".join(parts), persisted=True)
+
+
+class Publication(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+
+
+class Origin(StrEnum):
+    CONTENT = "content"  # managed by `learning content sync` from the files
+    ADMIN = "admin"  # created through the admin API
+
+
+class LessonKind(StrEnum):
+    TEXT = "text"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class CompletionRule(StrEnum):
+    MARK_DONE = "mark_done"
+    COVERAGE = "coverage"
+
+
+class SessionStatus(StrEnum):
+    UPCOMING = "upcoming"
+    LIVE = "live"
+    REPLAY_AVAILABLE = "replay_available"
+    CANCELLED = "cancelled"
+
+
+class Publishable:
+    """Draft, scheduled (visible from ``publish_at``, without restart or cron) or published."""
+
+    publication: Mapped[Publication] = mapped_column(_enum(Publication, "publication_state"), default=Publication.DRAFT)
+    publish_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    origin: Mapped[Origin] = mapped_column(_enum(Origin, "content_origin"), default=Origin.ADMIN)
+    # Hash of the source file for content-managed rows: a sync changes a row only when its file changed.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+    @classmethod
+    def visible(cls, now: Any = None) -> ColumnElement[bool]:
+        moment = now if now is not None else func.now()
+        return or_(
+            cls.publication == Publication.PUBLISHED,
+            and_(cls.publication == Publication.SCHEDULED, cls.publish_at <= moment),
+        )
+
+
+class Module(UUIDPrimaryKey, Timestamps, Publishable, Base):
+    __tablename__ = "module"
+
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, _search_vector(("title", "A"), ("summary", "B"), ("description_md", "C"))
+    )
+
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="module", lazy="raise", order_by="Lesson.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_module_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_module_tags", "tags", postgresql_using="gin"),
+    )
+
+
+class Lesson(UUIDPrimaryKey, Timestamps, Publishable, Base):
+    __tablename__ = "lesson"
+
+    module_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[LessonKind] = mapped_column(_enum(LessonKind, "lesson_kind"))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    media_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    completion_rule: Mapped[CompletionRule] = mapped_column(_enum(CompletionRule, "completion_rule"))
+    completion_threshold: Mapped[float] = mapped_column(Float, default=0.9)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, _search_vector(("title", "A"), ("summary", "B"), ("body_md", "C"))
+    )
+
+    module: Mapped[Module] = relationship(back_populates="lessons", lazy="raise")
+    media: Mapped[MediaAsset | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("module_id", "slug"),
+        Index("ix_lesson_search_vector", "search_vector", postgresql_using="gin"),
+    )
+
+
+class WebinarSeries(UUIDPrimaryKey, Timestamps, Publishable, Base):
+    __tablename__ = "webinar_series"
+
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    year: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
+
+    sessions: Mapped[list[WebinarSession]] = relationship(
+        back_populates="series",
+        lazy="raise",
+        order_by="WebinarSession.scheduled_at",
+        cascade="all, delete-orphan",
+    )
+
+
+class WebinarSession(UUIDPrimaryKey, Timestamps, Publishable, Base):
+    __tablename__ = "webinar_session"
+
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webinar_series.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status"))
+    speakers: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    replay_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    transcript_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    chapters_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, _search_vector(("title", "A"), ("summary", "B"), ("body_md", "C"))
+    )
+
+    series: Mapped[WebinarSeries] = relationship(back_populates="sessions", lazy="raise")
+    replay: Mapped[MediaAsset | None] = relationship(foreign_keys=[replay_id], lazy="raise")
+    transcript: Mapped[MediaAsset | None] = relationship(foreign_keys=[transcript_id], lazy="raise")
+    chapters: Mapped[MediaAsset | None] = relationship(foreign_keys=[chapters_id], lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("series_id", "slug"),
+        Index("ix_webinar_session_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_webinar_session_scheduled_at", "scheduled_at"),
+    )

@@ -1,0 +1,182 @@
+"""Rendered answers of the public catalog and feeds, kept in memory and validated against PostgreSQL.
+
+Correct across several app processes: a trigger on the catalog tables sends ``NOTIFY learning_catalog``
+when a transaction that changed them commits, and every process listens and drops its entries. While the
+listening connection is down, nothing is served from the cache. Entries also end when the next scheduled
+publication comes due, so scheduled content appears on time without a restart or a cron job.
+
+Every answer carries a strong ETag computed from its bytes, so it changes exactly when the content does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from learning.lib.clock import utcnow
+
+logger = logging.getLogger("learning.cache")
+
+CHANNEL = "learning_catalog"
+RECONNECT_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    etag: str
+    media_type: str
+    last_modified: str | None = None
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match comparison (weak comparison, as RFC 9110 asks for this header)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in candidates
+
+
+class ResponseCache:
+    def __init__(self, *, max_entries: int = 2048, max_age_seconds: int = 30) -> None:
+        self._entries: OrderedDict[str, Rendered] = OrderedDict()
+        self._max_entries = max_entries
+        self.cache_control = f"public, max-age={max_age_seconds}"
+        self._generation = 0
+        self._listening = False
+        self._horizon: datetime | None = None  # next scheduled publication, when known
+        self._horizon_known = False
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self, dsn: str) -> None:
+        """Listen for catalog changes in the background (reconnecting when the connection drops)."""
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._listen_forever(dsn), name="catalog-cache-listener")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.invalidate()
+
+    async def _listen_forever(self, dsn: str) -> None:
+        while not self._stopping.is_set():
+            lost = asyncio.Event()
+            connection: Any = None
+            try:
+                connection = await asyncpg.connect(dsn, timeout=5)
+                connection.add_termination_listener(lambda _, event=lost: event.set())
+                await connection.add_listener(CHANNEL, lambda *_: self.invalidate())
+                self.invalidate()  # anything may have changed while we were not listening
+                self._listening = True
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                logger.warning("catalog cache listener unavailable: %s", type(exc).__name__)
+            finally:
+                self._listening = False
+                self.invalidate()
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), RECONNECT_SECONDS)
+
+    # --- entries --------------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+        self._horizon_known = False
+
+    @property
+    def active(self) -> bool:
+        return self._listening
+
+    def _get(self, key: str) -> Rendered | None:
+        if self._horizon is not None and utcnow() >= self._horizon:
+            self.invalidate()
+            self._horizon = None
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def _put(self, key: str, value: Rendered, generation: int) -> None:
+        if generation != self._generation or not self._listening:
+            return  # the content changed while this answer was being built
+        self._entries[key] = value
+        if len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def rendered(
+        self,
+        key: str,
+        produce: Callable[[], Awaitable[Rendered]],
+        horizon: Callable[[], Awaitable[datetime | None]] | None = None,
+    ) -> Rendered:
+        """The cached answer for ``key``, or a fresh one from ``produce`` (stored when still valid)."""
+        cached = self._get(key)
+        if cached is not None:
+            return cached
+        generation = self._generation
+        value = await produce()
+        if horizon is not None and not self._horizon_known:
+            self._horizon = await horizon()
+            self._horizon_known = True
+        self._put(key, value, generation)
+        return value
+
+    # --- HTTP -----------------------------------------------------------------------------------
+    def respond(self, request: Request[Any, Any, Any], rendered: Rendered) -> Response[bytes]:
+        headers = {"ETag": rendered.etag, "Cache-Control": self.cache_control}
+        if rendered.last_modified:
+            headers["Last-Modified"] = rendered.last_modified
+        if etag_matches(request.headers.get("if-none-match"), rendered.etag):
+            return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+
+
+def render_json(value: Any) -> Rendered:
+    body = msgspec.json.encode(value)
+    return Rendered(body, strong_etag(body), "application/json")
+
+
+def cache_key(request: Request[Any, Any, Any]) -> str:
+    """The path and the sorted query: the same question always finds the same entry."""
+    query = sorted(request.query_params.multi_items())
+    return request.url.path + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
+
+
+async def cached_json(
+    request: Request[Any, Any, Any],
+    cache: ResponseCache,
+    build: Callable[[], Awaitable[Any]],
+    horizon: Callable[[], Awaitable[datetime | None]],
+) -> Response[bytes]:
+    """Answer a public GET from the cache, building and storing the JSON when needed; 304 when unchanged."""
+
+    async def produce() -> Rendered:
+        return render_json(await build())
+
+    return cache.respond(request, await cache.rendered(cache_key(request), produce, horizon))

@@ -1,0 +1,1 @@
+"""Media assets: import into the object store, probing, delivery."""

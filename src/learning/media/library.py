@@ -1,0 +1,115 @@
+"""Shipped media files imported into the object store (by ``learning content sync``)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+from learning.db import models as m
+from learning.media.probe import probe
+from learning.media.repositories import MediaRepository
+from learning.storage import ObjectStore
+
+_KIND_BY_TYPE = {
+    "video": m.MediaKind.VIDEO,
+    "audio": m.MediaKind.AUDIO,
+    "image": m.MediaKind.IMAGE,
+    "text/vtt": m.MediaKind.TRANSCRIPT,
+    "application/x-subrip": m.MediaKind.TRANSCRIPT,
+    "application/json+chapters": m.MediaKind.CHAPTERS,
+}
+
+
+def kind_for(mime_type: str) -> m.MediaKind:
+    return _KIND_BY_TYPE.get(mime_type) or _KIND_BY_TYPE[mime_type.split("/")[0]]
+
+
+def new_storage_key(kind: m.MediaKind, extension: str) -> str:
+    """A generated key, never derived from user input."""
+    return f"{kind.value}/{uuid.uuid4().hex}.{extension}"
+
+
+def url_name(ref: str) -> str:
+    """The last URL segment for a shipped file: its name without extension, made URL-safe."""
+    stem = ref.rsplit(".", 1)[0]
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "media"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(slots=True)
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    # Objects that the database no longer points to once the transaction commits.
+    stale_keys: list[str] = field(default_factory=list)
+    # Objects written by this import: to remove if the transaction does not commit.
+    new_keys: list[str] = field(default_factory=list)
+
+
+class MediaLibrary:
+    def __init__(self, media: MediaRepository, store: ObjectStore | None) -> None:
+        self.media = media
+        self.store = store  # None: dry run, nothing is written to the store
+
+    async def import_files(
+        self, files: list[tuple[str, Path, str, str]], *, written: list[str]
+    ) -> tuple[dict[str, m.MediaAsset], ImportReport]:
+        """Make each (ref, path, extension, mime type) an asset; unchanged files (same sha256) are left alone.
+
+        Keys of objects written to the store are appended to ``written`` as soon as they exist, so the
+        caller can remove them if the transaction does not commit.
+        """
+        existing = await self.media.by_refs(ref for ref, *_ in files)
+        report = ImportReport(new_keys=written)
+        assets: dict[str, m.MediaAsset] = {}
+        for ref, path, extension, mime_type in files:
+            digest = await anyio.to_thread.run_sync(sha256_of, path)
+            asset = existing.get(ref)
+            if asset is not None and asset.sha256 == digest and asset.status is m.MediaStatus.READY:
+                assets[ref] = asset
+                continue
+            kind = kind_for(mime_type)
+            key = new_storage_key(kind, extension)
+            size = path.stat().st_size
+            info = None
+            if kind in {m.MediaKind.VIDEO, m.MediaKind.AUDIO, m.MediaKind.IMAGE}:
+                info = await anyio.to_thread.run_sync(probe, path)
+            if self.store is not None:
+                size = (await self.store.put_file(key, path, mime_type)).size
+                report.new_keys.append(key)
+            is_new = asset is None
+            if asset is None:
+                asset = m.MediaAsset(id=uuid.uuid4(), ref=ref)
+                report.created.append(ref)
+            else:
+                report.stale_keys.append(asset.storage_key)
+                report.replaced.append(ref)
+            asset.kind = kind
+            asset.rendition = m.Rendition.ORIGINAL
+            asset.status = m.MediaStatus.READY
+            asset.name = url_name(ref)
+            asset.extension = extension
+            asset.mime_type = mime_type
+            asset.size_bytes = size
+            asset.sha256 = digest
+            asset.storage_key = key
+            asset.duration_seconds = info.duration_seconds if info else None
+            asset.width = info.width if info else None
+            asset.height = info.height if info else None
+            if is_new:
+                await self.media.add(asset)
+            assets[ref] = asset
+        await self.media.flush()
+        return assets, report

@@ -1,0 +1,62 @@
+"""Test database helpers: settings for an app under test, emptying the tables."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from learning.config import Settings
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for an app under test: no environment, no .env, a throwaway data folder."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": "test-secret-key-not-for-production-use-0123456789",
+        "public_base_url": "http://testserver.local",
+        "content_dir": REPOSITORY,
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def _truncate_all(url: str) -> None:
+    connection = await asyncpg.connect(libpq(url))
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+def truncate_all(url: str) -> None:
+    """Empty every table (each test starts from empty tables)."""
+    asyncio.run(_truncate_all(url))
+
+
+async def fetch(url: str, query: str, *args: Any) -> list[Any]:
+    connection = await asyncpg.connect(libpq(url))
+    try:
+        return list(await connection.fetch(query, *args))
+    finally:
+        await connection.close()
+
+
+def sql(url: str, query: str, *args: Any) -> list[Any]:
+    """Run one statement directly (outside the app) and return its rows."""
+    return asyncio.run(fetch(url, query, *args))
