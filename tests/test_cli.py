@@ -142,3 +142,15 @@ def test_db_upgrade_against_a_configured_database(database_url: str, tmp_path: P
     assert result.returncode == 0, result.stderr
     assert "database at head" in result.stdout
     assert not (tmp_path / "var" / "pgdata").exists()  # nothing embedded was started
+
+
+def test_sigterm_under_uvicorn_stops_the_embedded_database(tmp_path: Path) -> None:
+    # uvicorn re-raises SIGTERM at itself once stopped; the CLI must still stop PostgreSQL on the way out.
+    port = _free_port()
+    env = _environment(tmp_path / "var", port) | {
+        "LEARNING_SERVER": "uvicorn",
+        "LEARNING_CONTENT_SYNC_ON_START": "false",
+    }
+    process = _start(f"http://127.0.0.1:{port}", env, tmp_path)
+    assert _stop(process, signal.SIGTERM) == 0
+    assert not _postgres_running((tmp_path / "var" / "pgdata").resolve())

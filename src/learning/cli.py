@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -169,7 +170,14 @@ def _banner(settings: Settings, *, embedded: bool) -> None:
     click.echo("\n".join(lines), err=True)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _run_server(settings: Settings) -> None:
+    # Servers handle SIGTERM themselves, and uvicorn sends it to itself again once it has stopped: this
+    # handler turns that into a normal exit, so the embedded PostgreSQL is stopped on the way out.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if settings.server == "uvicorn" and settings.workers == 1:
         import uvicorn
 

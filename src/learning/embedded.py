@@ -9,6 +9,7 @@ process to leave stops it. PostgreSQL refuses to run as root; the wheel then run
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import subprocess
@@ -16,6 +17,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
+
+import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,24 @@ def _asyncpg_url(libpq_uri: str, database: str) -> str:
     return f"postgresql+asyncpg://postgres@/{database}?host={quote(host)}"
 
 
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop processes that died without leaving (SIGKILL, power loss) from the wheel's list of users.
+
+    The wheel stops the server when its last user leaves; a dead user left in the list would keep it
+    running forever after.
+    """
+    users = pgdata / ".handle_pids.json"
+    if not users.exists():
+        return
+    try:
+        pids = json.loads(users.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        users.write_text(json.dumps(alive))
+
+
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporary: bool = False) -> Iterator[str]:
     """Start (or join) the embedded server; yield an asyncpg URL; stop it when the last user leaves.
@@ -46,6 +67,8 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporar
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pgdata").resolve()
+    with ep.PostgresServer._lock:  # type: ignore[attr-defined] # the wheel's inter-process lock around its list of users
+        _forget_dead_users(pgdata)
     try:
         server = ep.get_server(  # type: ignore[attr-defined]
             pgdata, cleanup_mode="delete" if temporary else "stop"

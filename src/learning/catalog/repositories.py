@@ -50,7 +50,7 @@ class CatalogRepository:
         rows = await self.session.execute(
             select(m.Lesson.module_id, func.count()).where(*where).group_by(m.Lesson.module_id)
         )
-        return dict(rows.tuples().all())
+        return {row[0]: row[1] for row in rows.all()}
 
     async def module_by_slug(self, slug: str, *, public: bool, with_lessons: bool = False) -> m.Module | None:
         query = select(m.Module).where(m.Module.slug == slug)

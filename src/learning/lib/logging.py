@@ -53,7 +53,7 @@ def logging_config(level: str) -> dict[str, Any]:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "_granian": {"handlers": ["stderr"], "level": level, "propagate": False},
             # The servers' own access logs would repeat ours, without the redaction.
             "granian.access": {"level": "CRITICAL", "propagate": False},
             "uvicorn.access": {"level": "CRITICAL", "propagate": False},

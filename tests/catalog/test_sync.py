@@ -1,0 +1,106 @@
+"""`learning content sync`: idempotent, one transaction, unpublishes what left the files, keeps data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from learning.catalog.content import ContentError
+from learning.config import Settings
+from tests.helpers.catalog import SERIES, sync
+from tests.helpers.database import REPOSITORY, sql
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A private copy of the shipped content, free to edit."""
+    root = tmp_path / "content"
+    for folder in ("modules", "feeds", "media"):
+        shutil.copytree(REPOSITORY / folder, root / folder)
+    return root
+
+
+def _count(settings: Settings, table: str) -> int:
+    return int(sql(settings.require_database_url(), f"SELECT count(*) AS n FROM {table}")[0]["n"])  # noqa: S608
+
+
+def test_sync_imports_everything_then_a_second_run_changes_nothing(settings: Settings) -> None:
+    first = sync(settings)
+    assert first.changes > 0
+    assert _count(settings, "module") == 5
+    assert _count(settings, "lesson") == 27
+    assert _count(settings, "webinar_session") == 12
+    assert _count(settings, "media_asset") == 25
+    second = sync(settings)
+    assert second.changes == 0
+    assert second.lines() == []
+
+
+def test_dry_run_reports_changes_and_writes_nothing(settings: Settings) -> None:
+    report = sync(settings, dry_run=True)
+    assert report.changes > 0
+    assert _count(settings, "module") == 0
+    assert _count(settings, "media_asset") == 0
+    media_root = settings.media_root
+    assert not media_root.exists() or not any(p.is_file() for p in media_root.rglob("*"))
+
+
+def test_media_objects_are_stored_with_generated_keys_and_their_sha256(settings: Settings) -> None:
+    sync(settings)
+    rows = sql(settings.require_database_url(), "SELECT ref, storage_key, sha256, size_bytes FROM media_asset")
+    for row in rows:
+        stored = settings.media_root / row["storage_key"]
+        assert stored.is_file()
+        assert stored.stat().st_size == row["size_bytes"]
+        assert row["ref"].split(".")[0] not in row["storage_key"]  # keys are generated, not the file name
+        assert (REPOSITORY / "media" / row["ref"]).stat().st_size == row["size_bytes"]
+
+
+def test_edited_file_updates_only_its_row(settings: Settings, content: Path) -> None:
+    sync(settings, content)
+    lesson = next((content / "modules" / "passer-a-l-action").glob("01-*.md"))
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("# ", "# Révisé : ", 1), encoding="utf-8")
+    report = sync(settings, content)
+    assert report.updated == [f"lesson passer-a-l-action/{lesson.stem[3:]}"]
+    assert report.changes == 1
+
+
+def test_removed_content_is_unpublished_not_deleted(settings: Settings, content: Path) -> None:
+    sync(settings, content)
+    shutil.rmtree(content / "modules" / "passer-a-l-action")
+    (content / "feeds" / "passer-a-l-action.yaml").unlink()
+    session = next((content / "feeds" / "webinars" / SERIES).glob("2019-05-*.md"))
+    session.unlink()
+    report = sync(settings, content)
+    assert "module passer-a-l-action" in report.unpublished
+    assert f"session {SERIES}/{session.stem}" in report.unpublished
+    url = settings.require_database_url()
+    module = sql(url, "SELECT publication FROM module WHERE slug = 'passer-a-l-action'")
+    assert [row["publication"] for row in module] == ["draft"]
+    assert _count(settings, "lesson") == 27  # the rows (and what points at them) stay
+    assert sync(settings, content).changes == 0
+
+
+def test_invalid_content_writes_nothing(settings: Settings, content: Path) -> None:
+    lesson = next((content / "modules" / "passer-a-l-action").glob("02-*.md"))
+    lesson.write_text("---\ntitle: [cassé\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError) as raised:
+        sync(settings, content)
+    assert str(lesson) in str(raised.value)
+    assert _count(settings, "module") == 0
+    assert not settings.media_root.exists() or not any(p.is_file() for p in settings.media_root.rglob("*"))
+
+
+def test_replaced_media_file_gets_a_new_object_and_the_old_one_goes(settings: Settings, content: Path) -> None:
+    sync(settings, content)
+    url = settings.require_database_url()
+    before = sql(url, "SELECT storage_key FROM media_asset WHERE ref = 'mooc-audio-01.m4a'")[0]["storage_key"]
+    shutil.copy(content / "media" / "mooc-audio-02.m4a", content / "media" / "mooc-audio-01.m4a")
+    report = sync(settings, content)
+    assert report.media == ["mooc-audio-01.m4a (replaced)"]
+    after = sql(url, "SELECT storage_key, size_bytes FROM media_asset WHERE ref = 'mooc-audio-01.m4a'")[0]
+    assert after["storage_key"] != before
+    assert not (settings.media_root / before).exists()
+    assert (settings.media_root / after["storage_key"]).stat().st_size == after["size_bytes"]
