@@ -80,6 +80,10 @@ def test_embedded_default_serves_keeps_data_and_stops_cleanly(tmp_path: Path) ->
     first = _start(base, env, tmp_path)
     try:
         assert httpx.get(f"{base}/health/ready").json()["checks"] == {"database": "ok", "storage": "ok"}
+        # The shipped content is loaded at start: the MOOC's modules and the twelve webinars of 2019.
+        assert httpx.get(f"{base}/api/v1/modules").json()["total"] >= 4
+        series = httpx.get(f"{base}/api/v1/webinars").json()["items"][0]["slug"]
+        assert httpx.get(f"{base}/api/v1/webinars/{series}?year=2019").json()["sessions"]["total"] == 12
         registered = httpx.post(
             f"{base}/api/v1/auth/register", json={"email": "ines@example.org", "password": PASSWORD}
         )

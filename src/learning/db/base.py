@@ -26,6 +26,9 @@ class UUIDPrimaryKey:
 
 
 class Timestamps:
+    # Fetch server-set values (created_at, updated_at) with RETURNING, so they never need a lazy load.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
