@@ -46,7 +46,7 @@ def upgrade() -> None:
             sa.Enum("video", "audio", "image", "transcript", "chapters", name="media_kind"),
             nullable=False,
         ),
-        sa.Column("status", sa.Enum("pending", "ready", "failed", name="media_status"), nullable=False),
+        sa.Column("status", sa.Enum("pending", "ready", "failed", "retired", name="media_status"), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("extension", sa.String(length=16), nullable=False),
         sa.Column("mime_type", sa.String(length=100), nullable=False),

@@ -30,6 +30,7 @@ from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.guards import requires_json_body
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
+from learning.media.controllers import serve_media
 from learning.storage import StorageUnavailable, create_object_store
 
 logger = logging.getLogger("learning.app")
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogController,
             AdminUserController,
             AdminCatalogController,
+            serve_media,
             ping,
         ],
         dependencies={"db_session": Provide(provide_db_session)},
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
             "their replays, podcast feeds and learner progress.",
-            tags=[Tag(name=name) for name in ("catalog", "accounts", "admin", "health")],
+            tags=[Tag(name=name) for name in ("catalog", "media", "accounts", "admin", "health")],
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),

@@ -96,11 +96,17 @@ def test_invalid_content_writes_nothing(settings: Settings, content: Path) -> No
 def test_replaced_media_file_gets_a_new_object_and_the_old_one_goes(settings: Settings, content: Path) -> None:
     sync(settings, content)
     url = settings.require_database_url()
-    before = sql(url, "SELECT storage_key FROM media_asset WHERE ref = 'mooc-audio-01.m4a'")[0]["storage_key"]
+    old = sql(url, "SELECT id, storage_key FROM media_asset WHERE ref = 'mooc-audio-01.m4a'")[0]
+    before = old["storage_key"]
     shutil.copy(content / "media" / "mooc-audio-02.m4a", content / "media" / "mooc-audio-01.m4a")
     report = sync(settings, content)
     assert report.media == ["mooc-audio-01.m4a (replaced)"]
-    after = sql(url, "SELECT storage_key, size_bytes FROM media_asset WHERE ref = 'mooc-audio-01.m4a'")[0]
+    after = sql(url, "SELECT id, storage_key, size_bytes FROM media_asset WHERE ref = 'mooc-audio-01.m4a'")[0]
     assert after["storage_key"] != before
+    assert after["id"] != old["id"]  # a new URL: what was served under the old one never changes
+    retired = sql(url, "SELECT status, ref FROM media_asset WHERE id = $1", old["id"])[0]
+    assert (retired["status"], retired["ref"]) == ("retired", None)
+    lesson = sql(url, "SELECT media_id FROM lesson WHERE slug LIKE 'entretien%'")[0]
+    assert lesson["media_id"] == after["id"]
     assert not (settings.media_root / before).exists()
     assert (settings.media_root / after["storage_key"]).stat().st_size == after["size_bytes"]

@@ -27,7 +27,7 @@ class UUIDPrimaryKey:
 
 class Timestamps:
     # Fetch server-set values (created_at, updated_at) with RETURNING, so they never need a lazy load.
-    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+    __mapper_args__ = {"eager_defaults": True}
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import msgspec
@@ -28,6 +28,8 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from learning.lib.clock import utcnow
 
 logger = logging.getLogger("learning.cache")
+
+T = TypeVar("T")
 
 CHANNEL = "learning_catalog"
 RECONNECT_SECONDS = 2.0
@@ -58,6 +60,7 @@ def etag_matches(header: str | None, etag: str) -> bool:
 class ResponseCache:
     def __init__(self, *, max_entries: int = 2048, max_age_seconds: int = 30) -> None:
         self._entries: OrderedDict[str, Rendered] = OrderedDict()
+        self._values: dict[str, object] = {}
         self._max_entries = max_entries
         self.cache_control = f"public, max-age={max_age_seconds}"
         self._generation = 0
@@ -107,11 +110,25 @@ class ResponseCache:
     def invalidate(self) -> None:
         self._generation += 1
         self._entries.clear()
+        self._values.clear()
         self._horizon_known = False
 
     @property
     def active(self) -> bool:
         return self._listening
+
+    async def value(self, key: str, produce: Callable[[], Awaitable[T | None]]) -> T | None:
+        """A cached value (a database row's immutable snapshot, say); misses (None) are not stored."""
+        cached = self._values.get(key)
+        if cached is not None:
+            return cast("T", cached)
+        generation = self._generation
+        value = await produce()
+        if value is not None and generation == self._generation and self._listening:
+            if len(self._values) >= self._max_entries:
+                self._values.clear()
+            self._values[key] = value
+        return value
 
     def _get(self, key: str) -> Rendered | None:
         if self._horizon is not None and utcnow() >= self._horizon:

@@ -89,13 +89,17 @@ class MediaLibrary:
             if self.store is not None:
                 size = (await self.store.put_file(key, path, mime_type)).size
                 report.new_keys.append(key)
-            is_new = asset is None
             if asset is None:
-                asset = m.MediaAsset(id=uuid.uuid4(), ref=ref)
                 report.created.append(ref)
             else:
+                # A changed file is a new asset with a new URL: what was served under the old URL never
+                # changes, so it can be cached as immutable. The old row stays for its download history.
                 report.stale_keys.append(asset.storage_key)
                 report.replaced.append(ref)
+                asset.ref = None
+                asset.status = m.MediaStatus.RETIRED
+                await self.media.flush()
+            asset = m.MediaAsset(id=uuid.uuid4(), ref=ref)
             asset.kind = kind
             asset.rendition = m.Rendition.ORIGINAL
             asset.status = m.MediaStatus.READY
@@ -108,8 +112,7 @@ class MediaLibrary:
             asset.duration_seconds = info.duration_seconds if info else None
             asset.width = info.width if info else None
             asset.height = info.height if info else None
-            if is_new:
-                await self.media.add(asset)
+            await self.media.add(asset)
             assets[ref] = asset
         await self.media.flush()
         return assets, report

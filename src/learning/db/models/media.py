@@ -27,6 +27,7 @@ class MediaStatus(StrEnum):
     PENDING = "pending"
     READY = "ready"
     FAILED = "failed"
+    RETIRED = "retired"  # replaced by a newer file; kept for its download history
 
 
 class Rendition(StrEnum):

@@ -1,0 +1,178 @@
+"""HTTP range requests and conditional requests (RFC 9110 §13 and §14), independent of any framework.
+
+``evaluate`` takes the request's headers and what we know of the representation (size, strong ETag,
+last modification) and answers what to send: 200, 206 with one or several ranges, 304, 412 or 416.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from enum import IntEnum
+
+MAX_RANGES = 16  # more than this is treated as no Range at all (RFC 9110 §14.2 allows ignoring it)
+_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """Bytes ``start`` to ``end`` inclusive."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    def content_range(self, size: int) -> str:
+        return f"bytes {self.start}-{self.end}/{size}"
+
+
+class Unsatisfiable(Exception):
+    """A syntactically valid Range header none of whose ranges overlaps the representation."""
+
+
+def parse_ranges(header: str | None, size: int) -> list[ByteRange] | None:
+    """The satisfiable ranges of a ``Range`` header, sorted and coalesced; ``None`` to ignore the header.
+
+    Raises ``Unsatisfiable`` when the header is valid but no range overlaps ``size`` bytes.
+    """
+    if not header:
+        return None
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes" or not specs.strip():
+        return None
+    ranges: list[ByteRange] = []
+    parts = specs.split(",")
+    if len(parts) > MAX_RANGES * 4:
+        return None
+    for part in parts:
+        match = _SPEC.match(part)
+        if match is None:
+            return None  # one invalid spec makes the whole header invalid: ignore it
+        first, last = match.group(1), match.group(2)
+        if not first and not last:
+            return None
+        if first:
+            start = int(first)
+            end = int(last) if last else size - 1
+            if last and end < start:
+                return None
+            if start < size:
+                ranges.append(ByteRange(start, min(end, size - 1)))
+        else:
+            suffix = int(last)
+            if suffix > 0 and size > 0:
+                ranges.append(ByteRange(max(0, size - suffix), size - 1))
+    if not ranges:
+        raise Unsatisfiable
+    merged = _coalesce(ranges)
+    return merged if len(merged) <= MAX_RANGES else None
+
+
+def _coalesce(ranges: list[ByteRange]) -> list[ByteRange]:
+    ordered = sorted(ranges, key=lambda r: r.start)
+    merged = [ordered[0]]
+    for current in ordered[1:]:
+        previous = merged[-1]
+        if current.start <= previous.end + 1:
+            merged[-1] = ByteRange(previous.start, max(previous.end, current.end))
+        else:
+            merged.append(current)
+    return merged
+
+
+def http_date(moment: datetime) -> str:
+    return format_datetime(moment.replace(microsecond=0), usegmt=True)
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _etags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def _weak_match(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    plain = etag.removeprefix("W/")
+    return any(tag.removeprefix("W/") == plain for tag in _etags(header))
+
+
+def _strong_match(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    return not etag.startswith("W/") and any(tag == etag for tag in _etags(header))
+
+
+class Outcome(IntEnum):
+    FULL = 200
+    PARTIAL = 206
+    NOT_MODIFIED = 304
+    PRECONDITION_FAILED = 412
+    UNSATISFIABLE = 416
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    ranges: tuple[ByteRange, ...] = ()
+
+
+def evaluate(
+    *,
+    method: str,
+    headers: Mapping[str, str],
+    size: int,
+    etag: str,
+    last_modified: datetime,
+) -> Decision:
+    """What to answer, following RFC 9110's order of evaluation (§13.2.2). ``headers`` are lower-case."""
+    modified = last_modified.replace(microsecond=0)
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if not _strong_match(if_match, etag):
+            return Decision(Outcome.PRECONDITION_FAILED)
+    else:
+        since = _parse_date(headers.get("if-unmodified-since"))
+        if since is not None and modified > since:
+            return Decision(Outcome.PRECONDITION_FAILED)
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        if _weak_match(if_none_match, etag):
+            return Decision(Outcome.NOT_MODIFIED)
+    else:
+        since = _parse_date(headers.get("if-modified-since"))
+        if since is not None and modified <= since:
+            return Decision(Outcome.NOT_MODIFIED)
+    if method != "GET":  # range handling is defined for GET only
+        return Decision(Outcome.FULL)
+    if_range = headers.get("if-range")
+    if if_range is not None and not _if_range_holds(if_range.strip(), etag, modified):
+        return Decision(Outcome.FULL)
+    try:
+        ranges = parse_ranges(headers.get("range"), size)
+    except Unsatisfiable:
+        return Decision(Outcome.UNSATISFIABLE)
+    if ranges is None:
+        return Decision(Outcome.FULL)
+    return Decision(Outcome.PARTIAL, tuple(ranges))
+
+
+def _if_range_holds(value: str, etag: str, modified: datetime) -> bool:
+    if value.startswith(('"', "W/")):
+        return value == etag and not etag.startswith("W/")  # a weak tag never matches for ranges
+    date = _parse_date(value)
+    return date is not None and date == modified

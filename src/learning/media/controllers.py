@@ -1,0 +1,234 @@
+"""``GET|HEAD /media/{asset_id}/{name}.{ext}``: the stable enclosure URL of every replay and lesson media.
+
+*stream* mode serves the bytes with full RFC 9110 range and conditional semantics, reading the object
+store in bounded chunks (constant memory), and hands whole local files to the server for zero-copy
+sending where it offers ``http.response.pathsend``. *redirect* mode (S3) answers 302 to a short-lived
+presigned URL and lets the object store serve the bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import HttpMethod, Request, Response, route
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.enums import ASGIExtension
+from litestar.params import FromPath
+from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.config import MediaDelivery as DeliveryMode
+from learning.lib.errors import PROBLEM_JSON, ServiceUnavailable, problem_response
+from learning.lib.http_ranges import ByteRange, Decision, Outcome, http_date
+from learning.media.delivery import IMMUTABLE, Deliverable, MediaDelivery
+from learning.media.repositories import MediaRepository
+from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
+
+logger = logging.getLogger("learning.media")
+
+
+def provide_media_delivery(db_session: NamedDependency[AsyncSession], state: State) -> MediaDelivery:
+    return MediaDelivery(MediaRepository(db_session), state.response_cache)
+
+
+def _base_headers(item: Deliverable) -> dict[str, str]:
+    return {
+        "Accept-Ranges": "bytes",
+        "ETag": item.etag,
+        "Last-Modified": http_date(item.last_modified),
+        "Cache-Control": IMMUTABLE,
+    }
+
+
+class _MediaBody(ASGIResponse):
+    """Sends the decided bytes: one range, several (multipart/byteranges) or the whole object."""
+
+    __slots__ = ("_boundary", "_item", "_local_path", "_ranges", "_store")
+
+    def __init__(
+        self,
+        *,
+        item: Deliverable,
+        store: ObjectStore,
+        ranges: tuple[ByteRange, ...],
+        boundary: str | None,
+        local_path: str | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._item = item
+        self._store = store
+        self._ranges = ranges
+        self._boundary = boundary
+        self._local_path = local_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The first bytes are fetched before the status line goes out, so an unreachable store is a
+        # clean 503 rather than a truncated 200.
+        try:
+            if self.is_head_response:
+                await self._store.stat(self._item.storage_key)
+                first, rest = b"", None
+            elif self._local_path and ASGIExtension.PATH_SEND in (scope.get("extensions") or {}):
+                await self._store.stat(self._item.storage_key)
+                await self.start_response(send)
+                await send({"type": "http.response.pathsend", "path": self._local_path})  # type: ignore[arg-type]
+                await self.after_response()
+                return
+            else:
+                rest = self._chunks()
+                first = await anext(rest, b"")
+        except (StorageUnavailable, ObjectNotFound) as exc:
+            logger.warning("media %s unavailable: %s", self._item.id, type(exc).__name__)
+            failure = problem_response(503, detail="The media store is unavailable; try again shortly.",
+                                       headers={"Retry-After": "5"})  # fmt: skip
+            await failure.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
+            return
+        await self.start_response(send)
+        if rest is None:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        else:
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+            async for chunk in rest:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self.after_response()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        item = self._item
+        if self._boundary is None:
+            for byte_range in self._ranges:
+                async for chunk in self._store.read(item.storage_key, byte_range.start, byte_range.end):
+                    yield chunk
+            return
+        for byte_range in self._ranges:
+            yield _part_header(self._boundary, item, byte_range)
+            async for chunk in self._store.read(item.storage_key, byte_range.start, byte_range.end):
+                yield chunk
+            yield b"\r\n"
+        yield f"--{self._boundary}--\r\n".encode()
+
+
+def _part_header(boundary: str, item: Deliverable, byte_range: ByteRange) -> bytes:
+    return (
+        f"--{boundary}\r\nContent-Type: {item.mime_type}\r\n"
+        f"Content-Range: {byte_range.content_range(item.size)}\r\n\r\n"
+    ).encode()
+
+
+def _multipart_length(boundary: str, item: Deliverable, ranges: tuple[ByteRange, ...]) -> int:
+    total = sum(len(_part_header(boundary, item, r)) + r.length + 2 for r in ranges)
+    return total + len(f"--{boundary}--\r\n")
+
+
+class MediaResponse(Response[bytes]):
+    """A response whose body comes from the object store, sent by ``_MediaBody``."""
+
+    def __init__(
+        self,
+        item: Deliverable,
+        decision: Decision,
+        store: ObjectStore,
+        *,
+        local_path: str | None,
+        background: BackgroundTask | None,
+    ) -> None:
+        headers = _base_headers(item)
+        status = int(decision.outcome)
+        super().__init__(b"", status_code=status, headers=headers, media_type=item.mime_type, background=background)
+        self.item = item
+        self.decision = decision
+        self.store = store
+        self.local_path = local_path
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        item, ranges = self.item, self.decision.ranges
+        headers = dict(self.headers)
+        boundary = None
+        media_type = item.mime_type
+        local_path = None
+        if self.decision.outcome is Outcome.PARTIAL:
+            if len(ranges) == 1:
+                headers["Content-Range"] = ranges[0].content_range(item.size)
+                length = ranges[0].length
+            else:
+                boundary = secrets.token_hex(16)
+                media_type = f"multipart/byteranges; boundary={boundary}"
+                length = _multipart_length(boundary, item, ranges)
+        else:
+            ranges = (ByteRange(0, item.size - 1),) if item.size else ()
+            length = item.size
+            local_path = self.local_path
+        return _MediaBody(
+            item=item,
+            store=self.store,
+            ranges=ranges,
+            boundary=boundary,
+            local_path=local_path,
+            headers=headers,
+            media_type=media_type,
+            status_code=self.status_code,
+            content_length=length,
+            is_head_response=kwargs.get("is_head_response", False),
+            background=self.background,
+        )
+
+
+def _not_modified(item: Deliverable, status: int) -> Response[Any]:
+    if status == 304:
+        headers = _base_headers(item)
+        headers.pop("Accept-Ranges")
+        return Response(b"", status_code=304, headers=headers)
+    return problem_response(412, detail="A precondition (If-Match / If-Unmodified-Since) does not hold.")
+
+
+@route(
+    "/media/{asset_id:uuid}/{filename:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    operation_id="GetMedia",
+    tags=["media"],
+    exclude_from_auth=True,
+    dependencies={"delivery": Provide(provide_media_delivery, sync_to_thread=False)},
+    opt={"problems": [404, 412, 416, 503]},
+    include_in_schema=True,
+)
+async def serve_media(
+    request: Request[Any, Any, Any],
+    asset_id: FromPath[Any],
+    filename: FromPath[str],
+    delivery: NamedDependency[MediaDelivery],
+    state: State,
+) -> Response[Any]:
+    """A media file: byte ranges (206), conditional requests (304/412), HEAD; or a redirect to storage."""
+    item = await delivery.find(asset_id, filename)
+    store: ObjectStore = state.store
+    method = request.method.upper()
+    settings = state.settings
+    if settings.media_delivery is DeliveryMode.REDIRECT and getattr(store, "supports_presigned_urls", False):
+        try:
+            location = await store.presigned_get(  # type: ignore[attr-defined]
+                item.storage_key, expires_seconds=settings.presign_ttl_seconds, content_type=item.mime_type
+            )
+        except StorageUnavailable:
+            raise ServiceUnavailable("The media store is unavailable; try again shortly.") from None
+        return Response(b"", status_code=302, headers={"Location": location, "Cache-Control": "private, no-store"})
+    decision = delivery.decide(method, request.headers, item)
+    if decision.outcome in {Outcome.NOT_MODIFIED, Outcome.PRECONDITION_FAILED}:
+        return _not_modified(item, int(decision.outcome))
+    if decision.outcome is Outcome.UNSATISFIABLE:
+        return Response(
+            {"type": "about:blank", "title": "Range Not Satisfiable", "status": 416,
+             "detail": f"The file has {item.size} bytes."},
+            status_code=416,
+            media_type=PROBLEM_JSON,
+            headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag},
+        )  # fmt: skip
+    path_for = getattr(store, "path_for", None)
+    local_path = str(path_for(item.storage_key)) if path_for is not None else None
+    return MediaResponse(item, decision, store, local_path=local_path, background=None)
