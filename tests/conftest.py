@@ -20,7 +20,7 @@ from learning.db.migrate import upgrade
 from learning.embedded import embedded_postgres
 from tests.helpers.database import libpq, make_settings, truncate_all
 
-pytest_plugins = ["tests.helpers.accounts"]
+pytest_plugins = ["tests.helpers.accounts", "tests.helpers.s3"]
 
 
 async def _admin_execute(server_url: str, *statements: str) -> None:

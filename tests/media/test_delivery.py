@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from tests.helpers.catalog import sync
-from tests.helpers.database import REPOSITORY, make_settings, truncate_all
 
 from learning.app import create_app
+from tests.helpers.catalog import sync
+from tests.helpers.database import REPOSITORY, make_settings, truncate_all
 
 VIDEO = REPOSITORY / "media" / "mooc-video-02.mp4"
 SIZE = VIDEO.stat().st_size
@@ -37,7 +37,8 @@ CASES = [
     Case("apple probe 0-1", {"Range": "bytes=0-1"}, 206, f"bytes 0-1/{SIZE}", slice(0, 2)),
     Case("closed range", {"Range": "bytes=100-199"}, 206, f"bytes 100-199/{SIZE}", slice(100, 200)),
     Case("open range", {"Range": "bytes=1000-"}, 206, f"bytes 1000-{SIZE - 1}/{SIZE}", slice(1000, SIZE)),
-    Case("suffix range", {"Range": "bytes=-500"}, 206, f"bytes {SIZE - 500}-{SIZE - 1}/{SIZE}", slice(SIZE - 500, SIZE)),
+    Case("suffix range", {"Range": "bytes=-500"}, 206, f"bytes {SIZE - 500}-{SIZE - 1}/{SIZE}",
+         slice(SIZE - 500, SIZE)),
     Case("end past the size is clipped", {"Range": f"bytes=10-{SIZE * 3}"}, 206, f"bytes 10-{SIZE - 1}/{SIZE}",
          slice(10, SIZE)),
     Case("suffix longer than the file", {"Range": f"bytes=-{SIZE * 2}"}, 206, f"bytes 0-{SIZE - 1}/{SIZE}",

@@ -24,7 +24,7 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.config import MediaDelivery as DeliveryMode
-from learning.lib.errors import PROBLEM_JSON, ServiceUnavailable, problem_response
+from learning.lib.errors import PROBLEM_JSON, problem_response
 from learning.lib.http_ranges import ByteRange, Decision, Outcome, http_date
 from learning.media.delivery import IMMUTABLE, Deliverable, MediaDelivery
 from learning.media.repositories import MediaRepository
@@ -191,7 +191,7 @@ def _not_modified(item: Deliverable, status: int) -> Response[Any]:
 @route(
     "/media/{asset_id:uuid}/{filename:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    operation_id="GetMedia",
+    operation_id=lambda _handler, method, _path: f"{method.title()}Media",  # GetMedia, HeadMedia
     tags=["media"],
     exclude_from_auth=True,
     dependencies={"delivery": Provide(provide_media_delivery, sync_to_thread=False)},
@@ -210,13 +210,11 @@ async def serve_media(
     store: ObjectStore = state.store
     method = request.method.upper()
     settings = state.settings
-    if settings.media_delivery is DeliveryMode.REDIRECT and getattr(store, "supports_presigned_urls", False):
-        try:
-            location = await store.presigned_get(  # type: ignore[attr-defined]
-                item.storage_key, expires_seconds=settings.presign_ttl_seconds, content_type=item.mime_type
-            )
-        except StorageUnavailable:
-            raise ServiceUnavailable("The media store is unavailable; try again shortly.") from None
+    if settings.media_delivery is DeliveryMode.REDIRECT and store.supports_presigned_urls:
+        # Signing is local computation: no request reaches the store here.
+        location = store.presigned_get(
+            item.storage_key, expires_seconds=settings.presign_ttl_seconds, content_type=item.mime_type
+        )
         return Response(b"", status_code=302, headers={"Location": location, "Cache-Control": "private, no-store"})
     decision = delivery.decide(method, request.headers, item)
     if decision.outcome in {Outcome.NOT_MODIFIED, Outcome.PRECONDITION_FAILED}:

@@ -1,34 +1,56 @@
-"""Objects as files under a root folder; writes go through a temporary file and a rename."""
+"""Objects as files under a root folder; every write goes through a temporary file and a rename.
+
+Multipart uploads are staged under ``<root>/.multipart/<upload id>/`` (one file per part) and concatenated on
+completion. Keys cannot name that folder or the ``.tmp-*`` files: every key segment starts with a letter or digit.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import stat as stat_module
 import tempfile
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import anyio
 
-from learning.storage.protocol import ObjectInfo, ObjectNotFound, StorageUnavailable
+from learning.storage.protocol import (
+    MIN_PART_SIZE,
+    InvalidParts,
+    ObjectInfo,
+    ObjectNotFound,
+    RangeNotSatisfiable,
+    StorageUnavailable,
+    UnsupportedOperation,
+    UploadNotFound,
+    check_key,
+    check_part_number,
+    check_parts,
+    check_range,
+)
 
 CHUNK_SIZE = 256 * 1024
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,299}$")
+_STAGING = ".multipart"
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+_OWNER = "key"  # in a staging folder: the key the upload belongs to
 
 
 class LocalStore:
     name = "local"
+    supports_presigned_urls = False
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def path_for(self, key: str) -> Path:
         """The file behind ``key``; keys are ours, but a bad one must never escape the root."""
-        if not _KEY.match(key) or ".." in key.split("/"):
-            raise ValueError(f"invalid object key {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
     async def open(self) -> None:
         await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
@@ -44,17 +66,8 @@ class LocalStore:
         target = self.path_for(key)
 
         def copy() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as out, path.open("rb") as source:
-                    shutil.copyfileobj(source, out, CHUNK_SIZE)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            with path.open("rb") as source:
+                _write_atomically(target, lambda out: shutil.copyfileobj(source, out, CHUNK_SIZE))
 
         await anyio.to_thread.run_sync(copy)
         return await self.stat(key)
@@ -62,25 +75,159 @@ class LocalStore:
     async def stat(self, key: str) -> ObjectInfo:
         try:
             status = await anyio.Path(self.path_for(key)).stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(key) from None
-        return ObjectInfo(key=key, size=status.st_size, last_modified=datetime.fromtimestamp(status.st_mtime, UTC))
+        if not stat_module.S_ISREG(status.st_mode):  # a folder is a key prefix, not an object
+            raise ObjectNotFound(key)
+        return ObjectInfo(
+            key=key,
+            size=status.st_size,
+            last_modified=datetime.fromtimestamp(status.st_mtime, UTC),
+            etag=f"{status.st_mtime_ns:x}-{status.st_size:x}",
+        )
 
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        check_range(start, end)
         try:
             handle = await anyio.open_file(self.path_for(key), "rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise ObjectNotFound(key) from None
         async with handle:
+            size = os.fstat(handle.wrapped.fileno()).st_size
+            if (start or end is not None) and start >= size:
+                raise RangeNotSatisfiable(f"{key}: range starts at {start}, size is {size}")
+            last = size - 1 if end is None else min(end, size - 1)
+            remaining = last - start + 1
             await handle.seek(start)
-            remaining = None if end is None else end - start + 1
-            while remaining is None or remaining > 0:
-                chunk = await handle.read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
-                if not chunk:
+            while remaining > 0:
+                chunk = await handle.read(min(CHUNK_SIZE, remaining))
+                if not chunk:  # cannot happen with atomic writes; do not loop forever if it does
                     return
-                if remaining is not None:
-                    remaining -= len(chunk)
+                remaining -= len(chunk)
                 yield chunk
 
     async def delete(self, key: str) -> None:
-        await anyio.Path(self.path_for(key)).unlink(missing_ok=True)
+        try:
+            await anyio.Path(self.path_for(key)).unlink(missing_ok=True)
+        except (NotADirectoryError, IsADirectoryError):
+            return  # no object there: a prefix, or a path through an object
+
+    def presigned_get(
+        self, key: str, *, expires_seconds: int, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        raise UnsupportedOperation("LocalStore cannot presign URLs: the app streams its objects")
+
+    # --- multipart uploads ------------------------------------------------------------------------
+
+    async def begin_multipart(self, key: str, content_type: str) -> str:
+        check_key(key)
+        upload_id = uuid.uuid4().hex
+        staging = self._staging(upload_id)
+
+        def create() -> None:
+            staging.mkdir(parents=True)
+            (staging / _OWNER).write_text(key, encoding="utf-8")
+
+        await anyio.to_thread.run_sync(create)
+        return upload_id
+
+    async def put_part(self, key: str, upload_id: str, part_number: int, data: bytes) -> str:
+        check_key(key)
+        check_part_number(part_number)
+
+        def write() -> str:
+            staging = self._upload(key, upload_id)
+            try:
+                # no make_parents: an upload aborted meanwhile must not come back to life
+                _write_atomically(staging / _part_name(part_number), lambda out: out.write(data), make_parents=False)
+            except FileNotFoundError:
+                raise UploadNotFound(upload_id) from None
+            return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+        return await anyio.to_thread.run_sync(write)
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> ObjectInfo:
+        target = self.path_for(key)
+        check_parts(parts)
+
+        def assemble() -> None:
+            staging = self._upload(key, upload_id)
+            files: list[tuple[int, str, Path]] = []
+            for index, (number, etag) in enumerate(parts):
+                part = staging / _part_name(number)
+                try:
+                    size = part.stat().st_size
+                except FileNotFoundError:
+                    raise InvalidParts(f"part {number} was not uploaded") from None
+                if size < MIN_PART_SIZE and index < len(parts) - 1:
+                    raise InvalidParts(f"part {number} has {size} bytes; all but the last need {MIN_PART_SIZE}")
+                files.append((number, etag.strip('"'), part))
+
+            def concatenate(out: BinaryIO) -> None:
+                for number, etag, part in files:
+                    digest = hashlib.md5(usedforsecurity=False)
+                    with part.open("rb") as source:
+                        while block := source.read(CHUNK_SIZE):
+                            digest.update(block)
+                            out.write(block)
+                    if digest.hexdigest() != etag:
+                        raise InvalidParts(f"part {number}: the ETag does not match")
+
+            _write_atomically(target, concatenate)
+            shutil.rmtree(staging, ignore_errors=True)
+
+        await anyio.to_thread.run_sync(assemble)
+        return await self.stat(key)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        check_key(key)
+
+        def remove() -> None:
+            try:
+                staging = self._upload(key, upload_id)
+            except UploadNotFound:
+                return
+            shutil.rmtree(staging, ignore_errors=True)
+
+        await anyio.to_thread.run_sync(remove)
+
+    def _staging(self, upload_id: str) -> Path:
+        if not _UPLOAD_ID.fullmatch(upload_id):  # ids are ours; anything else names no upload
+            raise UploadNotFound(upload_id)
+        return self.root / _STAGING / upload_id
+
+    def _upload(self, key: str, upload_id: str) -> Path:
+        """The staging folder of an upload begun for ``key`` (blocking: call it in a worker thread)."""
+        staging = self._staging(upload_id)
+        try:
+            owner = (staging / _OWNER).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UploadNotFound(upload_id) from None
+        if owner != key:
+            raise UploadNotFound(upload_id)
+        return staging
+
+
+def _part_name(part_number: int) -> str:
+    return f"{part_number:05d}.part"
+
+
+def _write_atomically(target: Path, write: Callable[[BinaryIO], object], *, make_parents: bool = True) -> None:
+    """Write ``target`` through a temporary file in its folder, then rename: readers never see half a file."""
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # make the rename itself durable
+    finally:
+        os.close(folder)

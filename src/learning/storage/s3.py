@@ -1,31 +1,51 @@
 """Objects in an S3-compatible store (MinIO in production) through the minio SDK.
 
-The SDK is blocking: every call runs in a worker thread so the event loop never waits on the network.
+The SDK is blocking: every call that may touch the network runs in a worker thread, so the event loop never
+waits on it. Presigning is pure computation (the client knows its region) and runs inline.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC
+import http.client
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 import anyio
 import urllib3
 from minio import Minio
+from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 
-from learning.storage.protocol import ObjectInfo, ObjectNotFound, StorageUnavailable
+from learning.storage.protocol import (
+    InvalidParts,
+    ObjectInfo,
+    ObjectNotFound,
+    RangeNotSatisfiable,
+    StorageUnavailable,
+    UploadNotFound,
+    check_key,
+    check_part_number,
+    check_parts,
+    check_range,
+)
 
 T = TypeVar("T")
 
 CHUNK_SIZE = 256 * 1024
-PART_SIZE = 16 * 1024 * 1024  # multipart above this size
+PART_SIZE = 16 * 1024 * 1024  # put_file goes multipart above this size
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NotFound"}
+_BAD_PARTS = {"EntityTooSmall", "InvalidPart", "InvalidPartOrder"}
+# Socket-level failures that urllib3 does not wrap (a connection reset mid-body, a read timeout).
+_NETWORK_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, ConnectionError, TimeoutError)
 
 
 class S3Store:
     name = "s3"
+    supports_presigned_urls = True
 
     def __init__(
         self,
@@ -38,6 +58,8 @@ class S3Store:
         secure: bool,
         timeout_seconds: float = 5.0,
     ) -> None:
+        if not region:
+            raise ValueError("S3Store needs a region: without one, presigning asks the server for it")
         self.bucket = bucket
         self._http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=timeout_seconds, read=60.0),
@@ -53,20 +75,32 @@ class S3Store:
             http_client=self._http,
         )
 
-    async def _call(self, function: Callable[[], T]) -> T:
+    async def _call(self, function: Callable[[], T], key: str = "") -> T:
+        """Run a blocking SDK call in a worker thread and translate its errors into ours."""
         try:
             return await anyio.to_thread.run_sync(function)
         except S3Error as exc:
             if exc.code in _NOT_FOUND:
-                raise ObjectNotFound(exc.object_name or "") from None
+                raise ObjectNotFound(key) from None
+            if exc.code == "NoSuchUpload":
+                raise UploadNotFound(f"{key}: no such multipart upload") from None
+            if exc.code == "InvalidRange":
+                raise RangeNotSatisfiable(f"{key}: the range starts past the end") from None
+            if exc.code in _BAD_PARTS:
+                raise InvalidParts(f"{key}: {exc.code}") from None
             raise StorageUnavailable(f"object store error: {exc.code}") from exc
-        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+        except (MinioException, *_NETWORK_ERRORS) as exc:
             raise StorageUnavailable(f"object store unreachable: {type(exc).__name__}") from exc
 
     async def open(self) -> None:
         def ensure_bucket() -> None:
-            if not self.client.bucket_exists(self.bucket):
+            if self.client.bucket_exists(self.bucket):
+                return
+            try:
                 self.client.make_bucket(self.bucket)
+            except S3Error as exc:  # another process made it meanwhile
+                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
 
         await self._call(ensure_bucket)
 
@@ -78,13 +112,18 @@ class S3Store:
             raise StorageUnavailable(f"bucket {self.bucket} is missing")
 
     async def put_file(self, key: str, path: Path, content_type: str) -> ObjectInfo:
+        check_key(key)
         await self._call(
-            lambda: self.client.fput_object(self.bucket, key, str(path), content_type=content_type, part_size=PART_SIZE)
+            lambda: self.client.fput_object(
+                self.bucket, key, str(path), content_type=content_type, part_size=PART_SIZE
+            ),
+            key,
         )
         return await self.stat(key)
 
     async def stat(self, key: str) -> ObjectInfo:
-        result = await self._call(lambda: self.client.stat_object(self.bucket, key))
+        check_key(key)
+        result = await self._call(lambda: self.client.stat_object(self.bucket, key), key)
         modified = result.last_modified
         assert modified is not None  # noqa: S101 — S3 always reports it
         return ObjectInfo(
@@ -92,20 +131,82 @@ class S3Store:
             size=int(result.size or 0),
             last_modified=modified.astimezone(UTC),
             content_type=result.content_type,
+            etag=result.etag,
         )
 
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        check_key(key)
+        check_range(start, end)
+        # One GET with a Range header (none for the whole object); the body is read in chunks, one thread hop each.
         length = 0 if end is None else end - start + 1
-        response = await self._call(lambda: self.client.get_object(self.bucket, key, offset=start, length=length))
+        response = await self._call(lambda: self.client.get_object(self.bucket, key, offset=start, length=length), key)
+        finished = False
         try:
-            while True:
-                chunk = await self._call(lambda: response.read(CHUNK_SIZE))
-                if not chunk:
-                    return
+            while chunk := await self._call(lambda: response.read(CHUNK_SIZE), key):
                 yield chunk
+            finished = True
         finally:
-            response.close()
+            if not finished:  # a reader that stops early: drop the connection rather than drain the body
+                response.close()
             response.release_conn()
 
     async def delete(self, key: str) -> None:
-        await self._call(lambda: self.client.remove_object(self.bucket, key))
+        check_key(key)
+        await self._call(lambda: self.client.remove_object(self.bucket, key), key)
+
+    def presigned_get(
+        self, key: str, *, expires_seconds: int, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        check_key(key)
+        overrides: dict[str, str | list[str] | tuple[str]] = {}
+        if content_type:
+            overrides["response-content-type"] = content_type
+        if filename:
+            overrides["response-content-disposition"] = content_disposition(filename)
+        url: str = self.client.presigned_get_object(
+            self.bucket, key, expires=timedelta(seconds=expires_seconds), response_headers=overrides or None
+        )
+        return url
+
+    # --- multipart uploads ------------------------------------------------------------------------
+
+    async def begin_multipart(self, key: str, content_type: str) -> str:
+        check_key(key)
+        upload_id: str = await self._call(
+            lambda: self.client._create_multipart_upload(self.bucket, key, {"Content-Type": content_type}), key
+        )
+        return upload_id
+
+    async def put_part(self, key: str, upload_id: str, part_number: int, data: bytes) -> str:
+        check_key(key)
+        check_part_number(part_number)
+        etag: str = await self._call(
+            lambda: self.client._upload_part(self.bucket, key, data, None, upload_id, part_number), key
+        )
+        return etag
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> ObjectInfo:
+        check_key(key)
+        check_parts(parts)
+        listed = [Part(number, etag.strip('"')) for number, etag in parts]  # minio adds the quotes itself
+        result = await self._call(
+            lambda: self.client._complete_multipart_upload(self.bucket, key, upload_id, listed), key
+        )
+        if not result.etag:  # S3 may answer 200 with an <Error> body when completion fails late
+            raise StorageUnavailable(f"{key}: the object store did not complete the upload")
+        return await self.stat(key)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        check_key(key)
+        try:
+            await self._call(lambda: self.client._abort_multipart_upload(self.bucket, key, upload_id), key)
+        except UploadNotFound:
+            return
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with ``filename`` (an ASCII fallback) and ``filename*`` (RFC 6266 / RFC 8187, UTF-8)."""
+    cleaned = "".join("_" if char in '/\\"' or not char.isprintable() else char for char in filename).strip()
+    ascii_name = unicodedata.normalize("NFKD", cleaned).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(char if char.isalnum() or char in " ._-()" else "_" for char in ascii_name).strip() or "file"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned or ascii_name, safe='')}"
