@@ -20,6 +20,7 @@ from learning.accounts.controllers import AuthController, MeController
 from learning.accounts.deps import login_policy
 from learning.admin.catalog import AdminCatalogController
 from learning.admin.controllers import AdminUserController
+from learning.admin.downloads import AdminDownloadController
 from learning.catalog.controllers import CatalogController
 from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker
@@ -31,6 +32,7 @@ from learning.lib.guards import requires_json_body
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
+from learning.media.downloads import DownloadRecorder
 from learning.storage import StorageUnavailable, create_object_store
 
 logger = logging.getLogger("learning.app")
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     database_url = settings.require_database_url()
     store = create_object_store(settings)
     cache = ResponseCache()
+    downloads = DownloadRecorder()
     jwt_auth = build_jwt_auth(secret=settings.signing_key(), lifetime_seconds=settings.token_lifetime_seconds)
 
     @asynccontextmanager
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         await cache.start(_libpq(database_url))
+        await downloads.start(app.state.sessionmaker)
         try:
             await store.open()
         except StorageUnavailable as exc:  # readiness reports it; the app still serves what it can
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await downloads.stop()  # first: it writes what it still holds
             await cache.stop()
             await store.close()
             await engine.dispose()
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogController,
             AdminUserController,
             AdminCatalogController,
+            AdminDownloadController,
             serve_media,
             ping,
         ],
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[requires_json_body],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
-        state=_initial_state(settings, store, jwt_auth, cache),
+        state=_initial_state(settings, store, jwt_auth, cache, downloads),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -103,11 +109,14 @@ async def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _initial_state(settings: Settings, store: object, jwt_auth: object, cache: ResponseCache) -> State:
+def _initial_state(
+    settings: Settings, store: object, jwt_auth: object, cache: ResponseCache, downloads: DownloadRecorder
+) -> State:
     return State(
         {
             "settings": settings,
             "response_cache": cache,
+            "downloads": downloads,
             "store": store,
             "jwt_auth": jwt_auth,
             "login_policy": login_policy(settings),

@@ -24,8 +24,9 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.config import MediaDelivery as DeliveryMode
+from learning.lib.clock import utcnow
 from learning.lib.errors import PROBLEM_JSON, problem_response
-from learning.lib.http_ranges import ByteRange, Decision, Outcome, http_date
+from learning.lib.http_ranges import ByteRange, Decision, Outcome, Unsatisfiable, http_date, parse_ranges
 from learning.media.delivery import IMMUTABLE, Deliverable, MediaDelivery
 from learning.media.repositories import MediaRepository
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
@@ -215,6 +216,7 @@ async def serve_media(
         location = store.presigned_get(
             item.storage_key, expires_seconds=settings.presign_ttl_seconds, content_type=item.mime_type
         )
+        _count(request, state, item, _requested_ranges(method, request.headers.get("range"), item.size))
         return Response(b"", status_code=302, headers={"Location": location, "Cache-Control": "private, no-store"})
     decision = delivery.decide(method, request.headers, item)
     if decision.outcome in {Outcome.NOT_MODIFIED, Outcome.PRECONDITION_FAILED}:
@@ -229,4 +231,35 @@ async def serve_media(
         )  # fmt: skip
     path_for = getattr(store, "path_for", None)
     local_path = str(path_for(item.storage_key)) if path_for is not None else None
-    return MediaResponse(item, decision, store, local_path=local_path, background=None)
+    served = [(r.start, r.end) for r in decision.ranges] or ([(0, item.size - 1)] if item.size else [])
+    # Counted once the body has gone out (a failed transfer is not a download); recording is an append.
+    after = BackgroundTask(_count, request, state, item, served) if method == "GET" else None
+    return MediaResponse(item, decision, store, local_path=local_path, background=after)
+
+
+def _requested_ranges(method: str, header: str | None, size: int) -> list[tuple[int, int]]:
+    if method != "GET":
+        return []
+    try:
+        ranges = parse_ranges(header, size)
+    except Unsatisfiable:
+        return []
+    if ranges is None:
+        return [(0, size - 1)] if size else []
+    return [(r.start, r.end) for r in ranges]
+
+
+def _count(request: Request[Any, Any, Any], state: State, item: Deliverable, ranges: list[tuple[int, int]]) -> None:
+    """Hand the request to the download counter (IAB rules: probes, HEAD and bots are not counted)."""
+    if not ranges:
+        return
+    state.downloads.record(
+        item.id,
+        size_bytes=item.size,
+        duration_seconds=item.duration_seconds,
+        client_ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+        method=request.method.upper(),
+        ranges=ranges,
+        at=utcnow(),
+    )

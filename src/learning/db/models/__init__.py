@@ -13,6 +13,7 @@ from learning.db.models.catalog import (
     WebinarSeries,
     WebinarSession,
 )
+from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 
 __all__ = [
@@ -20,8 +21,11 @@ __all__ = [
     "CompletionRule",
     "Lesson",
     "LessonKind",
+    "ListenerSalt",
     "MediaAsset",
+    "MediaDownload",
     "MediaKind",
+    "MediaRequest",
     "MediaStatus",
     "Module",
     "Origin",

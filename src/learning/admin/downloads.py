@@ -1,0 +1,110 @@
+"""Admin endpoints over download counts (IAB v2 downloads, see ``learning.media.downloads``). Admin role
+required. Days are UTC days; ``from`` and ``to`` are inclusive and span at most 366 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.accounts.auth import requires_admin
+from learning.lib.pagination import Page, PageRequest, provide_page_request
+from learning.media.downloads import DownloadRepository, DownloadStatsService
+
+
+class DayCount(msgspec.Struct):
+    date: dt.date
+    count: int
+
+
+class AppCount(msgspec.Struct):
+    app: str
+    count: int
+
+
+class AssetDownloadsRead(msgspec.Struct):
+    asset_id: uuid.UUID
+    ref: str | None
+    name: str
+    from_: dt.date = msgspec.field(name="from")
+    to: dt.date
+    total: int
+    days: list[DayCount]
+    apps: list[AppCount]
+
+
+class AssetDownloadTotal(msgspec.Struct):
+    asset_id: uuid.UUID
+    ref: str | None
+    name: str
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodQuery:
+    start: dt.date | None
+    end: dt.date | None
+
+
+def provide_period(
+    start: Annotated[dt.date | None, QueryParameter(name="from", description="First UTC day, inclusive")] = None,
+    end: Annotated[dt.date | None, QueryParameter(name="to", description="Last UTC day, inclusive")] = None,
+) -> PeriodQuery:
+    return PeriodQuery(start=start, end=end)
+
+
+def provide_download_stats(db_session: NamedDependency[AsyncSession]) -> DownloadStatsService:
+    return DownloadStatsService(DownloadRepository(db_session))
+
+
+class AdminDownloadController(Controller):
+    path = "/api/v1/admin/downloads"
+    tags = ["admin"]
+    guards = [requires_admin]
+    dependencies = {
+        "download_stats": Provide(provide_download_stats, sync_to_thread=False),
+        "page": Provide(provide_page_request, sync_to_thread=False),
+        "period": Provide(provide_period, sync_to_thread=False),
+    }
+
+    @get("/", operation_id="ListDownloadTotals")
+    async def list_totals(
+        self,
+        download_stats: NamedDependency[DownloadStatsService],
+        page: NamedDependency[PageRequest],
+        period: NamedDependency[PeriodQuery],
+    ) -> Page[AssetDownloadTotal]:
+        """Downloads per media asset, most downloaded first: all time, or within ``from``–``to``."""
+        totals, total = await download_stats.totals(
+            start=period.start, end=period.end, limit=page.limit, offset=page.offset
+        )
+        items = [AssetDownloadTotal(asset_id=t.asset_id, ref=t.ref, name=t.name, total=t.total) for t in totals]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @get("/assets/{asset_id:uuid}", operation_id="GetAssetDownloads")
+    async def asset_downloads(
+        self,
+        asset_id: FromPath[uuid.UUID],
+        download_stats: NamedDependency[DownloadStatsService],
+        period: NamedDependency[PeriodQuery],
+    ) -> AssetDownloadsRead:
+        """Downloads of one asset per UTC day (zeros included) and per listening app; the last 30 days
+        unless ``from``/``to`` say otherwise."""
+        report = await download_stats.for_asset(asset_id, start=period.start, end=period.end)
+        return AssetDownloadsRead(
+            asset_id=report.asset.id,
+            ref=report.asset.ref,
+            name=report.asset.name,
+            from_=report.period.start,
+            to=report.period.end,
+            total=report.total,
+            days=[DayCount(date=day, count=count) for day, count in report.days],
+            apps=[AppCount(app=app, count=count) for app, count in report.apps],
+        )
