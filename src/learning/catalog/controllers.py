@@ -17,7 +17,7 @@ from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_service, provide_response_cache
 from learning.catalog.services import CatalogService
 from learning.db import models as m
-from learning.lib.cache import ResponseCache, cached_json, render_json
+from learning.lib.cache import ResponseCache, cached_json, serve_from_cache
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 
 
@@ -37,6 +37,7 @@ class CatalogController(Controller):
     @get(
         "/api/v1/modules",
         operation_id="ListModules",
+        before_request=serve_from_cache,
         responses=_ok(Page[s.ModuleSummary], "Published modules"),
     )
     async def list_modules(
@@ -54,7 +55,12 @@ class CatalogController(Controller):
 
         return await cached_json(request, cache, build, catalog.next_change)
 
-    @get("/api/v1/modules/{slug:str}", operation_id="GetModule", responses=_ok(s.ModuleDetail, "A module"))
+    @get(
+        "/api/v1/modules/{slug:str}",
+        operation_id="GetModule",
+        before_request=serve_from_cache,
+        responses=_ok(s.ModuleDetail, "A module"),
+    )
     async def get_module(
         self,
         request: Request[Any, Any, Any],
@@ -68,6 +74,7 @@ class CatalogController(Controller):
     @get(
         "/api/v1/modules/{slug:str}/lessons/{lesson_slug:str}",
         operation_id="GetLesson",
+        before_request=serve_from_cache,
         responses=_ok(s.LessonDetail, "A lesson"),
     )
     async def get_lesson(
@@ -81,7 +88,12 @@ class CatalogController(Controller):
         """A lesson: its body as Markdown and as sanitised HTML, and its media."""
         return await cached_json(request, cache, lambda: catalog.lesson(slug, lesson_slug), catalog.next_change)
 
-    @get("/api/v1/webinars", operation_id="ListWebinarSeries", responses=_ok(Page[s.SeriesSummary], "Series"))
+    @get(
+        "/api/v1/webinars",
+        operation_id="ListWebinarSeries",
+        before_request=serve_from_cache,
+        responses=_ok(Page[s.SeriesSummary], "Series"),
+    )
     async def list_series(
         self,
         request: Request[Any, Any, Any],
@@ -100,6 +112,7 @@ class CatalogController(Controller):
     @get(
         "/api/v1/webinars/{series_slug:str}",
         operation_id="GetWebinarSeries",
+        before_request=serve_from_cache,
         responses=_ok(s.SeriesDetail, "A series and its sessions"),
     )
     async def get_series(
@@ -123,6 +136,7 @@ class CatalogController(Controller):
     @get(
         "/api/v1/webinars/{series_slug:str}/sessions/{session_slug:str}",
         operation_id="GetWebinarSession",
+        before_request=serve_from_cache,
         responses=_ok(s.SessionDetail, "A webinar session"),
     )
     async def get_session(
@@ -138,7 +152,12 @@ class CatalogController(Controller):
             request, cache, lambda: catalog.session(series_slug, session_slug), catalog.next_change
         )
 
-    @get("/api/v1/search", operation_id="Search", responses=_ok(Page[s.SearchResult], "Ranked results"))
+    @get(
+        "/api/v1/search",
+        operation_id="Search",
+        before_request=serve_from_cache,
+        responses=_ok(Page[s.SearchResult], "Ranked results"),
+    )
     async def search(
         self,
         request: Request[Any, Any, Any],
@@ -148,5 +167,9 @@ class CatalogController(Controller):
         q: Annotated[str, QueryParameter(max_length=1000, description="Words to find (French, accents optional)")],
     ) -> Response[bytes]:
         """French full-text search over modules, lessons and webinars, with highlighted snippets."""
-        items, total = await catalog.search(q, limit=page.limit, offset=page.offset)
-        return cache.respond(request, render_json(Page(items=items, total=total, limit=page.limit, offset=page.offset)))
+
+        async def build() -> Page[s.SearchResult]:
+            items, total = await catalog.search(q, limit=page.limit, offset=page.offset)
+            return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+        return await cached_json(request, cache, build, catalog.next_change)

@@ -32,6 +32,7 @@ logger = logging.getLogger("learning.cache")
 T = TypeVar("T")
 
 CHANNEL = "learning_catalog"
+SEARCH_PATH = "/api/v1/search"
 RECONNECT_SECONDS = 2.0
 
 
@@ -58,8 +59,11 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 class ResponseCache:
-    def __init__(self, *, max_entries: int = 2048, max_age_seconds: int = 30) -> None:
+    def __init__(self, *, max_entries: int = 2048, max_search_entries: int = 512, max_age_seconds: int = 30) -> None:
+        # Searches get their own, smaller space: a flood of distinct queries cannot evict the catalog.
         self._entries: OrderedDict[str, Rendered] = OrderedDict()
+        self._searches: OrderedDict[str, Rendered] = OrderedDict()
+        self._max_search_entries = max_search_entries
         self._values: dict[str, object] = {}
         self._max_entries = max_entries
         self.cache_control = f"public, max-age={max_age_seconds}"
@@ -110,6 +114,7 @@ class ResponseCache:
     def invalidate(self) -> None:
         self._generation += 1
         self._entries.clear()
+        self._searches.clear()
         self._values.clear()
         self._horizon_known = False
 
@@ -130,21 +135,29 @@ class ResponseCache:
             self._values[key] = value
         return value
 
-    def _get(self, key: str) -> Rendered | None:
+    def _space(self, key: str) -> tuple[OrderedDict[str, Rendered], int]:
+        if key.startswith(SEARCH_PATH):
+            return self._searches, self._max_search_entries
+        return self._entries, self._max_entries
+
+    def lookup(self, key: str) -> Rendered | None:
+        """The stored answer for ``key``, if any (and still valid)."""
         if self._horizon is not None and utcnow() >= self._horizon:
             self.invalidate()
             self._horizon = None
-        entry = self._entries.get(key)
+        entries, _ = self._space(key)
+        entry = entries.get(key)
         if entry is not None:
-            self._entries.move_to_end(key)
+            entries.move_to_end(key)
         return entry
 
     def _put(self, key: str, value: Rendered, generation: int) -> None:
         if generation != self._generation or not self._listening:
             return  # the content changed while this answer was being built
-        self._entries[key] = value
-        if len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        entries, limit = self._space(key)
+        entries[key] = value
+        if len(entries) > limit:
+            entries.popitem(last=False)
 
     async def rendered(
         self,
@@ -153,7 +166,7 @@ class ResponseCache:
         horizon: Callable[[], Awaitable[datetime | None]] | None = None,
     ) -> Rendered:
         """The cached answer for ``key``, or a fresh one from ``produce`` (stored when still valid)."""
-        cached = self._get(key)
+        cached = self.lookup(key)
         if cached is not None:
             return cached
         generation = self._generation
@@ -180,9 +193,22 @@ def render_json(value: Any) -> Rendered:
 
 
 def cache_key(request: Request[Any, Any, Any]) -> str:
-    """The path and the sorted query: the same question always finds the same entry."""
-    query = sorted(request.query_params.multi_items())
+    """The path and the sorted query: the same question always finds the same entry.
+
+    Search words are case- and space-insensitive, so ``q`` is folded: « Élus » and « élus  » share one.
+    """
+    query = sorted(
+        (name, " ".join(value.split()).casefold() if name == "q" else value)
+        for name, value in request.query_params.multi_items()
+    )
     return request.url.path + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
+
+
+async def serve_from_cache(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """A ``before_request`` hook: answer from the cache before any dependency (session, service) is built."""
+    cache: ResponseCache = request.app.state.response_cache
+    rendered = cache.lookup(cache_key(request))
+    return cache.respond(request, rendered) if rendered is not None else None
 
 
 async def cached_json(

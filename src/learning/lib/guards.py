@@ -12,7 +12,8 @@ from learning.lib.errors import UnsupportedMediaType
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def requires_json_body(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def requires_json_body(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    # async: Litestar would run a plain function in a worker thread, on every request
     """A handler that reads a JSON body refuses other content types with 415 instead of a parse error."""
     if connection.scope.get("method") not in _BODY_METHODS or not takes_json_body(handler):
         return
