@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil  # no stubs in the dev extras
+import psutil
 
 from bench import SUITES
 
