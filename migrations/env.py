@@ -23,8 +23,15 @@ def _database_url() -> str:
     return str(url)
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """The job queue's tables belong to pgqueuer, not to our models: autogenerate leaves them alone."""
+    return not (type_ == "table" and name is not None and name.startswith("pgqueuer"))
+
+
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_name=include_name
+    )
     with context.begin_transaction():
         # One migration run at a time, even when several app processes start together.
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")

@@ -34,6 +34,7 @@ from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
 from learning.media.downloads import DownloadRecorder
 from learning.storage import StorageUnavailable, create_object_store
+from learning.uploads.controllers import UploadController
 
 logger = logging.getLogger("learning.app")
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminUserController,
             AdminCatalogController,
             AdminDownloadController,
+            UploadController,
             serve_media,
             ping,
         ],
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
             "their replays, podcast feeds and learner progress.",
-            tags=[Tag(name=name) for name in ("catalog", "media", "accounts", "admin", "health")],
+            tags=[Tag(name=name) for name in ("catalog", "media", "accounts", "admin", "uploads", "health")],
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),

@@ -63,6 +63,8 @@ def issue_token(jwt_auth: JWTAuth[CurrentUser, Token], user: m.UserAccount) -> s
 
 
 def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.scope.get("method") == "OPTIONS":
+        return  # capability discovery (CORS preflight, tus): carries no credentials, changes nothing
     user = connection.user
     if not isinstance(user, CurrentUser) or not user.is_admin:
         raise Forbidden("This operation requires the admin role.")

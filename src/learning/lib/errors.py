@@ -80,6 +80,16 @@ class ServiceUnavailable(LearningError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+_EXTRA_PHRASES = {460: "Checksum Mismatch"}  # tus checksum extension
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return _EXTRA_PHRASES.get(status, "Error")
+
+
 def problem_response(
     status_code: int,
     *,
@@ -90,7 +100,7 @@ def problem_response(
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title or HTTPStatus(status_code).phrase,
+        "title": title or _phrase(status_code),
         "status": status_code,
     }
     if detail:

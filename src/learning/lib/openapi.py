@@ -6,7 +6,6 @@ body, authentication, guards) plus the codes its handler declares in ``opt["prob
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -15,7 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.routes import HTTPRoute
 
-from learning.lib.errors import PROBLEM_JSON
+from learning.lib.errors import PROBLEM_JSON, _phrase
 from learning.lib.guards import takes_json_body
 
 
@@ -33,7 +32,7 @@ def problem_spec(status: int, description: str | None = None) -> ResponseSpec:
     return ResponseSpec(
         data_container=Problem,
         media_type=PROBLEM_JSON,
-        description=description or HTTPStatus(status).phrase,
+        description=description or _phrase(status),
         generate_examples=False,
     )
 

@@ -37,6 +37,7 @@ from learning.storage.protocol import (
 
 CHUNK_SIZE = 256 * 1024
 _STAGING = ".multipart"
+_APPENDS = ".appends"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _OWNER = "key"  # in a staging folder: the key the upload belongs to
 
@@ -70,6 +71,40 @@ class LocalStore:
                 _write_atomically(target, lambda out: shutil.copyfileobj(source, out, CHUNK_SIZE))
 
         await anyio.to_thread.run_sync(copy)
+        return await self.stat(key)
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> ObjectInfo:
+        target = self.path_for(key)
+        await anyio.to_thread.run_sync(lambda: _write_atomically(target, lambda out: out.write(data)))
+        return await self.stat(key)
+
+    async def list_parts(self, key: str, upload_id: str) -> list[tuple[int, str, int]]:
+        check_key(key)
+
+        def listing() -> list[tuple[int, str, int]]:
+            staging = self._upload(key, upload_id)
+            parts = []
+            for path in staging.iterdir():
+                if path.name.isdigit():
+                    data = path.read_bytes()
+                    parts.append((int(path.name), hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data)))
+            return sorted(parts)
+
+        return await anyio.to_thread.run_sync(listing)
+
+    def staging_file(self, name: str) -> Path:
+        """A file outside every key, for data being appended (resumable uploads); ``name`` is ours."""
+        return self.root / _APPENDS / check_key(name)
+
+    async def commit_staged(self, staged: Path, key: str) -> ObjectInfo:
+        """Move a finished staging file to ``key`` (one rename: readers never see part of it)."""
+        target = self.path_for(key)
+
+        def move() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+
+        await anyio.to_thread.run_sync(move)
         return await self.stat(key)
 
     async def stat(self, key: str) -> ObjectInfo:

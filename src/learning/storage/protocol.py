@@ -113,6 +113,12 @@ class ObjectStore(Protocol):
     async def put_file(self, key: str, path: Path, content_type: str) -> ObjectInfo:
         """Store a local file under ``key`` (streamed; multipart for large files); replaces any object there."""
 
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> ObjectInfo:
+        """Store a small object held in memory (at most a few MiB)."""
+
+    async def list_parts(self, key: str, upload_id: str) -> list[tuple[int, str, int]]:
+        """The uploaded parts of a multipart upload: (number, etag, size), by number."""
+
     async def stat(self, key: str) -> ObjectInfo:
         """Size and date of an object; ``ObjectNotFound`` if absent."""
 

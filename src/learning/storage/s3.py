@@ -6,12 +6,14 @@ waits on it. Presigning is pure computation (the client knows its region) and ru
 
 from __future__ import annotations
 
+import functools
 import http.client
+import io
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -120,6 +122,28 @@ class S3Store:
             key,
         )
         return await self.stat(key)
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> ObjectInfo:
+        check_key(key)
+        await self._call(
+            lambda: self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type),
+            key,
+        )
+        return await self.stat(key)
+
+    async def list_parts(self, key: str, upload_id: str) -> list[tuple[int, str, int]]:
+        check_key(key)
+        parts: list[tuple[int, str, int]] = []
+        marker: str | None = None
+        while True:
+            page = await self._call(functools.partial(self._list_parts_page, key, upload_id, marker), key)
+            parts.extend((part.part_number, part.etag.strip('"'), int(part.size or 0)) for part in page.parts)
+            if not page.is_truncated:
+                return sorted(parts)
+            marker = str(page.next_part_number_marker)
+
+    def _list_parts_page(self, key: str, upload_id: str, marker: str | None) -> Any:
+        return self.client._list_parts(self.bucket, key, upload_id, part_number_marker=marker)
 
     async def stat(self, key: str) -> ObjectInfo:
         check_key(key)

@@ -15,6 +15,7 @@ from learning.db.models.catalog import (
 )
 from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
+from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
     "Base",
@@ -34,6 +35,9 @@ __all__ = [
     "Rendition",
     "Role",
     "SessionStatus",
+    "Upload",
+    "UploadStatus",
+    "UploadTarget",
     "UserAccount",
     "WebinarSeries",
     "WebinarSession",

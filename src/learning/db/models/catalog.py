@@ -122,6 +122,9 @@ class Lesson(UUIDPrimaryKey, Timestamps, Publishable, Base):
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     media_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    transcript_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    chapters_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    artwork_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     completion_rule: Mapped[CompletionRule] = mapped_column(_enum(CompletionRule, "completion_rule"))
     completion_threshold: Mapped[float] = mapped_column(Float, default=0.9)
@@ -131,7 +134,10 @@ class Lesson(UUIDPrimaryKey, Timestamps, Publishable, Base):
     )
 
     module: Mapped[Module] = relationship(back_populates="lessons", lazy="raise")
-    media: Mapped[MediaAsset | None] = relationship(lazy="raise")
+    media: Mapped[MediaAsset | None] = relationship(foreign_keys=[media_id], lazy="raise")
+    transcript: Mapped[MediaAsset | None] = relationship(foreign_keys=[transcript_id], lazy="raise")
+    chapters: Mapped[MediaAsset | None] = relationship(foreign_keys=[chapters_id], lazy="raise")
+    artwork: Mapped[MediaAsset | None] = relationship(foreign_keys=[artwork_id], lazy="raise")
 
     __table_args__ = (
         UniqueConstraint("module_id", "slug"),
@@ -175,6 +181,7 @@ class WebinarSession(UUIDPrimaryKey, Timestamps, Publishable, Base):
     replay_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     transcript_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     chapters_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    artwork_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, _search_vector(("title", "A"), ("summary", "B"), ("body_md", "C"))
@@ -184,6 +191,7 @@ class WebinarSession(UUIDPrimaryKey, Timestamps, Publishable, Base):
     replay: Mapped[MediaAsset | None] = relationship(foreign_keys=[replay_id], lazy="raise")
     transcript: Mapped[MediaAsset | None] = relationship(foreign_keys=[transcript_id], lazy="raise")
     chapters: Mapped[MediaAsset | None] = relationship(foreign_keys=[chapters_id], lazy="raise")
+    artwork: Mapped[MediaAsset | None] = relationship(foreign_keys=[artwork_id], lazy="raise")
 
     __table_args__ = (
         UniqueConstraint("series_id", "slug"),

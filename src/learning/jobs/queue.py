@@ -1,0 +1,94 @@
+"""The job queue (pgqueuer, PostgreSQL-backed): enqueue inside the caller's transaction; run the jobs.
+
+Enqueuing uses the same connection and transaction as the change that calls for the job, so a job
+exists exactly when that change committed. Workers re-pick a job whose heartbeat stopped (a crashed
+process) after ``HEARTBEAT_TIMEOUT``; jobs are written to be idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
+from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
+from sqlalchemy.ext.asyncio import AsyncSession
+
+logger = logging.getLogger("learning.jobs")
+
+PROCESS_UPLOAD = "process_upload"
+HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+RESTART_DELAY_SECONDS = 2.0
+
+
+class JobQueue:
+    """Enqueue jobs in the transaction of ``session``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(self, entrypoint: str, payload: bytes, *, dedupe_key: str | None = None) -> None:
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        queries = Queries(AsyncpgDriver(raw.driver_connection))
+        await queries.enqueue(entrypoint, payload, dedupe_key=dedupe_key, on_conflict="skip")
+
+
+Handler = Callable[[bytes], Awaitable[None]]
+
+
+class JobRunner:
+    """Runs registered job handlers until stopped; reconnects when the database goes away."""
+
+    def __init__(self, dsn: str, handlers: dict[str, Handler], *, concurrency: int = 1) -> None:
+        self.dsn = dsn
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self._task: asyncio.Task[None] | None = None
+        self._manager: QueueManager | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run_forever(), name="job-runner")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._manager is not None:
+            self._manager.shutdown.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=60)
+
+    async def run_until_stopped(self) -> None:
+        await self._run_forever()
+
+    async def _run_forever(self) -> None:
+        while not self._stopping.is_set():
+            connection = None
+            try:
+                connection = await asyncpg.connect(self.dsn, timeout=10)
+                manager = QueueManager(Queries(AsyncpgDriver(connection)))
+                for name, handler in self.handlers.items():
+                    manager.entrypoint(name, concurrency_limit=self.concurrency)(_adapt(handler))
+                self._manager = manager
+                await manager.run(dequeue_timeout=timedelta(seconds=5), heartbeat_timeout=HEARTBEAT_TIMEOUT)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                logger.warning("job runner lost its database connection: %s", type(exc).__name__)
+            finally:
+                self._manager = None
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=5)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), RESTART_DELAY_SECONDS)
+
+
+def _adapt(handler: Handler) -> Callable[[Job], Awaitable[None]]:
+    async def run(job: Job) -> None:
+        await handler(job.payload or b"")
+
+    return run

@@ -1,0 +1,231 @@
+"""tus 1.0.0 at ``/api/v1/admin/uploads/`` (core, creation, creation-with-upload, termination, expiration,
+checksum) and the admin's view of uploads (state machine, errors, retry). Admin only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, head, post, route
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import InternalServerException
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.accounts.auth import CurrentUser, requires_admin
+from learning.db import models as m
+from learning.jobs.queue import JobQueue
+from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_response
+from learning.lib.http_ranges import http_date
+from learning.lib.pagination import Page, PageRequest, provide_page_request
+from learning.uploads.repositories import UploadRepository
+from learning.uploads.services import BadUpload, UploadService, parse_metadata
+from learning.uploads.writers import writer_for
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
+OFFSET_STREAM = "application/offset+octet-stream"
+BASE = "/api/v1/admin/uploads"
+
+
+class ClientGone(LearningError):
+    status_code = 400
+    title = "Client disconnected"
+
+
+class UploadRead(msgspec.Struct):
+    id: uuid.UUID
+    status: m.UploadStatus
+    filename: str
+    length: int
+    offset: int
+    target_kind: m.UploadTarget
+    target_id: uuid.UUID
+    publish_on_ready: bool
+    error: str | None
+    attempts: int
+    asset_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+
+
+def _read(upload: m.Upload) -> UploadRead:
+    return UploadRead(
+        id=upload.id, status=upload.status, filename=upload.filename, length=upload.length, offset=upload.offset,
+        target_kind=upload.target_kind, target_id=upload.target_id, publish_on_ready=upload.publish_on_ready,
+        error=upload.error, attempts=upload.attempts, asset_id=upload.asset_id, created_at=upload.created_at,
+        updated_at=upload.updated_at, expires_at=upload.expires_at,
+    )  # fmt: skip
+
+
+def provide_upload_service(db_session: NamedDependency[AsyncSession], state: State) -> UploadService:
+    return UploadService(
+        UploadRepository(db_session),
+        writer_for(state.store),
+        JobQueue(db_session),
+        max_size=state.settings.upload_max_bytes,
+    )
+
+
+def _tus_headers(upload: m.Upload | None = None) -> dict[str, str]:
+    headers = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
+    if upload is not None:
+        headers["Upload-Offset"] = str(upload.offset)
+        headers["Upload-Length"] = str(upload.length)
+        if upload.status is m.UploadStatus.UPLOADING:
+            headers["Upload-Expires"] = http_date(upload.expires_at)
+    return headers
+
+
+async def requires_tus_version(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """Every tus request but OPTIONS names the protocol version; another version gets 412."""
+    if request.method != "OPTIONS" and request.headers.get("tus-resumable") != TUS_VERSION:
+        return problem_response(
+            412,
+            detail=f"This server speaks tus {TUS_VERSION}: send 'Tus-Resumable: {TUS_VERSION}'.",
+            headers={"Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION},
+        )
+    return None
+
+
+def _with_tus_header(handler: Any) -> Any:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response: Response[Any] = handler(request, exc)
+        response.headers["Tus-Resumable"] = TUS_VERSION
+        return response
+
+    return handle
+
+
+async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except InternalServerException:
+        raise ClientGone("The connection broke during the upload; resume from the offset HEAD reports.") from None
+
+
+def _content_length(request: Request[Any, Any, Any]) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+def _check_stream_type(request: Request[Any, Any, Any]) -> None:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != OFFSET_STREAM:
+        raise _UnsupportedStream(f"Upload data is sent as {OFFSET_STREAM}.")
+
+
+class _UnsupportedStream(LearningError):
+    status_code = 415
+    title = "Unsupported media type"
+
+
+class UploadController(Controller):
+    path = BASE
+    tags = ["uploads"]
+    guards = [requires_admin]
+    dependencies = {
+        "uploads": Provide(provide_upload_service, sync_to_thread=False),
+        "page": Provide(provide_page_request, sync_to_thread=False),
+    }
+    exception_handlers = {
+        exc: _with_tus_header(handler) for exc, handler in EXCEPTION_HANDLERS.items() if not isinstance(exc, int)
+    }
+
+    # Litestar registers a controller's handlers in name order and adds its own OPTIONS handler to a path
+    # as soon as one exists there: this one's name must sort before the other handlers of "/" to win.
+    @route("/", http_method="OPTIONS", operation_id="TusOptions", exclude_from_auth=True, opt={"no_database": True})
+    async def capabilities(self, state: State) -> Response[None]:
+        """What this tus server supports (no credentials needed, as for any OPTIONS request)."""
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            headers={
+                "Tus-Resumable": TUS_VERSION,
+                "Tus-Version": TUS_VERSION,
+                "Tus-Extension": TUS_EXTENSIONS,
+                "Tus-Max-Size": str(state.settings.upload_max_bytes),
+                "Tus-Checksum-Algorithm": "sha1,md5,sha256",
+            },
+        )
+
+    @post(
+        "/", operation_id="CreateUpload", status_code=HTTP_201_CREATED, before_request=requires_tus_version,
+        request_max_body_size=None, opt={"problems": [409, 412, 413, 415, 422, 460]},
+    )  # fmt: skip
+    async def create(
+        self, request: Request[CurrentUser, Any, Any], uploads: NamedDependency[UploadService]
+    ) -> Response[None]:
+        """Create an upload (``Upload-Length``, ``Upload-Metadata``), optionally with its first bytes."""
+        if request.headers.get("upload-defer-length"):
+            raise BadUpload("Deferred lengths are not supported: send Upload-Length.")
+        length_header = request.headers.get("upload-length", "")
+        if not length_header.isdigit():
+            raise BadUpload("Upload-Length is required (a whole number of bytes).")
+        upload = await uploads.create(
+            length=int(length_header),
+            metadata=parse_metadata(request.headers.get("upload-metadata")),
+            created_by=request.user.id,
+        )
+        if _content_length(request) or request.headers.get("content-type"):
+            _check_stream_type(request)
+            upload = await uploads.append(upload.id, 0, _body(request), request.headers.get("upload-checksum"))
+        headers = _tus_headers(upload) | {"Location": f"{request.base_url}{BASE.lstrip('/')}/{upload.id}"}
+        return Response(None, status_code=HTTP_201_CREATED, headers=headers)
+
+    @head("/{upload_id:uuid}", operation_id="UploadOffset", before_request=requires_tus_version)
+    async def offset(self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]) -> Response[None]:
+        """How many bytes the server holds (resume from there)."""
+        upload = await uploads.current(upload_id)
+        return Response(None, headers=_tus_headers(upload))
+
+    @route(
+        "/{upload_id:uuid}", http_method="PATCH", operation_id="AppendToUpload", before_request=requires_tus_version,
+        request_max_body_size=None, status_code=HTTP_204_NO_CONTENT,
+        opt={"problems": [409, 412, 413, 415, 460]},
+    )  # fmt: skip
+    async def append(
+        self, request: Request[Any, Any, Any], upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]
+    ) -> Response[None]:
+        """Append bytes at ``Upload-Offset``."""
+        _check_stream_type(request)
+        offset_header = request.headers.get("upload-offset", "")
+        if not offset_header.isdigit():
+            raise BadUpload("Upload-Offset is required (a whole number of bytes).")
+        upload = await uploads.append(
+            upload_id, int(offset_header), _body(request), request.headers.get("upload-checksum")
+        )
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers(upload))
+
+    @delete("/{upload_id:uuid}", operation_id="TerminateUpload", before_request=requires_tus_version)
+    async def terminate(
+        self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]
+    ) -> Response[None]:
+        """Stop an upload and remove its bytes (tus termination)."""
+        await uploads.terminate(upload_id)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Tus-Resumable": TUS_VERSION})
+
+    @get("/", operation_id="ListUploads")
+    async def list_uploads(
+        self, uploads: NamedDependency[UploadService], page: NamedDependency[PageRequest]
+    ) -> Page[UploadRead]:
+        """Every upload, newest first, with its state (uploading → uploaded → processing → ready | failed)."""
+        items, total = await uploads.listing(limit=page.limit, offset=page.offset)
+        return Page(items=[_read(u) for u in items], total=total, limit=page.limit, offset=page.offset)
+
+    @get("/{upload_id:uuid}", operation_id="GetUpload")
+    async def get_upload(self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]) -> UploadRead:
+        """One upload's state, its error if it failed, and the resulting asset when ready."""
+        return _read(await uploads.current(upload_id))
+
+    @post("/{upload_id:uuid}/retry", operation_id="RetryUpload", opt={"problems": [409]})
+    async def retry(self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]) -> UploadRead:
+        """Process a failed upload again."""
+        return _read(await uploads.retry(upload_id))

@@ -1,0 +1,71 @@
+"""Queries on uploads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.db import models as m
+
+
+class UploadRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, upload_id: uuid.UUID, *, lock: bool = False) -> m.Upload | None:
+        query = select(m.Upload).where(m.Upload.id == upload_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, upload: m.Upload) -> m.Upload:
+        self.session.add(upload)
+        await self.session.flush()
+        return upload
+
+    async def delete(self, upload: m.Upload) -> None:
+        await self.session.delete(upload)
+        await self.session.flush()
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def listing(self, *, limit: int, offset: int) -> tuple[list[m.Upload], int]:
+        total = (await self.session.execute(select(func.count()).select_from(m.Upload))).scalar_one()
+        rows = await self.session.execute(
+            select(m.Upload).order_by(m.Upload.created_at.desc(), m.Upload.id).limit(limit).offset(offset)
+        )
+        return list(rows.scalars()), total
+
+    async def expired(self, now: datetime, *, limit: int = 100) -> list[m.Upload]:
+        rows = await self.session.execute(
+            select(m.Upload)
+            .where(m.Upload.status == m.UploadStatus.UPLOADING, m.Upload.expires_at < now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows.scalars())
+
+    async def session_target(self, series_slug: str, session_slug: str) -> m.WebinarSession | None:
+        query = (
+            select(m.WebinarSession)
+            .join(m.WebinarSeries, m.WebinarSeries.id == m.WebinarSession.series_id)
+            .where(m.WebinarSeries.slug == series_slug, m.WebinarSession.slug == session_slug)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def sessions_matching(self, prefix: str) -> list[m.WebinarSession]:
+        """Sessions whose slug starts with ``prefix`` (``2019-03`` names the March session)."""
+        query = select(m.WebinarSession).where(m.WebinarSession.slug.startswith(prefix, autoescape=True))
+        return list((await self.session.execute(query)).scalars())
+
+    async def lesson_target(self, module_slug: str, lesson_slug: str) -> m.Lesson | None:
+        query = (
+            select(m.Lesson)
+            .join(m.Module, m.Module.id == m.Lesson.module_id)
+            .where(m.Module.slug == module_slug, m.Lesson.slug == lesson_slug)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()

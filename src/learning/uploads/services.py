@@ -1,0 +1,230 @@
+"""Resumable uploads of replays: creation, appends, termination, expiry, and hand-over to processing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from learning.db import models as m
+from learning.jobs.queue import PROCESS_UPLOAD, JobQueue
+from learning.lib.clock import utcnow
+from learning.lib.errors import Conflict, LearningError, NotFound, Unprocessable
+from learning.media.library import new_storage_key
+from learning.uploads.repositories import UploadRepository
+from learning.uploads.writers import Checksum, ChecksumMismatch, TooManyBytes, UploadWriter
+
+UPLOAD_LIFETIME = timedelta(hours=24)
+CHECKSUM_ALGORITHMS = {"sha1": "sha1", "md5": "md5", "sha256": "sha256"}
+
+
+class UploadGone(NotFound):
+    title = "Upload not found"
+
+
+class OffsetMismatch(Conflict):
+    title = "Offset mismatch"
+
+
+class UploadTooLarge(LearningError):
+    status_code = 413
+    title = "Upload too large"
+
+
+class ChecksumFailed(LearningError):
+    status_code = 460
+    title = "Checksum mismatch"
+
+
+class BadUpload(LearningError):
+    status_code = 400
+    title = "Invalid upload request"
+
+
+class UnknownTarget(Unprocessable):
+    title = "Unknown upload target"
+
+
+class NotRetryable(Conflict):
+    title = "Upload cannot be retried"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    """What ``Upload-Metadata`` carries: the file's name and type, its target, whether to publish."""
+
+    filename: str
+    declared_type: str
+    target: str
+    publish: bool
+
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """``key base64value`` pairs separated by commas (a key may come without value)."""
+    values: dict[str, str] = {}
+    if not header:
+        return values
+    for pair in header.split(","):
+        parts = pair.strip().split(" ")
+        if not parts[0] or len(parts) > 2 or parts[0] in values:
+            raise BadUpload("Upload-Metadata must be comma-separated 'key base64value' pairs with distinct keys.")
+        try:
+            values[parts[0]] = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadUpload(f"Upload-Metadata '{parts[0]}' is not base64-encoded UTF-8.") from None
+    return values
+
+
+def upload_request(metadata: dict[str, str]) -> UploadRequest:
+    filename = (metadata.get("filename") or metadata.get("name") or "").strip()
+    target = (metadata.get("target") or "").strip()
+    if not filename or len(filename) > 255 or any(ord(c) < 32 for c in filename):
+        raise BadUpload("Upload-Metadata needs a 'filename' (at most 255 printable characters).")
+    if not target:
+        raise BadUpload("Upload-Metadata needs a 'target': 'session:<series>/<session>' or 'lesson:<module>/<lesson>'.")
+    declared = (metadata.get("filetype") or metadata.get("content_type") or "")[:100]
+    publish = metadata.get("publish", "").strip().lower() in {"1", "true", "yes"}
+    return UploadRequest(filename=filename, declared_type=declared, target=target, publish=publish)
+
+
+def parse_checksum(header: str | None) -> Checksum | None:
+    """``Upload-Checksum: <algorithm> <base64 digest>``."""
+    if not header:
+        return None
+    algorithm, _, value = header.strip().partition(" ")
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        raise BadUpload(f"Unsupported checksum algorithm '{algorithm}'; use one of {', '.join(CHECKSUM_ALGORITHMS)}.")
+    try:
+        expected = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error:
+        raise BadUpload("Upload-Checksum must carry a base64 digest.") from None
+    return Checksum(CHECKSUM_ALGORITHMS[algorithm], expected)
+
+
+class UploadService:
+    def __init__(self, uploads: UploadRepository, writer: UploadWriter, jobs: JobQueue, *, max_size: int) -> None:
+        self.uploads = uploads
+        self.writer = writer
+        self.jobs = jobs
+        self.max_size = max_size
+
+    async def _target(self, target: str) -> tuple[m.UploadTarget, uuid.UUID]:
+        kind, _, path = target.partition(":")
+        first, _, second = path.partition("/")
+        if kind == "session":
+            if second:
+                found = await self.uploads.session_target(first, second)
+                if found is not None:
+                    return m.UploadTarget.WEBINAR_SESSION, found.id
+            else:
+                matches = await self.uploads.sessions_matching(first)
+                if len(matches) == 1:
+                    return m.UploadTarget.WEBINAR_SESSION, matches[0].id
+        elif kind == "lesson" and second:
+            lesson = await self.uploads.lesson_target(first, second)
+            if lesson is not None:
+                return m.UploadTarget.LESSON, lesson.id
+        raise UnknownTarget(
+            f"No target '{target}': use 'session:<series>/<session>', 'session:<YYYY-MM>' "
+            "or 'lesson:<module>/<lesson>'."
+        )
+
+    async def create(self, *, length: int, metadata: dict[str, str], created_by: uuid.UUID | None) -> m.Upload:
+        """A new upload (tus creation): checks the size and the target, prepares the storage."""
+        if length < 1:
+            raise BadUpload("Upload-Length must be a positive number of bytes.")
+        if length > self.max_size:
+            raise UploadTooLarge(f"The upload is larger than the limit of {self.max_size} bytes.")
+        request = upload_request(metadata)
+        target_kind, target_id = await self._target(request.target)
+        upload = m.Upload(
+            id=uuid.uuid4(),
+            created_by=created_by,
+            status=m.UploadStatus.UPLOADING,
+            length=length,
+            offset=0,
+            filename=request.filename,
+            declared_type=request.declared_type,
+            target_kind=target_kind,
+            target_id=target_id,
+            publish_on_ready=request.publish,
+            storage_key=new_storage_key(m.MediaKind.VIDEO, "upload").replace("video/", "uploads/", 1),
+            expires_at=utcnow() + UPLOAD_LIFETIME,
+            attempts=0,
+        )
+        await self.writer.begin(upload)
+        return await self.uploads.add(upload)
+
+    async def get(self, upload_id: uuid.UUID, *, lock: bool = False) -> m.Upload:
+        upload = await self.uploads.get(upload_id, lock=lock)
+        if upload is None:
+            raise UploadGone("No such upload (it may have been terminated).")
+        if upload.status is m.UploadStatus.UPLOADING and upload.expires_at <= utcnow():
+            raise UploadGone("This upload has expired.")
+        return upload
+
+    async def current(self, upload_id: uuid.UUID) -> m.Upload:
+        """The upload with its offset as the store has it (bytes may have arrived after the last update)."""
+        upload = await self.get(upload_id)
+        if upload.status is m.UploadStatus.UPLOADING:
+            upload.offset = await self.writer.offset(upload)
+        return upload
+
+    async def append(
+        self, upload_id: uuid.UUID, offset: int, body: AsyncIterator[bytes], checksum_header: str | None
+    ) -> m.Upload:
+        """Write one PATCH body at ``offset``; when the last byte is in, hand the upload to processing."""
+        checksum = parse_checksum(checksum_header)
+        upload = await self.get(upload_id, lock=True)  # one PATCH at a time per upload
+        if upload.status is not m.UploadStatus.UPLOADING:
+            raise OffsetMismatch("This upload is already complete.", headers={"Upload-Offset": str(upload.length)})
+        current = await self.writer.offset(upload)
+        if offset != current:
+            upload.offset = current
+            raise OffsetMismatch(f"Upload-Offset is {offset} but the upload holds {current} bytes.")
+        try:
+            upload.offset = await self.writer.append(upload, offset, body, checksum)
+        except ChecksumMismatch:
+            raise ChecksumFailed("The chunk does not match its Upload-Checksum; it was discarded.") from None
+        except TooManyBytes:
+            raise UploadTooLarge("More bytes than the declared Upload-Length.") from None
+        upload.expires_at = utcnow() + UPLOAD_LIFETIME
+        if upload.offset == upload.length:
+            await self.writer.finish(upload)
+            upload.status = m.UploadStatus.UPLOADED
+            await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
+        await self.uploads.flush()
+        return upload
+
+    async def terminate(self, upload_id: uuid.UUID) -> None:
+        """Remove an upload that is still receiving bytes: its bytes and its row."""
+        upload = await self.get(upload_id, lock=True)
+        if upload.status is not m.UploadStatus.UPLOADING:
+            raise Conflict("Only an upload still receiving bytes can be terminated.")
+        await self.writer.discard(upload)
+        await self.uploads.delete(upload)
+
+    async def retry(self, upload_id: uuid.UUID) -> m.Upload:
+        """Process a failed upload again."""
+        upload = await self.get(upload_id, lock=True)
+        if upload.status is not m.UploadStatus.FAILED:
+            raise NotRetryable("Only a failed upload can be retried.")
+        upload.status = m.UploadStatus.UPLOADED
+        upload.error = None
+        await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
+        await self.uploads.flush()
+        return upload
+
+    async def listing(self, *, limit: int, offset: int) -> tuple[list[m.Upload], int]:
+        return await self.uploads.listing(limit=limit, offset=offset)
+
+    async def remove_expired(self) -> int:
+        """Remove uploads that stopped receiving bytes before completing (their bytes and rows)."""
+        expired = await self.uploads.expired(utcnow())
+        for upload in expired:
+            await self.writer.discard(upload)
+            await self.uploads.delete(upload)
+        return len(expired)

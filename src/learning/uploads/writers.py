@@ -1,0 +1,258 @@
+"""Where the bytes of a resumable upload go, per store.
+
+- ``LocalStore``: appended to a staging file; a finished upload is renamed into place.
+- ``S3Store``: parts of a multipart upload (8 MiB each). Bytes that do not fill a part yet wait in an
+  "incomplete part" object named after the part number it will open, so a crash at any point never
+  counts a byte twice: an incomplete object whose number is not the next part number is stale.
+
+In both cases the store is the truth about how many bytes arrived (``offset``); an upload therefore
+resumes after an app restart, even one in the middle of a PATCH.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Protocol
+
+import anyio
+
+from learning.db import models as m
+from learning.storage import ObjectInfo, ObjectNotFound, ObjectStore
+from learning.storage.local import LocalStore
+
+PART_SIZE = 8 * 1024 * 1024
+WRITE_BLOCK = 4 * 1024 * 1024  # local appends are written in blocks of this size (one thread hop each)
+
+
+class ChecksumMismatch(Exception):
+    """The chunk's checksum differs from the client's ``Upload-Checksum``; the chunk was discarded."""
+
+
+class TooManyBytes(Exception):
+    """The client sent more bytes than the upload's declared length."""
+
+
+class Checksum:
+    """A running digest over one PATCH body, compared with the client's at the end."""
+
+    def __init__(self, algorithm: str, expected: bytes) -> None:
+        self._digest = hashlib.new(algorithm)
+        self._expected = expected
+
+    def update(self, data: bytes) -> None:
+        self._digest.update(data)
+
+    def matches(self) -> bool:
+        return self._digest.digest() == self._expected
+
+
+class UploadWriter(Protocol):
+    async def begin(self, upload: m.Upload) -> None: ...
+
+    async def offset(self, upload: m.Upload) -> int: ...
+
+    async def append(
+        self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None
+    ) -> int: ...
+
+    async def finish(self, upload: m.Upload) -> ObjectInfo: ...
+
+    async def discard(self, upload: m.Upload) -> None: ...
+
+
+def writer_for(store: ObjectStore) -> UploadWriter:
+    if isinstance(store, LocalStore):
+        return LocalAppendWriter(store)
+    return MultipartWriter(store)
+
+
+class LocalAppendWriter:
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+
+    def _staged(self, upload: m.Upload) -> Path:
+        return self.store.staging_file(upload.id.hex)
+
+    async def begin(self, upload: m.Upload) -> None:
+        path = self._staged(upload)
+
+        def create() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+
+        await anyio.to_thread.run_sync(create)
+
+    async def offset(self, upload: m.Upload) -> int:
+        try:
+            return (await anyio.Path(self._staged(upload)).stat()).st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(upload.storage_key) from None
+
+    async def append(self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None) -> int:
+        path = self._staged(upload)
+        handle = await anyio.to_thread.run_sync(lambda: open(path, "r+b"))  # noqa: SIM115 — closed below
+        try:
+            await anyio.to_thread.run_sync(handle.seek, offset)
+            written = offset
+            block = bytearray()
+            try:
+                async for chunk in body:
+                    if written + len(block) + len(chunk) > upload.length:
+                        raise TooManyBytes
+                    if checksum is not None:
+                        checksum.update(chunk)
+                    block += chunk
+                    if len(block) >= WRITE_BLOCK:
+                        written += await anyio.to_thread.run_sync(_write, handle, bytes(block))
+                        block.clear()
+            finally:
+                # What arrived before a broken connection is kept (tus resumes from it)…
+                if block:
+                    written += await anyio.to_thread.run_sync(_write, handle, bytes(block))
+                await anyio.to_thread.run_sync(_sync, handle)
+            if checksum is not None and not checksum.matches():
+                # …but a chunk whose checksum fails is discarded whole.
+                await anyio.to_thread.run_sync(_truncate, handle, offset)
+                raise ChecksumMismatch
+            return written
+        except TooManyBytes:
+            await anyio.to_thread.run_sync(_truncate, handle, offset)
+            raise
+        finally:
+            await anyio.to_thread.run_sync(handle.close)
+
+    async def finish(self, upload: m.Upload) -> ObjectInfo:
+        return await self.store.commit_staged(self._staged(upload), upload.storage_key)
+
+    async def discard(self, upload: m.Upload) -> None:
+        await anyio.Path(self._staged(upload)).unlink(missing_ok=True)
+        await self.store.delete(upload.storage_key)
+
+
+def _write(handle: object, data: bytes) -> int:
+    handle.write(data)  # type: ignore[attr-defined]
+    return len(data)
+
+
+def _sync(handle: object) -> None:
+    handle.flush()  # type: ignore[attr-defined]
+    os.fsync(handle.fileno())  # type: ignore[attr-defined]
+
+
+def _truncate(handle: object, size: int) -> None:
+    handle.truncate(size)  # type: ignore[attr-defined]
+    _sync(handle)
+
+
+class MultipartWriter:
+    def __init__(self, store: ObjectStore, part_size: int = PART_SIZE) -> None:
+        self.store = store
+        self.part_size = part_size
+
+    @staticmethod
+    def _incomplete_key(upload: m.Upload, part_number: int) -> str:
+        return f"incomplete/{upload.id.hex}.{part_number}"
+
+    async def begin(self, upload: m.Upload) -> None:
+        content_type = upload.declared_type or "application/octet-stream"
+        upload.multipart_id = await self.store.begin_multipart(upload.storage_key, content_type)
+
+    async def _state(self, upload: m.Upload) -> tuple[int, int, bytes]:
+        """(bytes in parts, next part number, bytes of the incomplete part)."""
+        assert upload.multipart_id is not None  # noqa: S101 — set at creation
+        parts = await self.store.list_parts(upload.storage_key, upload.multipart_id)
+        in_parts = sum(size for _, _, size in parts)
+        next_number = (parts[-1][0] if parts else 0) + 1
+        pending = b""
+        with contextlib.suppress(ObjectNotFound):
+            pending = b"".join([c async for c in self.store.read(self._incomplete_key(upload, next_number))])
+        return in_parts, next_number, pending
+
+    async def offset(self, upload: m.Upload) -> int:
+        in_parts, _, pending = await self._state(upload)
+        return in_parts + len(pending)
+
+    async def append(self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None) -> int:
+        in_parts, number, pending = await self._state(upload)
+        if checksum is not None:
+            # A chunk with a checksum is held back (on disk) until it is verified: parts sent to S3
+            # cannot be taken back.
+            body = await _verified(body, checksum, upload.length - offset)
+        buffer = bytearray(pending)
+        stale: list[str] = []
+        try:
+            async for chunk in body:
+                if in_parts + len(buffer) + len(chunk) > upload.length:
+                    raise TooManyBytes
+                buffer += chunk
+                while len(buffer) >= self.part_size:
+                    await self._put_part(upload, number, bytes(buffer[: self.part_size]))
+                    stale.append(self._incomplete_key(upload, number))
+                    del buffer[: self.part_size]
+                    in_parts += self.part_size
+                    number += 1
+        finally:
+            # Keep what arrived, even when the connection broke: the bytes that do not fill a part wait
+            # in the incomplete object of the next part.
+            if buffer:
+                pending_key = self._incomplete_key(upload, number)
+                await self.store.put_bytes(pending_key, bytes(buffer), "application/octet-stream")
+            for key in stale:
+                with contextlib.suppress(ObjectNotFound):
+                    await self.store.delete(key)
+        return in_parts + len(buffer)
+
+    async def _put_part(self, upload: m.Upload, number: int, data: bytes) -> None:
+        assert upload.multipart_id is not None  # noqa: S101 — set at creation
+        await self.store.put_part(upload.storage_key, upload.multipart_id, number, data)
+
+    async def finish(self, upload: m.Upload) -> ObjectInfo:
+        assert upload.multipart_id is not None  # noqa: S101 — set at creation
+        _, number, pending = await self._state(upload)
+        if pending or number == 1:  # the last part may be small (or the upload empty)
+            await self._put_part(upload, number, pending)
+            with contextlib.suppress(ObjectNotFound):
+                await self.store.delete(self._incomplete_key(upload, number))
+        parts = await self.store.list_parts(upload.storage_key, upload.multipart_id)
+        return await self.store.complete_multipart(
+            upload.storage_key, upload.multipart_id, [(n, etag) for n, etag, _ in parts]
+        )
+
+    async def discard(self, upload: m.Upload) -> None:
+        if upload.multipart_id is not None:
+            with contextlib.suppress(ObjectNotFound):
+                _, number, _ = await self._state(upload)
+                await self.store.delete(self._incomplete_key(upload, number))
+            await self.store.abort_multipart(upload.storage_key, upload.multipart_id)
+        await self.store.delete(upload.storage_key)
+
+
+async def _verified(body: AsyncIterator[bytes], checksum: Checksum, limit: int) -> AsyncIterator[bytes]:
+    """Spool ``body`` to a temporary file, check it, then replay it; ``ChecksumMismatch`` otherwise."""
+    spool = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
+    size = 0
+    async for chunk in body:
+        size += len(chunk)
+        if size > limit:
+            await anyio.to_thread.run_sync(spool.close)
+            raise TooManyBytes
+        checksum.update(chunk)
+        await anyio.to_thread.run_sync(spool.write, chunk)
+    if not checksum.matches():
+        await anyio.to_thread.run_sync(spool.close)
+        raise ChecksumMismatch
+    await anyio.to_thread.run_sync(spool.seek, 0)
+    return _replay(spool.read, spool.close)
+
+
+async def _replay(read: Callable[[int], bytes], close: Callable[[], None]) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await anyio.to_thread.run_sync(read, 1024 * 1024):
+            yield chunk
+    finally:
+        close()
