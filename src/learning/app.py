@@ -25,6 +25,7 @@ from learning.catalog.controllers import CatalogController
 from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker
 from learning.health.controllers import HealthController
+from learning.jobs.worker import job_runner
 from learning.lib.cache import ResponseCache
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
@@ -59,10 +60,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await store.open()
         except StorageUnavailable as exc:  # readiness reports it; the app still serves what it can
             logger.warning("object store not ready at start-up: %s", exc)
+        jobs = job_runner(database_url, app.state.sessionmaker, store) if settings.jobs_in_process else None
+        if jobs is not None:
+            await jobs.start()
         try:
             yield
         finally:
-            await downloads.stop()  # first: it writes what it still holds
+            if jobs is not None:
+                await jobs.stop()
+            await downloads.stop()  # it writes what it still holds
             await cache.stop()
             await store.close()
             await engine.dispose()

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
 
     # --- uploads ------------------------------------------------------------------------------
     upload_max_bytes: int = Field(default=4 * 1024**3, ge=1024)
+    jobs_in_process: bool = Field(
+        default=True, description="Run the processing jobs inside the app (else in `learning worker`)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

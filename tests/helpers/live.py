@@ -19,9 +19,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: Litestar) -> Iterator[str]:
+def live_server(app: Litestar, port: int | None = None) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a background thread; yield its base URL; stop it afterwards."""
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

@@ -30,11 +30,21 @@ class JobQueue:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def enqueue(self, entrypoint: str, payload: bytes, *, dedupe_key: str | None = None) -> None:
+    async def enqueue(
+        self,
+        entrypoint: str,
+        payload: bytes,
+        *,
+        dedupe_key: str | None = None,
+        execute_after: timedelta | None = None,
+    ) -> None:
+        """Queue a job; with a ``dedupe_key`` already queued or running, nothing is added."""
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         queries = Queries(AsyncpgDriver(raw.driver_connection))
-        await queries.enqueue(entrypoint, payload, dedupe_key=dedupe_key, on_conflict="skip")
+        await queries.enqueue(
+            entrypoint, payload, dedupe_key=dedupe_key, execute_after=execute_after, on_conflict="skip"
+        )
 
 
 Handler = Callable[[bytes], Awaitable[None]]

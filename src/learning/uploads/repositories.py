@@ -49,6 +49,18 @@ class UploadRepository:
         )
         return list(rows.scalars())
 
+    async def stalled(self, before: datetime, *, limit: int = 100) -> list[m.Upload]:
+        """Uploads waiting for processing (or left mid-way) that nothing touched since ``before``."""
+        rows = await self.session.execute(
+            select(m.Upload)
+            .where(
+                m.Upload.status.in_([m.UploadStatus.UPLOADED, m.UploadStatus.PROCESSING]),
+                m.Upload.updated_at < before,
+            )
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
     async def session_target(self, series_slug: str, session_slug: str) -> m.WebinarSession | None:
         query = (
             select(m.WebinarSession)

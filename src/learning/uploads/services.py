@@ -221,6 +221,13 @@ class UploadService:
     async def listing(self, *, limit: int, offset: int) -> tuple[list[m.Upload], int]:
         return await self.uploads.listing(limit=limit, offset=offset)
 
+    async def requeue_stalled(self, older_than: timedelta) -> int:
+        """Queue again the processing of uploads nothing has touched for a while (a lost job)."""
+        stalled = await self.uploads.stalled(utcnow() - older_than)
+        for upload in stalled:
+            await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
+        return len(stalled)
+
     async def remove_expired(self) -> int:
         """Remove uploads that stopped receiving bytes before completing (their bytes and rows)."""
         expired = await self.uploads.expired(utcnow())

@@ -1,0 +1,221 @@
+"""Processing an uploaded replay: from bytes in the store to a playable, attached (and maybe published)
+episode, with no manual step.
+
+Steps: check what the file really is (reject anything but mp4, m4a, mov, mp3 or webm, and remove its
+bytes); probe it; make the audio-only AAC ``.m4a`` for podcast feeds and a poster for videos; compute the
+sha256; then, in one transaction, create the assets and attach them to the webinar session or lesson.
+Until that transaction commits nothing of the replay is visible.
+
+The job is idempotent: rendition keys and asset ids derive from the upload's id, so a job re-run after a
+crash overwrites what a previous run left instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from learning.db import models as m
+from learning.jobs.queue import PROCESS_UPLOAD, JobQueue
+from learning.lib.clock import utcnow
+from learning.media.library import url_name
+from learning.media.processing import (
+    MediaProcessingFailed,
+    UnsupportedMedia,
+    inspect,
+    make_audio_rendition,
+    make_poster,
+    sha256_file,
+)
+from learning.media.repositories import MediaRepository
+from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
+from learning.storage.local import LocalStore
+from learning.uploads.repositories import UploadRepository
+
+logger = logging.getLogger("learning.jobs.replays")
+
+RETRY_AFTER_OUTAGE = timedelta(seconds=30)
+
+
+def _asset_id(upload_id: uuid.UUID, role: str) -> uuid.UUID:
+    return uuid.uuid5(upload_id, role)
+
+
+class ReplayProcessor:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> None:
+        self.sessionmaker = sessionmaker
+        self.store = store
+
+    async def handle(self, payload: bytes) -> None:
+        """The job entry point: the payload is the upload's id."""
+        await self.process(uuid.UUID(bytes=payload))
+
+    async def process(self, upload_id: uuid.UUID) -> None:
+        upload = await self._start(upload_id)
+        if upload is None:
+            return
+        try:
+            await self._run(upload)
+        except UnsupportedMedia as exc:
+            await self._reject(upload_id, exc.reason)
+        except (StorageUnavailable, OSError) as exc:
+            # The store (or the database) is away: try again later, the upload keeps its place.
+            logger.warning("replay %s waits for storage: %s", upload_id, type(exc).__name__)
+            await self._again_later(upload_id, upload.attempts)
+        except Exception as exc:
+            logger.exception("replay %s failed", upload_id)
+            await self._fail(upload_id, _describe(exc))
+
+    async def _start(self, upload_id: uuid.UUID) -> m.Upload | None:
+        async with self.sessionmaker.begin() as session:
+            upload = await UploadRepository(session).get(upload_id, lock=True)
+            if upload is None or upload.status not in {m.UploadStatus.UPLOADED, m.UploadStatus.PROCESSING}:
+                return None  # terminated, already done, or failed (an admin retries those)
+            upload.status = m.UploadStatus.PROCESSING
+            upload.attempts += 1
+            upload.error = None
+            return upload
+
+    async def _run(self, upload: m.Upload) -> None:
+        with tempfile.TemporaryDirectory(prefix="replay-") as folder:
+            work = Path(folder)
+            source = await self._local_copy(upload, work)
+            info = await anyio.to_thread.run_sync(inspect, source)
+            digest = await anyio.to_thread.run_sync(sha256_file, source)
+            audio_path = work / "audio.m4a"
+            audio = await anyio.to_thread.run_sync(make_audio_rendition, source, audio_path)
+            audio_key = f"renditions/{upload.id.hex}/audio.m4a"
+            audio_size = (await self.store.put_file(audio_key, audio_path, "audio/x-m4a")).size
+            poster_key, poster = None, None
+            if info.has_video:
+                poster_path = work / "poster.jpg"
+                poster = await anyio.to_thread.run_sync(
+                    lambda: make_poster(source, poster_path, duration_seconds=info.duration_seconds)
+                )
+                poster_key = f"renditions/{upload.id.hex}/poster.jpg"
+                await self.store.put_file(poster_key, poster_path, "image/jpeg")
+            size = (await self.store.stat(upload.storage_key)).size
+
+        name = url_name(upload.filename)
+        async with self.sessionmaker.begin() as session:
+            media = MediaRepository(session)
+            original = await self._asset(
+                media, _asset_id(upload.id, "original"),
+                kind=m.MediaKind.VIDEO if info.has_video else m.MediaKind.AUDIO, rendition=m.Rendition.ORIGINAL,
+                parent_id=None, name=name, extension=info.extension.lstrip("."), mime_type=info.mime_type,
+                size=size, sha256=digest, duration=info.duration_seconds, width=info.width, height=info.height,
+                key=upload.storage_key,
+            )  # fmt: skip
+            await self._asset(
+                media, _asset_id(upload.id, "audio"), kind=m.MediaKind.AUDIO, rendition=m.Rendition.AUDIO,
+                parent_id=original.id, name=name, extension="m4a", mime_type="audio/x-m4a", size=audio_size,
+                sha256=None, duration=audio.duration_seconds, width=None, height=None, key=audio_key,
+            )  # fmt: skip
+            if poster is not None and poster_key is not None:
+                await self._asset(
+                    media, _asset_id(upload.id, "poster"), kind=m.MediaKind.IMAGE, rendition=m.Rendition.POSTER,
+                    parent_id=original.id, name=name, extension="jpg", mime_type="image/jpeg",
+                    size=poster.size_bytes, sha256=None, duration=None, width=poster.width, height=poster.height,
+                    key=poster_key,
+                )  # fmt: skip
+            uploads = UploadRepository(session)
+            current = await uploads.get(upload.id, lock=True)
+            if current is None:
+                return
+            await self._attach(session, current, original.id, info.duration_seconds)
+            current.status = m.UploadStatus.READY
+            current.asset_id = original.id
+            current.offset = current.length
+        logger.info("replay ready", extra={"fields": {"upload": str(upload.id), "format": info.format}})
+
+    async def _local_copy(self, upload: m.Upload, work: Path) -> Path:
+        if isinstance(self.store, LocalStore):
+            return self.store.path_for(upload.storage_key)
+        target = work / "source"
+        async with await anyio.open_file(target, "wb") as out:
+            async for chunk in self.store.read(upload.storage_key):
+                await out.write(chunk)
+        return target
+
+    @staticmethod
+    async def _asset(
+        media: MediaRepository, asset_id: uuid.UUID, *, kind: m.MediaKind, rendition: m.Rendition,
+        parent_id: uuid.UUID | None, name: str, extension: str, mime_type: str, size: int, sha256: str | None,
+        duration: float | None, width: int | None, height: int | None, key: str,
+    ) -> m.MediaAsset:  # fmt: skip
+        asset = await media.get(asset_id)
+        if asset is None:
+            asset = m.MediaAsset(id=asset_id, storage_key=key)
+            is_new = True
+        else:
+            is_new = False
+        asset.kind, asset.rendition, asset.parent_id = kind, rendition, parent_id
+        asset.status = m.MediaStatus.READY
+        asset.name, asset.extension, asset.mime_type = name, extension, mime_type
+        asset.size_bytes, asset.sha256, asset.duration_seconds = size, sha256, duration
+        asset.width, asset.height, asset.storage_key = width, height, key
+        if is_new:
+            await media.add(asset)
+        else:
+            await media.flush()
+        return asset
+
+    async def _attach(self, session: AsyncSession, upload: m.Upload, asset_id: uuid.UUID, duration: float) -> None:
+        target: m.WebinarSession | m.Lesson | None
+        if upload.target_kind is m.UploadTarget.WEBINAR_SESSION:
+            target = await session.get(m.WebinarSession, upload.target_id)
+            if target is not None:
+                target.replay_id = asset_id
+                target.status = m.SessionStatus.REPLAY_AVAILABLE
+        else:
+            target = await session.get(m.Lesson, upload.target_id)
+            if target is not None:
+                target.media_id = asset_id
+                target.duration_seconds = round(duration)
+        if target is None:
+            raise MediaProcessingFailed("The webinar session or lesson of this upload no longer exists.")
+        if upload.publish_on_ready:
+            target.publication = m.Publication.PUBLISHED
+            target.publish_at = target.publish_at or utcnow()
+        await session.flush()
+
+    async def _reject(self, upload_id: uuid.UUID, reason: str) -> None:
+        """Not a replay we accept: say why, and remove its bytes."""
+        async with self.sessionmaker.begin() as session:
+            upload = await UploadRepository(session).get(upload_id, lock=True)
+            if upload is None:
+                return
+            upload.status = m.UploadStatus.FAILED
+            upload.error = reason
+            with contextlib.suppress(ObjectNotFound):
+                await self.store.delete(upload.storage_key)
+
+    async def _fail(self, upload_id: uuid.UUID, error: str) -> None:
+        async with self.sessionmaker.begin() as session:
+            upload = await UploadRepository(session).get(upload_id, lock=True)
+            if upload is not None:
+                upload.status = m.UploadStatus.FAILED
+                upload.error = error
+
+    async def _again_later(self, upload_id: uuid.UUID, attempt: int) -> None:
+        try:
+            async with self.sessionmaker.begin() as session:
+                await JobQueue(session).enqueue(
+                    PROCESS_UPLOAD, upload_id.bytes, dedupe_key=f"upload:{upload_id}:after:{attempt}",
+                    execute_after=RETRY_AFTER_OUTAGE,
+                )  # fmt: skip
+        except OSError:
+            # The database is away too: the upload stays in "processing"; the worker's sweep re-queues it.
+            logger.warning("replay %s could not be re-queued now", upload_id)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 500 else text[:500] + "…"
