@@ -4,8 +4,8 @@ checksums, limits, termination, expiry, and who may upload."""
 from __future__ import annotations
 
 import base64
-import io
 import hashlib
+import io
 from collections.abc import Callable
 from pathlib import Path
 
