@@ -7,8 +7,12 @@ import contextlib
 import getpass
 import os
 import signal
+import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -112,6 +116,50 @@ def _sync(settings: Settings, *, dry_run: bool = False) -> SyncReport:
         raise click.ClickException(exc.detail) from None
 
 
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--session", "session", help="The webinar session: YYYY-MM or <series>/<session>.")
+@click.option("--lesson", help="The lesson: <module>/<lesson>.")
+@click.option("--publish", is_flag=True, help="Publish the session or lesson once the replay is ready.")
+@click.option("--email", help="The admin who uploads (needed when there are several).")
+@click.option("--server", help="Base URL of the server (default: the local one, or one started for the upload).")
+@click.option("--no-wait", is_flag=True, help="Do not wait for the processing to finish.")
+def upload(
+    file: Path, session: str | None, lesson: str | None, publish: bool, email: str | None, server: str | None,
+    no_wait: bool,
+) -> None:  # fmt: skip
+    """Upload a replay (resumable: run it again after an interruption) and wait until it is ready."""
+    if bool(session) == bool(lesson):
+        raise click.UsageError("give either --session or --lesson")
+    target = f"session:{session}" if session else f"lesson:{lesson}"
+    settings = _settings()
+    configure_logging("WARNING")
+    from learning.admin.upload_cli import UploadCommandError, admin_token, upload_file
+    from learning.db.migrate import upgrade
+
+    with database(settings) as ready:
+        upgrade(ready.require_database_url())
+        try:
+            token = os.environ.get("LEARNING_TOKEN") or admin_token(ready, email)
+            with (
+                server_for(ready, server) as base,
+                click.progressbar(length=file.stat().st_size, label=f"Envoi de {file.name}", show_pos=True) as bar,
+            ):
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(done - bar.pos)
+
+                outcome = upload_file(
+                    base=base, token=token, path=file, target=target, publish=publish,
+                    state_file=ready.data_dir / "uploads.json", progress=progress, wait=not no_wait,
+                )  # fmt: skip
+        except UploadCommandError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{outcome.location}: {outcome.status}")
+    if outcome.status == "failed":
+        raise click.ClickException(outcome.error or "processing failed")
+
+
 @main.group()
 def db() -> None:
     """Database commands."""
@@ -154,6 +202,38 @@ def create_admin(email: str, password_stdin: bool) -> None:
         except LearningError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(message)
+
+
+@contextlib.contextmanager
+def server_for(settings: Settings, explicit: str | None) -> Iterator[str]:
+    """The running server's base URL, or the app started here for the duration of a command."""
+    from learning.admin.upload_cli import UploadCommandError, answers
+
+    base = (explicit or f"http://{settings.host}:{settings.port}").rstrip("/")
+    if explicit or answers(base):
+        yield base
+        return
+    import uvicorn
+
+    from learning.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise UploadCommandError("the app could not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
 
 
 def _banner(settings: Settings, *, embedded: bool) -> None:

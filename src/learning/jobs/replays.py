@@ -23,8 +23,8 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
-from learning.jobs.queue import PROCESS_UPLOAD, JobQueue
 from learning.lib.clock import utcnow
+from learning.lib.queue import PROCESS_UPLOAD, JobQueue
 from learning.media.library import url_name
 from learning.media.processing import (
     MediaProcessingFailed,

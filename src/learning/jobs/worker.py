@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.config import Settings
 from learning.db.session import create_engine, create_sessionmaker
-from learning.jobs.queue import PROCESS_UPLOAD, JobQueue, JobRunner
 from learning.jobs.replays import ReplayProcessor
 from learning.lib.clock import utcnow
+from learning.lib.queue import PROCESS_UPLOAD, JobQueue, JobRunner
 from learning.lib.ratelimit import RateLimiter
 from learning.media.downloads import DownloadRecorder
 from learning.storage import ObjectStore, StorageUnavailable, create_object_store

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser, requires_admin
 from learning.db import models as m
-from learning.jobs.queue import JobQueue
 from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_response
 from learning.lib.http_ranges import http_date
 from learning.lib.pagination import Page, PageRequest, provide_page_request
+from learning.lib.queue import JobQueue
 from learning.uploads.repositories import UploadRepository
 from learning.uploads.services import BadUpload, UploadService, parse_metadata
 from learning.uploads.writers import writer_for

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from learning.db import models as m
-from learning.jobs.queue import PROCESS_UPLOAD, JobQueue
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, LearningError, NotFound, Unprocessable
+from learning.lib.queue import PROCESS_UPLOAD, JobQueue
 from learning.media.library import new_storage_key
 from learning.uploads.repositories import UploadRepository
 from learning.uploads.writers import Checksum, ChecksumMismatch, TooManyBytes, UploadWriter
