@@ -36,6 +36,7 @@ from learning.media.controllers import serve_media
 from learning.media.downloads import DownloadRecorder
 from learning.storage import StorageUnavailable, create_object_store
 from learning.uploads.controllers import UploadController
+from learning.uploads.sidefile_controllers import SideFileController
 
 logger = logging.getLogger("learning.app")
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminCatalogController,
             AdminDownloadController,
             UploadController,
+            SideFileController,
             serve_media,
             ping,
         ],

@@ -22,6 +22,7 @@ logger = logging.getLogger("learning.jobs")
 PROCESS_UPLOAD = "process_upload"
 HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 RESTART_DELAY_SECONDS = 2.0
+STOP_TIMEOUT_SECONDS = 30.0
 
 
 class JobQueue:
@@ -66,12 +67,18 @@ class JobRunner:
         self._task = asyncio.create_task(self._run_forever(), name="job-runner")
 
     async def stop(self) -> None:
+        """Let the job in progress finish (up to ``STOP_TIMEOUT_SECONDS``), then stop; a job cut short is
+        picked up again by a worker once its heartbeat stops."""
         self._stopping.set()
         if self._manager is not None:
             self._manager.shutdown.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, timeout=60)
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_SECONDS)
+        if not done:
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
     async def run_until_stopped(self) -> None:
         await self._run_forever()
@@ -85,6 +92,8 @@ class JobRunner:
                 for name, handler in self.handlers.items():
                     manager.entrypoint(name, concurrency_limit=self.concurrency)(_adapt(handler))
                 self._manager = manager
+                if self._stopping.is_set():  # stopped while connecting
+                    return
                 await manager.run(dequeue_timeout=timedelta(seconds=5), heartbeat_timeout=HEARTBEAT_TIMEOUT)
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 logger.warning("job runner lost its database connection: %s", type(exc).__name__)

@@ -1,0 +1,136 @@
+"""Side files of webinar sessions and lessons: ``PUT`` the raw file to attach it (replacing the previous
+one), ``DELETE`` to detach it. ``{kind}`` is ``artwork`` (image/jpeg, image/png; 10 MiB), ``transcript``
+(text/vtt, application/x-subrip, text/plain; 2 MiB) or ``chapters`` (application/json+chapters,
+application/json; 1 MiB); another kind is a 400. Admin only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, delete, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import InternalServerException
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.accounts.auth import requires_admin
+from learning.db import models as m
+from learning.media.repositories import MediaRepository
+from learning.media.urls import media_url
+from learning.uploads.controllers import ClientGone
+from learning.uploads.repositories import UploadRepository
+from learning.uploads.sidefiles import SideFileKind, SideFileService, SideFileTarget
+
+SESSION_FILE = "/webinars/{series_slug:str}/sessions/{session_slug:str}/files/{kind:str}"
+LESSON_FILE = "/modules/{module_slug:str}/lessons/{lesson_slug:str}/files/{kind:str}"
+PUT_PROBLEMS = {"problems": [404, 413, 415, 422]}
+
+
+class SideFileRead(msgspec.Struct):
+    """The stored file: its asset, stable URL, real type and size (and pixel size for artwork)."""
+
+    id: uuid.UUID
+    kind: SideFileKind
+    url: str
+    mime_type: str
+    size_bytes: int
+    sha256: str | None
+    width: int | None
+    height: int | None
+
+
+def provide_side_file_service(db_session: NamedDependency[AsyncSession], state: State) -> SideFileService:
+    return SideFileService(UploadRepository(db_session), MediaRepository(db_session), state.store)
+
+
+async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except InternalServerException:
+        raise ClientGone("The connection broke during the upload; send the file again.") from None
+
+
+def _content_length(request: Request[Any, Any, Any]) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+class SideFileController(Controller):
+    path = "/api/v1/admin"
+    tags = ["uploads"]
+    guards = [requires_admin]
+    dependencies = {"side_files": Provide(provide_side_file_service, sync_to_thread=False)}
+
+    async def _attach(
+        self, request: Request[Any, Any, Any], target: SideFileTarget, kind: SideFileKind, service: SideFileService
+    ) -> SideFileRead:
+        asset = await service.attach(
+            target,
+            kind,
+            content_type=request.headers.get("content-type"),
+            content_length=_content_length(request),
+            body=_body(request),
+        )
+        return _read(asset, kind, request.app.state.settings.base_url)
+
+    @put(SESSION_FILE, operation_id="AttachWebinarSessionFile", request_max_body_size=None, opt=PUT_PROBLEMS)
+    async def attach_session_file(
+        self,
+        request: Request[Any, Any, Any],
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        kind: FromPath[SideFileKind],
+        side_files: NamedDependency[SideFileService],
+    ) -> SideFileRead:
+        """Attach the session's artwork, transcript or chapters (the body is the file), replacing any."""
+        target = SideFileTarget(m.UploadTarget.WEBINAR_SESSION, series_slug, session_slug)
+        return await self._attach(request, target, kind, side_files)
+
+    @delete(SESSION_FILE, operation_id="DetachWebinarSessionFile", status_code=HTTP_204_NO_CONTENT)
+    async def detach_session_file(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        kind: FromPath[SideFileKind],
+        side_files: NamedDependency[SideFileService],
+    ) -> None:
+        """Detach the session's file of this kind (nothing attached is not an error)."""
+        await side_files.detach(SideFileTarget(m.UploadTarget.WEBINAR_SESSION, series_slug, session_slug), kind)
+
+    @put(LESSON_FILE, operation_id="AttachLessonFile", request_max_body_size=None, opt=PUT_PROBLEMS)
+    async def attach_lesson_file(
+        self,
+        request: Request[Any, Any, Any],
+        module_slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        kind: FromPath[SideFileKind],
+        side_files: NamedDependency[SideFileService],
+    ) -> SideFileRead:
+        """Attach the lesson's artwork, transcript or chapters (the body is the file), replacing any."""
+        target = SideFileTarget(m.UploadTarget.LESSON, module_slug, lesson_slug)
+        return await self._attach(request, target, kind, side_files)
+
+    @delete(LESSON_FILE, operation_id="DetachLessonFile", status_code=HTTP_204_NO_CONTENT)
+    async def detach_lesson_file(
+        self,
+        module_slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        kind: FromPath[SideFileKind],
+        side_files: NamedDependency[SideFileService],
+    ) -> None:
+        """Detach the lesson's file of this kind (nothing attached is not an error)."""
+        await side_files.detach(SideFileTarget(m.UploadTarget.LESSON, module_slug, lesson_slug), kind)
+
+
+def _read(asset: m.MediaAsset, kind: SideFileKind, base_url: str) -> SideFileRead:
+    return SideFileRead(
+        id=asset.id, kind=kind, url=media_url(base_url, asset), mime_type=asset.mime_type,
+        size_bytes=asset.size_bytes, sha256=asset.sha256, width=asset.width, height=asset.height,
+    )  # fmt: skip
