@@ -139,6 +139,20 @@ def make_png(path: Path, *, width: int = WIDTH, height: int = HEIGHT) -> Path:
     return path
 
 
+def make_jpeg(path: Path, *, width: int = WIDTH, height: int = HEIGHT) -> Path:
+    """A still JPEG picture (one frame of the test pattern, JFIF, 4:2:0)."""
+    context = av.CodecContext.create("mjpeg", "w")
+    assert isinstance(context, av.VideoCodecContext)
+    context.width, context.height, context.pix_fmt = width, height, "yuvj420p"
+    context.time_base = Fraction(1, 1)
+    context.sample_aspect_ratio = Fraction(1, 1)  # makes the encoder write the JFIF header
+    picture = av.VideoFrame.from_ndarray(_picture(0, FPS, width, height), format="rgb24")
+    frame = picture.reformat(width, height, "yuvj420p", dst_color_range="JPEG")
+    frame.pts = 0
+    path.write_bytes(b"".join(bytes(packet) for packet in [*context.encode(frame), *context.encode(None)]))
+    return path
+
+
 def make_text(path: Path, text: str = "Ceci n'est pas une vidéo.\n" * 200) -> Path:
     """A text file (whatever its name claims)."""
     path.write_text(text, encoding="utf-8")
