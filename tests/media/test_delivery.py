@@ -36,6 +36,7 @@ CASES = [
     Case("no range", body=slice(0, SIZE)),
     Case("apple probe 0-1", {"Range": "bytes=0-1"}, 206, f"bytes 0-1/{SIZE}", slice(0, 2)),
     Case("closed range", {"Range": "bytes=100-199"}, 206, f"bytes 100-199/{SIZE}", slice(100, 200)),
+    Case("everything as a range", {"Range": "bytes=0-"}, 206, f"bytes 0-{SIZE - 1}/{SIZE}", slice(0, SIZE)),
     Case("open range", {"Range": "bytes=1000-"}, 206, f"bytes 1000-{SIZE - 1}/{SIZE}", slice(1000, SIZE)),
     Case("suffix range", {"Range": "bytes=-500"}, 206, f"bytes {SIZE - 500}-{SIZE - 1}/{SIZE}",
          slice(SIZE - 500, SIZE)),

@@ -122,6 +122,10 @@ class ResponseCache:
     def active(self) -> bool:
         return self._listening
 
+    def peek(self, key: str) -> object | None:
+        """A stored value, without producing one."""
+        return self._values.get(key)
+
     async def value(self, key: str, produce: Callable[[], Awaitable[T | None]]) -> T | None:
         """A cached value (a database row's immutable snapshot, say); misses (None) are not stored."""
         cached = self._values.get(key)

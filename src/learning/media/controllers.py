@@ -8,9 +8,11 @@ presigned URL and lets the object store serve the bytes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from litestar import HttpMethod, Request, Response, route
@@ -26,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.config import MediaDelivery as DeliveryMode
 from learning.lib.clock import utcnow
 from learning.lib.errors import PROBLEM_JSON, problem_response
-from learning.lib.http_ranges import ByteRange, Decision, Outcome, Unsatisfiable, http_date, parse_ranges
+from learning.lib.http_ranges import ByteRange, Decision, Outcome, Unsatisfiable, parse_ranges
 from learning.media.delivery import IMMUTABLE, Deliverable, MediaDelivery
 from learning.media.repositories import MediaRepository
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
+from learning.storage.local import LocalStore
 
 logger = logging.getLogger("learning.media")
 
@@ -42,7 +45,7 @@ def _base_headers(item: Deliverable) -> dict[str, str]:
     return {
         "Accept-Ranges": "bytes",
         "ETag": item.etag,
-        "Last-Modified": http_date(item.last_modified),
+        "Last-Modified": item.last_modified_http,
         "Cache-Control": IMMUTABLE,
     }
 
@@ -158,6 +161,8 @@ class MediaResponse(Response[bytes]):
             if len(ranges) == 1:
                 headers["Content-Range"] = ranges[0].content_range(item.size)
                 length = ranges[0].length
+                if length == item.size:  # "bytes=0-", what players send first: the whole file, zero-copy
+                    local_path = self.local_path
             else:
                 boundary = secrets.token_hex(16)
                 media_type = f"multipart/byteranges; boundary={boundary}"
@@ -189,12 +194,21 @@ def _not_modified(item: Deliverable, status: int) -> Response[Any]:
     return problem_response(412, detail="A precondition (If-Match / If-Unmodified-Since) does not hold.")
 
 
+async def serve_cached_media(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """``before_request``: an asset already in the cache is served before any dependency (database
+    session, service) is built; the handler below runs only on a cache miss."""
+    state = request.app.state
+    item = MediaDelivery.cached(state.response_cache, request.path_params["asset_id"], request.path_params["filename"])
+    return None if item is None else _respond(request, state, item)
+
+
 @route(
     "/media/{asset_id:uuid}/{filename:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
     operation_id=lambda _handler, method, _path: f"{method.title()}Media",  # GetMedia, HeadMedia
     tags=["media"],
     exclude_from_auth=True,
+    before_request=serve_cached_media,
     dependencies={"delivery": Provide(provide_media_delivery, sync_to_thread=False)},
     opt={"problems": [404, 412, 416, 503]},
     include_in_schema=True,
@@ -207,9 +221,12 @@ async def serve_media(
     state: State,
 ) -> Response[Any]:
     """A media file: byte ranges (206), conditional requests (304/412), HEAD; or a redirect to storage."""
-    item = await delivery.find(asset_id, filename)
+    return _respond(request, state, await delivery.find(asset_id, filename))
+
+
+def _respond(request: Request[Any, Any, Any], state: State, item: Deliverable) -> Response[Any]:
     store: ObjectStore = state.store
-    method = request.method.upper()
+    method = request.method
     settings = state.settings
     if settings.media_delivery is DeliveryMode.REDIRECT and store.supports_presigned_urls:
         # Signing is local computation: no request reaches the store here.
@@ -218,7 +235,7 @@ async def serve_media(
         )
         _count(request, state, item, _requested_ranges(method, request.headers.get("range"), item.size))
         return Response(b"", status_code=302, headers={"Location": location, "Cache-Control": "private, no-store"})
-    decision = delivery.decide(method, request.headers, item)
+    decision = MediaDelivery.decide(method, request.headers, item)
     if decision.outcome in {Outcome.NOT_MODIFIED, Outcome.PRECONDITION_FAILED}:
         return _not_modified(item, int(decision.outcome))
     if decision.outcome is Outcome.UNSATISFIABLE:
@@ -229,12 +246,28 @@ async def serve_media(
             media_type=PROBLEM_JSON,
             headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag},
         )  # fmt: skip
-    path_for = getattr(store, "path_for", None)
-    local_path = str(path_for(item.storage_key)) if path_for is not None else None
+    local_path = _local_path(store, item.storage_key)
     served = [(r.start, r.end) for r in decision.ranges] or ([(0, item.size - 1)] if item.size else [])
-    # Counted once the body has gone out (a failed transfer is not a download); recording is an append.
-    after = BackgroundTask(_count, request, state, item, served) if method == "GET" else None
+    after = None
+    if method == "GET" and served != [(0, 1)]:  # probes never count: do not even queue them
+        # Counted once the body has gone out (a failed transfer is not a download); recording is an append.
+        after = BackgroundTask(_count_async, request, state, item, served)
     return MediaResponse(item, decision, store, local_path=local_path, background=after)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_path(root: str, key: str) -> str:
+    return str(LocalStore(Path(root)).path_for(key))
+
+
+def _local_path(store: ObjectStore, key: str) -> str | None:
+    return _cached_path(str(store.root), key) if isinstance(store, LocalStore) else None
+
+
+async def _count_async(
+    request: Request[Any, Any, Any], state: State, item: Deliverable, ranges: list[tuple[int, int]]
+) -> None:
+    _count(request, state, item, ranges)
 
 
 def _requested_ranges(method: str, header: str | None, size: int) -> list[tuple[int, int]]:

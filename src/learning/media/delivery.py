@@ -10,7 +10,7 @@ from datetime import datetime
 from learning.db import models as m
 from learning.lib.cache import ResponseCache
 from learning.lib.errors import NotFound
-from learning.lib.http_ranges import Decision, evaluate
+from learning.lib.http_ranges import Decision, evaluate, http_date
 from learning.media.repositories import MediaRepository
 
 # Objects never change under an asset: a changed file becomes a new asset with a new URL.
@@ -32,6 +32,7 @@ class Deliverable:
     size: int
     etag: str
     last_modified: datetime
+    last_modified_http: str
     storage_key: str
     duration_seconds: float | None
 
@@ -50,6 +51,7 @@ def _snapshot(asset: m.MediaAsset) -> Deliverable:
         size=asset.size_bytes,
         etag=f'"{tag}"',
         last_modified=asset.updated_at.replace(microsecond=0),
+        last_modified_http=http_date(asset.updated_at),
         storage_key=asset.storage_key,
         duration_seconds=asset.duration_seconds,
     )
@@ -59,6 +61,16 @@ class MediaDelivery:
     def __init__(self, media: MediaRepository, cache: ResponseCache) -> None:
         self.media = media
         self.cache = cache
+
+    @staticmethod
+    def cached(cache: ResponseCache, asset_id: object, filename: str) -> Deliverable | None:
+        """The asset from the cache alone (no database): None when it is not there."""
+        found = cache.peek(f"media:{asset_id}")
+        if not isinstance(found, Deliverable):
+            return None
+        if found.filename != filename:
+            raise MediaNotFound("No such media file.")
+        return found
 
     async def find(self, asset_id: uuid.UUID, filename: str) -> Deliverable:
         """The ready asset behind ``/media/{asset_id}/{filename}``; 404 for a wrong name or extension."""

@@ -36,6 +36,7 @@ from learning.storage.protocol import (
 )
 
 CHUNK_SIZE = 256 * 1024
+SINGLE_READ_LIMIT = 2 * 1024 * 1024
 _STAGING = ".multipart"
 _APPENDS = ".appends"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
@@ -123,23 +124,23 @@ class LocalStore:
 
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         check_range(start, end)
+        path = self.path_for(key)
+        # One worker-thread trip opens the file and reads the first chunk; then one trip per chunk. A
+        # bounded range up to SINGLE_READ_LIMIT is read at once (seeking players ask for such ranges);
+        # long streams go in CHUNK_SIZE pieces so memory stays flat whatever the file size.
+        first, fd, position, last = await anyio.to_thread.run_sync(_open_and_read, path, key, start, end)
         try:
-            handle = await anyio.open_file(self.path_for(key), "rb")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise ObjectNotFound(key) from None
-        async with handle:
-            size = os.fstat(handle.wrapped.fileno()).st_size
-            if (start or end is not None) and start >= size:
-                raise RangeNotSatisfiable(f"{key}: range starts at {start}, size is {size}")
-            last = size - 1 if end is None else min(end, size - 1)
-            remaining = last - start + 1
-            await handle.seek(start)
-            while remaining > 0:
-                chunk = await handle.read(min(CHUNK_SIZE, remaining))
-                if not chunk:  # cannot happen with atomic writes; do not loop forever if it does
+            if first:
+                yield first
+            chunk = CHUNK_SIZE
+            while position <= last:
+                data = await anyio.to_thread.run_sync(os.pread, fd, min(chunk, last - position + 1), position)
+                if not data:  # cannot happen with atomic writes; do not loop forever if it does
                     return
-                remaining -= len(chunk)
-                yield chunk
+                position += len(data)
+                yield data
+        finally:
+            os.close(fd)
 
     async def delete(self, key: str) -> None:
         try:
@@ -266,3 +267,22 @@ def _write_atomically(target: Path, write: Callable[[BinaryIO], object], *, make
         os.fsync(folder)  # make the rename itself durable
     finally:
         os.close(folder)
+
+
+def _open_and_read(path: Path, key: str, start: int, end: int | None) -> tuple[bytes, int, int, int]:
+    """Open, check the range and read its first piece: (data, fd, next position, last byte)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise ObjectNotFound(key) from None
+    try:
+        size = os.fstat(fd).st_size
+        if (start or end is not None) and start >= size:
+            raise RangeNotSatisfiable(f"{key}: range starts at {start}, size is {size}")
+        last = size - 1 if end is None else min(end, size - 1)
+        length = last - start + 1
+        first = os.pread(fd, length if length <= SINGLE_READ_LIMIT else CHUNK_SIZE, start) if length > 0 else b""
+        return first, fd, start + len(first), last
+    except BaseException:
+        os.close(fd)
+        raise

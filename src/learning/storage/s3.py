@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import http.client
 import io
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, timedelta
@@ -45,6 +46,9 @@ _BAD_PARTS = {"EntityTooSmall", "InvalidPart", "InvalidPartOrder"}
 _NETWORK_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, ConnectionError, TimeoutError)
 
 
+PRESIGN_REUSE_SECONDS = 60
+
+
 class S3Store:
     name = "s3"
     supports_presigned_urls = True
@@ -63,6 +67,7 @@ class S3Store:
         if not region:
             raise ValueError("S3Store needs a region: without one, presigning asks the server for it")
         self.bucket = bucket
+        self._presigned: dict[tuple[str, int, str | None, str | None], tuple[str, float]] = {}
         self._http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=timeout_seconds, read=60.0),
             maxsize=32,
@@ -181,6 +186,20 @@ class S3Store:
     def presigned_get(
         self, key: str, *, expires_seconds: int, filename: str | None = None, content_type: str | None = None
     ) -> str:
+        # Signing costs ~50 µs: a URL is handed out again while at least all but PRESIGN_REUSE_SECONDS of
+        # its lifetime remain (immutable objects: the same URL serves the same bytes).
+        cache_key = (key, expires_seconds, filename, content_type)
+        now = time.monotonic()
+        cached = self._presigned.get(cache_key)
+        if cached is not None and now - cached[1] < min(PRESIGN_REUSE_SECONDS, expires_seconds / 10):
+            return cached[0]
+        url = self._presign(key, expires_seconds=expires_seconds, filename=filename, content_type=content_type)
+        if len(self._presigned) >= 4096:
+            self._presigned.clear()
+        self._presigned[cache_key] = (url, now)
+        return url
+
+    def _presign(self, key: str, *, expires_seconds: int, filename: str | None, content_type: str | None) -> str:
         check_key(key)
         overrides: dict[str, str | list[str] | tuple[str]] = {}
         if content_type:
