@@ -110,3 +110,21 @@ def test_replaced_media_file_gets_a_new_object_and_the_old_one_goes(settings: Se
     assert lesson["media_id"] == after["id"]
     assert not (settings.media_root / before).exists()
     assert (settings.media_root / after["storage_key"]).stat().st_size == after["size_bytes"]
+
+
+def test_a_replay_an_admin_uploaded_survives_later_syncs(settings: Settings, content: Path) -> None:
+    sync(settings, content)
+    url = settings.require_database_url()
+    uploaded = sql(
+        url,
+        "INSERT INTO media_asset (id, ref, rendition, kind, status, name, extension, mime_type, size_bytes, "
+        "storage_key) VALUES (gen_random_uuid(), NULL, 'original', 'video', 'ready', 'nouveau', 'mp4', "
+        "'video/mp4', 10, 'uploads/nouveau.mp4') RETURNING id",
+    )[0]["id"]
+    sql(url, "UPDATE webinar_session SET replay_id = $1 WHERE slug LIKE '2019-03%'", uploaded)
+    assert sync(settings, content).changes == 0
+    session = next((content / "feeds" / "webinars" / SERIES).glob("2019-03-*.md"))
+    session.write_text(session.read_text(encoding="utf-8").replace("# ", "# Revu : ", 1), encoding="utf-8")
+    assert sync(settings, content).updated == [f"session {SERIES}/{session.stem}"]
+    replay = sql(url, "SELECT replay_id FROM webinar_session WHERE slug LIKE '2019-03%'")[0]["replay_id"]
+    assert replay == uploaded

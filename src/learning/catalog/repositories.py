@@ -57,7 +57,13 @@ class CatalogRepository:
         if public:
             query = query.where(m.Module.visible())
         if with_lessons:
-            query = query.options(selectinload(m.Module.lessons).selectinload(m.Lesson.media))
+            lessons = selectinload(m.Module.lessons)
+            query = query.options(
+                lessons.selectinload(m.Lesson.media),
+                lessons.selectinload(m.Lesson.transcript),
+                lessons.selectinload(m.Lesson.chapters),
+                lessons.selectinload(m.Lesson.artwork),
+            )
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def all_modules(self) -> list[m.Module]:
@@ -68,7 +74,12 @@ class CatalogRepository:
         query = (
             select(m.Lesson)
             .where(m.Lesson.module_id == module_id, m.Lesson.slug == slug)
-            .options(selectinload(m.Lesson.media))
+            .options(
+                selectinload(m.Lesson.media),
+                selectinload(m.Lesson.transcript),
+                selectinload(m.Lesson.chapters),
+                selectinload(m.Lesson.artwork),
+            )
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
@@ -222,4 +233,5 @@ def _session_media() -> list[Any]:
         selectinload(m.WebinarSession.replay),
         selectinload(m.WebinarSession.transcript),
         selectinload(m.WebinarSession.chapters),
+        selectinload(m.WebinarSession.artwork),
     ]

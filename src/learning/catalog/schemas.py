@@ -59,6 +59,9 @@ class LessonDetail(msgspec.Struct):
     body_markdown: str
     body_html: str
     media: MediaRef | None
+    transcript: MediaRef | None
+    chapters: MediaRef | None
+    artwork: MediaRef | None
     module: ParentRef
     previous_lesson: str | None
     next_lesson: str | None
@@ -114,6 +117,7 @@ class SessionDetail(msgspec.Struct):
     replay: MediaRef | None
     transcript: MediaRef | None
     chapters: MediaRef | None
+    artwork: MediaRef | None
     body_markdown: str
     body_html: str
     series: ParentRef

@@ -60,6 +60,7 @@ class ContentSync:
     def __init__(self, catalog: CatalogRepository, library: MediaLibrary) -> None:
         self.catalog = catalog
         self.library = library
+        self._shipped: set[Any] = set()
 
     async def apply(self, bundle: ContentBundle, report: SyncReport) -> SyncReport:
         """Bring the catalog in line with ``bundle``; the caller commits (or rolls back for a dry run)."""
@@ -68,9 +69,15 @@ class ContentSync:
         report.media = [f"{ref} (new)" for ref in imported.created] + [f"{ref} (replaced)" for ref in imported.replaced]
         report.stale_objects = imported.stale_keys
         media_ids = {ref: asset.id for ref, asset in assets.items()}
+        # The files own a row's media only while it points at a shipped file (or at nothing): a replay,
+        # transcript or chapters an admin uploaded is never replaced by a sync.
+        self._shipped = set(media_ids.values()) | set(imported.retired_ids)
         await self._modules(bundle.modules, media_ids, report)
         await self._series(bundle.series, media_ids, report)
         return report
+
+    def _owned(self, current: Any) -> bool:
+        return current is None or current in self._shipped
 
     async def _modules(self, sources: list[ModuleSource], media: dict[str, Any], report: SyncReport) -> None:
         existing = {module.slug: module for module in await self.catalog.all_modules()}
@@ -118,9 +125,12 @@ class ContentSync:
                 report.created.append(name)
             elif lesson.origin is m.Origin.ADMIN:
                 raise SlugTakenByAdmin(f"{name} exists and was created through the admin API")
-            elif lesson.content_hash != source.content_hash or lesson.media_id != media_id:
-                self._fill_lesson(lesson, source, media_id)
-                report.updated.append(name)
+            else:
+                if not self._owned(lesson.media_id):
+                    media_id = lesson.media_id  # an uploaded recording stays
+                if lesson.content_hash != source.content_hash or lesson.media_id != media_id:
+                    self._fill_lesson(lesson, source, media_id)
+                    report.updated.append(name)
         for lesson in existing.values():
             if lesson.origin is m.Origin.CONTENT and lesson.publication is not m.Publication.DRAFT:
                 lesson.publication, lesson.publish_at = m.Publication.DRAFT, None
@@ -194,11 +204,14 @@ class ContentSync:
                 report.created.append(name)
             elif session.origin is m.Origin.ADMIN:
                 raise SlugTakenByAdmin(f"{name} was created through the admin API")
-            elif session.content_hash != source.content_hash or any(
-                getattr(session, key) != value for key, value in refs.items()
-            ):
-                self._fill_session(session, source, refs)
-                report.updated.append(name)
+            else:
+                refs = {key: value if self._owned(getattr(session, key)) else getattr(session, key)
+                        for key, value in refs.items()}  # fmt: skip
+                if session.content_hash != source.content_hash or any(
+                    getattr(session, key) != value for key, value in refs.items()
+                ):
+                    self._fill_session(session, source, refs)
+                    report.updated.append(name)
         for session in existing.values():
             if session.origin is m.Origin.CONTENT and session.publication is not m.Publication.DRAFT:
                 session.publication, session.publish_at = m.Publication.DRAFT, None

@@ -52,6 +52,8 @@ def sha256_of(path: Path) -> str:
 class ImportReport:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    # Assets retired by this import (their file changed): rows pointing at them move to the new asset.
+    retired_ids: list[uuid.UUID] = field(default_factory=list)
     # Objects that the database no longer points to once the transaction commits.
     stale_keys: list[str] = field(default_factory=list)
     # Objects written by this import: to remove if the transaction does not commit.
@@ -98,6 +100,7 @@ class MediaLibrary:
                 report.replaced.append(ref)
                 asset.ref = None
                 asset.status = m.MediaStatus.RETIRED
+                report.retired_ids.append(asset.id)
                 await self.media.flush()
             asset = m.MediaAsset(id=uuid.uuid4(), ref=ref)
             asset.kind = kind

@@ -30,10 +30,16 @@ import av
 import av.error
 
 from learning.db import models as m
-from learning.lib.errors import LearningError, NotFound, Unprocessable, UnsupportedMediaType
+from learning.lib.errors import (
+    LearningError,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from learning.media.library import new_storage_key, url_name
 from learning.media.repositories import MediaRepository
-from learning.storage import ObjectStore
+from learning.storage import ObjectStore, StorageUnavailable
 from learning.uploads.repositories import UploadRepository
 
 MiB: Final = 1024 * 1024
@@ -71,6 +77,12 @@ RULES: Final[dict[SideFileKind, _Rule]] = {
     SideFileKind.CHAPTERS: _Rule(
         1 * MiB, ("application/json+chapters", "application/json"), m.MediaKind.CHAPTERS, "chapters_id"
     ),
+}
+
+_NOUNS: Final = {
+    SideFileKind.ARTWORK: "Artwork",
+    SideFileKind.TRANSCRIPT: "A transcript",
+    SideFileKind.CHAPTERS: "A chapters file",
 }
 
 VTT: Final = "text/vtt"
@@ -146,14 +158,14 @@ class SideFileService:
 
         415 for a type the kind does not take, 413 past the kind's size limit (checked on ``Content-Length``
         first, then on the bytes as they come), 404 for an unknown target, 422 for a file that is not what
-        it must be. Nothing is stored unless everything passed, and the object is removed again if the
-        database change fails.
+        it must be, 503 when the store is away. Nothing is stored unless everything passed, and the object
+        is removed again if the database change fails.
         """
         rule = RULES[kind]
         declared = media_type_of(content_type)
         if declared not in rule.content_types:
             raise UnsupportedSideFileType(
-                f"A {kind.value} is sent as {' or '.join(rule.content_types)} (got '{declared or 'nothing'}')."
+                f"{_NOUNS[kind]} is sent as {' or '.join(rule.content_types)} (got '{declared or 'nothing'}')."
             )
         if content_length is not None and content_length > rule.max_bytes:
             raise _too_large(kind, rule)
@@ -163,7 +175,10 @@ class SideFileService:
             owner = await self._target(target)
             checked = await self._check(kind, path, declared, await self._duration(owner))
             key = new_storage_key(rule.media_kind, checked.extension)
-            await self.store.put_file(key, path, checked.mime_type)
+            try:
+                await self.store.put_file(key, path, checked.mime_type)
+            except StorageUnavailable:
+                raise ServiceUnavailable("The file store is unavailable; send the file again shortly.") from None
         try:
             asset = m.MediaAsset(
                 id=uuid.uuid4(),
@@ -236,7 +251,7 @@ class SideFileService:
 
 
 def _too_large(kind: SideFileKind, rule: _Rule) -> SideFileTooLarge:
-    return SideFileTooLarge(f"A {kind.value} may be at most {rule.max_bytes // MiB} MiB ({rule.max_bytes} bytes).")
+    return SideFileTooLarge(f"{_NOUNS[kind]} may be at most {rule.max_bytes // MiB} MiB ({rule.max_bytes} bytes).")
 
 
 async def _spool(body: AsyncIterator[bytes], path: Path, kind: SideFileKind, rule: _Rule) -> tuple[int, str]:
