@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+from learning.db import models as m
+
+# Rows whose change alters what the public catalog, the feeds and media delivery answer.
+PUBLIC_CONTENT = (m.Module, m.Lesson, m.WebinarSeries, m.WebinarSession, m.MediaAsset)
+CONTENT_CHANGED = "public_content_changed"
+
+
+class TrackingSession(Session):
+    """Notes in ``info`` when a flush touched public content, so the process that made the change can
+    drop its own cached answers at commit, before its next request (other processes hear NOTIFY)."""
+
+
+@event.listens_for(TrackingSession, "after_flush")
+def _note_content_changes(session: Session, _: Any) -> None:
+    if any(isinstance(row, PUBLIC_CONTENT) for row in chain(session.new, session.dirty, session.deleted)):
+        session.info[CONTENT_CHANGED] = True
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -17,4 +39,4 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, sync_session_class=TrackingSession)

@@ -7,6 +7,8 @@ from collections.abc import AsyncGenerator
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.db.session import CONTENT_CHANGED
+
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
     """One session per request: committed when the handler succeeds, rolled back when it raises."""
@@ -18,3 +20,6 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
             raise
         else:
             await session.commit()
+            if session.info.pop(CONTENT_CHANGED, False):
+                # This process's next request must see the change (NOTIFY reaches it a moment later).
+                state.response_cache.invalidate()

@@ -179,6 +179,7 @@ class UploadService:
         """Write one PATCH body at ``offset``; when the last byte is in, hand the upload to processing."""
         checksum = parse_checksum(checksum_header)
         upload = await self.get(upload_id, lock=True)  # one PATCH at a time per upload
+        await self.uploads.skip_commit_flush()
         if upload.status is not m.UploadStatus.UPLOADING:
             raise OffsetMismatch("This upload is already complete.", headers={"Upload-Offset": str(upload.length)})
         current = await self.writer.offset(upload)

@@ -11,6 +11,7 @@ resumes after an app restart, even one in the middle of a PATCH.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -95,58 +96,73 @@ class LocalAppendWriter:
 
     async def append(self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None) -> int:
         path = self._staged(upload)
-        handle = await anyio.to_thread.run_sync(lambda: open(path, "r+b"))  # noqa: SIM115 — closed below
+        fd = await anyio.to_thread.run_sync(os.open, path, os.O_WRONLY)
+        position = offset  # where the next block goes
+        received = offset  # bytes accepted so far, written or not
+        pending: list[bytes] = []
+        in_flight: asyncio.Future[int] | None = None
         try:
-            await anyio.to_thread.run_sync(handle.seek, offset)
-            written = offset
-            block = bytearray()
             try:
                 async for chunk in body:
-                    if written + len(block) + len(chunk) > upload.length:
+                    if received + len(chunk) > upload.length:
                         raise TooManyBytes
+                    received += len(chunk)
                     if checksum is not None:
                         checksum.update(chunk)
-                    block += chunk
-                    if len(block) >= WRITE_BLOCK:
-                        written += await anyio.to_thread.run_sync(_write, handle, bytes(block))
-                        block.clear()
+                    pending.append(chunk)
+                    if received - position >= WRITE_BLOCK:
+                        # One block is written while the next one arrives; the chunks go to the file as
+                        # they are (pwritev), never copied into a bigger buffer.
+                        if in_flight is not None:
+                            await in_flight
+                        in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(_write_all, fd, pending, position))
+                        position, pending = received, []
             finally:
                 # What arrived before a broken connection is kept (tus resumes from it)…
-                if block:
-                    written += await anyio.to_thread.run_sync(_write, handle, bytes(block))
-                await anyio.to_thread.run_sync(_sync, handle)
+                if in_flight is not None:
+                    await in_flight
+                if pending:
+                    await anyio.to_thread.run_sync(_write_all, fd, pending, position)
+                    position = received
             if checksum is not None and not checksum.matches():
                 # …but a chunk whose checksum fails is discarded whole.
-                await anyio.to_thread.run_sync(_truncate, handle, offset)
+                await anyio.to_thread.run_sync(os.ftruncate, fd, offset)
                 raise ChecksumMismatch
-            return written
+            return position
         except TooManyBytes:
-            await anyio.to_thread.run_sync(_truncate, handle, offset)
+            await anyio.to_thread.run_sync(os.ftruncate, fd, offset)
             raise
         finally:
-            await anyio.to_thread.run_sync(handle.close)
+            os.close(fd)
 
     async def finish(self, upload: m.Upload) -> ObjectInfo:
-        return await self.store.commit_staged(self._staged(upload), upload.storage_key)
+        # Durable once, before the rename makes it the object (not after every PATCH: the staging file's
+        # size is what HEAD reports, and the page cache outlives an app crash).
+        staged = self._staged(upload)
+        await anyio.to_thread.run_sync(_fsync_path, staged)
+        return await self.store.commit_staged(staged, upload.storage_key)
 
     async def discard(self, upload: m.Upload) -> None:
         await anyio.Path(self._staged(upload)).unlink(missing_ok=True)
         await self.store.delete(upload.storage_key)
 
 
-def _write(handle: object, data: bytes) -> int:
-    handle.write(data)  # type: ignore[attr-defined]
-    return len(data)
+def _write_all(fd: int, chunks: list[bytes], position: int) -> int:
+    """Write ``chunks`` at ``position`` (pwritev, looping over short writes); returns the bytes written."""
+    total = sum(len(chunk) for chunk in chunks)
+    done = os.pwritev(fd, chunks, position)
+    while done < total:  # short writes are rare on regular files, but allowed
+        rest = b"".join(chunks)[done:]
+        done += os.pwrite(fd, rest, position + done)
+    return total
 
 
-def _sync(handle: object) -> None:
-    handle.flush()  # type: ignore[attr-defined]
-    os.fsync(handle.fileno())  # type: ignore[attr-defined]
-
-
-def _truncate(handle: object, size: int) -> None:
-    handle.truncate(size)  # type: ignore[attr-defined]
-    _sync(handle)
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class MultipartWriter:
