@@ -179,7 +179,6 @@ class UploadService:
         """Write one PATCH body at ``offset``; when the last byte is in, hand the upload to processing."""
         checksum = parse_checksum(checksum_header)
         upload = await self.get(upload_id, lock=True)  # one PATCH at a time per upload
-        await self.uploads.skip_commit_flush()
         if upload.status is not m.UploadStatus.UPLOADING:
             raise OffsetMismatch("This upload is already complete.", headers={"Upload-Offset": str(upload.length)})
         current = await self.writer.offset(upload)
@@ -193,7 +192,9 @@ class UploadService:
         except TooManyBytes:
             raise UploadTooLarge("More bytes than the declared Upload-Length.") from None
         upload.expires_at = utcnow() + UPLOAD_LIFETIME
-        if upload.offset == upload.length:
+        if upload.offset < upload.length:
+            await self.uploads.skip_commit_flush()  # only the offset mirror changes
+        else:
             await self.writer.finish(upload)
             upload.status = m.UploadStatus.UPLOADED
             await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
