@@ -23,7 +23,7 @@ from learning.admin.controllers import AdminUserController
 from learning.admin.downloads import AdminDownloadController
 from learning.catalog.controllers import CatalogController
 from learning.config import Settings, load_settings
-from learning.db.session import create_engine, create_sessionmaker
+from learning.db.session import create_engine, create_sessionmaker, libpq_url
 from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
 from learning.lib.cache import ResponseCache
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(database_url, pool_size=settings.database_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        await cache.start(_libpq(database_url))
+        await cache.start(libpq_url(database_url))
         await downloads.start(app.state.sessionmaker)
         try:
             await store.open()
@@ -132,10 +132,6 @@ def _initial_state(
             "login_policy": login_policy(settings),
         }
     )
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def app_from_environment() -> Litestar:

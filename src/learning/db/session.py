@@ -27,6 +27,11 @@ def _note_content_changes(session: Session, _: Any) -> None:
         session.info[CONTENT_CHANGED] = True
 
 
+def libpq_url(url: str) -> str:
+    """The same database as a plain libpq URL (for asyncpg used directly: LISTEN, the job queue)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         url,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.config import Settings
-from learning.db.session import create_engine, create_sessionmaker
+from learning.db.session import create_engine, create_sessionmaker, libpq_url
 from learning.jobs.replays import ReplayProcessor
 from learning.lib.clock import utcnow
 from learning.lib.queue import PROCESS_UPLOAD, JobQueue, JobRunner
@@ -32,14 +32,10 @@ REQUEST_RETENTION = timedelta(days=2)
 STALLED_AFTER = timedelta(minutes=10)
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def job_runner(database_url: str, sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> JobRunner:
     """The job handlers, ready to run against ``database_url``."""
     processor = ReplayProcessor(sessionmaker, store)
-    return JobRunner(_libpq(database_url), {PROCESS_UPLOAD: processor.handle})
+    return JobRunner(libpq_url(database_url), {PROCESS_UPLOAD: processor.handle})
 
 
 async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> dict[str, int]:

@@ -4,7 +4,6 @@ checksum) and the admin's view of uploads (state machine, errors, retry). Admin 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, head, post, route
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import InternalServerException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +21,7 @@ from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_respo
 from learning.lib.http_ranges import http_date
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 from learning.lib.queue import JobQueue
+from learning.lib.streams import content_length, request_body
 from learning.uploads.repositories import UploadRepository
 from learning.uploads.services import BadUpload, UploadService, parse_metadata
 from learning.uploads.writers import writer_for
@@ -33,9 +32,7 @@ OFFSET_STREAM = "application/offset+octet-stream"
 BASE = "/api/v1/admin/uploads"
 
 
-class ClientGone(LearningError):
-    status_code = 400
-    title = "Client disconnected"
+_BROKEN = "The connection broke during the upload; resume from the offset HEAD reports."
 
 
 class UploadRead(msgspec.Struct):
@@ -103,20 +100,6 @@ def _with_tus_header(handler: Any) -> Any:
     return handle
 
 
-async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in request.stream():
-            if chunk:
-                yield chunk
-    except InternalServerException:
-        raise ClientGone("The connection broke during the upload; resume from the offset HEAD reports.") from None
-
-
-def _content_length(request: Request[Any, Any, Any]) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
-
-
 def _check_stream_type(request: Request[Any, Any, Any]) -> None:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != OFFSET_STREAM:
         raise _UnsupportedStream(f"Upload data is sent as {OFFSET_STREAM}.")
@@ -174,9 +157,11 @@ class UploadController(Controller):
             metadata=parse_metadata(request.headers.get("upload-metadata")),
             created_by=request.user.id,
         )
-        if _content_length(request) or request.headers.get("content-type"):
+        if content_length(request) or request.headers.get("content-type"):
             _check_stream_type(request)
-            upload = await uploads.append(upload.id, 0, _body(request), request.headers.get("upload-checksum"))
+            upload = await uploads.append(
+                upload.id, 0, request_body(request, when_broken=_BROKEN), request.headers.get("upload-checksum")
+            )
         headers = _tus_headers(upload) | {"Location": f"{request.base_url}{BASE.lstrip('/')}/{upload.id}"}
         return Response(None, status_code=HTTP_201_CREATED, headers=headers)
 
@@ -200,7 +185,10 @@ class UploadController(Controller):
         if not offset_header.isdigit():
             raise BadUpload("Upload-Offset is required (a whole number of bytes).")
         upload = await uploads.append(
-            upload_id, int(offset_header), _body(request), request.headers.get("upload-checksum")
+            upload_id,
+            int(offset_header),
+            request_body(request, when_broken=_BROKEN),
+            request.headers.get("upload-checksum"),
         )
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers(upload))
 

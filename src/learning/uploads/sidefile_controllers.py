@@ -6,29 +6,30 @@ application/json; 1 MiB); another kind is a 400. Admin only."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, delete, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import InternalServerException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import requires_admin
 from learning.db import models as m
+from learning.lib.streams import content_length, request_body
 from learning.media.repositories import MediaRepository
 from learning.media.urls import media_url
-from learning.uploads.controllers import ClientGone
 from learning.uploads.repositories import UploadRepository
 from learning.uploads.sidefiles import SideFileKind, SideFileService, SideFileTarget
 
 SESSION_FILE = "/webinars/{series_slug:str}/sessions/{session_slug:str}/files/{kind:str}"
 LESSON_FILE = "/modules/{module_slug:str}/lessons/{lesson_slug:str}/files/{kind:str}"
 PUT_PROBLEMS = {"problems": [404, 413, 415, 422]}
+
+
+_BROKEN = "The connection broke during the upload; send the file again."
 
 
 class SideFileRead(msgspec.Struct):
@@ -48,20 +49,6 @@ def provide_side_file_service(db_session: NamedDependency[AsyncSession], state: 
     return SideFileService(UploadRepository(db_session), MediaRepository(db_session), state.store)
 
 
-async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in request.stream():
-            if chunk:
-                yield chunk
-    except InternalServerException:
-        raise ClientGone("The connection broke during the upload; send the file again.") from None
-
-
-def _content_length(request: Request[Any, Any, Any]) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
-
-
 class SideFileController(Controller):
     path = "/api/v1/admin"
     tags = ["uploads"]
@@ -75,8 +62,8 @@ class SideFileController(Controller):
             target,
             kind,
             content_type=request.headers.get("content-type"),
-            content_length=_content_length(request),
-            body=_body(request),
+            content_length=content_length(request),
+            body=request_body(request, when_broken=_BROKEN),
         )
         return _read(asset, kind, request.app.state.settings.base_url)
 
