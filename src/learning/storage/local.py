@@ -37,6 +37,7 @@ from learning.storage.protocol import (
 
 CHUNK_SIZE = 256 * 1024
 SINGLE_READ_LIMIT = 2 * 1024 * 1024
+SMALL_READ = 64 * 1024  # players' probes (bytes=0-1) and index reads: served without a thread trip when cached
 _STAGING = ".multipart"
 _APPENDS = ".appends"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
@@ -125,6 +126,12 @@ class LocalStore:
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         check_range(start, end)
         path = self.path_for(key)
+        if end is not None and end - start < SMALL_READ:
+            small = _read_cached(path, key, start, end)
+            if small is not None:  # in the page cache: read on the event loop, no thread trip
+                if small:
+                    yield small
+                return
         # One worker-thread trip opens the file and reads the first chunk; then one trip per chunk. A
         # bounded range up to SINGLE_READ_LIMIT is read at once (seeking players ask for such ranges);
         # long streams go in CHUNK_SIZE pieces so memory stays flat whatever the file size.
@@ -286,3 +293,27 @@ def _open_and_read(path: Path, key: str, start: int, end: int | None) -> tuple[b
     except BaseException:
         os.close(fd)
         raise
+
+
+def _read_cached(path: Path, key: str, start: int, end: int) -> bytes | None:
+    """Read a small range only if it is already in memory (RWF_NOWAIT); None when it would block."""
+    flags = getattr(os, "RWF_NOWAIT", None)
+    if flags is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise ObjectNotFound(key) from None
+    try:
+        size = os.fstat(fd).st_size
+        if start >= size:
+            raise RangeNotSatisfiable(f"{key}: range starts at {start}, size is {size}")
+        length = min(end, size - 1) - start + 1
+        buffer = bytearray(length)
+        try:
+            read = os.preadv(fd, [buffer], start, flags)
+        except (BlockingIOError, OSError):
+            return None  # not cached (or the file system cannot say): read it in a worker thread
+        return bytes(buffer[:read]) if read == length else None
+    finally:
+        os.close(fd)
