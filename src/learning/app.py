@@ -29,7 +29,6 @@ from learning.jobs.worker import job_runner
 from learning.lib.cache import ResponseCache
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
-from learning.lib.guards import requires_json_body
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
@@ -90,7 +89,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         exception_handlers=EXCEPTION_HANDLERS,
-        guards=[requires_json_body],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
         state=_initial_state(settings, store, jwt_auth, cache, downloads),

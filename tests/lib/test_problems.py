@@ -124,3 +124,19 @@ def test_rate_limited_login_is_a_429_problem(make_client: Any) -> None:
         client.post("/api/v1/auth/login", json={"email": "limite@example.org", "password": PASSWORD}), 429
     )
     assert body["detail"]
+
+
+def test_every_json_body_route_refuses_other_content_types(client: TestClient[Any]) -> None:
+    from litestar.routes import HTTPRoute
+
+    from learning.lib.guards import requires_json_body, takes_json_body
+
+    checked = 0
+    for route in client.app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if takes_json_body(handler):
+                checked += 1
+                assert requires_json_body in handler.resolve_guards(), (route.path, handler.http_methods)
+    assert checked >= 10

@@ -17,6 +17,7 @@ from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequ
 from learning.accounts.services import AccountService
 from learning.db import models as m
 from learning.lib.clock import utcnow
+from learning.lib.guards import requires_json_body
 
 
 def user_read(user: m.UserAccount) -> UserRead:
@@ -41,6 +42,7 @@ def _token_read(state: State, user: m.UserAccount) -> TokenRead:
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["accounts"]
+    guards = [requires_json_body]
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
     opt = {"exclude_from_auth": True}
 
@@ -67,6 +69,7 @@ class AuthController(Controller):
 class MeController(Controller):
     path = "/api/v1/me"
     tags = ["accounts"]
+    guards = [requires_json_body]
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
 
     @get("/", operation_id="GetMe")

@@ -14,6 +14,7 @@ from learning.accounts.auth import requires_admin
 from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_editor
 from learning.catalog.editing import CatalogEditor
+from learning.lib.guards import requires_json_body
 
 
 def _item(row: Any) -> s.AdminItem:
@@ -29,7 +30,7 @@ CONFLICT = {"problems": [409]}
 class AdminCatalogController(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
-    guards = [requires_admin]
+    guards = [requires_admin, requires_json_body]
     dependencies = {"editor": Provide(provide_catalog_editor, sync_to_thread=False)}
 
     @post("/modules", operation_id="CreateModule", status_code=HTTP_201_CREATED, opt=CONFLICT)

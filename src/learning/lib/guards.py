@@ -1,4 +1,4 @@
-"""Guards applied to every route."""
+"""Guards shared by the controllers that read request bodies."""
 
 from __future__ import annotations
 

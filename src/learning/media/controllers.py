@@ -246,12 +246,20 @@ def _respond(request: Request[Any, Any, Any], state: State, item: Deliverable) -
             media_type=PROBLEM_JSON,
             headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag},
         )  # fmt: skip
-    local_path = _local_path(store, item.storage_key)
     served = [(r.start, r.end) for r in decision.ranges] or ([(0, item.size - 1)] if item.size else [])
     after = None
     if method == "GET" and served != [(0, 1)]:  # probes never count: do not even queue them
         # Counted once the body has gone out (a failed transfer is not a download); recording is an append.
         after = BackgroundTask(_count_async, request, state, item, served)
+    if method == "GET" and len(decision.ranges) == 1 and isinstance(store, LocalStore):
+        # A small range already in memory (Apple's bytes=0-1 probe, a player reading an index) is
+        # answered in one piece, without streaming machinery or a thread trip.
+        byte_range = decision.ranges[0]
+        data = store.read_cached(item.storage_key, byte_range.start, byte_range.end)
+        if data is not None:
+            headers = _base_headers(item) | {"Content-Range": byte_range.content_range(item.size)}
+            return Response(data, status_code=206, media_type=item.mime_type, headers=headers, background=after)
+    local_path = _local_path(store, item.storage_key)
     return MediaResponse(item, decision, store, local_path=local_path, background=after)
 
 

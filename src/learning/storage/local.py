@@ -13,6 +13,7 @@ import shutil
 import stat as stat_module
 import tempfile
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from learning.storage.protocol import (
 
 CHUNK_SIZE = 256 * 1024
 SINGLE_READ_LIMIT = 2 * 1024 * 1024
+OPEN_FILES = 128  # descriptors kept for small cached reads
 SMALL_READ = 64 * 1024  # players' probes (bytes=0-1) and index reads: served without a thread trip when cached
 _STAGING = ".multipart"
 _APPENDS = ".appends"
@@ -50,6 +52,7 @@ class LocalStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._open_files: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     def path_for(self, key: str) -> Path:
         """The file behind ``key``; keys are ours, but a bad one must never escape the root."""
@@ -59,7 +62,8 @@ class LocalStore:
         await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
 
     async def close(self) -> None:
-        return None
+        while self._open_files:
+            os.close(self._open_files.popitem()[1][0])
 
     async def ping(self) -> None:
         if not await anyio.Path(self.root).is_dir():
@@ -94,6 +98,48 @@ class LocalStore:
 
         return await anyio.to_thread.run_sync(listing)
 
+    def read_cached(self, key: str, start: int, end: int) -> bytes | None:
+        """A small range (< SMALL_READ bytes) if it is in the page cache, read right here (no thread);
+        None when reading it could block (then use ``read``).
+
+        Objects never change once written (a new file is a new key), so open descriptors are kept for
+        the most recently read keys: a probe costs one ``preadv``.
+        """
+        flags = getattr(os, "RWF_NOWAIT", None)
+        if end - start >= SMALL_READ or flags is None:
+            return None
+        opened = self._open_files.get(key)
+        if opened is None:
+            opened = self._open_file(key)
+        else:
+            self._open_files.move_to_end(key)
+        fd, size = opened
+        if start >= size:
+            raise RangeNotSatisfiable(f"{key}: range starts at {start}, size is {size}")
+        buffer = bytearray(min(end, size - 1) - start + 1)
+        try:
+            read = os.preadv(fd, [buffer], start, flags)
+        except OSError:  # EAGAIN: not in memory (or the file system cannot tell): use a thread
+            return None
+        return bytes(buffer) if read == len(buffer) else None
+
+    def _open_file(self, key: str) -> tuple[int, int]:
+        try:
+            fd = os.open(self.path_for(key), os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFound(key) from None
+        opened = (fd, os.fstat(fd).st_size)
+        self._open_files[key] = opened
+        if len(self._open_files) > OPEN_FILES:
+            old_fd, _ = self._open_files.popitem(last=False)[1]
+            os.close(old_fd)
+        return opened
+
+    def _forget(self, key: str) -> None:
+        opened = self._open_files.pop(key, None)
+        if opened is not None:
+            os.close(opened[0])
+
     def staging_file(self, name: str) -> Path:
         """A file outside every key, for data being appended (resumable uploads); ``name`` is ours."""
         return self.root / _APPENDS / check_key(name)
@@ -126,8 +172,8 @@ class LocalStore:
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         check_range(start, end)
         path = self.path_for(key)
-        if end is not None and end - start < SMALL_READ:
-            small = _read_cached(path, key, start, end)
+        if end is not None:
+            small = self.read_cached(key, start, end)
             if small is not None:  # in the page cache: read on the event loop, no thread trip
                 if small:
                     yield small
@@ -150,6 +196,7 @@ class LocalStore:
             os.close(fd)
 
     async def delete(self, key: str) -> None:
+        self._forget(key)
         try:
             await anyio.Path(self.path_for(key)).unlink(missing_ok=True)
         except (NotADirectoryError, IsADirectoryError):
@@ -293,27 +340,3 @@ def _open_and_read(path: Path, key: str, start: int, end: int | None) -> tuple[b
     except BaseException:
         os.close(fd)
         raise
-
-
-def _read_cached(path: Path, key: str, start: int, end: int) -> bytes | None:
-    """Read a small range only if it is already in memory (RWF_NOWAIT); None when it would block."""
-    flags = getattr(os, "RWF_NOWAIT", None)
-    if flags is None:
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        raise ObjectNotFound(key) from None
-    try:
-        size = os.fstat(fd).st_size
-        if start >= size:
-            raise RangeNotSatisfiable(f"{key}: range starts at {start}, size is {size}")
-        length = min(end, size - 1) - start + 1
-        buffer = bytearray(length)
-        try:
-            read = os.preadv(fd, [buffer], start, flags)
-        except (BlockingIOError, OSError):
-            return None  # not cached (or the file system cannot say): read it in a worker thread
-        return bytes(buffer[:read]) if read == length else None
-    finally:
-        os.close(fd)
