@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,24 +11,14 @@ import httpx
 import psutil
 
 from tests.helpers.accounts import PASSWORD
+from tests.helpers.cli import clean_environment, learning_command, run_learning
+from tests.helpers.live import free_port
 
 STARTUP_TIMEOUT_SECONDS = 90
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _environment(data_dir: Path, port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LEARNING_")}
-    env.update({"LEARNING_DATA_DIR": str(data_dir), "LEARNING_PORT": str(port)})
-    return env
-
-
-def _learning(*args: str) -> list[str]:
-    return [sys.executable, "-m", "learning.cli", *args]
+    return clean_environment(LEARNING_DATA_DIR=str(data_dir), LEARNING_PORT=str(port))
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -56,7 +43,7 @@ def _postgres_running(pgdata: Path) -> bool:
 
 
 def _start(base: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(_learning("serve"), env=env, cwd=cwd, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(learning_command("serve"), env=env, cwd=cwd, stderr=subprocess.DEVNULL)
     try:
         _wait_ready(base, process)
     except BaseException:
@@ -71,7 +58,7 @@ def _stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> int:
 
 
 def test_embedded_default_serves_keeps_data_and_stops_cleanly(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "var"
     env = _environment(data_dir, port)
@@ -89,16 +76,10 @@ def test_embedded_default_serves_keeps_data_and_stops_cleanly(tmp_path: Path) ->
         )
         assert registered.status_code == 201
         # A CLI command while the server runs joins the running embedded PostgreSQL.
-        result = subprocess.run(
-            _learning("create-admin", "--email", "chef@example.org", "--password-stdin"),
-            input=f"{PASSWORD}\n",
-            env=env,
+        result = run_learning(
+            "create-admin", "--email", "chef@example.org", "--password-stdin", input=f"{PASSWORD}\n", env=env,
             cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        )  # fmt: skip
         assert result.returncode == 0, result.stderr
         token = httpx.post(f"{base}/api/v1/auth/login", json={"email": "chef@example.org", "password": PASSWORD})
         admin_headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -116,33 +97,17 @@ def test_embedded_default_serves_keeps_data_and_stops_cleanly(tmp_path: Path) ->
     assert not _postgres_running(pgdata)
 
     # With the server stopped, a CLI command starts the database for its own duration.
-    result = subprocess.run(
-        _learning("create-admin", "--email", "second@example.org", "--password-stdin"),
-        input=f"{PASSWORD}\n",
-        env=env,
+    result = run_learning(
+        "create-admin", "--email", "second@example.org", "--password-stdin", input=f"{PASSWORD}\n", env=env,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "second@example.org" in result.stdout
     assert not _postgres_running(pgdata)
 
 
 def test_db_upgrade_against_a_configured_database(database_url: str, tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LEARNING_")}
-    env["LEARNING_DATABASE_URL"] = database_url
-    result = subprocess.run(
-        _learning("db", "upgrade"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_learning("db", "upgrade", env=clean_environment(LEARNING_DATABASE_URL=database_url), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "database at head" in result.stdout
     assert not (tmp_path / "var" / "pgdata").exists()  # nothing embedded was started
@@ -150,7 +115,7 @@ def test_db_upgrade_against_a_configured_database(database_url: str, tmp_path: P
 
 def test_sigterm_under_uvicorn_stops_the_embedded_database(tmp_path: Path) -> None:
     # uvicorn re-raises SIGTERM at itself once stopped; the CLI must still stop PostgreSQL on the way out.
-    port = _free_port()
+    port = free_port()
     env = _environment(tmp_path / "var", port) | {
         "LEARNING_SERVER": "uvicorn",
         "LEARNING_CONTENT_SYNC_ON_START": "false",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 
 from learning.lib.clock import utcnow
+from tests.helpers.cli import clean_environment, run_learning
 
 
 async def _seed_and_count(url: str, *, seed: bool) -> list[str]:
@@ -31,16 +29,7 @@ async def _seed_and_count(url: str, *, seed: bool) -> list[str]:
 
 def test_worker_once_purges_expired_rate_limit_windows(clean_database: str, tmp_path: Path) -> None:
     assert asyncio.run(_seed_and_count(clean_database, seed=True)) == ["login:ip:current", "login:ip:old"]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LEARNING_")}
-    env["LEARNING_DATABASE_URL"] = clean_database
-    result = subprocess.run(
-        [sys.executable, "-m", "learning.cli", "worker", "--once"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = clean_environment(LEARNING_DATABASE_URL=clean_database)
+    result = run_learning("worker", "--once", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert asyncio.run(_seed_and_count(clean_database, seed=False)) == ["login:ip:current"]
