@@ -33,6 +33,7 @@ from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
 from learning.media.downloads import DownloadRecorder
+from learning.media.fastpath import MediaFastPath
 from learning.storage import StorageUnavailable, create_object_store
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
-    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestLogMiddleware(MediaFastPath(app.asgi_handler, app.state))
     return app
 
 
