@@ -34,6 +34,7 @@ from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
 from learning.media.downloads import DownloadRecorder
 from learning.media.fastpath import MediaFastPath
+from learning.progress.controllers import EnrollmentController
 from learning.storage import StorageUnavailable, create_object_store
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             AuthController,
             MeController,
+            EnrollmentController,
             CatalogController,
             AdminUserController,
             AdminCatalogController,
@@ -100,7 +102,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
             "their replays, podcast feeds and learner progress.",
-            tags=[Tag(name=name) for name in ("catalog", "media", "accounts", "admin", "uploads", "health")],
+            tags=[
+                Tag(name=name) for name in ("catalog", "media", "progress", "accounts", "admin", "uploads", "health")
+            ],
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),

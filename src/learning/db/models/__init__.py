@@ -15,11 +15,14 @@ from learning.db.models.catalog import (
 )
 from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
+from learning.db.models.progress import Enrollment, EnrollmentStatus
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
     "Base",
     "CompletionRule",
+    "Enrollment",
+    "EnrollmentStatus",
     "Lesson",
     "LessonKind",
     "ListenerSalt",

@@ -1,0 +1,1 @@
+"""Learner progress: enrollments (progress events, resume points and xAPI come next)."""
