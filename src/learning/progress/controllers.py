@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -13,8 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.accounts.auth import CurrentUser
 from learning.db import models as m
 from learning.lib.guards import requires_json_body
-from learning.progress.repositories import EnrollmentRepository
-from learning.progress.schemas import EnrollmentCreate, EnrollmentRead
+from learning.progress.events import Event, ProgressService, resume_point
+from learning.progress.repositories import EnrollmentRepository, ProgressRepository
+from learning.progress.schemas import (
+    BatchRead,
+    EnrollmentCreate,
+    EnrollmentRead,
+    EventBatch,
+    LessonProgressRead,
+)
 from learning.progress.services import EnrollmentService
 
 
@@ -62,3 +70,56 @@ class EnrollmentController(Controller):
     ) -> None:
         """Unenroll; your history is kept and comes back if you enroll again."""
         await enrollments.withdraw(request.user.id, module_slug)
+
+
+def provide_progress_service(db_session: NamedDependency[AsyncSession]) -> ProgressService:
+    return ProgressService(ProgressRepository(db_session))
+
+
+def _progress_read(lesson: m.Lesson, row: m.LessonProgress | None) -> LessonProgressRead:
+    duration = lesson.duration_seconds or 0
+    watched = row.watched_seconds if row else 0.0
+    resume_at, go_next = resume_point(row.position_seconds if row else None, duration)
+    return LessonProgressRead(
+        lesson_id=lesson.id, duration_seconds=duration, position_seconds=row.position_seconds if row else None,
+        resume_at_seconds=resume_at, watched_seconds=round(watched, 3),
+        coverage_percent=round(min(100.0, 100 * watched / duration), 1) if duration else 0.0,
+        completed=bool(row and row.completed), go_to_next=go_next,
+    )  # fmt: skip
+
+
+class ProgressController(Controller):
+    path = "/api/v1/me/progress"
+    tags = ["progress"]
+    guards = [requires_json_body]
+    dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
+
+    @post("/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK, opt={"problems": [403, 409]})
+    async def record(
+        self,
+        data: JSONBody[EventBatch],
+        request: Request[CurrentUser, Any, Any],
+        progress: NamedDependency[ProgressService],
+    ) -> BatchRead:
+        """Record a batch of events: all applied or none (422/403/409); replays are skipped."""
+        events = [
+            Event(id=e.id, kind=m.EventKind(e.type), lesson_id=e.lesson_id, client_time=e.client_time,
+                  start=e.start, end=e.to, position=e.position)
+            for e in data.events
+        ]  # fmt: skip
+        result = await progress.record(request.user.id, events)
+        return BatchRead(
+            applied=result.applied,
+            replayed=result.replayed,
+            lessons=[_progress_read(lesson, row) for lesson, row in result.lessons],
+        )
+
+    @get("/lessons/{lesson_id:uuid}", operation_id="GetLessonProgress")
+    async def lesson(
+        self,
+        lesson_id: FromPath[uuid.UUID],
+        request: Request[CurrentUser, Any, Any],
+        progress: NamedDependency[ProgressService],
+    ) -> LessonProgressRead:
+        """Where to resume this lesson, how much of it you watched, whether it is completed."""
+        return _progress_read(*await progress.lesson(request.user.id, lesson_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -40,6 +41,55 @@ class EnrollmentRepository:
         self.session.add(enrollment)
         await self.session.flush()
         return enrollment
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class ProgressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lessons(self, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.Lesson]:
+        rows = await self.session.execute(select(m.Lesson).where(m.Lesson.id.in_(lesson_ids)))
+        return {lesson.id: lesson for lesson in rows.scalars()}
+
+    async def active_module_ids(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        rows = await self.session.execute(
+            select(m.Enrollment.module_id).where(
+                m.Enrollment.user_id == user_id, m.Enrollment.status == m.EnrollmentStatus.ACTIVE
+            )
+        )
+        return set(rows.scalars())
+
+    async def events(self, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.ProgressEvent]:
+        rows = await self.session.execute(select(m.ProgressEvent).where(m.ProgressEvent.id.in_(event_ids)))
+        return {event.id: event for event in rows.scalars()}
+
+    async def insert_events(self, values: list[dict[str, object]]) -> set[uuid.UUID]:
+        """Insert events; an id already taken (a concurrent replay) is skipped. Returns the inserted ids."""
+        if not values:
+            return set()
+        statement = insert(m.ProgressEvent).values(values).on_conflict_do_nothing().returning(m.ProgressEvent.id)
+        return set((await self.session.execute(statement)).scalars())
+
+    async def progress_for_update(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> m.LessonProgress:
+        """The learner's progress row on a lesson, created if needed, locked until the transaction ends."""
+        await self.session.execute(
+            insert(m.LessonProgress)
+            .values(user_id=user_id, lesson_id=lesson_id, segments=[], watched_seconds=0.0, completed=False)
+            .on_conflict_do_nothing()
+        )
+        query = (
+            select(m.LessonProgress)
+            .where(m.LessonProgress.user_id == user_id, m.LessonProgress.lesson_id == lesson_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(query)).scalar_one()
+
+    async def progress(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> m.LessonProgress | None:
+        return await self.session.get(m.LessonProgress, (user_id, lesson_id))
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -21,3 +21,36 @@ class EnrollmentRead(msgspec.Struct):
     registration: uuid.UUID
     status: m.EnrollmentStatus
     enrolled_at: datetime
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One event: ``played`` (from, to), ``position`` (position) or ``completed``; ids come from the client."""
+
+    id: uuid.UUID
+    type: Literal["played", "position", "completed"]
+    lesson_id: uuid.UUID
+    client_time: datetime
+    start: float | None = msgspec.field(default=None, name="from")
+    to: float | None = None
+    position: float | None = None
+
+
+class EventBatch(msgspec.Struct, forbid_unknown_fields=True):
+    events: Annotated[list[EventIn], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class LessonProgressRead(msgspec.Struct):
+    lesson_id: uuid.UUID
+    duration_seconds: int
+    position_seconds: float | None
+    resume_at_seconds: float
+    watched_seconds: float
+    coverage_percent: float
+    completed: bool
+    go_to_next: bool
+
+
+class BatchRead(msgspec.Struct):
+    applied: int
+    replayed: int
+    lessons: list[LessonProgressRead]

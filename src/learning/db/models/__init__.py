@@ -15,7 +15,7 @@ from learning.db.models.catalog import (
 )
 from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
-from learning.db.models.progress import Enrollment, EnrollmentStatus
+from learning.db.models.progress import Enrollment, EnrollmentStatus, EventKind, LessonProgress, ProgressEvent
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
@@ -23,8 +23,10 @@ __all__ = [
     "CompletionRule",
     "Enrollment",
     "EnrollmentStatus",
+    "EventKind",
     "Lesson",
     "LessonKind",
+    "LessonProgress",
     "ListenerSalt",
     "MediaAsset",
     "MediaDownload",
@@ -33,6 +35,7 @@ __all__ = [
     "MediaStatus",
     "Module",
     "Origin",
+    "ProgressEvent",
     "Publication",
     "RateLimitCounter",
     "Rendition",

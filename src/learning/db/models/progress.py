@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -30,3 +31,44 @@ class Enrollment(UUIDPrimaryKey, Timestamps, Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+
+
+class EventKind(StrEnum):
+    PLAYED = "played"  # a watched segment: from, to (seconds)
+    POSITION = "position"  # a heartbeat: where the player is
+    COMPLETED = "completed"  # a text lesson marked done
+
+
+class ProgressEvent(Base):
+    """Every event a client sent, once (its id is the client's): replays are recognised, not re-applied."""
+
+    __tablename__ = "progress_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lesson.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "progress_event_kind"))
+    client_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    start_seconds: Mapped[float | None] = mapped_column(Float)
+    end_seconds: Mapped[float | None] = mapped_column(Float)
+    position_seconds: Mapped[float | None] = mapped_column(Float)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LessonProgress(Base):
+    """A learner's merged progress on a lesson: what was watched (a union of segments), where to resume,
+    and completion, which never goes back."""
+
+    __tablename__ = "lesson_progress"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lesson.id", ondelete="RESTRICT"), primary_key=True)
+    segments: Mapped[list[list[float]]] = mapped_column(JSONB, default=list)
+    watched_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    position_seconds: Mapped[float | None] = mapped_column(Float)
+    position_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,200 @@
+"""Progress events: validated as a batch, applied once each, merged so that progress never goes back.
+
+A batch is applied whole or not at all: one invalid event (422), one event for a lesson outside the
+learner's enrollments (403) or one id reused with other content (409) rejects the batch, and nothing
+of it is stored. Replayed events (same id, same content) are recognised and skipped, so clients may
+retry freely. Segments are merged as a union, the resume position is the one with the latest client
+time, and completion — decided here, not by the client — never regresses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from learning.db import models as m
+from learning.lib.clock import utcnow
+from learning.lib.errors import Conflict, Forbidden, NotFound, Unprocessable
+from learning.progress.repositories import ProgressRepository
+
+DURATION_TOLERANCE = 1.0  # seconds: players report positions a little past the end
+
+
+class InvalidEvents(Unprocessable):
+    title = "Invalid progress events"
+
+
+class NotEnrolledInLesson(Forbidden):
+    title = "Not enrolled"
+
+
+class EventIdReused(Conflict):
+    title = "Event id already used"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: uuid.UUID
+    kind: m.EventKind
+    lesson_id: uuid.UUID
+    client_time: datetime
+    start: float | None = None
+    end: float | None = None
+    position: float | None = None
+
+    def same_as(self, stored: m.ProgressEvent, user_id: uuid.UUID) -> bool:
+        return (
+            stored.user_id == user_id
+            and stored.kind is self.kind
+            and stored.lesson_id == self.lesson_id
+            and stored.client_time == self.client_time
+            and stored.start_seconds == self.start
+            and stored.end_seconds == self.end
+            and stored.position_seconds == self.position
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    applied: int
+    replayed: int
+    lessons: list[tuple[m.Lesson, m.LessonProgress]]
+
+
+def merge(segments: list[list[float]], start: float, end: float) -> list[list[float]]:
+    """The union of ``segments`` and [start, end], sorted, overlapping or touching ones joined."""
+    merged: list[list[float]] = []
+    for low, high in sorted([*segments, [start, end]]):
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return merged
+
+
+def watched(segments: list[list[float]]) -> float:
+    return sum(high - low for low, high in segments)
+
+
+class ProgressService:
+    def __init__(self, progress: ProgressRepository) -> None:
+        self.progress = progress
+
+    async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
+        """Apply a batch of events (all or nothing; see the module's docstring)."""
+        lessons = await self.progress.lessons(list({event.lesson_id for event in events}))
+        errors = [error for index, event in enumerate(events) if (error := _problem(index, event, lessons))]
+        if len({event.id for event in events}) != len(events):
+            errors.append({"message": "an event id appears twice in the batch", "key": "events"})
+        if errors:
+            raise InvalidEvents("Some events are invalid; none was applied.", errors=errors)
+        enrolled = await self.progress.active_module_ids(user_id)
+        if any(lessons[event.lesson_id].module_id not in enrolled for event in events):
+            raise NotEnrolledInLesson("Some events are for lessons of modules you are not enrolled in.")
+        stored = await self.progress.events([event.id for event in events])
+        fresh = []
+        for event in events:
+            known = stored.get(event.id)
+            if known is None:
+                fresh.append(event)
+            elif not event.same_as(known, user_id):
+                raise EventIdReused(f"Event {event.id} was already sent with other content.")
+        inserted = await self.progress.insert_events([_row(event, user_id) for event in fresh])
+        if len(inserted) != len(fresh):  # another request stored some of them meanwhile: compare again
+            raced = await self.progress.events([e.id for e in fresh if e.id not in inserted])
+            for event in fresh:
+                if event.id in raced and not event.same_as(raced[event.id], user_id):
+                    raise EventIdReused(f"Event {event.id} was already sent with other content.")
+        applied = [event for event in fresh if event.id in inserted]
+        updated = []
+        # Rows are locked in one order (lesson id) so concurrent batches never deadlock.
+        for lesson_id in sorted({event.lesson_id for event in applied}):
+            row = await self.progress.progress_for_update(user_id, lesson_id)
+            _apply(row, lessons[lesson_id], [event for event in applied if event.lesson_id == lesson_id])
+            updated.append(row)
+        await self.progress.flush()
+        return BatchResult(
+            applied=len(applied), replayed=len(events) - len(applied),
+            lessons=[(lessons[row.lesson_id], row) for row in updated],
+        )  # fmt: skip
+
+    async def lesson(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> tuple[m.Lesson, m.LessonProgress | None]:
+        """A lesson and the learner's progress on it (None before the first event)."""
+        lesson = (await self.progress.lessons([lesson_id])).get(lesson_id)
+        if lesson is None:
+            raise LessonMissing("No such lesson.")
+        return lesson, await self.progress.progress(user_id, lesson_id)
+
+
+class LessonMissing(NotFound):
+    title = "Lesson not found"
+
+
+def _row(event: Event, user_id: uuid.UUID) -> dict[str, object]:
+    return {
+        "id": event.id, "user_id": user_id, "lesson_id": event.lesson_id, "kind": event.kind,
+        "client_time": event.client_time, "start_seconds": event.start, "end_seconds": event.end,
+        "position_seconds": event.position,
+    }  # fmt: skip
+
+
+def _problem(index: int, event: Event, lessons: dict[uuid.UUID, m.Lesson]) -> dict[str, str] | None:
+    lesson = lessons.get(event.lesson_id)
+    key = f"events[{index}]"
+    if lesson is None:
+        return {"message": "no such lesson", "key": key}
+    limit = (lesson.duration_seconds or 0) + DURATION_TOLERANCE
+    if event.client_time.tzinfo is None:
+        return {"message": "client_time needs a UTC offset", "key": key}
+    if event.kind is m.EventKind.PLAYED:
+        if event.start is None or event.end is None or not 0 <= event.start < event.end:
+            return {"message": "a played segment needs 0 ≤ from < to", "key": key}
+        if lesson.duration_seconds and event.end > limit:
+            return {"message": f"the segment ends after the lesson ({lesson.duration_seconds} s)", "key": key}
+    elif event.kind is m.EventKind.POSITION:
+        if event.position is None or event.position < 0:
+            return {"message": "a position must be ≥ 0", "key": key}
+        if lesson.duration_seconds and event.position > limit:
+            return {"message": f"the position is after the end ({lesson.duration_seconds} s)", "key": key}
+    elif lesson.completion_rule is not m.CompletionRule.MARK_DONE:
+        return {"message": "only a text lesson is marked done; media lessons complete by watching", "key": key}
+    return None
+
+
+def _apply(row: m.LessonProgress, lesson: m.Lesson, events: list[Event]) -> None:
+    segments = [list(segment) for segment in row.segments]
+    for event in events:
+        if event.kind is m.EventKind.PLAYED and event.start is not None and event.end is not None:
+            segments = merge(segments, event.start, min(event.end, float(lesson.duration_seconds or event.end)))
+        elif event.kind is m.EventKind.POSITION and event.position is not None:
+            if row.position_time is None or event.client_time > row.position_time:
+                row.position_seconds, row.position_time = event.position, event.client_time
+        elif event.kind is m.EventKind.COMPLETED and not row.completed:
+            row.completed, row.completed_at = True, utcnow()
+    row.segments = segments
+    row.watched_seconds = watched(segments)
+    duration = lesson.duration_seconds or 0
+    if (
+        not row.completed
+        and lesson.completion_rule is m.CompletionRule.COVERAGE
+        and duration > 0
+        and row.watched_seconds >= lesson.completion_threshold * duration
+    ):
+        row.completed, row.completed_at = True, utcnow()
+
+
+RESTART_BELOW = 0.05  # resume from 0 before 5 % …
+NEXT_ABOVE = 0.95  # … and move on after 95 %
+
+
+def resume_point(position: float | None, duration: int) -> tuple[float, bool]:
+    """Where to resume, and whether to go to the next lesson instead (Jellyfin-style thresholds)."""
+    if position is None or duration <= 0:
+        return 0.0, False
+    share = position / duration
+    if share < RESTART_BELOW:
+        return 0.0, False
+    if share > NEXT_ABOVE:
+        return 0.0, True
+    return position, False
