@@ -193,3 +193,20 @@ def test_two_hundred_concurrent_clients_lose_nothing(settings: Settings, course:
         state = _state(client, login(client, account.email), video)
     assert state["watched_seconds"] == pytest.approx(duration, abs=1e-6)  # the union covers everything
     assert state["completed"] is True
+
+
+def test_module_progress_and_overview(client: TestClient[Any], learner: Account, course: dict[str, Any]) -> None:
+    _enroll(client, learner)
+    done = {"id": str(uuid.uuid4()), "type": "completed", "lesson_id": course["text"], "client_time": T0.isoformat()}
+    _send(client, learner, [done, played(course["video"], 0, 3)])
+    module = client.get(f"/api/v1/me/progress/modules/{MODULE}", headers=learner.headers).json()
+    states = {lesson["lesson_id"]: lesson["status"] for lesson in module["lessons"]}
+    assert states[course["text"]] == "completed"
+    assert states[course["video"]] == "in_progress"
+    assert list(states.values()).count("not_started") == len(states) - 2
+    assert module["percent_complete"] == round(100 / len(states), 1)
+    assert module["enrolled"] is True
+    assert module["next_lesson"] == module["lessons"][1]["slug"]  # the first lesson (text) is done
+    overview = client.get("/api/v1/me/progress", headers=learner.headers).json()
+    assert [(o["module"], o["percent_complete"]) for o in overview] == [(MODULE, module["percent_complete"])]
+    assert client.get("/api/v1/me/progress/modules/inconnu", headers=learner.headers).status_code == 404

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.accounts.auth import CurrentUser
 from learning.db import models as m
 from learning.lib.guards import requires_json_body
-from learning.progress.events import Event, ProgressService, resume_point
+from learning.progress.events import Event, ModuleProgress, ProgressService, resume_point
 from learning.progress.repositories import EnrollmentRepository, ProgressRepository
 from learning.progress.schemas import (
     BatchRead,
@@ -22,6 +22,9 @@ from learning.progress.schemas import (
     EnrollmentRead,
     EventBatch,
     LessonProgressRead,
+    LessonState,
+    LessonStatus,
+    ModuleProgressRead,
 )
 from learning.progress.services import EnrollmentService
 
@@ -88,6 +91,24 @@ def _progress_read(lesson: m.Lesson, row: m.LessonProgress | None) -> LessonProg
     )  # fmt: skip
 
 
+def _module_read(found: ModuleProgress) -> ModuleProgressRead:
+    statuses = []
+    for lesson, row in found.lessons:
+        view = _progress_read(lesson, row)
+        state: LessonState = "completed" if view.completed else "in_progress" if row is not None else "not_started"
+        statuses.append(
+            LessonStatus(lesson_id=lesson.id, slug=lesson.slug, title=lesson.title, status=state,
+                         coverage_percent=view.coverage_percent, resume_at_seconds=view.resume_at_seconds)
+        )  # fmt: skip
+    enrollment = found.enrollment
+    active = enrollment is not None and enrollment.status is m.EnrollmentStatus.ACTIVE
+    return ModuleProgressRead(
+        module=found.module.slug, title=found.module.title, enrolled=active,
+        registration=enrollment.registration if enrollment else None, percent_complete=found.percent_complete,
+        next_lesson=found.next_lesson.slug if found.next_lesson else None, lessons=statuses,
+    )  # fmt: skip
+
+
 class ProgressController(Controller):
     path = "/api/v1/me/progress"
     tags = ["progress"]
@@ -123,3 +144,20 @@ class ProgressController(Controller):
     ) -> LessonProgressRead:
         """Where to resume this lesson, how much of it you watched, whether it is completed."""
         return _progress_read(*await progress.lesson(request.user.id, lesson_id))
+
+    @get("/modules/{module_slug:str}", operation_id="GetModuleProgress")
+    async def module(
+        self,
+        module_slug: FromPath[str],
+        request: Request[CurrentUser, Any, Any],
+        progress: NamedDependency[ProgressService],
+    ) -> ModuleProgressRead:
+        """Each lesson's state, the module's share completed and the next lesson to take."""
+        return _module_read(await progress.module(request.user.id, module_slug))
+
+    @get("/", operation_id="GetProgressOverview")
+    async def overview(
+        self, request: Request[CurrentUser, Any, Any], progress: NamedDependency[ProgressService]
+    ) -> list[ModuleProgressRead]:
+        """Progress in every module you are enrolled in."""
+        return [_module_read(found) for found in await progress.overview(request.user.id)]

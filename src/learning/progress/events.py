@@ -119,6 +119,15 @@ class ProgressService:
             lessons=[(lessons[row.lesson_id], row) for row in updated],
         )  # fmt: skip
 
+    async def module(self, user_id: uuid.UUID, module_slug: str) -> ModuleProgress:
+        """Each lesson's state in a module, the share completed and the next lesson to take."""
+        return await module_progress(self.progress, user_id, module_slug)
+
+    async def overview(self, user_id: uuid.UUID) -> list[ModuleProgress]:
+        """Progress in every module the learner is enrolled in."""
+        enrollments = await self.progress.active_enrollments(user_id)
+        return [await module_progress(self.progress, user_id, module.slug) for _, module in enrollments]
+
     async def lesson(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> tuple[m.Lesson, m.LessonProgress | None]:
         """A lesson and the learner's progress on it (None before the first event)."""
         lesson = (await self.progress.lessons([lesson_id])).get(lesson_id)
@@ -198,3 +207,31 @@ def resume_point(position: float | None, duration: int) -> tuple[float, bool]:
     if share > NEXT_ABOVE:
         return 0.0, True
     return position, False
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleProgress:
+    module: m.Module
+    enrollment: m.Enrollment | None
+    lessons: list[tuple[m.Lesson, m.LessonProgress | None]]
+
+    @property
+    def percent_complete(self) -> float:
+        if not self.lessons:
+            return 0.0
+        done = sum(1 for _, row in self.lessons if row is not None and row.completed)
+        return round(100 * done / len(self.lessons), 1)
+
+    @property
+    def next_lesson(self) -> m.Lesson | None:
+        return next((lesson for lesson, row in self.lessons if row is None or not row.completed), None)
+
+
+async def module_progress(progress: ProgressRepository, user_id: uuid.UUID, module_slug: str) -> ModuleProgress:
+    found = await progress.module_lessons(module_slug)
+    if found is None:
+        raise LessonMissing(f"No published module '{module_slug}'.")
+    module, lessons = found
+    rows = await progress.progress_rows(user_id, [lesson.id for lesson in lessons])
+    enrollment = await progress.enrollment(user_id, module.id)
+    return ModuleProgress(module, enrollment, [(lesson, rows.get(lesson.id)) for lesson in lessons])

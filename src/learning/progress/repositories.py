@@ -93,3 +93,38 @@ class ProgressRepository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def module_lessons(self, module_slug: str) -> tuple[m.Module, list[m.Lesson]] | None:
+        """A published module and its published lessons, in order."""
+        module = (
+            await self.session.execute(select(m.Module).where(m.Module.slug == module_slug, m.Module.visible()))
+        ).scalar_one_or_none()
+        if module is None:
+            return None
+        rows = await self.session.execute(
+            select(m.Lesson).where(m.Lesson.module_id == module.id, m.Lesson.visible()).order_by(m.Lesson.position)
+        )
+        return module, list(rows.scalars())
+
+    async def progress_rows(self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.LessonProgress]:
+        if not lesson_ids:
+            return {}
+        rows = await self.session.execute(
+            select(m.LessonProgress).where(
+                m.LessonProgress.user_id == user_id, m.LessonProgress.lesson_id.in_(lesson_ids)
+            )
+        )
+        return {row.lesson_id: row for row in rows.scalars()}
+
+    async def enrollment(self, user_id: uuid.UUID, module_id: uuid.UUID) -> m.Enrollment | None:
+        query = select(m.Enrollment).where(m.Enrollment.user_id == user_id, m.Enrollment.module_id == module_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def active_enrollments(self, user_id: uuid.UUID) -> list[tuple[m.Enrollment, m.Module]]:
+        rows = await self.session.execute(
+            select(m.Enrollment, m.Module)
+            .join(m.Module, m.Module.id == m.Enrollment.module_id)
+            .where(m.Enrollment.user_id == user_id, m.Enrollment.status == m.EnrollmentStatus.ACTIVE)
+            .order_by(m.Module.position, m.Module.slug)
+        )
+        return [(row[0], row[1]) for row in rows.all()]

@@ -54,3 +54,25 @@ class BatchRead(msgspec.Struct):
     applied: int
     replayed: int
     lessons: list[LessonProgressRead]
+
+
+LessonState = Literal["not_started", "in_progress", "completed"]
+
+
+class LessonStatus(msgspec.Struct):
+    lesson_id: uuid.UUID
+    slug: str
+    title: str
+    status: LessonState
+    coverage_percent: float
+    resume_at_seconds: float
+
+
+class ModuleProgressRead(msgspec.Struct):
+    module: str
+    title: str
+    enrolled: bool
+    registration: uuid.UUID | None
+    percent_complete: float
+    next_lesson: str | None
+    lessons: list[LessonStatus]
