@@ -34,7 +34,7 @@ from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
 from learning.media.downloads import DownloadRecorder
 from learning.media.fastpath import MediaFastPath
-from learning.progress.controllers import EnrollmentController, ProgressController
+from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.storage import StorageUnavailable, create_object_store
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MeController,
             EnrollmentController,
             ProgressController,
+            XapiController,
             CatalogController,
             AdminUserController,
             AdminCatalogController,

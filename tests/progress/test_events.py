@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,71 +14,31 @@ from litestar.testing import TestClient
 from learning.app import create_app
 from learning.config import Settings
 from tests.helpers.accounts import Account, login, register
-from tests.helpers.catalog import sync
-from tests.helpers.database import sql
 from tests.helpers.live import live_server
-
-MODULE = "dix-ans-de-recherche"
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def course(settings: Settings) -> dict[str, Any]:
-    sync(settings)
-    url = settings.require_database_url()
-    rows = sql(url, "SELECT l.id, l.slug, l.kind, l.duration_seconds FROM lesson l JOIN module m ON m.id = l.module_id "
-                    "WHERE m.slug = $1 ORDER BY l.position", MODULE)  # fmt: skip
-    video = next(r for r in rows if r["kind"] == "video")
-    text = next(r for r in rows if r["kind"] == "text")
-    return {"video": str(video["id"]), "duration": video["duration_seconds"], "text": str(text["id"])}
-
-
-def _enroll(client: TestClient[Any], account: Account) -> None:
-    assert client.post("/api/v1/me/enrollments", json={"module": MODULE}, headers=account.headers).status_code == 201
-
-
-def played(lesson: str, start: float, end: float, minute: int = 0, event_id: str | None = None) -> dict[str, Any]:
-    return {"id": event_id or str(uuid.uuid4()), "type": "played", "lesson_id": lesson, "from": start, "to": end,
-            "client_time": (T0 + timedelta(minutes=minute)).isoformat()}  # fmt: skip
-
-
-def position(lesson: str, at: float, minute: int) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "type": "position", "lesson_id": lesson, "position": at,
-            "client_time": (T0 + timedelta(minutes=minute)).isoformat()}  # fmt: skip
-
-
-def _send(client: TestClient[Any], account: Account, events: list[dict[str, Any]]) -> httpx.Response:
-    return client.post("/api/v1/me/progress/events", json={"events": events}, headers=account.headers)
-
-
-def _state(client: TestClient[Any], account: Account, lesson: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/me/progress/lessons/{lesson}", headers=account.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+from tests.helpers.progress import MODULE, T0, enroll, played, position, progress_of, send
 
 
 def test_a_replayed_batch_changes_nothing(client: TestClient[Any], learner: Account, course: dict[str, Any]) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     batch = [played(course["video"], 0, 5), position(course["video"], 5, 1)]
-    first = _send(client, learner, batch)
+    first = send(client, learner, batch)
     assert first.status_code == 200
     assert (first.json()["applied"], first.json()["replayed"]) == (2, 0)
-    again = _send(client, learner, batch)
+    again = send(client, learner, batch)
     assert (again.json()["applied"], again.json()["replayed"]) == (0, 2)
-    assert _state(client, learner, course["video"])["watched_seconds"] == 5.0
+    assert progress_of(client, learner, course["video"])["watched_seconds"] == 5.0
 
 
 def test_an_id_reused_with_other_content_is_409_and_nothing_applies(
     client: TestClient[Any], learner: Account, course: dict[str, Any]
 ) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     event = played(course["video"], 0, 5)
-    _send(client, learner, [event])
+    send(client, learner, [event])
     changed = dict(event, to=8)
-    response = _send(client, learner, [played(course["video"], 10, 12), changed])
+    response = send(client, learner, [played(course["video"], 10, 12), changed])
     assert response.status_code == 409
-    assert _state(client, learner, course["video"])["watched_seconds"] == 5.0
+    assert progress_of(client, learner, course["video"])["watched_seconds"] == 5.0
 
 
 def test_the_same_events_in_any_order_give_the_same_state(
@@ -92,10 +51,10 @@ def test_the_same_events_in_any_order_give_the_same_state(
     shuffled = [dict(e, id=str(uuid.uuid4())) for e in events]
     random.Random(7).shuffle(shuffled)
     for account, batch in [(learner, events), (other_learner, shuffled)]:
-        _enroll(client, account)
+        enroll(client, account)
         for event in batch:  # one at a time: the most out-of-order delivery
-            assert _send(client, account, [event]).status_code == 200
-    first, second = _state(client, learner, video), _state(client, other_learner, video)
+            assert send(client, account, [event]).status_code == 200
+    first, second = progress_of(client, learner, video), progress_of(client, other_learner, video)
     assert first == second
     assert first["watched_seconds"] == 19.0  # the union of [0,3], [2,5], …, [16,19]
     assert first["position_seconds"] == 7  # the latest client time wins, not the last received
@@ -104,37 +63,37 @@ def test_the_same_events_in_any_order_give_the_same_state(
 def test_completion_is_decided_by_coverage_and_never_regresses(
     client: TestClient[Any], learner: Account, course: dict[str, Any]
 ) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     video, duration = course["video"], course["duration"]
-    _send(client, learner, [played(video, 0, duration * 0.5)])
-    assert _state(client, learner, video)["completed"] is False
-    _send(client, learner, [played(video, duration * 0.45, duration * 0.95)])
-    assert _state(client, learner, video)["completed"] is True
-    _send(client, learner, [position(video, 1, 99)])
-    state = _state(client, learner, video)
+    send(client, learner, [played(video, 0, duration * 0.5)])
+    assert progress_of(client, learner, video)["completed"] is False
+    send(client, learner, [played(video, duration * 0.45, duration * 0.95)])
+    assert progress_of(client, learner, video)["completed"] is True
+    send(client, learner, [position(video, 1, 99)])
+    state = progress_of(client, learner, video)
     assert state["completed"] is True
     assert state["coverage_percent"] == 95.0
 
 
 def test_text_lessons_are_marked_done(client: TestClient[Any], learner: Account, course: dict[str, Any]) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     done = {"id": str(uuid.uuid4()), "type": "completed", "lesson_id": course["text"], "client_time": T0.isoformat()}
-    assert _send(client, learner, [done]).status_code == 200
-    assert _state(client, learner, course["text"])["completed"] is True
+    assert send(client, learner, [done]).status_code == 200
+    assert progress_of(client, learner, course["text"])["completed"] is True
     on_video = dict(done, id=str(uuid.uuid4()), lesson_id=course["video"])
-    assert _send(client, learner, [on_video]).status_code == 422
+    assert send(client, learner, [on_video]).status_code == 422
 
 
 def test_resume_rules(client: TestClient[Any], learner: Account, course: dict[str, Any]) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     video, duration = course["video"], course["duration"]
-    _send(client, learner, [position(video, duration * 0.5, 1)])
-    assert _state(client, learner, video)["resume_at_seconds"] == duration * 0.5
-    _send(client, learner, [position(video, duration * 0.02, 2)])
-    state = _state(client, learner, video)
+    send(client, learner, [position(video, duration * 0.5, 1)])
+    assert progress_of(client, learner, video)["resume_at_seconds"] == duration * 0.5
+    send(client, learner, [position(video, duration * 0.02, 2)])
+    state = progress_of(client, learner, video)
     assert (state["resume_at_seconds"], state["go_to_next"]) == (0, False)  # barely started: from the start
-    _send(client, learner, [position(video, duration * 0.98, 3)])
-    state = _state(client, learner, video)
+    send(client, learner, [position(video, duration * 0.98, 3)])
+    state = progress_of(client, learner, video)
     assert (state["resume_at_seconds"], state["go_to_next"]) == (0, True)  # nearly done: the next lesson
 
 
@@ -152,21 +111,21 @@ def test_resume_rules(client: TestClient[Any], learner: Account, course: dict[st
 def test_invalid_events_reject_the_whole_batch(
     client: TestClient[Any], learner: Account, course: dict[str, Any], bad: dict[str, Any]
 ) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     event = {"id": str(uuid.uuid4()), "lesson_id": course["video"], "client_time": T0.isoformat(), **bad}
-    response = _send(client, learner, [played(course["video"], 0, 5), event])
+    response = send(client, learner, [played(course["video"], 0, 5), event])
     assert response.status_code == 422
     assert response.json()["errors"]
-    assert _state(client, learner, course["video"])["watched_seconds"] == 0.0
+    assert progress_of(client, learner, course["video"])["watched_seconds"] == 0.0
 
 
 def test_a_learner_cannot_write_or_read_another_learners_progress(
     client: TestClient[Any], learner: Account, other_learner: Account, course: dict[str, Any]
 ) -> None:
-    _enroll(client, learner)
-    assert _send(client, other_learner, [played(course["video"], 0, 5)]).status_code == 403  # not enrolled
-    _send(client, learner, [played(course["video"], 0, 5)])
-    assert _state(client, other_learner, course["video"])["watched_seconds"] == 0.0
+    enroll(client, learner)
+    assert send(client, other_learner, [played(course["video"], 0, 5)]).status_code == 403  # not enrolled
+    send(client, learner, [played(course["video"], 0, 5)])
+    assert progress_of(client, other_learner, course["video"])["watched_seconds"] == 0.0
     assert (
         client.post("/api/v1/me/progress/events", json={"events": [played(course["video"], 0, 1)]}).status_code == 401
     )
@@ -177,7 +136,7 @@ def test_two_hundred_concurrent_clients_lose_nothing(settings: Settings, course:
     video, duration = course["video"], course["duration"]
     with live_server(create_app(settings)) as base, TestClient(app=create_app(settings)) as client:
         account = register(client, "concurrence@example.org")
-        _enroll(client, account)
+        enroll(client, account)
         segments = [(i * duration / 200, (i + 1.5) * duration / 200) for i in range(200)]
 
         async def hammer() -> list[int]:
@@ -190,15 +149,15 @@ def test_two_hundred_concurrent_clients_lose_nothing(settings: Settings, course:
 
         statuses = asyncio.run(hammer())
         assert statuses == [200] * 200
-        state = _state(client, login(client, account.email), video)
+        state = progress_of(client, login(client, account.email), video)
     assert state["watched_seconds"] == pytest.approx(duration, abs=1e-6)  # the union covers everything
     assert state["completed"] is True
 
 
 def test_module_progress_and_overview(client: TestClient[Any], learner: Account, course: dict[str, Any]) -> None:
-    _enroll(client, learner)
+    enroll(client, learner)
     done = {"id": str(uuid.uuid4()), "type": "completed", "lesson_id": course["text"], "client_time": T0.isoformat()}
-    _send(client, learner, [done, played(course["video"], 0, 3)])
+    send(client, learner, [done, played(course["video"], 0, 3)])
     module = client.get(f"/api/v1/me/progress/modules/{MODULE}", headers=learner.headers).json()
     states = {lesson["lesson_id"]: lesson["status"] for lesson in module["lessons"]}
     assert states[course["text"]] == "completed"

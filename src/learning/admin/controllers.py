@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
@@ -14,6 +15,8 @@ from learning.accounts.deps import provide_account_service
 from learning.accounts.schemas import UserRead
 from learning.accounts.services import AccountService
 from learning.lib.pagination import Page, PageRequest, provide_page_request
+from learning.progress.controllers import XapiStatements, provide_progress_service
+from learning.progress.events import ProgressService
 
 
 class AdminUserController(Controller):
@@ -23,6 +26,7 @@ class AdminUserController(Controller):
     dependencies = {
         "accounts": Provide(provide_account_service, sync_to_thread=False),
         "page": Provide(provide_page_request, sync_to_thread=False),
+        "progress": Provide(provide_progress_service, sync_to_thread=False),
     }
 
     @get("/", operation_id="ListUsers")
@@ -37,6 +41,18 @@ class AdminUserController(Controller):
     async def get_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> UserRead:
         """One account."""
         return user_read(await accounts.get(user_id))
+
+    @get("/{user_id:uuid}/xapi/statements", operation_id="GetLearnerXapiStatements")
+    async def learner_statements(
+        self,
+        user_id: FromPath[uuid.UUID],
+        accounts: NamedDependency[AccountService],
+        progress: NamedDependency[ProgressService],
+        state: State,
+    ) -> XapiStatements:
+        """One learner's activity as xAPI statements (the same export the learner gets)."""
+        await accounts.get(user_id)  # 404 for an unknown account
+        return XapiStatements(statements=await progress.statements(user_id, state.settings.base_url))
 
     @delete("/{user_id:uuid}", operation_id="DeleteUser")
     async def delete_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> None:

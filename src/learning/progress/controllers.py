@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -161,3 +163,23 @@ class ProgressController(Controller):
     ) -> list[ModuleProgressRead]:
         """Progress in every module you are enrolled in."""
         return [_module_read(found) for found in await progress.overview(request.user.id)]
+
+
+class XapiStatements(msgspec.Struct):
+    """An xAPI StatementResult."""
+
+    statements: list[dict[str, Any]]
+    more: str = ""
+
+
+class XapiController(Controller):
+    path = "/api/v1/me/xapi"
+    tags = ["progress"]
+    dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
+
+    @get("/statements", operation_id="GetMyXapiStatements")
+    async def statements(
+        self, request: Request[CurrentUser, Any, Any], progress: NamedDependency[ProgressService], state: State
+    ) -> XapiStatements:
+        """Your activity as xAPI 1.0.3 statements (ADL video profile; cmi5-style for lessons and modules)."""
+        return XapiStatements(statements=await progress.statements(request.user.id, state.settings.base_url))

@@ -12,11 +12,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, Forbidden, NotFound, Unprocessable
 from learning.progress.repositories import ProgressRepository
+from learning.progress.segments import merge, watched
+from learning.progress.xapi import LearnerActivity, StatementBuilder
 
 DURATION_TOLERANCE = 1.0  # seconds: players report positions a little past the end
 
@@ -60,21 +63,6 @@ class BatchResult:
     applied: int
     replayed: int
     lessons: list[tuple[m.Lesson, m.LessonProgress]]
-
-
-def merge(segments: list[list[float]], start: float, end: float) -> list[list[float]]:
-    """The union of ``segments`` and [start, end], sorted, overlapping or touching ones joined."""
-    merged: list[list[float]] = []
-    for low, high in sorted([*segments, [start, end]]):
-        if merged and low <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return merged
-
-
-def watched(segments: list[list[float]]) -> float:
-    return sum(high - low for low, high in segments)
 
 
 class ProgressService:
@@ -127,6 +115,19 @@ class ProgressService:
         """Progress in every module the learner is enrolled in."""
         enrollments = await self.progress.active_enrollments(user_id)
         return [await module_progress(self.progress, user_id, module.slug) for _, module in enrollments]
+
+    async def statements(self, user_id: uuid.UUID, base_url: str) -> list[dict[str, Any]]:
+        """The learner's xAPI statements (stable ids; the registration of each enrollment in context)."""
+        events, enrollments, modules, lessons, rows = await self.progress.learner_activity(user_id)
+        activity = LearnerActivity(
+            user_id=user_id,
+            events=events,
+            lessons={lesson.id: lesson for lesson in lessons},
+            modules={module.id: module for module in modules},
+            registrations={enrollment.module_id: enrollment.registration for enrollment in enrollments},
+            progress={row.lesson_id: row for row in rows},
+        )
+        return StatementBuilder(base_url, activity).build()
 
     async def lesson(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> tuple[m.Lesson, m.LessonProgress | None]:
         """A lesson and the learner's progress on it (None before the first event)."""

@@ -128,3 +128,23 @@ class ProgressRepository:
             .order_by(m.Module.position, m.Module.slug)
         )
         return [(row[0], row[1]) for row in rows.all()]
+
+    async def learner_activity(
+        self, user_id: uuid.UUID
+    ) -> tuple[list[m.ProgressEvent], list[m.Enrollment], list[m.Module], list[m.Lesson], list[m.LessonProgress]]:
+        """Everything of one learner that xAPI statements are made of."""
+        events = list(
+            (await self.session.execute(select(m.ProgressEvent).where(m.ProgressEvent.user_id == user_id))).scalars()
+        )
+        enrollments = list(
+            (await self.session.execute(select(m.Enrollment).where(m.Enrollment.user_id == user_id))).scalars()
+        )
+        module_ids = [enrollment.module_id for enrollment in enrollments]
+        modules = list((await self.session.execute(select(m.Module).where(m.Module.id.in_(module_ids)))).scalars())
+        lessons = list(
+            (await self.session.execute(select(m.Lesson).where(m.Lesson.module_id.in_(module_ids)))).scalars()
+        )
+        rows = list(
+            (await self.session.execute(select(m.LessonProgress).where(m.LessonProgress.user_id == user_id))).scalars()
+        )
+        return events, enrollments, modules, lessons, rows

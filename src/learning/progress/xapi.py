@@ -1,0 +1,187 @@
+"""xAPI 1.0.3 statements of a learner's activity, built from what was stored (events and progress).
+
+Media lessons follow the ADL video profile: each watched segment is a ``played`` statement (at its start)
+and a ``paused`` one (at its end, with the played segments so far and the progress), and a completed
+media lesson a ``completed`` statement with the time, progress, played segments, length and threshold.
+Text lessons and modules get cmi5-style ``completed`` / ``progressed`` statements. Statement ids are
+UUIDv5 of what they describe, so exporting again gives the same ids; the enrollment's registration is in
+every context.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from learning.db import models as m
+from learning.progress.segments import merge
+
+NAMESPACE = uuid.UUID("6f5b1f0e-2c0a-5d1e-9c3b-6c6561726e69")  # fixed: statement ids must never change
+VIDEO = "https://w3id.org/xapi/video"
+VIDEO_ACTIVITY = f"{VIDEO}/activity-type/video"
+EXT = f"{VIDEO}/extensions"
+CMI5_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+VERBS = {
+    "played": (f"{VIDEO}/verbs/played", "played"),
+    "paused": (f"{VIDEO}/verbs/paused", "paused"),
+    "completed": ("http://adlnet.gov/expapi/verbs/completed", "completed"),
+    "progressed": ("http://adlnet.gov/expapi/verbs/progressed", "progressed"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerActivity:
+    user_id: uuid.UUID
+    events: list[m.ProgressEvent]
+    lessons: dict[uuid.UUID, m.Lesson]
+    modules: dict[uuid.UUID, m.Module]
+    registrations: dict[uuid.UUID, uuid.UUID]  # module id → registration
+    progress: dict[uuid.UUID, m.LessonProgress]  # lesson id → progress
+
+
+def _segments(segments: list[list[float]]) -> str:
+    return "[,]".join(f"{low:g}[.]{high:g}" for low, high in segments)
+
+
+def _verb(name: str) -> dict[str, Any]:
+    iri, display = VERBS[name]
+    return {"id": iri, "display": {"en-US": display}}
+
+
+def _seconds(value: float) -> str:
+    return f"PT{round(value, 3):g}S"
+
+
+class StatementBuilder:
+    def __init__(self, base_url: str, activity: LearnerActivity) -> None:
+        self.base = base_url.rstrip("/")
+        self.activity = activity
+        self.actor = {"objectType": "Agent", "account": {"homePage": self.base, "name": str(activity.user_id)}}
+
+    def _lesson_object(self, lesson: m.Lesson) -> dict[str, Any]:
+        module = self.activity.modules[lesson.module_id]
+        kind = VIDEO_ACTIVITY if lesson.kind is not m.LessonKind.TEXT else "http://adlnet.gov/expapi/activities/lesson"
+        return {
+            "objectType": "Activity",
+            "id": f"{self.base}/api/v1/modules/{module.slug}/lessons/{lesson.slug}",
+            "definition": {"type": kind, "name": {"fr": lesson.title}},
+        }
+
+    def _context(self, lesson: m.Lesson, *extensions: tuple[str, Any]) -> dict[str, Any]:
+        context: dict[str, Any] = {"registration": str(self.activity.registrations[lesson.module_id])}
+        if lesson.kind is not m.LessonKind.TEXT:
+            context["contextActivities"] = {
+                "category": [{"id": VIDEO, "definition": {"type": "http://adlnet.gov/expapi/activities/profile"}}]
+            }
+            context["extensions"] = {
+                f"{EXT}/session-id": str(self.activity.registrations[lesson.module_id]),
+                f"{EXT}/length": float(lesson.duration_seconds),
+                **dict(extensions),
+            }
+        return context
+
+    def _statement(self, key: str, verb: str, obj: dict[str, Any], result: dict[str, Any],
+                   context: dict[str, Any], timestamp: datetime) -> dict[str, Any]:  # fmt: skip
+        return {
+            "id": str(uuid.uuid5(NAMESPACE, f"{self.activity.user_id}:{key}")),
+            "actor": self.actor,
+            "verb": _verb(verb),
+            "object": obj,
+            "result": result,
+            "context": context,
+            "timestamp": timestamp.isoformat(),
+        }
+
+    def build(self) -> list[dict[str, Any]]:
+        statements: list[dict[str, Any]] = []
+        watched: dict[uuid.UUID, list[list[float]]] = {}
+        for event in sorted(self.activity.events, key=lambda e: (e.client_time, str(e.id))):
+            lesson = self.activity.lessons[event.lesson_id]
+            if lesson.module_id not in self.activity.registrations:
+                continue
+            if event.kind is m.EventKind.PLAYED and event.start_seconds is not None and event.end_seconds is not None:
+                statements.extend(self._played(event, lesson, watched))
+        for lesson_id, row in sorted(self.activity.progress.items(), key=lambda item: str(item[0])):
+            done = self.activity.lessons.get(lesson_id)
+            if done is None or not row.completed or done.module_id not in self.activity.registrations:
+                continue
+            statements.append(self._completed(done, row))
+        statements.extend(self._modules())
+        return statements
+
+    def _played(
+        self, event: m.ProgressEvent, lesson: m.Lesson, watched: dict[uuid.UUID, list[list[float]]]
+    ) -> list[dict[str, Any]]:
+        start, end = float(event.start_seconds or 0), float(event.end_seconds or 0)
+        segments = watched[lesson.id] = merge(watched.get(lesson.id, []), start, end)
+        duration = float(lesson.duration_seconds or 0)
+        progress = min(1.0, sum(h - low for low, h in segments) / duration) if duration else 0.0
+        obj = self._lesson_object(lesson)
+        played = self._statement(
+            f"event:{event.id}:played", "played", obj, {"extensions": {f"{EXT}/time": start}},
+            self._context(lesson), event.client_time,
+        )  # fmt: skip
+        paused = self._statement(
+            f"event:{event.id}:paused", "paused", obj,
+            {"extensions": {f"{EXT}/time": end, f"{EXT}/played-segments": _segments(segments),
+                            f"{EXT}/progress": round(progress, 4)}},
+            self._context(lesson), event.client_time,
+        )  # fmt: skip
+        return [played, paused]
+
+    def _completed(self, lesson: m.Lesson, row: m.LessonProgress) -> dict[str, Any]:
+        moment = row.completed_at or row.updated_at
+        obj = self._lesson_object(lesson)
+        if lesson.kind is m.LessonKind.TEXT:
+            result = {"completion": True, "extensions": {CMI5_PROGRESS: 100}}
+            return self._statement(f"lesson:{lesson.id}:completed", "completed", obj, result,
+                                   self._context(lesson), moment)  # fmt: skip
+        duration = float(lesson.duration_seconds or 0)
+        segments = [list(s) for s in row.segments]
+        result = {
+            "completion": True,
+            "duration": _seconds(row.watched_seconds),
+            "extensions": {
+                f"{EXT}/time": segments[-1][1] if segments else 0.0,
+                f"{EXT}/progress": round(min(1.0, row.watched_seconds / duration), 4) if duration else 1.0,
+                f"{EXT}/played-segments": _segments(segments),
+            },
+        }
+        context = self._context(lesson, (f"{EXT}/completion-threshold", lesson.completion_threshold))
+        return self._statement(f"lesson:{lesson.id}:completed", "completed", obj, result, context, moment)
+
+    def _modules(self) -> list[dict[str, Any]]:
+        statements = []
+        for module_id, registration in sorted(self.activity.registrations.items(), key=lambda i: str(i[0])):
+            module = self.activity.modules[module_id]
+            lessons = [lesson for lesson in self.activity.lessons.values() if lesson.module_id == module_id]
+            if not lessons:
+                continue
+            rows = [self.activity.progress.get(lesson.id) for lesson in lessons]
+            done = sum(1 for row in rows if row is not None and row.completed)
+            touched = [row.updated_at for row in rows if row is not None]
+            if not touched:
+                continue
+            percent = round(100 * done / len(lessons))
+            verb = "completed" if done == len(lessons) else "progressed"
+            obj = {
+                "objectType": "Activity",
+                "id": f"{self.base}/api/v1/modules/{module.slug}",
+                "definition": {"type": "http://adlnet.gov/expapi/activities/module", "name": {"fr": module.title}},
+            }
+            result: dict[str, Any] = {"extensions": {CMI5_PROGRESS: percent}}
+            if verb == "completed":
+                result["completion"] = True
+            statements.append(
+                self._statement(
+                    f"module:{module_id}:{verb}:{percent}",
+                    verb,
+                    obj,
+                    result,
+                    {"registration": str(registration)},
+                    max(touched),
+                )
+            )
+        return statements
