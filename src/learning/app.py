@@ -18,6 +18,7 @@ from learning import __version__
 from learning.accounts.auth import build_jwt_auth
 from learning.accounts.controllers import AuthController, MeController
 from learning.accounts.deps import login_policy
+from learning.admin.analytics import AdminAnalyticsController
 from learning.admin.catalog import AdminCatalogController
 from learning.admin.controllers import AdminUserController
 from learning.admin.downloads import AdminDownloadController
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminUserController,
             AdminCatalogController,
             AdminDownloadController,
+            AdminAnalyticsController,
             UploadController,
             SideFileController,
             serve_media,

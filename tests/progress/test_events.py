@@ -169,3 +169,19 @@ def test_module_progress_and_overview(client: TestClient[Any], learner: Account,
     overview = client.get("/api/v1/me/progress", headers=learner.headers).json()
     assert [(o["module"], o["percent_complete"]) for o in overview] == [(MODULE, module["percent_complete"])]
     assert client.get("/api/v1/me/progress/modules/inconnu", headers=learner.headers).status_code == 404
+
+
+def test_admin_analytics_per_module(
+    client: TestClient[Any], learner: Account, other_learner: Account, admin: Account, course: dict[str, Any]
+) -> None:
+    enroll(client, learner)
+    enroll(client, other_learner)
+    done = {"id": str(uuid.uuid4()), "type": "completed", "lesson_id": course["text"], "client_time": T0.isoformat()}
+    send(client, learner, [done])
+    assert client.get("/api/v1/admin/analytics/modules", headers=learner.headers).status_code == 403
+    figures = {f["module"]: f for f in client.get("/api/v1/admin/analytics/modules", headers=admin.headers).json()}
+    module = figures[MODULE]
+    assert (module["enrolled"], module["started"], module["completed"]) == (2, 1, 0)
+    lessons = len(client.get(f"/api/v1/modules/{MODULE}").json()["lessons"])
+    assert module["median_completion_percent"] == round((100 / lessons + 0) / 2, 1)
+    assert figures["passer-a-l-action"]["enrolled"] == 0

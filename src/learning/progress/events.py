@@ -9,6 +9,7 @@ time, and completion — decided here, not by the client — never regresses.
 
 from __future__ import annotations
 
+import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,6 +117,25 @@ class ProgressService:
         enrollments = await self.progress.active_enrollments(user_id)
         return [await module_progress(self.progress, user_id, module.slug) for _, module in enrollments]
 
+    async def module_analytics(self) -> list[ModuleAnalytics]:
+        """Per module: learners enrolled, started, completed, and the median completion (%)."""
+        per_module: dict[uuid.UUID, list[tuple[int, int]]] = {}
+        for module_id, touched, completed in await self.progress.enrollment_completion():
+            per_module.setdefault(module_id, []).append((touched, completed))
+        figures = []
+        for module, lesson_count in await self.progress.modules_with_lesson_counts():
+            learners = per_module.get(module.id, [])
+            shares = [100 * done / lesson_count if lesson_count else 0.0 for _, done in learners]
+            figures.append(
+                ModuleAnalytics(
+                    module=module, enrolled=len(learners),
+                    started=sum(1 for touched, _ in learners if touched),
+                    completed=sum(1 for _, done in learners if lesson_count and done >= lesson_count),
+                    median_completion=round(statistics.median(shares), 1) if shares else 0.0,
+                )
+            )  # fmt: skip
+        return figures
+
     async def statements(self, user_id: uuid.UUID, base_url: str) -> list[dict[str, Any]]:
         """The learner's xAPI statements (stable ids; the registration of each enrollment in context)."""
         events, enrollments, modules, lessons, rows = await self.progress.learner_activity(user_id)
@@ -208,6 +228,15 @@ def resume_point(position: float | None, duration: int) -> tuple[float, bool]:
     if share > NEXT_ABOVE:
         return 0.0, True
     return position, False
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleAnalytics:
+    module: m.Module
+    enrolled: int
+    started: int
+    completed: int
+    median_completion: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,3 +148,30 @@ class ProgressRepository:
             (await self.session.execute(select(m.LessonProgress).where(m.LessonProgress.user_id == user_id))).scalars()
         )
         return events, enrollments, modules, lessons, rows
+
+    async def enrollment_completion(self) -> list[tuple[uuid.UUID, int, int]]:
+        """For each active enrollment: (module id, lessons touched, lessons completed)."""
+        touched = func.count(m.LessonProgress.lesson_id)
+        completed = func.count(m.LessonProgress.lesson_id).filter(m.LessonProgress.completed.is_(True))
+        rows = await self.session.execute(
+            select(m.Enrollment.module_id, touched, completed)
+            .select_from(m.Enrollment)
+            .join(m.Lesson, (m.Lesson.module_id == m.Enrollment.module_id) & m.Lesson.visible(), isouter=True)
+            .join(
+                m.LessonProgress,
+                (m.LessonProgress.lesson_id == m.Lesson.id) & (m.LessonProgress.user_id == m.Enrollment.user_id),
+                isouter=True,
+            )
+            .where(m.Enrollment.status == m.EnrollmentStatus.ACTIVE)
+            .group_by(m.Enrollment.module_id, m.Enrollment.user_id)
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows.all()]
+
+    async def modules_with_lesson_counts(self) -> list[tuple[m.Module, int]]:
+        rows = await self.session.execute(
+            select(m.Module, func.count(m.Lesson.id))
+            .join(m.Lesson, (m.Lesson.module_id == m.Module.id) & m.Lesson.visible(), isouter=True)
+            .group_by(m.Module.id)
+            .order_by(m.Module.position, m.Module.slug)
+        )
+        return [(row[0], int(row[1])) for row in rows.all()]
