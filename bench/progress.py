@@ -1,0 +1,372 @@
+"""Suite ``progress``: progress event ingestion against raw asyncpg single-row upserts (issue 6's target).
+
+Project: one ``learning serve`` (granian, 1 worker, shipped content synced at start) and 64 learners, each
+registered, logged in and enrolled in the module; wrk (-c64) posts ``/api/v1/me/progress/events`` with a
+batch of ONE ``played`` event per request, a fresh random UUID v4 each time, and the learners' tokens in
+rotation. Baseline: 64 asyncio tasks, each on its own asyncpg connection, doing single-row upserts (each its
+own implicit transaction, ``synchronous_commit`` as the server's default, like the app) into a scratch table
+shaped like ``lesson_progress`` in the same PostgreSQL. Target: app events/s at least 0.5× the baseline's
+ops/s; the app's p99 is reported. Rounds alternate app and baseline; the median of the rounds is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench.harness import (
+    App,
+    Result,
+    SuiteReport,
+    WrkRun,
+    bench_database,
+    ensure_wrk,
+    fmt,
+    parse_wrk,
+    publish,
+    running_app,
+    suite_command,
+)
+
+PORT = 18600
+MODULE = "dix-ans-de-recherche"
+PASSWORD = "bench-progress-Xq7!pass"  # noqa: S105 — a throwaway learner's password
+EVENTS_PATH = "/api/v1/me/progress/events"
+SCRATCH = "bench_progress_upsert"
+
+
+# --- setup: learners and a lesson ------------------------------------------------------------------
+
+
+def call(app: App, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(app.url(path), data=data, headers=headers, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 — our own http URL
+            return int(response.status), json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()[:500]
+
+
+def video_lesson(app: App) -> str:
+    status, module = call(app, "GET", f"/api/v1/modules/{MODULE}")
+    if status != 200:
+        raise RuntimeError(f"module answered {status}: {module!r}")
+    for lesson in module["lessons"]:
+        if lesson["kind"] == "video":
+            return str(lesson["id"])
+    raise RuntimeError("the module has no video lesson")
+
+
+def learners(app: App, count: int) -> list[str]:
+    """Tokens of ``count`` new learners, each enrolled in the module."""
+    tokens = []
+    run = uuid.uuid4().hex[:8]
+    for i in range(count):
+        email = f"bench-progress-{run}-{i}@example.org"
+        status, body = call(app, "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD})
+        if status != 201:
+            raise RuntimeError(f"register answered {status}: {body!r}")
+        status, body = call(app, "POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
+        if status != 200:
+            raise RuntimeError(f"login answered {status}: {body!r}")
+        token = body["access_token"]
+        status, body = call(app, "POST", "/api/v1/me/enrollments", {"module": MODULE}, token)
+        if status not in (200, 201):
+            raise RuntimeError(f"enroll answered {status}: {body!r}")
+        tokens.append(token)
+    return tokens
+
+
+# --- the app under wrk -----------------------------------------------------------------------------
+
+
+def events_script(tokens: Sequence[str], lesson_id: str, threads: int) -> str:
+    """wrk Lua: each thread takes its slice of the tokens and rotates them; one fresh played event a request.
+
+    The rotation is per request, not per connection (wrk's Lua sees threads, not connections): with as many
+    tokens as connections, consecutive requests of a thread use distinct learners.
+    """
+    quoted = ", ".join(f'"{t}"' for t in tokens)
+    return f"""
+local tokens = {{{quoted}}}
+local threads_n = {threads}
+local lesson = "{lesson_id}"
+local counter = 0
+local thread_list = {{}}
+local mine = {{}}
+local turn = 0
+ok = 0
+bad = 0
+
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(thread_list, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + tid * 7919 + math.floor(os.clock() * 1e6))
+  for i = 1, #tokens do
+    if (i - 1) % threads_n == tid then table.insert(mine, "Bearer " .. tokens[i]) end
+  end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+local hex = "0123456789abcdef"
+local function h(n)
+  local s = {{}}
+  for i = 1, n do
+    local r = math.random(1, 16)
+    s[i] = string.sub(hex, r, r)
+  end
+  return table.concat(s)
+end
+
+local function uuid4()
+  local v = math.random(9, 12)
+  return h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-" .. string.sub(hex, v, v) .. h(3) .. "-" .. h(12)
+end
+
+function request()
+  turn = turn + 1
+  local body = '{{"events":[{{"id":"' .. uuid4() .. '","type":"played","lesson_id":"' .. lesson ..
+    '","from":0,"to":5,"client_time":"2024-01-01T00:00:00Z"}}]}}'
+  local headers = {{["Content-Type"] = "application/json", ["Authorization"] = mine[(turn % #mine) + 1]}}
+  return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+  if status == 200 and string.find(body, '"applied":1', 1, true) then
+    ok = ok + 1
+  else
+    bad = bad + 1
+    if bad == 1 then io.stderr:write("first unexpected: " .. status .. " " .. string.sub(body, 1, 300) .. "\\n") end
+  end
+end
+
+function done(summary, latency, requests)
+  local good, wrong = 0, 0
+  for _, thread in ipairs(thread_list) do
+    good = good + thread:get("ok")
+    wrong = wrong + thread:get("bad")
+  end
+  io.write("CHECK applied " .. good .. " other " .. wrong .. "\\n")
+end
+"""
+
+
+_CHECK = re.compile(r"^CHECK applied (\d+) other (\d+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class AppRun:
+    run: WrkRun
+    applied: int
+    other: int
+
+
+def load_app(app: App, script: str, *, seconds: int, connections: int, threads: int) -> AppRun:
+    wrk = ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="learning-wrk-") as tmp:
+        path = Path(tmp) / "events.lua"
+        path.write_text(script, encoding="utf-8")
+        options = [f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+        argv = [wrk, *options, "-s", str(path), app.url(EVENTS_PATH)]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    run = parse_wrk(out, command=" ".join(["wrk", *options, "-s events.lua", app.url(EVENTS_PATH)]))
+    found = _CHECK.search(out)
+    if found is None:
+        raise RuntimeError(f"no CHECK line in wrk's output:\n{out}")
+    return AppRun(run, int(found[1]), int(found[2]))
+
+
+# --- the baseline: raw asyncpg upserts -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaselineRun:
+    ops_per_second: float
+    p50_ms: float
+    p99_ms: float
+    ops: int
+    synchronous_commit: str
+
+
+UPSERT = (
+    "INSERT INTO bench_progress_upsert (user_id, lesson_id, watched) VALUES ($1, $2, $3) "
+    "ON CONFLICT (user_id, lesson_id) DO UPDATE SET watched = bench_progress_upsert.watched + excluded.watched, "
+    "updated_at = now()"
+)
+
+
+def _dsn(database_url: str) -> str:
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _baseline(dsn: str, connections: int, seconds: float) -> BaselineRun:
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        await admin.execute(
+            f"CREATE TABLE {SCRATCH} (user_id uuid NOT NULL, lesson_id uuid NOT NULL, "
+            "watched double precision NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(), "
+            "PRIMARY KEY (user_id, lesson_id))"
+        )
+        sync = str(await admin.fetchval("SHOW synchronous_commit"))
+        conns = [await asyncpg.connect(dsn) for _ in range(connections)]
+        lesson = uuid.uuid4()
+        timings: list[list[float]] = [[] for _ in range(connections)]
+        start_gate = asyncio.Event()
+        stop_at = 0.0
+
+        async def worker(i: int) -> None:
+            conn, user, mine = conns[i], uuid.uuid4(), timings[i]
+            await conn.execute(UPSERT, user, lesson, 0.0)  # warm the prepared statement
+            await start_gate.wait()
+            while (now := time.perf_counter()) < stop_at:
+                await conn.execute(UPSERT, user, lesson, 5.0)
+                mine.append(time.perf_counter() - now)
+
+        tasks = [asyncio.create_task(worker(i)) for i in range(connections)]
+        await asyncio.sleep(0.5)
+        began = time.perf_counter()
+        stop_at = began + seconds
+        start_gate.set()
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - began
+        for conn in conns:
+            await conn.close()
+    finally:
+        await admin.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        await admin.close()
+    samples = sorted(t for mine in timings for t in mine)
+    p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))] * 1000
+    return BaselineRun(len(samples) / elapsed, statistics.median(samples) * 1000, p99, len(samples), sync)
+
+
+def load_baseline(database_url: str, connections: int, seconds: int) -> BaselineRun:
+    return asyncio.run(_baseline(_dsn(database_url), connections, seconds))
+
+
+# --- the run and the report ------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.progress", description=__doc__)
+    parser.add_argument("--duration", type=int, default=8, help="seconds measured per run")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds of app load before round 1")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--rounds", type=int, default=2)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+
+    ensure_wrk()
+    app_runs: list[AppRun] = []
+    base_runs: list[BaselineRun] = []
+    env = {"LEARNING_LOGIN_IP_LIMIT": str(max(100, 2 * args.connections))}
+    with bench_database() as database_url, running_app("progress", database_url, port=PORT, env=env) as app:
+        lesson_id = video_lesson(app)
+        tokens = learners(app, args.connections)
+        script = events_script(tokens, lesson_id, args.threads)
+        common = {"connections": args.connections, "threads": args.threads}
+        if args.warmup > 0:
+            warm = load_app(app, script, seconds=args.warmup, **common)
+            print(f"  warm-up        {fmt(warm.run.requests_per_second):>7} req/s  other {warm.other}", flush=True)
+        for round_ in range(args.rounds):
+            mine = load_app(app, script, seconds=args.duration, **common)
+            app_runs.append(mine)
+            print(
+                f"  round {round_ + 1} app      {fmt(mine.run.requests_per_second):>7} events/s  "
+                f"p50 {mine.run.p50_ms:7.2f} ms  p99 {mine.run.p99_ms:7.2f} ms  applied {mine.applied} "
+                f"other {mine.other} errors {mine.run.errors}",
+                flush=True,
+            )
+            base = load_baseline(database_url, args.connections, args.duration)
+            base_runs.append(base)
+            print(
+                f"  round {round_ + 1} asyncpg  {fmt(base.ops_per_second):>7} ops/s     "
+                f"p50 {base.p50_ms:7.2f} ms  p99 {base.p99_ms:7.2f} ms  ops {base.ops}",
+                flush=True,
+            )
+
+    app_rps = statistics.median(r.run.requests_per_second for r in app_runs)
+    app_p99 = statistics.median(r.run.p99_ms for r in app_runs)
+    base_ops = statistics.median(r.ops_per_second for r in base_runs)
+    base_p99 = statistics.median(r.p99_ms for r in base_runs)
+    command = f"{app_runs[0].run.command} ; asyncpg: {args.connections} tasks × 1 connection, {UPSERT}"
+    other = sum(r.other + r.run.errors for r in app_runs)
+    answered = sum(r.run.requests for r in app_runs)
+    results = [
+        Result(
+            f"event ingestion, 1 `played` event per request, -c{args.connections}",
+            app_rps, base_ops, "events/s", command, target=0.5,
+        ),
+        Result("event ingestion p99 (informational)", app_p99, base_p99, "p99 ms", command, higher_is_better=False),
+        Result(
+            "responses not 200 with `applied: 1`, socket errors (baseline column: responses)",
+            other, answered, "count", "wrk response() hook and wrk's error counts", target=0.0,
+            higher_is_better=False,
+        ),
+    ]  # fmt: skip
+    ratio = app_rps / base_ops if base_ops else float("nan")
+    notes = [
+        f"Events/s relative to raw asyncpg upserts: ×{ratio:.2f} (target ≥ 0.50)"
+        + (" — met." if ratio >= 0.5 else " — **missed**.")
+        + f" App p99 {app_p99:.1f} ms (asyncpg p99 {base_p99:.1f} ms).",
+        f"Per round: app events/s {' · '.join(fmt(r.run.requests_per_second) for r in app_runs)}; "
+        f"asyncpg ops/s {' · '.join(fmt(r.ops_per_second) for r in base_runs)}; rounds alternate app then "
+        f"baseline, {args.duration} s each, median kept (after {args.warmup} s of unmeasured app warm-up).",
+        f"App: one `learning serve` (granian, 1 worker, `LEARNING_LOG_LEVEL=WARNING`), content synced at start; "
+        f"{len(tokens)} learners registered, logged in and enrolled in `{MODULE}`; wrk -t{args.threads} "
+        f"-c{args.connections} posts one `played` event (0→5 s of one video lesson, fresh random UUID v4 from "
+        "Lua's math.random) per request. wrk's Lua sees threads, not connections, so each thread rotates its "
+        "slice of the tokens per request rather than pinning one learner per connection. Every response is "
+        'checked (200 with `"applied":1`). Events/s = requests/s.',
+        f"Baseline: {args.connections} asyncio tasks in one Python process, one asyncpg connection each, "
+        f"each a distinct user id upserting one row in its own implicit transaction (`{UPSERT}`) into a scratch "
+        f"table shaped like `lesson_progress` (created and dropped by the suite) in the same PostgreSQL; "
+        f"`synchronous_commit = {base_runs[0].synchronous_commit}` as for the app's progress writes. Its "
+        "p50/p99 come from per-operation timings. Note the load generators differ: wrk (C) drives the app, "
+        "Python drives the baseline — the baseline's figure may be bounded by the Python client.",
+        "Both run on the same machine as PostgreSQL, so the figures are lower bounds; the app's ratio also pays "
+        "for HTTP, JSON, auth, validation, the event log insert and the merge of segments.",
+    ]
+    notes.append(f"App exit status {app.process.returncode} after SIGTERM.")
+    publish(
+        SuiteReport(
+            suite="progress",
+            title="progress event ingestion against raw asyncpg upserts",
+            project_label="`POST /api/v1/me/progress/events`",
+            baseline_label="asyncpg single-row upserts",
+            results=results,
+            notes=notes,
+            command=suite_command("progress", argv),
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
