@@ -114,7 +114,7 @@ class ProgressService:
 
     async def overview(self, user_id: uuid.UUID) -> list[ModuleProgress]:
         """Progress in every module the learner is enrolled in."""
-        enrollments = await self.progress.active_enrollments(user_id)
+        enrollments = await self.progress.active_with_modules(user_id)
         return [await module_progress(self.progress, user_id, module.slug) for _, module in enrollments]
 
     async def module_analytics(self) -> list[ModuleAnalytics]:
@@ -263,5 +263,5 @@ async def module_progress(progress: ProgressRepository, user_id: uuid.UUID, modu
         raise LessonMissing(f"No published module '{module_slug}'.")
     module, lessons = found
     rows = await progress.progress_rows(user_id, [lesson.id for lesson in lessons])
-    enrollment = await progress.enrollment(user_id, module.id)
+    enrollment = await progress.get(user_id, module.id)
     return ModuleProgress(module, enrollment, [(lesson, rows.get(lesson.id)) for lesson in lessons])

@@ -46,9 +46,8 @@ class EnrollmentRepository:
         await self.session.flush()
 
 
-class ProgressRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ProgressRepository(EnrollmentRepository):
+    """Progress queries; enrollment queries come from ``EnrollmentRepository``."""
 
     async def lessons(self, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.Lesson]:
         rows = await self.session.execute(select(m.Lesson).where(m.Lesson.id.in_(lesson_ids)))
@@ -115,19 +114,6 @@ class ProgressRepository:
             )
         )
         return {row.lesson_id: row for row in rows.scalars()}
-
-    async def enrollment(self, user_id: uuid.UUID, module_id: uuid.UUID) -> m.Enrollment | None:
-        query = select(m.Enrollment).where(m.Enrollment.user_id == user_id, m.Enrollment.module_id == module_id)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def active_enrollments(self, user_id: uuid.UUID) -> list[tuple[m.Enrollment, m.Module]]:
-        rows = await self.session.execute(
-            select(m.Enrollment, m.Module)
-            .join(m.Module, m.Module.id == m.Enrollment.module_id)
-            .where(m.Enrollment.user_id == user_id, m.Enrollment.status == m.EnrollmentStatus.ACTIVE)
-            .order_by(m.Module.position, m.Module.slug)
-        )
-        return [(row[0], row[1]) for row in rows.all()]
 
     async def learner_activity(
         self, user_id: uuid.UUID
