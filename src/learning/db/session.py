@@ -14,17 +14,21 @@ from learning.db import models as m
 # Rows whose change alters what the public catalog, the feeds and media delivery answer.
 PUBLIC_CONTENT = (m.Module, m.Lesson, m.WebinarSeries, m.WebinarSession, m.MediaAsset)
 CONTENT_CHANGED = "public_content_changed"
+ACCOUNTS_CHANGED = "accounts_changed"
 
 
 class TrackingSession(Session):
-    """Notes in ``info`` when a flush touched public content, so the process that made the change can
-    drop its own cached answers at commit, before its next request (other processes hear NOTIFY)."""
+    """Notes in ``info`` when a flush touched public content or an account, so the process that made the
+    change can drop its own cached answers and verified tokens at commit, before its next request (other
+    processes hear NOTIFY)."""
 
 
 @event.listens_for(TrackingSession, "after_flush")
 def _note_content_changes(session: Session, _: Any) -> None:
     if any(isinstance(row, PUBLIC_CONTENT) for row in chain(session.new, session.dirty, session.deleted)):
         session.info[CONTENT_CHANGED] = True
+    if any(isinstance(row, m.UserAccount) for row in chain(session.dirty, session.deleted)):
+        session.info[ACCOUNTS_CHANGED] = True
 
 
 def libpq_url(url: str) -> str:

@@ -73,6 +73,12 @@ class ResponseCache:
         self._horizon_known = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._also: dict[str, Callable[[], None]] = {}
+
+    def also_listen(self, channel: str, changed: Callable[[], None]) -> None:
+        """Share the listening connection: call ``changed`` on each NOTIFY on ``channel``, and whenever the
+        connection is made or lost (anything may have changed meanwhile). Register before ``start``."""
+        self._also[channel] = changed
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self, dsn: str) -> None:
@@ -96,19 +102,26 @@ class ResponseCache:
                 connection = await asyncpg.connect(dsn, timeout=5)
                 connection.add_termination_listener(lambda _, event=lost: event.set())
                 await connection.add_listener(CHANNEL, lambda *_: self.invalidate())
-                self.invalidate()  # anything may have changed while we were not listening
+                for channel, changed in self._also.items():
+                    await connection.add_listener(channel, lambda *_, call=changed: call())
+                self._changed_everywhere()  # anything may have changed while we were not listening
                 self._listening = True
                 await lost.wait()
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 logger.warning("catalog cache listener unavailable: %s", type(exc).__name__)
             finally:
                 self._listening = False
-                self.invalidate()
+                self._changed_everywhere()
                 if connection is not None and not connection.is_closed():
                     with contextlib.suppress(Exception):
                         await connection.close(timeout=2)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), RECONNECT_SECONDS)
+
+    def _changed_everywhere(self) -> None:
+        self.invalidate()
+        for changed in self._also.values():
+            changed()
 
     # --- entries --------------------------------------------------------------------------------
     def invalidate(self) -> None:

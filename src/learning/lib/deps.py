@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from learning.db.session import CONTENT_CHANGED
+from learning.db.session import ACCOUNTS_CHANGED, CONTENT_CHANGED
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -23,3 +23,5 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
             if session.info.pop(CONTENT_CHANGED, False):
                 # This process's next request must see the change (NOTIFY reaches it a moment later).
                 state.response_cache.invalidate()
+            if session.info.pop(ACCOUNTS_CHANGED, False):
+                state.verified_tokens.invalidate()  # a changed password or a deleted account counts at once

@@ -17,7 +17,7 @@ from learning.accounts.auth import CurrentUser
 from learning.db import models as m
 from learning.lib.guards import requires_json_body
 from learning.progress.events import Event, ModuleProgress, ProgressService, resume_point
-from learning.progress.repositories import EnrollmentRepository, ProgressRepository
+from learning.progress.repositories import EnrollmentRepository, LessonFacts, ProgressRepository, ProgressState
 from learning.progress.schemas import (
     BatchRead,
     EnrollmentCreate,
@@ -81,7 +81,7 @@ def provide_progress_service(db_session: NamedDependency[AsyncSession]) -> Progr
     return ProgressService(ProgressRepository(db_session))
 
 
-def _progress_read(lesson: m.Lesson, row: m.LessonProgress | None) -> LessonProgressRead:
+def _progress_read(lesson: m.Lesson | LessonFacts, row: m.LessonProgress | ProgressState | None) -> LessonProgressRead:
     duration = lesson.duration_seconds or 0
     watched = row.watched_seconds if row else 0.0
     resume_at, go_next = resume_point(row.position_seconds if row else None, duration)

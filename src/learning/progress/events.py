@@ -18,7 +18,7 @@ from typing import Any
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, Forbidden, NotFound, Unprocessable
-from learning.progress.repositories import ProgressRepository
+from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState
 from learning.progress.segments import merge, watched
 from learning.progress.xapi import LearnerActivity, StatementBuilder
 
@@ -63,7 +63,7 @@ class Event:
 class BatchResult:
     applied: int
     replayed: int
-    lessons: list[tuple[m.Lesson, m.LessonProgress]]
+    lessons: list[tuple[LessonFacts, ProgressState]]
 
 
 class ProgressService:
@@ -72,41 +72,34 @@ class ProgressService:
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
-        lessons = await self.progress.lessons(list({event.lesson_id for event in events}))
+        lessons = await self.progress.lesson_facts(user_id, list({event.lesson_id for event in events}))
         errors = [error for index, event in enumerate(events) if (error := _problem(index, event, lessons))]
         if len({event.id for event in events}) != len(events):
             errors.append({"message": "an event id appears twice in the batch", "key": "events"})
         if errors:
             raise InvalidEvents("Some events are invalid; none was applied.", errors=errors)
-        enrolled = await self.progress.active_module_ids(user_id)
-        if any(lessons[event.lesson_id].module_id not in enrolled for event in events):
+        if not all(lessons[event.lesson_id].enrolled for event in events):
             raise NotEnrolledInLesson("Some events are for lessons of modules you are not enrolled in.")
-        stored = await self.progress.events([event.id for event in events])
-        fresh = []
-        for event in events:
-            known = stored.get(event.id)
-            if known is None:
-                fresh.append(event)
-            elif not event.same_as(known, user_id):
-                raise EventIdReused(f"Event {event.id} was already sent with other content.")
-        inserted = await self.progress.insert_events([_row(event, user_id) for event in fresh])
-        if len(inserted) != len(fresh):  # another request stored some of them meanwhile: compare again
-            raced = await self.progress.events([e.id for e in fresh if e.id not in inserted])
-            for event in fresh:
-                if event.id in raced and not event.same_as(raced[event.id], user_id):
+        inserted = await self.progress.insert_event_log(user_id, [_row(event) for event in events])
+        if len(inserted) != len(events):  # replays, or an id used before: compare with what is stored
+            stored = await self.progress.events([event.id for event in events if event.id not in inserted])
+            for event in events:
+                if event.id in stored and not event.same_as(stored[event.id], user_id):
                     raise EventIdReused(f"Event {event.id} was already sent with other content.")
-        applied = [event for event in fresh if event.id in inserted]
+        applied = [event for event in events if event.id in inserted]
         updated = []
         # Rows are locked in one order (lesson id) so concurrent batches never deadlock.
         for lesson_id in sorted({event.lesson_id for event in applied}):
-            row = await self.progress.progress_for_update(user_id, lesson_id)
-            _apply(row, lessons[lesson_id], [event for event in applied if event.lesson_id == lesson_id])
-            updated.append(row)
-        await self.progress.flush()
-        return BatchResult(
-            applied=len(applied), replayed=len(events) - len(applied),
-            lessons=[(lessons[row.lesson_id], row) for row in updated],
-        )  # fmt: skip
+            lesson, mine = lessons[lesson_id], [event for event in applied if event.lesson_id == lesson_id]
+            state = await self.progress.lock_progress(user_id, lesson_id)
+            _apply(state, lesson, mine)
+            if not await self.progress.save_progress(user_id, state):
+                # Another request created this row meanwhile (and has committed): merge into it instead.
+                state = await self.progress.lock_progress(user_id, lesson_id)
+                _apply(state, lesson, mine)
+                await self.progress.save_progress(user_id, state)
+            updated.append((lesson, state))
+        return BatchResult(applied=len(applied), replayed=len(events) - len(applied), lessons=updated)
 
     async def module(self, user_id: uuid.UUID, module_slug: str) -> ModuleProgress:
         """Each lesson's state in a module, the share completed and the next lesson to take."""
@@ -161,15 +154,15 @@ class LessonMissing(NotFound):
     title = "Lesson not found"
 
 
-def _row(event: Event, user_id: uuid.UUID) -> dict[str, object]:
+def _row(event: Event) -> dict[str, Any]:
     return {
-        "id": event.id, "user_id": user_id, "lesson_id": event.lesson_id, "kind": event.kind,
+        "id": event.id, "lesson_id": event.lesson_id, "kind": event.kind,
         "client_time": event.client_time, "start_seconds": event.start, "end_seconds": event.end,
         "position_seconds": event.position,
     }  # fmt: skip
 
 
-def _problem(index: int, event: Event, lessons: dict[uuid.UUID, m.Lesson]) -> dict[str, str] | None:
+def _problem(index: int, event: Event, lessons: dict[uuid.UUID, LessonFacts]) -> dict[str, str] | None:
     lesson = lessons.get(event.lesson_id)
     key = f"events[{index}]"
     if lesson is None:
@@ -192,7 +185,7 @@ def _problem(index: int, event: Event, lessons: dict[uuid.UUID, m.Lesson]) -> di
     return None
 
 
-def _apply(row: m.LessonProgress, lesson: m.Lesson, events: list[Event]) -> None:
+def _apply(row: ProgressState, lesson: LessonFacts, events: list[Event]) -> None:
     segments = [list(segment) for segment in row.segments]
     for event in events:
         if event.kind is m.EventKind.PLAYED and event.start is not None and event.end is not None:

@@ -1,11 +1,15 @@
-"""Queries on enrollments."""
+"""Queries on enrollments and on learners' progress."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -46,46 +50,127 @@ class EnrollmentRepository:
         await self.session.flush()
 
 
+@dataclass(frozen=True, slots=True)
+class LessonFacts:
+    """What applying events to a lesson needs, and whether the learner is enrolled in its module."""
+
+    id: uuid.UUID
+    module_id: uuid.UUID
+    duration_seconds: int | None
+    completion_rule: m.CompletionRule
+    completion_threshold: float
+    enrolled: bool
+
+
+@dataclass(slots=True)
+class ProgressState:
+    """A learner's merged progress on a lesson, as the event ingestion reads and writes it."""
+
+    lesson_id: uuid.UUID
+    segments: list[list[float]]
+    watched_seconds: float = 0.0
+    position_seconds: float | None = None
+    position_time: datetime | None = None
+    completed: bool = False
+    completed_at: datetime | None = None
+    stored: bool = False  # False: no row yet
+
+
+# Event ingestion is the hottest write path: plain statements, each one round trip, prepared once per
+# connection by asyncpg (no ORM unit of work). Column lists follow ``m.ProgressEvent`` and ``m.LessonProgress``.
+_LESSON_FACTS = text(
+    "SELECT l.id, l.module_id, l.duration_seconds, l.completion_rule, l.completion_threshold, "
+    "EXISTS (SELECT 1 FROM enrollment e WHERE e.user_id = :user_id AND e.module_id = l.module_id "
+    "AND e.status = 'active') AS enrolled "
+    "FROM lesson l WHERE l.id = ANY(CAST(:lesson_ids AS uuid[]))"
+)
+_INSERT_EVENTS = text(
+    "INSERT INTO progress_event (id, user_id, lesson_id, kind, client_time, start_seconds, end_seconds, "
+    "position_seconds) "
+    "SELECT e.id, :user_id, e.lesson_id, e.kind, e.client_time, e.start_seconds, e.end_seconds, e.position_seconds "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:lesson_ids AS uuid[]), CAST(:kinds AS progress_event_kind[]), "
+    "CAST(:client_times AS timestamptz[]), CAST(:starts AS float8[]), CAST(:ends AS float8[]), "
+    "CAST(:positions AS float8[])) "
+    "AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds) "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+_LOCK_PROGRESS = text(
+    "SELECT lesson_id, segments, watched_seconds, position_seconds, position_time, completed, completed_at "
+    "FROM lesson_progress WHERE user_id = :user_id AND lesson_id = :lesson_id FOR UPDATE"
+).columns(segments=JSONB)
+_CREATE_PROGRESS = text(
+    "INSERT INTO lesson_progress (user_id, lesson_id, segments, watched_seconds, position_seconds, position_time, "
+    "completed, completed_at, updated_at) "
+    "VALUES (:user_id, :lesson_id, CAST(:segments AS jsonb), :watched_seconds, :position_seconds, :position_time, "
+    ":completed, :completed_at, now()) ON CONFLICT (user_id, lesson_id) DO NOTHING RETURNING lesson_id"
+)
+_UPDATE_PROGRESS = text(
+    "UPDATE lesson_progress SET segments = CAST(:segments AS jsonb), watched_seconds = :watched_seconds, "
+    "position_seconds = :position_seconds, position_time = :position_time, completed = :completed, "
+    "completed_at = :completed_at, updated_at = now() WHERE user_id = :user_id AND lesson_id = :lesson_id"
+)
+
+
 class ProgressRepository(EnrollmentRepository):
     """Progress queries; enrollment queries come from ``EnrollmentRepository``."""
+
+    async def lesson_facts(self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, LessonFacts]:
+        """The lessons (published or not) and, for each, whether the learner is actively enrolled in its module."""
+        rows = await self.session.execute(_LESSON_FACTS, {"user_id": user_id, "lesson_ids": lesson_ids})
+        return {
+            row.id: LessonFacts(row.id, row.module_id, row.duration_seconds, m.CompletionRule(row.completion_rule),
+                                row.completion_threshold, row.enrolled)
+            for row in rows
+        }  # fmt: skip
+
+    async def insert_event_log(self, user_id: uuid.UUID, events: list[dict[str, Any]]) -> set[uuid.UUID]:
+        """Store events once each: an id already stored is skipped. Returns the ids stored now."""
+        if not events:
+            return set()
+        columns = {
+            name: [event[name] for event in events]
+            for name in ("id", "lesson_id", "client_time", "start_seconds", "end_seconds", "position_seconds")
+        }
+        params = {
+            "user_id": user_id, "ids": columns["id"], "lesson_ids": columns["lesson_id"],
+            "kinds": [event["kind"].value for event in events], "client_times": columns["client_time"],
+            "starts": columns["start_seconds"], "ends": columns["end_seconds"],
+            "positions": columns["position_seconds"],
+        }  # fmt: skip
+        return set((await self.session.execute(_INSERT_EVENTS, params)).scalars())
+
+    async def lock_progress(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> ProgressState:
+        """The learner's progress on a lesson, locked until the transaction ends (``stored=False`` if none)."""
+        row = (await self.session.execute(_LOCK_PROGRESS, {"user_id": user_id, "lesson_id": lesson_id})).first()
+        if row is None:
+            return ProgressState(lesson_id=lesson_id, segments=[])
+        return ProgressState(
+            lesson_id=row.lesson_id, segments=row.segments, watched_seconds=row.watched_seconds,
+            position_seconds=row.position_seconds, position_time=row.position_time, completed=row.completed,
+            completed_at=row.completed_at, stored=True,
+        )  # fmt: skip
+
+    async def save_progress(self, user_id: uuid.UUID, state: ProgressState) -> bool:
+        """Write the state; a first row loses to one another request created meanwhile (returns False)."""
+        params = {
+            "user_id": user_id, "lesson_id": state.lesson_id, "segments": json.dumps(state.segments),
+            "watched_seconds": state.watched_seconds, "position_seconds": state.position_seconds,
+            "position_time": state.position_time, "completed": state.completed, "completed_at": state.completed_at,
+        }  # fmt: skip
+        if state.stored:
+            await self.session.execute(_UPDATE_PROGRESS, params)
+            return True
+        created = (await self.session.execute(_CREATE_PROGRESS, params)).first()
+        state.stored = created is not None
+        return state.stored
 
     async def lessons(self, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.Lesson]:
         rows = await self.session.execute(select(m.Lesson).where(m.Lesson.id.in_(lesson_ids)))
         return {lesson.id: lesson for lesson in rows.scalars()}
 
-    async def active_module_ids(self, user_id: uuid.UUID) -> set[uuid.UUID]:
-        rows = await self.session.execute(
-            select(m.Enrollment.module_id).where(
-                m.Enrollment.user_id == user_id, m.Enrollment.status == m.EnrollmentStatus.ACTIVE
-            )
-        )
-        return set(rows.scalars())
-
     async def events(self, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.ProgressEvent]:
         rows = await self.session.execute(select(m.ProgressEvent).where(m.ProgressEvent.id.in_(event_ids)))
         return {event.id: event for event in rows.scalars()}
-
-    async def insert_events(self, values: list[dict[str, object]]) -> set[uuid.UUID]:
-        """Insert events; an id already taken (a concurrent replay) is skipped. Returns the inserted ids."""
-        if not values:
-            return set()
-        statement = insert(m.ProgressEvent).values(values).on_conflict_do_nothing().returning(m.ProgressEvent.id)
-        return set((await self.session.execute(statement)).scalars())
-
-    async def progress_for_update(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> m.LessonProgress:
-        """The learner's progress row on a lesson, created if needed, locked until the transaction ends."""
-        await self.session.execute(
-            insert(m.LessonProgress)
-            .values(user_id=user_id, lesson_id=lesson_id, segments=[], watched_seconds=0.0, completed=False)
-            .on_conflict_do_nothing()
-        )
-        query = (
-            select(m.LessonProgress)
-            .where(m.LessonProgress.user_id == user_id, m.LessonProgress.lesson_id == lesson_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(query)).scalar_one()
 
     async def progress(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> m.LessonProgress | None:
         return await self.session.get(m.LessonProgress, (user_id, lesson_id))
