@@ -25,6 +25,13 @@ from learning.admin.downloads import AdminDownloadController
 from learning.catalog.controllers import CatalogController
 from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
+from learning.feeds.controllers import (
+    FeedTokenController,
+    module_feed,
+    private_media,
+    private_module_feed,
+    series_feed,
+)
 from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
 from learning.lib.cache import ResponseCache
@@ -94,6 +101,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UploadController,
             SideFileController,
             serve_media,
+            series_feed,
+            module_feed,
+            private_module_feed,
+            private_media,
+            FeedTokenController,
             ping,
         ],
         dependencies={"db_session": Provide(provide_db_session)},

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     server: Literal["granian", "uvicorn"] = "granian"
     public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    feed_max_age_seconds: int = Field(
+        default=300, ge=0, le=86400, description="Cache-Control max-age of podcast feeds (seconds)."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

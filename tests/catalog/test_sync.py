@@ -32,7 +32,17 @@ def test_sync_imports_everything_then_a_second_run_changes_nothing(settings: Set
     assert _count(settings, "module") == 5
     assert _count(settings, "lesson") == 27
     assert _count(settings, "webinar_session") == 12
-    assert _count(settings, "media_asset") == 25
+    url = settings.require_database_url()
+    originals = sql(url, "SELECT count(*) AS n FROM media_asset WHERE rendition = 'original'")[0]["n"]
+    assert originals == 25
+    # Every shipped video also gets the audio-only .m4a podcast feeds enclose (audio first).
+    audio = sql(
+        url,
+        "SELECT count(*) AS n FROM media_asset a JOIN media_asset v ON v.id = a.parent_id "
+        "WHERE a.rendition = 'audio' AND a.mime_type = 'audio/x-m4a' AND v.kind = 'video'",
+    )[0]["n"]
+    assert audio == 16 == sql(url, "SELECT count(*) AS n FROM media_asset WHERE kind = 'video'")[0]["n"]
+    assert _count(settings, "podcast_feed") == 6
     second = sync(settings)
     assert second.changes == 0
     assert second.lines() == []
@@ -49,7 +59,10 @@ def test_dry_run_reports_changes_and_writes_nothing(settings: Settings) -> None:
 
 def test_media_objects_are_stored_with_generated_keys_and_their_sha256(settings: Settings) -> None:
     sync(settings)
-    rows = sql(settings.require_database_url(), "SELECT ref, storage_key, sha256, size_bytes FROM media_asset")
+    rows = sql(
+        settings.require_database_url(),
+        "SELECT ref, storage_key, sha256, size_bytes FROM media_asset WHERE rendition = 'original'",
+    )
     for row in rows:
         stored = settings.media_root / row["storage_key"]
         assert stored.is_file()

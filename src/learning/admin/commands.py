@@ -51,7 +51,7 @@ async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False)
         try:
             async with create_sessionmaker(engine).begin() as session:
                 library = MediaLibrary(MediaRepository(session), None if dry_run else store)
-                await ContentSync(CatalogRepository(session), library).apply(bundle, report)
+                await ContentSync(CatalogRepository(session), library, base_url=settings.base_url).apply(bundle, report)
                 if dry_run:
                     raise _DryRun
         except _DryRun:

@@ -137,6 +137,12 @@ class CatalogRepository:
         return (await self.session.execute(query.options(*_session_media()))).scalar_one_or_none()
 
     # --- shared -----------------------------------------------------------------------------------
+    async def all_feeds(self) -> list[m.PodcastFeed]:
+        return list((await self.session.execute(select(m.PodcastFeed))).scalars())
+
+    async def delete(self, row: Any) -> None:
+        await self.session.delete(row)
+
     async def add(self, row: Any) -> None:
         self.session.add(row)
         await self.session.flush()

@@ -13,6 +13,7 @@ from typing import Any
 
 from learning.catalog.content import (
     ContentBundle,
+    FeedSource,
     LessonSource,
     ModuleSource,
     Publication,
@@ -20,6 +21,7 @@ from learning.catalog.content import (
     SessionSource,
 )
 from learning.catalog.markdown import render_markdown
+from learning.catalog.podcast import feed_url, podcast_guid
 from learning.catalog.repositories import CatalogRepository
 from learning.db import models as m
 from learning.lib.errors import Conflict
@@ -51,15 +53,40 @@ class SyncReport:
         return lines
 
 
+def _fill_feed(feed: m.PodcastFeed, source: FeedSource, media: dict[str, Any]) -> None:
+    data = source.data
+    owner = data.get("owner") or {}
+    category = data.get("category") or {}
+    feed.kind = m.FeedKind(source.kind)
+    feed.source_slug = source.source
+    feed.title = data["title"]
+    feed.description = data.get("description", "")
+    feed.author = data.get("author", "")
+    feed.owner_name = owner.get("name", "") if isinstance(owner, dict) else ""
+    feed.owner_email = owner.get("email", "") if isinstance(owner, dict) else ""
+    feed.language = data.get("language", "fr")
+    feed.category = category.get("text", "Education") if isinstance(category, dict) else str(category)
+    feed.subcategory = category.get("subcategory") if isinstance(category, dict) else None
+    feed.explicit = bool(data.get("explicit", False))
+    feed.artwork_id = media.get(data["artwork"]) if data.get("artwork") else None
+    feed.podcast_type = data.get("type", "episodic")
+    feed.medium = data.get("medium", "podcast")
+    feed.locked = bool(data.get("locked", True))
+    feed.complete = bool(data.get("complete", False))
+    feed.copyright = data.get("copyright")
+    feed.content_hash = source.content_hash
+
+
 def _publication(row: Any, publication: Publication) -> None:
     row.publication = m.Publication(publication.state)
     row.publish_at = publication.publish_at
 
 
 class ContentSync:
-    def __init__(self, catalog: CatalogRepository, library: MediaLibrary) -> None:
+    def __init__(self, catalog: CatalogRepository, library: MediaLibrary, *, base_url: str) -> None:
         self.catalog = catalog
         self.library = library
+        self.base_url = base_url
         self._shipped: set[Any] = set()
 
     async def apply(self, bundle: ContentBundle, report: SyncReport) -> SyncReport:
@@ -74,7 +101,29 @@ class ContentSync:
         self._shipped = set(media_ids.values()) | set(imported.retired_ids)
         await self._modules(bundle.modules, media_ids, report)
         await self._series(bundle.series, media_ids, report)
+        await self._feeds(bundle.feeds, media_ids, report)
         return report
+
+    async def _feeds(self, sources: list[FeedSource], media: dict[str, Any], report: SyncReport) -> None:
+        existing = {feed.slug: feed for feed in await self.catalog.all_feeds()}
+        for source in sources:
+            feed = existing.pop(source.slug, None)
+            if feed is not None and feed.content_hash == source.content_hash:
+                continue
+            if feed is None:
+                # podcast:guid is assigned once, from the URL the feed is first published at.
+                url = feed_url(self.base_url, source.kind, source.source)
+                feed = m.PodcastFeed(slug=source.slug, podcast_guid=podcast_guid(url), origin=m.Origin.CONTENT)
+                report.created.append(f"feed {source.slug}")
+                _fill_feed(feed, source, media)
+                await self.catalog.add(feed)
+            else:
+                _fill_feed(feed, source, media)
+                report.updated.append(f"feed {source.slug}")
+        for feed in existing.values():  # a feed file removed: its feed goes (the episodes stay)
+            await self.catalog.delete(feed)
+            report.unpublished.append(f"feed {feed.slug}")
+        await self.catalog.flush()
 
     def _owned(self, current: Any) -> bool:
         return current is None or current in self._shipped

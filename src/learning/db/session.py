@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from learning.db import models as m
 
 # Rows whose change alters what the public catalog, the feeds and media delivery answer.
-PUBLIC_CONTENT = (m.Module, m.Lesson, m.WebinarSeries, m.WebinarSession, m.MediaAsset)
+PUBLIC_CONTENT = (m.Module, m.Lesson, m.WebinarSeries, m.WebinarSession, m.MediaAsset, m.PodcastFeed)
 CONTENT_CHANGED = "public_content_changed"
 ACCOUNTS_CHANGED = "accounts_changed"
 

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -42,6 +43,21 @@ class Rendered:
     etag: str
     media_type: str
     last_modified: str | None = None
+    expires: datetime | None = None  # the answer changes by itself then (a live webinar starts, say)
+    cache_control: str | None = None  # instead of the cache's default
+
+
+def not_modified_since(header: str | None, last_modified: str | None) -> bool:
+    """If-Modified-Since comparison (RFC 9110 §13.1.3); an unparsable date is ignored."""
+    if not header or not last_modified:
+        return False
+    try:
+        since, modified = parsedate_to_datetime(header), parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None or modified.tzinfo is None:
+        return False
+    return modified <= since
 
 
 def strong_etag(body: bytes) -> str:
@@ -132,6 +148,14 @@ class ResponseCache:
         self._horizon_known = False
 
     @property
+    def generation(self) -> int:
+        """Take it before reading the database; ``store`` refuses the answer if content changed since."""
+        return self._generation
+
+    def store(self, key: str, value: Rendered, generation: int) -> None:
+        self._put(key, value, generation)
+
+    @property
     def active(self) -> bool:
         return self._listening
 
@@ -165,6 +189,9 @@ class ResponseCache:
         entries, _ = self._space(key)
         entry = entries.get(key)
         if entry is not None:
+            if entry.expires is not None and utcnow() >= entry.expires:
+                del entries[key]
+                return None
             entries.move_to_end(key)
         return entry
 
@@ -196,12 +223,20 @@ class ResponseCache:
 
     # --- HTTP -----------------------------------------------------------------------------------
     def respond(self, request: Request[Any, Any, Any], rendered: Rendered) -> Response[bytes]:
-        headers = {"ETag": rendered.etag, "Cache-Control": self.cache_control}
+        headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control or self.cache_control}
         if rendered.last_modified:
             headers["Last-Modified"] = rendered.last_modified
-        if etag_matches(request.headers.get("if-none-match"), rendered.etag):
+        if is_not_modified(request, rendered.etag, rendered.last_modified):
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+
+
+def is_not_modified(request: Request[Any, Any, Any], etag: str, last_modified: str | None) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since (GET and HEAD)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    return not_modified_since(request.headers.get("if-modified-since"), last_modified)
 
 
 def render_json(value: Any) -> Rendered:

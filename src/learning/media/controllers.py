@@ -199,7 +199,7 @@ async def serve_cached_media(request: Request[Any, Any, Any]) -> Response[Any] |
     session, service) is built; the handler below runs only on a cache miss."""
     state = request.app.state
     item = MediaDelivery.cached(state.response_cache, request.path_params["asset_id"], request.path_params["filename"])
-    return None if item is None else _respond(request, state, item)
+    return None if item is None else respond_with_media(request, state, item)
 
 
 @route(
@@ -221,10 +221,11 @@ async def serve_media(
     state: State,
 ) -> Response[Any]:
     """A media file: byte ranges (206), conditional requests (304/412), HEAD; or a redirect to storage."""
-    return _respond(request, state, await delivery.find(asset_id, filename))
+    return respond_with_media(request, state, await delivery.find(asset_id, filename))
 
 
-def _respond(request: Request[Any, Any, Any], state: State, item: Deliverable) -> Response[Any]:
+def respond_with_media(request: Request[Any, Any, Any], state: State, item: Deliverable) -> Response[Any]:
+    """The media answer for a found asset (ranges, conditionals, HEAD, redirect mode, download counting)."""
     store: ObjectStore = state.store
     method = request.method
     settings = state.settings

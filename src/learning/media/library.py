@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import anyio
 
 from learning.db import models as m
 from learning.media.probe import probe
+from learning.media.processing import make_audio_rendition
 from learning.media.repositories import MediaRepository
 from learning.storage import ObjectStore
 
@@ -81,6 +83,7 @@ class MediaLibrary:
             asset = existing.get(ref)
             if asset is not None and asset.sha256 == digest and asset.status is m.MediaStatus.READY:
                 assets[ref] = asset
+                await self._audio_rendition(asset, path, report)
                 continue
             kind = kind_for(mime_type)
             key = new_storage_key(kind, extension)
@@ -117,5 +120,26 @@ class MediaLibrary:
             asset.height = info.height if info else None
             await self.media.add(asset)
             assets[ref] = asset
+            await self._audio_rendition(asset, path, report)
         await self.media.flush()
         return assets, report
+
+    async def _audio_rendition(self, video: m.MediaAsset, path: Path, report: ImportReport) -> None:
+        """A shipped video gets the audio-only ``.m4a`` podcast feeds enclose, as an uploaded replay does."""
+        if video.kind is not m.MediaKind.VIDEO or self.store is None:
+            return
+        if await self.media.rendition(video.id, m.Rendition.AUDIO) is not None:
+            return
+        with tempfile.TemporaryDirectory(prefix="learning-audio-") as work:
+            target = Path(work) / "audio.m4a"
+            info = await anyio.to_thread.run_sync(make_audio_rendition, path, target)
+            key = new_storage_key(m.MediaKind.AUDIO, "m4a")
+            size = (await self.store.put_file(key, target, "audio/x-m4a")).size
+            report.new_keys.append(key)
+            digest = await anyio.to_thread.run_sync(sha256_of, target)
+        audio = m.MediaAsset(
+            id=uuid.uuid4(), parent_id=video.id, rendition=m.Rendition.AUDIO, kind=m.MediaKind.AUDIO,
+            status=m.MediaStatus.READY, name=video.name, extension="m4a", mime_type="audio/x-m4a", size_bytes=size,
+            sha256=digest, storage_key=key, duration_seconds=info.duration_seconds,
+        )  # fmt: skip
+        await self.media.add(audio)

@@ -25,6 +25,15 @@ class MediaRepository:
         rows = await self.session.execute(select(m.MediaAsset).where(m.MediaAsset.ref.in_(wanted)))
         return {asset.ref: asset for asset in rows.scalars() if asset.ref is not None}
 
+    async def rendition(self, parent_id: uuid.UUID, rendition: m.Rendition) -> m.MediaAsset | None:
+        """A ready rendition (the audio ``.m4a``, the poster) of an asset."""
+        query = select(m.MediaAsset).where(
+            m.MediaAsset.parent_id == parent_id,
+            m.MediaAsset.rendition == rendition,
+            m.MediaAsset.status == m.MediaStatus.READY,
+        )
+        return (await self.session.execute(query.limit(1))).scalar_one_or_none()
+
     async def add(self, asset: m.MediaAsset) -> m.MediaAsset:
         self.session.add(asset)
         await self.session.flush()

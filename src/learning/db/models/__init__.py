@@ -14,6 +14,7 @@ from learning.db.models.catalog import (
     WebinarSession,
 )
 from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
+from learning.db.models.feeds import FeedKind, PodcastFeed, PrivateFeedToken
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 from learning.db.models.progress import Enrollment, EnrollmentStatus, EventKind, LessonProgress, ProgressEvent
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
@@ -24,6 +25,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "EventKind",
+    "FeedKind",
     "Lesson",
     "LessonKind",
     "LessonProgress",
@@ -35,6 +37,8 @@ __all__ = [
     "MediaStatus",
     "Module",
     "Origin",
+    "PodcastFeed",
+    "PrivateFeedToken",
     "ProgressEvent",
     "Publication",
     "RateLimitCounter",

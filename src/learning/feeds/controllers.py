@@ -1,0 +1,202 @@
+"""Podcast feeds over HTTP: public RSS/Atom, a learner's private feeds and their media, the token API.
+
+Public feeds are answered from the response cache (before any dependency is built) and stored there
+once rendered; a conditional request whose ETag or date still matches gets 304 before any XML is built.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.accounts.auth import CurrentUser
+from learning.feeds.render import render_atom, render_rss
+from learning.feeds.repositories import FeedRepository
+from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
+from learning.lib.cache import Rendered, ResponseCache, cache_key, is_not_modified, serve_from_cache
+from learning.lib.clock import utcnow
+from learning.lib.guards import requires_json_body
+from learning.lib.http_ranges import http_date
+from learning.media.controllers import provide_media_delivery, respond_with_media
+from learning.media.delivery import MediaDelivery
+
+MEDIA_TYPES: dict[FeedFormat, str] = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+}
+EXTENSIONS: dict[str, FeedFormat] = {"xml": "rss", "atom": "atom"}
+
+
+def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
+    return FeedService(FeedRepository(db_session), state.settings.base_url)
+
+
+def _split(filename: str) -> tuple[str, FeedFormat]:
+    """``slug.xml`` → (slug, rss), ``slug.atom`` → (slug, atom); anything else is 404."""
+    slug, _, extension = filename.rpartition(".")
+    if not slug or extension not in EXTENSIONS:
+        raise FeedNotFound("Feeds end with .xml (RSS) or .atom (Atom).")
+    return slug, EXTENSIONS[extension]
+
+
+def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -> Rendered:
+    body = render_rss(view.channel) if fmt == "rss" else render_atom(view.channel)
+    scope = "private" if private else "public"
+    return Rendered(
+        body, view.etag(fmt), MEDIA_TYPES[fmt], http_date(view.channel.updated), expires=view.expires,
+        cache_control=f"{scope}, max-age={max_age}",
+    )  # fmt: skip
+
+
+def _not_modified(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -> Response[bytes]:
+    scope = "private" if private else "public"
+    headers = {
+        "ETag": view.etag(fmt), "Last-Modified": http_date(view.channel.updated),
+        "Cache-Control": f"{scope}, max-age={max_age}",
+    }  # fmt: skip
+    return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+
+
+async def _public(
+    request: Request[Any, Any, Any], state: State, load: Any, fmt: FeedFormat
+) -> Response[bytes]:  # fmt: skip
+    cache: ResponseCache = state.response_cache
+    max_age = state.settings.feed_max_age_seconds
+    generation = cache.generation  # before the database is read: a change meanwhile is not stored
+    view: FeedView = await load()
+    if is_not_modified(request, view.etag(fmt), http_date(view.channel.updated)):
+        return _not_modified(view, fmt, max_age, private=False)
+    rendered = _rendered(view, fmt, max_age, private=False)
+    cache.store(cache_key(request), rendered, generation)
+    return cache.respond(request, rendered)
+
+
+FEED_OPTIONS: dict[str, Any] = {
+    "http_method": [HttpMethod.GET, HttpMethod.HEAD],
+    "tags": ["feeds"],
+    "exclude_from_auth": True,
+    "dependencies": {"feeds": Provide(provide_feed_service, sync_to_thread=False)},
+    "opt": {"problems": [404, 503]},
+    "include_in_schema": True,
+}
+
+
+@route(
+    "/feeds/webinars/{filename:str}", before_request=serve_from_cache,
+    operation_id=lambda _h, method, _p: f"{method.title()}WebinarSeriesFeed", **FEED_OPTIONS,
+)  # fmt: skip
+async def series_feed(
+    request: Request[Any, Any, Any], filename: FromPath[str], feeds: NamedDependency[FeedService], state: State
+) -> Response[bytes]:
+    """The podcast feed of a webinar series: ``{slug}.xml`` (RSS 2.0, iTunes + Podcasting 2.0) or ``{slug}.atom``."""
+    slug, fmt = _split(filename)
+    return await _public(request, state, lambda: feeds.series_feed(slug, utcnow()), fmt)
+
+
+@route(
+    "/feeds/modules/{filename:str}", before_request=serve_from_cache,
+    operation_id=lambda _h, method, _p: f"{method.title()}ModuleFeed", **FEED_OPTIONS,
+)  # fmt: skip
+async def module_feed(
+    request: Request[Any, Any, Any], filename: FromPath[str], feeds: NamedDependency[FeedService], state: State
+) -> Response[bytes]:
+    """The podcast feed of a MOOC module: ``{slug}.xml`` (RSS 2.0) or ``{slug}.atom``."""
+    slug, fmt = _split(filename)
+    return await _public(request, state, lambda: feeds.module_feed(slug, utcnow()), fmt)
+
+
+@route(
+    "/feeds/private/{token:str}/modules/{filename:str}",
+    operation_id=lambda _h, method, _p: f"{method.title()}PrivateModuleFeed", **FEED_OPTIONS,
+)  # fmt: skip
+async def private_module_feed(
+    request: Request[Any, Any, Any],
+    token: FromPath[str],
+    filename: FromPath[str],
+    feeds: NamedDependency[FeedService],
+    state: State,
+) -> Response[bytes]:
+    """A learner's private feed of a module they are enrolled in (the token is the credential); 404 for an
+    unknown or revoked token or a module they are not enrolled in."""
+    slug, fmt = _split(filename)
+    view = await feeds.private_module_feed(token, slug, utcnow())
+    max_age = state.settings.feed_max_age_seconds
+    if is_not_modified(request, view.etag(fmt), http_date(view.channel.updated)):
+        return _not_modified(view, fmt, max_age, private=True)
+    rendered = _rendered(view, fmt, max_age, private=True)
+    headers = {
+        "ETag": rendered.etag,
+        "Last-Modified": rendered.last_modified or "",
+        "Cache-Control": rendered.cache_control or "",
+    }
+    return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+
+
+@route(
+    "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}",
+    operation_id=lambda _h, method, _p: f"{method.title()}PrivateMedia",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD], tags=["feeds"], exclude_from_auth=True,
+    dependencies={
+        "feeds": Provide(provide_feed_service, sync_to_thread=False),
+        "delivery": Provide(provide_media_delivery, sync_to_thread=False),
+    },
+    opt={"problems": [404, 412, 416, 503]},
+)  # fmt: skip
+async def private_media(
+    request: Request[Any, Any, Any],
+    token: FromPath[str],
+    asset_id: FromPath[uuid.UUID],
+    filename: FromPath[str],
+    feeds: NamedDependency[FeedService],
+    delivery: NamedDependency[MediaDelivery],
+    state: State,
+) -> Response[Any]:
+    """A private feed's media file, for apps that cannot send credentials: ranges, conditionals, HEAD."""
+    asset = await feeds.private_asset(token, asset_id)
+    return respond_with_media(request, state, await delivery.find(asset.id, filename))
+
+
+class FeedTokenRead(msgspec.Struct):
+    hint: str
+    created_at: str
+    token: str | None = None  # only in the answer that issues it
+    feeds: list[str] = msgspec.field(default_factory=list)  # with the token: your private feed URLs
+
+
+class FeedTokenController(Controller):
+    path = "/api/v1/me/feed-token"
+    tags = ["feeds"]
+    guards = [requires_json_body]
+    dependencies = {"feeds": Provide(provide_feed_service, sync_to_thread=False)}
+
+    @post("/", operation_id="IssueFeedToken", status_code=HTTP_201_CREATED)
+    async def issue(
+        self, request: Request[CurrentUser, Any, Any], feeds: NamedDependency[FeedService]
+    ) -> FeedTokenRead:
+        """A new private-feed token (shown once) and your private feed URLs; any previous token stops working."""
+        token, row = await feeds.issue_token(request.user.id, utcnow())
+        urls = await feeds.private_feed_urls(request.user.id, token)
+        return FeedTokenRead(hint=row.hint, created_at=row.created_at.isoformat(), token=token, feeds=urls)
+
+    @get("/", operation_id="GetFeedToken", opt={"problems": [404]})
+    async def current(
+        self, request: Request[CurrentUser, Any, Any], feeds: NamedDependency[FeedService]
+    ) -> FeedTokenRead:
+        """Your current private-feed token: its first characters and creation date (never the token itself)."""
+        row = await feeds.current_token(request.user.id)
+        if row is None:
+            raise FeedNotFound("You have no private-feed token.")
+        return FeedTokenRead(hint=row.hint, created_at=row.created_at.isoformat())
+
+    @delete("/", operation_id="RevokeFeedToken")
+    async def revoke(self, request: Request[CurrentUser, Any, Any], feeds: NamedDependency[FeedService]) -> None:
+        """Revoke your private-feed token: its feeds and media answer 404 from now on."""
+        await feeds.revoke_tokens(request.user.id, utcnow())

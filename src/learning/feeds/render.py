@@ -1,0 +1,251 @@
+"""Render a ``Channel`` to RSS 2.0 (iTunes and Podcasting 2.0 namespaces) or Atom 1.0, with feedgen.
+
+Every text goes through ``sanitize`` (control characters removed, Apple's limits applied), so hostile content still
+gives a well-formed feed, and nothing depends on the clock: the same ``Channel`` always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from feedgen.ext.base import BaseExtension
+from feedgen.feed import FeedGenerator
+
+from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
+from learning.feeds.podcast_ext import (
+    AtomEntryExtension,
+    ItunesExtraEntryExtension,
+    ItunesExtraExtension,
+    PodcastIndexEntryExtension,
+    PodcastIndexExtension,
+    cdata,
+)
+
+__all__ = ["build_feed", "render_atom", "render_rss", "sanitize"]
+
+TITLE_LIMIT = 255  # characters: Apple's limit for titles and other short values
+TEXT_LIMIT_BYTES = 4000  # UTF-8 bytes: Apple's limit for descriptions and summaries
+NAME_LIMIT = 128  # characters: podcast:person
+ALTERNATE_TITLE_LIMIT = 32  # characters: podcast:alternateEnclosure title ("for UX", says the spec)
+UNTITLED = "Sans titre"  # RSS and Atom need a title; a title made only of control characters has none left
+
+# Characters XML 1.0 forbids (C0 controls but tab, LF and CR, including NUL; lone surrogates; U+FFFE, U+FFFF) or
+# discourages (DEL and the C1 controls): lxml refuses the former, feed readers choke on the latter.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def sanitize(text: str, limit: int | None = None) -> str:
+    """``text`` made safe for XML: the characters XML forbids or discourages removed (NUL and the other control
+    characters, keeping tab, LF and CR), surrounding whitespace stripped, then cut to at most ``limit`` characters
+    (code points, not bytes: the byte limits of descriptions are applied by the renderer on top of this)."""
+    cleaned = _ILLEGAL.sub("", text).strip()
+    if limit is not None and len(cleaned) > limit:
+        cleaned = cleaned[:limit].rstrip()
+    return cleaned
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """At most ``limit`` UTF-8 bytes, cut on a character boundary."""
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", "ignore").rstrip()
+
+
+def _plain(text: str) -> str:
+    """A plain-text description or summary: sanitised, at most 4000 bytes."""
+    return _cut_bytes(sanitize(text), TEXT_LIMIT_BYTES)
+
+
+def _html(text: str) -> str:
+    """An HTML description for a CDATA section: sanitised, at most 4000 bytes once ``]]>`` is escaped; a tag cut
+    in half at the end is dropped rather than left open."""
+    html = sanitize(text).replace("]]>", "]]&gt;")
+    cut = _cut_bytes(html, TEXT_LIMIT_BYTES)
+    if len(cut) < len(html) and cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")].rstrip()
+    return cut
+
+
+def _title(text: str) -> str:
+    return sanitize(text, TITLE_LIMIT) or UNTITLED
+
+
+def _optional(url: str | None) -> str | None:
+    if url is None:
+        return None
+    return sanitize(url) or None
+
+
+def _atom_id(guid: str) -> str:
+    """Atom ids are IRIs: a bare UUID guid becomes its ``urn:uuid:`` form, anything else is kept."""
+    try:
+        return uuid.UUID(guid).urn
+    except ValueError:
+        return guid
+
+
+def _person(person: Person) -> Person | None:
+    name = sanitize(person.name, NAME_LIMIT)
+    if not name:
+        return None  # podcast:person needs a name
+    return Person(
+        name=name,
+        role=sanitize(person.role, NAME_LIMIT),
+        group=sanitize(person.group, NAME_LIMIT),
+        href=_optional(person.href),
+        img=_optional(person.img),
+    )
+
+
+def _persons(persons: tuple[Person, ...]) -> list[Person]:
+    return [clean for clean in map(_person, persons) if clean is not None]
+
+
+def _live_item(live: LiveItem) -> LiveItem:
+    return replace(
+        live,
+        guid=sanitize(live.guid),
+        title=_title(live.title),
+        description_html=_html(live.description_html),
+        link=sanitize(live.link),
+        content_link=sanitize(live.content_link),
+        persons=tuple(_persons(live.persons)),
+    )
+
+
+def _add_item(feed: Any, item: Item, explicit: bool) -> None:
+    entry = feed.add_entry(order="append")  # feedgen prepends by default, which reverses the caller's order
+    guid = sanitize(item.guid)
+    entry.guid(guid, permalink=False)
+    entry.title(_title(item.title))
+    entry.link(href=sanitize(item.link), rel="alternate")
+    html = _html(item.description_html)
+    if html:
+        # The same CDATA section for <description> and <content:encoded> (and Atom <content type="html">).
+        entry.description(cdata(html))
+        entry.content(cdata(html), type="html")
+    summary = _plain(item.summary)
+    if summary:
+        entry.summary(summary)  # Atom <summary>; the RSS <description> stays the HTML one when there is one
+        entry.podcast.itunes_summary(summary)
+    entry.published(item.published)
+    entry.updated(item.updated)
+    entry.enclosure(
+        sanitize(item.enclosure.url),
+        str(max(item.enclosure.length, 0)),
+        sanitize(item.enclosure.mime_type),
+    )
+    entry.atom_fix.links(entry.link())
+    entry.atom_fix.id(_atom_id(guid))
+
+    itunes = entry.podcast
+    itunes.itunes_duration(max(item.duration_seconds, 0))
+    if item.episode is not None and item.episode > 0:
+        itunes.itunes_episode(item.episode)
+    if item.season is not None and item.season > 0:
+        itunes.itunes_season(item.season)
+    itunes.itunes_episode_type(item.episode_type)
+    # The model has no per-episode flag: an episode is as explicit as its channel.
+    entry.itunes_extra.explicit(explicit)
+    image = _optional(item.image_url)
+    if image:
+        entry.itunes_extra.image(image)
+
+    podcast = entry.podcastindex
+    if item.transcript is not None:
+        podcast.transcript(
+            Transcript(
+                url=sanitize(item.transcript.url),
+                mime_type=sanitize(item.transcript.mime_type),
+                language=sanitize(item.transcript.language),
+                captions=item.transcript.captions,
+            )
+        )
+    chapters = _optional(item.chapters_url)
+    if chapters:
+        podcast.chapters(chapters)
+    for person in _persons(item.persons):
+        podcast.person(person)
+    for alternate in item.alternate_enclosures:
+        podcast.alternate_enclosure(
+            Enclosure(
+                url=sanitize(alternate.url),
+                length=max(alternate.length, 0),
+                mime_type=sanitize(alternate.mime_type),
+                title=sanitize(alternate.title, ALTERNATE_TITLE_LIMIT),
+                bitrate=alternate.bitrate,
+            )
+        )
+
+
+def build_feed(channel: Channel) -> FeedGenerator:
+    """The feedgen generator holding ``channel``, its items and live items, ready for ``rss_str``/``atom_str``."""
+    feed = FeedGenerator()
+    feed.load_extension("podcast", atom=False)  # feedgen's iTunes tags, for those it writes as Apple wants
+    feed.register_extension("itunes_extra", ItunesExtraExtension, ItunesExtraEntryExtension, atom=False)
+    feed.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False)
+    feed.register_extension("atom_fix", BaseExtension, AtomEntryExtension, rss=False)
+
+    title = _title(channel.title)
+    link = sanitize(channel.link)
+    image = sanitize(channel.image_url)
+    feed.title(title)
+    feed.id(f"urn:uuid:{channel.guid}")  # Atom's feed id: stable across host moves, like podcast:guid
+    feed.description(_plain(channel.description) or title)
+    # feedgen makes the last link() the channel <link>: the feed itself first, its web page last.
+    feed.link(href=sanitize(channel.feed_url), rel="self", type="application/rss+xml")
+    feed.link(href=link, rel="alternate")
+    feed.language(sanitize(channel.language))
+    feed.updated(channel.updated)  # lastBuildDate: when the content changed, never the render time
+    feed.image(url=image, title=title, link=link)
+    copyright_notice = sanitize(channel.copyright or "", TITLE_LIMIT)
+    if copyright_notice:
+        feed.copyright(copyright_notice)
+
+    author = sanitize(channel.author, TITLE_LIMIT)
+    owner_name = sanitize(channel.owner_name, TITLE_LIMIT)
+    owner_email = sanitize(channel.owner_email, TITLE_LIMIT)
+    if author:
+        feed.author(name=author)  # Atom <author>; no e-mail, so no RSS <managingEditor>
+        feed.podcast.itunes_author(author)
+    if owner_name and owner_email:  # feedgen raises when only one of them is set
+        feed.podcast.itunes_owner(name=owner_name, email=owner_email)
+    feed.podcast.itunes_type(channel.podcast_type)
+
+    itunes = feed.itunes_extra
+    itunes.image(image)
+    itunes.category(sanitize(channel.category, TITLE_LIMIT), _optional(channel.subcategory))
+    itunes.explicit(channel.explicit)
+    itunes.complete(channel.complete)
+    itunes.block(channel.private)
+
+    podcast = feed.podcastindex
+    podcast.guid(str(channel.guid))
+    podcast.locked(channel.locked, owner_email)
+    podcast.medium(sanitize(channel.medium, TITLE_LIMIT))
+    for live in channel.live_items:
+        podcast.add_live_item(_live_item(live))
+
+    for item in channel.items:
+        _add_item(feed, item, channel.explicit)
+    return feed
+
+
+def render_rss(channel: Channel) -> bytes:
+    """RSS 2.0 in UTF-8, with the iTunes, content, Atom and Podcasting 2.0 namespaces."""
+    xml: bytes = build_feed(channel).rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    return xml
+
+
+def render_atom(channel: Channel) -> bytes:
+    """Atom 1.0 in UTF-8: the episodes with their enclosure as ``link rel="enclosure"``; no live items (they are an
+    RSS extension) and no iTunes or Podcasting 2.0 tags."""
+    feed = build_feed(channel)
+    # The generator's rel="self" link is the RSS feed's URL, which would be a lie in the Atom document.
+    feed.link(href=sanitize(channel.link), rel="alternate", type="text/html", replace=True)
+    xml: bytes = feed.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    return xml

@@ -1,0 +1,254 @@
+"""Feeds from the catalog: the channel of a webinar series or a module, its version, its private variant.
+
+A feed's ETag is a digest of the ``Channel`` value (every text, URL, date and status that goes into it),
+so it changes exactly when the content does, never because a cache was rebuilt, and it is known before
+any XML is built. Time matters too: a scheduled item appears at its publication time and a webinar's
+``podcast:liveItem`` goes from pending to live to ended; ``FeedView.expires`` says when the next such
+change is due.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from learning.db import models as m
+from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
+from learning.feeds.repositories import FeedRepository
+from learning.lib.errors import NotFound
+from learning.media.urls import media_path
+
+FeedFormat = Literal["rss", "atom"]
+MediaUrl = Callable[[m.MediaAsset], str]
+
+
+class FeedNotFound(NotFound):
+    title = "Feed not found"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedView:
+    channel: Channel
+    version: str  # digest of the channel: the ETag's value
+    expires: datetime | None  # when time alone changes the feed next
+
+    def etag(self, fmt: FeedFormat) -> str:
+        return f'"{self.version}-{fmt}"'
+
+
+def _visible(row: m.Module | m.Lesson | m.WebinarSeries | m.WebinarSession, now: datetime) -> bool:
+    if row.publication is m.Publication.PUBLISHED:
+        return True
+    return row.publication is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at <= now
+
+
+def _pending_publication(row: m.Lesson | m.WebinarSession, now: datetime) -> datetime | None:
+    if row.publication is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at > now:
+        return row.publish_at
+    return None
+
+
+def _ready(asset: m.MediaAsset | None) -> m.MediaAsset | None:
+    return asset if asset is not None and asset.status is m.MediaStatus.READY else None
+
+
+def _digest(channel: Channel) -> str:
+    return hashlib.blake2b(repr(channel).encode(), digest_size=16).hexdigest()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class FeedService:
+    def __init__(self, feeds: FeedRepository, base_url: str) -> None:
+        self.feeds = feeds
+        self.base = base_url.rstrip("/")
+
+    # --- public feeds ---------------------------------------------------------------------------
+    async def series_feed(self, slug: str, now: datetime) -> FeedView:
+        feed = await self.feeds.feed(m.FeedKind.WEBINAR_SERIES, slug)
+        series = await self.feeds.series(slug, now) if feed is not None else None
+        if feed is None or series is None:
+            raise FeedNotFound(f"No feed for the webinar series '{slug}'.")
+        sessions = [s for s in series.sessions if s.status is not m.SessionStatus.CANCELLED]
+        replays = [s.replay.id for s in sessions if _ready(s.replay) is not None and s.replay is not None]
+        audio = await self.feeds.audio_renditions(replays)
+        numbers = {s.id: n for n, s in enumerate(sorted(sessions, key=lambda s: s.scheduled_at), start=1)}
+        items: list[Item] = []
+        live: list[LiveItem] = []
+        changes: list[datetime] = []
+        updated = [feed.updated_at, series.updated_at]
+        for session in sorted(sessions, key=lambda s: s.scheduled_at, reverse=True):
+            if (due := _pending_publication(session, now)) is not None:
+                changes.append(due)
+            if not _visible(session, now):
+                continue
+            link = f"{self.base}/api/v1/webinars/{series.slug}/sessions/{session.slug}"
+            persons = tuple(_person(speaker) for speaker in session.speakers if speaker.get("name"))
+            replay = _ready(session.replay)
+            updated.append(session.updated_at)
+            if replay is None:
+                start, end = session.scheduled_at, session.scheduled_at + timedelta(minutes=session.duration_minutes)
+                changes += [moment for moment in (start, end) if moment > now]
+                updated += [moment for moment in (start, end) if moment <= now]
+                status: Literal["pending", "live", "ended"] = (
+                    "pending" if now < start else "live" if now < end else "ended"
+                )
+                live.append(
+                    LiveItem(guid=str(session.id), title=session.title, description_html=session.body_html or
+                             session.summary, link=link, status=status, start=start, end=end, content_link=link,
+                             persons=persons)
+                )  # fmt: skip
+                continue
+            items.append(
+                self._item(
+                    guid=str(session.id), title=session.title, html=session.body_html, summary=session.summary,
+                    link=link, published=session.scheduled_at, media=replay, audio=audio.get(replay.id),
+                    transcript=_ready(session.transcript), chapters=_ready(session.chapters),
+                    artwork=_ready(session.artwork), episode=numbers[session.id], season=series.year,
+                    persons=persons, updated=updated, media_url=self._public_media,
+                )
+            )  # fmt: skip
+        link = f"{self.base}/api/v1/webinars/{series.slug}"
+        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}.xml", updated, items, live)
+        return FeedView(channel, _digest(channel), min(changes, default=None))
+
+    async def module_feed(self, slug: str, now: datetime, *, private_token: str | None = None) -> FeedView:
+        feed = await self.feeds.feed(m.FeedKind.MODULE, slug)
+        module = await self.feeds.module(slug, now) if feed is not None else None
+        if feed is None or module is None:
+            raise FeedNotFound(f"No feed for the module '{slug}'.")
+        media_url = self._public_media if private_token is None else self._private_media(private_token)
+        lessons = sorted(module.lessons, key=lambda lesson: lesson.position)
+        audio = await self.feeds.audio_renditions([a.id for lesson in lessons if (a := _ready(lesson.media))])
+        items: list[Item] = []
+        changes = [due for lesson in lessons if (due := _pending_publication(lesson, now)) is not None]
+        updated = [feed.updated_at, module.updated_at]
+        for number, lesson in enumerate(lessons, start=1):
+            media = _ready(lesson.media)
+            if media is None or not _visible(lesson, now):
+                continue
+            updated.append(lesson.updated_at)
+            items.append(
+                self._item(
+                    guid=str(lesson.id), title=lesson.title, html=lesson.body_html, summary=lesson.summary,
+                    link=f"{self.base}/api/v1/modules/{module.slug}/lessons/{lesson.slug}",
+                    published=lesson.publish_at or lesson.created_at, media=media, audio=audio.get(media.id),
+                    transcript=_ready(lesson.transcript), chapters=_ready(lesson.chapters),
+                    artwork=_ready(lesson.artwork), episode=number, season=None, persons=(), updated=updated,
+                    media_url=media_url,
+                )
+            )  # fmt: skip
+        items.reverse()  # newest (last lesson) first, as feeds list them
+        link = f"{self.base}/api/v1/modules/{module.slug}"
+        if private_token is None:
+            url = f"{self.base}/feeds/modules/{slug}.xml"
+        else:
+            url = f"{self.base}/feeds/private/{private_token}/modules/{slug}.xml"
+        channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None)
+        return FeedView(channel, _digest(channel), min(changes, default=None))
+
+    # --- private feeds --------------------------------------------------------------------------
+    async def private_owner(self, token: str) -> uuid.UUID:
+        """The learner a private-feed token belongs to; 404 for an unknown or revoked token."""
+        if len(token) > 100:
+            raise FeedNotFound("No such feed.")
+        row = await self.feeds.live_token(hash_token(token))
+        if row is None or not hmac.compare_digest(row.token_hash, hash_token(token)):
+            raise FeedNotFound("No such feed.")
+        return row.user_id
+
+    async def private_module_feed(self, token: str, slug: str, now: datetime) -> FeedView:
+        user_id = await self.private_owner(token)
+        if slug not in {module.slug for module in await self.feeds.enrolled_modules(user_id)}:
+            raise FeedNotFound("No such feed.")
+        return await self.module_feed(slug, now, private_token=token)
+
+    async def private_asset(self, token: str, asset_id: uuid.UUID) -> m.MediaAsset:
+        user_id = await self.private_owner(token)
+        asset = await self.feeds.enrolled_asset(user_id, asset_id)
+        if asset is None:
+            raise FeedNotFound("No such media file.")
+        return asset
+
+    async def issue_token(self, user_id: uuid.UUID, now: datetime) -> tuple[str, m.PrivateFeedToken]:
+        """A new private-feed token (256 random bits); any previous one stops working."""
+        await self.feeds.revoke_all(user_id, now)
+        token = secrets.token_urlsafe(32)
+        row = m.PrivateFeedToken(user_id=user_id, token_hash=hash_token(token), hint=token[:6])
+        await self.feeds.add(row)
+        return token, row
+
+    async def revoke_tokens(self, user_id: uuid.UUID, now: datetime) -> int:
+        return await self.feeds.revoke_all(user_id, now)
+
+    async def current_token(self, user_id: uuid.UUID) -> m.PrivateFeedToken | None:
+        tokens = await self.feeds.user_tokens(user_id)
+        return max(tokens, key=lambda row: row.created_at) if tokens else None
+
+    async def private_feed_urls(self, user_id: uuid.UUID, token: str) -> list[str]:
+        modules = await self.feeds.enrolled_modules(user_id)
+        return [f"{self.base}/feeds/private/{token}/modules/{module.slug}.xml" for module in modules]
+
+    # --- building blocks ------------------------------------------------------------------------
+    def _public_media(self, asset: m.MediaAsset) -> str:
+        return self.base + media_path(asset)
+
+    def _private_media(self, token: str) -> MediaUrl:
+        def url(asset: m.MediaAsset) -> str:
+            return f"{self.base}/feeds/private/{token}{media_path(asset)}"
+
+        return url
+
+    def _item(
+        self, *, guid: str, title: str, html: str, summary: str, link: str, published: datetime,
+        media: m.MediaAsset, audio: m.MediaAsset | None, transcript: m.MediaAsset | None,
+        chapters: m.MediaAsset | None, artwork: m.MediaAsset | None, episode: int | None, season: int | None,
+        persons: tuple[Person, ...], updated: list[datetime], media_url: MediaUrl,
+    ) -> Item:  # fmt: skip
+        # Audio first: a video replay is enclosed as its audio-only .m4a; the video is the alternate.
+        main = audio if media.kind is m.MediaKind.VIDEO and audio is not None else media
+        alternates = (_enclosure(media, media_url, "Vidéo"),) if main is not media else ()
+        updated += [asset.updated_at for asset in (media, audio, transcript, chapters, artwork) if asset]
+        return Item(
+            guid=guid, title=title, description_html=html or summary, summary=summary, link=link,
+            published=published, updated=max(asset.updated_at for asset in (media, main)),
+            enclosure=_enclosure(main, media_url, "Audio"), duration_seconds=round(main.duration_seconds or 0),
+            episode=episode, season=season, alternate_enclosures=alternates,
+            transcript=Transcript(media_url(transcript), transcript.mime_type) if transcript else None,
+            chapters_url=media_url(chapters) if chapters else None,
+            image_url=media_url(artwork) if artwork else None, persons=persons,
+        )  # fmt: skip
+
+    def _channel(
+        self, feed: m.PodcastFeed, link: str, url: str, updated: Iterable[datetime], items: list[Item],
+        live: list[LiveItem], *, private: bool = False,
+    ) -> Channel:  # fmt: skip
+        artwork = _ready(feed.artwork)
+        return Channel(
+            title=feed.title, description=feed.description, link=link, feed_url=url, language=feed.language,
+            image_url=self._public_media(artwork) if artwork else "", category=feed.category,
+            subcategory=feed.subcategory, explicit=feed.explicit, author=feed.author, owner_name=feed.owner_name,
+            owner_email=feed.owner_email, podcast_type="serial" if feed.podcast_type == "serial" else "episodic",
+            complete=feed.complete, guid=feed.podcast_guid, locked=feed.locked, medium=feed.medium,
+            copyright=feed.copyright, updated=max(updated).replace(microsecond=0), items=tuple(items),
+            live_items=tuple(live), private=private,
+        )  # fmt: skip
+
+
+def _enclosure(asset: m.MediaAsset, media_url: MediaUrl, title: str) -> Enclosure:
+    duration = asset.duration_seconds or 0
+    bitrate = round(asset.size_bytes * 8 / duration) if duration > 0 else None
+    return Enclosure(media_url(asset), asset.size_bytes, asset.mime_type, title=title, bitrate=bitrate)
+
+
+def _person(speaker: dict[str, str]) -> Person:
+    role = speaker.get("role", "guest")
+    return Person(name=speaker["name"], role=role if role in {"host", "guest"} else "guest")
