@@ -131,13 +131,8 @@ async def private_module_feed(
     max_age = state.settings.feed_max_age_seconds
     if is_not_modified(request, view.etag(fmt), http_date(view.channel.updated)):
         return _not_modified(view, fmt, max_age, private=True)
-    rendered = _rendered(view, fmt, max_age, private=True)
-    headers = {
-        "ETag": rendered.etag,
-        "Last-Modified": rendered.last_modified or "",
-        "Cache-Control": rendered.cache_control or "",
-    }
-    return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+    cache: ResponseCache = state.response_cache
+    return cache.respond(request, _rendered(view, fmt, max_age, private=True))  # answered, never stored
 
 
 @route(
