@@ -285,3 +285,24 @@ def test_the_feed_token_api_needs_a_signed_in_learner(client: TestClient[Any]) -
     assert client.post("/api/v1/me/feed-token").status_code == 401
     assert client.get("/api/v1/me/feed-token").status_code == 401
     assert client.delete("/api/v1/me/feed-token").status_code == 401
+
+
+def test_apps_accepting_gzip_get_a_precompressed_feed_with_its_own_etag(client: TestClient[Any]) -> None:
+    plain = client.get(SERIES_FEED, headers={"Accept-Encoding": "identity"})
+    packed = client.get(SERIES_FEED, headers={"Accept-Encoding": "gzip, deflate"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding"
+    assert packed.content == plain.content  # decoded by the client: the same feed
+    assert int(packed.headers["content-length"]) * 3 < len(plain.content)
+    assert packed.headers["etag"] != plain.headers["etag"]  # two representations, two strong ETags
+    for response, encoding in [(plain, "identity"), (packed, "gzip")]:
+        again = client.get(
+            SERIES_FEED, headers={"Accept-Encoding": encoding, "If-None-Match": response.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert again.headers["etag"] == response.headers["etag"]
+    crossed = client.get(SERIES_FEED, headers={"Accept-Encoding": "identity", "If-None-Match": packed.headers["etag"]})
+    assert crossed.status_code == 200
+    refused = client.get(SERIES_FEED, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers

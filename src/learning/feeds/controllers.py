@@ -21,7 +21,16 @@ from learning.accounts.auth import CurrentUser
 from learning.feeds.render import render_atom, render_rss
 from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
-from learning.lib.cache import Rendered, ResponseCache, cache_key, is_not_modified, serve_from_cache
+from learning.lib.cache import (
+    Rendered,
+    ResponseCache,
+    accepts_gzip,
+    cache_key,
+    compressed,
+    gzip_etag,
+    is_not_modified,
+    serve_from_cache,
+)
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
 from learning.lib.http_ranges import http_date
@@ -52,15 +61,24 @@ def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -
     scope = "private" if private else "public"
     return Rendered(
         body, view.etag(fmt), MEDIA_TYPES[fmt], http_date(view.channel.updated), expires=view.expires,
-        cache_control=f"{scope}, max-age={max_age}",
+        cache_control=f"{scope}, max-age={max_age}", gzipped=compressed(body),
     )  # fmt: skip
 
 
-def _not_modified(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -> Response[bytes]:
+def _not_modified(
+    request: Request[Any, Any, Any], view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool
+) -> Response[bytes] | None:
+    """304 when the client already has this version (in the encoding it asks for), before any XML is built."""
+    etag = view.etag(fmt)
+    if accepts_gzip(request.headers.get("accept-encoding")):
+        etag = gzip_etag(etag)
+    modified = http_date(view.channel.updated)
+    if not is_not_modified(request, etag, modified):
+        return None
     scope = "private" if private else "public"
     headers = {
-        "ETag": view.etag(fmt), "Last-Modified": http_date(view.channel.updated),
-        "Cache-Control": f"{scope}, max-age={max_age}",
+        "ETag": etag, "Last-Modified": modified, "Cache-Control": f"{scope}, max-age={max_age}",
+        "Vary": "Accept-Encoding",
     }  # fmt: skip
     return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
 
@@ -72,8 +90,8 @@ async def _public(
     max_age = state.settings.feed_max_age_seconds
     generation = cache.generation  # before the database is read: a change meanwhile is not stored
     view: FeedView = await load()
-    if is_not_modified(request, view.etag(fmt), http_date(view.channel.updated)):
-        return _not_modified(view, fmt, max_age, private=False)
+    if (unchanged := _not_modified(request, view, fmt, max_age, private=False)) is not None:
+        return unchanged
     rendered = _rendered(view, fmt, max_age, private=False)
     cache.store(cache_key(request), rendered, generation)
     return cache.respond(request, rendered)
@@ -129,8 +147,8 @@ async def private_module_feed(
     slug, fmt = _split(filename)
     view = await feeds.private_module_feed(token, slug, utcnow())
     max_age = state.settings.feed_max_age_seconds
-    if is_not_modified(request, view.etag(fmt), http_date(view.channel.updated)):
-        return _not_modified(view, fmt, max_age, private=True)
+    if (unchanged := _not_modified(request, view, fmt, max_age, private=True)) is not None:
+        return unchanged
     cache: ResponseCache = state.response_cache
     return cache.respond(request, _rendered(view, fmt, max_age, private=True))  # answered, never stored
 

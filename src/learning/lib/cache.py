@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hashlib
 import logging
 from collections import OrderedDict
@@ -45,6 +46,35 @@ class Rendered:
     last_modified: str | None = None
     expires: datetime | None = None  # the answer changes by itself then (a live webinar starts, say)
     cache_control: str | None = None  # instead of the cache's default
+    gzipped: bytes | None = None  # the same body gzip-compressed once, for clients that accept it
+
+    def variant(self, request: Request[Any, Any, Any]) -> tuple[bytes, str, bool]:
+        """The body, ETag and whether it is gzip-encoded, as this request should get them."""
+        if self.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
+            return self.gzipped, gzip_etag(self.etag), True
+        return self.body, self.etag, False
+
+
+def compressed(body: bytes) -> bytes:
+    """gzip, deterministic (no timestamp): the same content always gives the same bytes."""
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def gzip_etag(etag: str) -> str:
+    """A strong ETag names one representation: the gzip-encoded one gets its own."""
+    return etag[:-1] + '-gz"'
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header admits gzip (RFC 9110 §12.5.3; ``q=0`` refuses it)."""
+    if not header:
+        return False
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in {"gzip", "x-gzip", "*"}:
+            weight = params.strip().lower()
+            return not (weight.startswith("q=") and float(weight[2:] or 0) == 0)
+    return False
 
 
 def not_modified_since(header: str | None, last_modified: str | None) -> bool:
@@ -223,12 +253,17 @@ class ResponseCache:
 
     # --- HTTP -----------------------------------------------------------------------------------
     def respond(self, request: Request[Any, Any, Any], rendered: Rendered) -> Response[bytes]:
-        headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control or self.cache_control}
+        body, etag, gzipped = rendered.variant(request)
+        headers = {"ETag": etag, "Cache-Control": rendered.cache_control or self.cache_control}
+        if rendered.gzipped is not None:
+            headers["Vary"] = "Accept-Encoding"
         if rendered.last_modified:
             headers["Last-Modified"] = rendered.last_modified
-        if is_not_modified(request, rendered.etag, rendered.last_modified):
+        if is_not_modified(request, etag, rendered.last_modified):
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type=rendered.media_type, headers=headers)
 
 
 def is_not_modified(request: Request[Any, Any, Any], etag: str, last_modified: str | None) -> bool:
