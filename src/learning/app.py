@@ -26,6 +26,7 @@ from learning.catalog.controllers import CatalogController
 from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
 from learning.feeds.controllers import (
+    PUBLIC_FEED_PREFIXES,
     FeedTokenController,
     module_feed,
     private_media,
@@ -34,7 +35,7 @@ from learning.feeds.controllers import (
 )
 from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
-from learning.lib.cache import ResponseCache
+from learning.lib.cache import CachedAnswerFastPath, ResponseCache
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.logging import RequestLogMiddleware
@@ -130,7 +131,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
-    app.asgi_handler = RequestLogMiddleware(MediaFastPath(app.asgi_handler, app.state))
+    app.asgi_handler = RequestLogMiddleware(
+        CachedAnswerFastPath(MediaFastPath(app.asgi_handler, app.state), app.state, PUBLIC_FEED_PREFIXES)
+    )
     return app
 
 

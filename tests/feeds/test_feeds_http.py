@@ -306,3 +306,36 @@ def test_apps_accepting_gzip_get_a_precompressed_feed_with_its_own_etag(client: 
     assert crossed.status_code == 200
     refused = client.get(SERIES_FEED, headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "content-encoding" not in refused.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Accept-Encoding": "gzip"},
+        {"Accept-Encoding": "identity", "If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_cached_answer_in_front_of_the_framework_is_the_routes_answer(
+    synced: Settings, headers: dict[str, str], method: str
+) -> None:
+    with TestClient(app=create_app(synced)) as fresh:
+        fresh.headers.pop("accept-encoding", None)
+        path = f"/feeds/modules/{MODULE}.xml"
+        assert fresh.app.state.response_cache.lookup(path) is None
+        deadline = time.monotonic() + 10
+        while not fresh.app.state.response_cache.active:  # only a listening cache stores answers
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        by_route = fresh.request(method, path, headers=headers)
+        if by_route.status_code == 304:  # answered before rendering: nothing stored yet
+            fresh.get(path)
+        assert fresh.app.state.response_cache.lookup(path) is not None
+        by_cache = fresh.request(method, path, headers=headers)
+    ignored = {"date", "x-request-id", "server"}
+    assert by_cache.status_code == by_route.status_code
+    assert by_cache.content == by_route.content
+    assert {k: v for k, v in by_cache.headers.items() if k not in ignored} == {
+        k: v for k, v in by_route.headers.items() if k not in ignored
+    }

@@ -42,6 +42,8 @@ MEDIA_TYPES: dict[FeedFormat, str] = {
     "atom": "application/atom+xml; charset=utf-8",
 }
 EXTENSIONS: dict[str, FeedFormat] = {"xml": "rss", "atom": "atom"}
+# Cached public feeds are answered in front of the framework (lib/cache.py: CachedAnswerFastPath).
+PUBLIC_FEED_PREFIXES = ("/feeds/webinars/", "/feeds/modules/")
 
 
 def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
