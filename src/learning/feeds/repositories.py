@@ -3,13 +3,69 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from learning.db import models as m
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRow:
+    """What a feed needs of a media asset: plain values, cheap to make by the thousand (no ORM state)."""
+
+    id: uuid.UUID
+    kind: m.MediaKind
+    status: m.MediaStatus
+    name: str
+    extension: str
+    mime_type: str
+    size_bytes: int
+    duration_seconds: float | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """What a feed needs of a webinar session, with its media."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    summary: str
+    body_html: str
+    scheduled_at: datetime
+    duration_minutes: int
+    status: m.SessionStatus
+    speakers: list[dict[str, str]]
+    publication: m.Publication
+    publish_at: datetime | None
+    updated_at: datetime
+    replay: AssetRow | None
+    transcript: AssetRow | None
+    chapters: AssetRow | None
+    artwork: AssetRow | None
+
+
+_ASSET = m.MediaAsset
+_ASSET_COLUMNS = (
+    _ASSET.id, _ASSET.kind, _ASSET.status, _ASSET.name, _ASSET.extension, _ASSET.mime_type, _ASSET.size_bytes,
+    _ASSET.duration_seconds, _ASSET.updated_at,
+)  # fmt: skip
+_SESSION = m.WebinarSession
+_SESSION_COLUMNS = (
+    _SESSION.id, _SESSION.slug, _SESSION.title, _SESSION.summary, _SESSION.body_html, _SESSION.scheduled_at,
+    _SESSION.duration_minutes, _SESSION.status, _SESSION.speakers, _SESSION.publication, _SESSION.publish_at,
+    _SESSION.updated_at,
+)  # fmt: skip
+
+
+def _asset(row: Any) -> AssetRow:
+    return AssetRow(*row[: len(_ASSET_COLUMNS)])
 
 
 class FeedRepository:
@@ -25,19 +81,32 @@ class FeedRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def series(self, slug: str, now: datetime) -> m.WebinarSeries | None:
-        """A visible series with all its sessions (visible or not: the next publication bounds the cache)."""
-        sessions = selectinload(m.WebinarSeries.sessions)
-        query = (
-            select(m.WebinarSeries)
-            .where(m.WebinarSeries.slug == slug, m.WebinarSeries.visible(now))
-            .options(
-                sessions.selectinload(m.WebinarSession.replay),
-                sessions.selectinload(m.WebinarSession.transcript),
-                sessions.selectinload(m.WebinarSession.chapters),
-                sessions.selectinload(m.WebinarSession.artwork),
-            )
-        )
+        query = select(m.WebinarSeries).where(m.WebinarSeries.slug == slug, m.WebinarSeries.visible(now))
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def series_sessions(self, series_id: uuid.UUID) -> list[SessionRow]:
+        """All sessions of a series (visible or not: the next publication bounds the cache), with their media.
+
+        Plain rows rather than ORM objects: a series may have a thousand sessions, and a cold feed should
+        neither build nor garbage-collect thousands of tracked instances.
+        """
+        media = (_SESSION.replay_id, _SESSION.transcript_id, _SESSION.chapters_id, _SESSION.artwork_id)
+        rows: list[Any] = list(
+            (await self.session.execute(select(*_SESSION_COLUMNS, *media).where(_SESSION.series_id == series_id))).all()
+        )
+        count = len(_SESSION_COLUMNS)
+        wanted = {asset_id for row in rows for asset_id in row[count:] if asset_id is not None}
+        assets = await self.asset_rows(wanted)
+        return [
+            SessionRow(*row[:count], *(assets.get(asset_id) if asset_id else None for asset_id in row[count:]))
+            for row in rows
+        ]
+
+    async def asset_rows(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, AssetRow]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(*_ASSET_COLUMNS).where(_ASSET.id.in_(ids)))
+        return {asset.id: asset for asset in map(_asset, rows.all())}
 
     async def module(self, slug: str, now: datetime) -> m.Module | None:
         """A visible module with all its lessons (visible or not) and their media."""
@@ -54,18 +123,18 @@ class FeedRepository:
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def audio_renditions(self, parent_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.MediaAsset]:
+    async def audio_renditions(self, parent_ids: list[uuid.UUID]) -> dict[uuid.UUID, AssetRow]:
         """The ready audio-only renditions of these assets, by parent id."""
         if not parent_ids:
             return {}
         rows = await self.session.execute(
-            select(m.MediaAsset).where(
-                m.MediaAsset.parent_id.in_(parent_ids),
-                m.MediaAsset.rendition == m.Rendition.AUDIO,
-                m.MediaAsset.status == m.MediaStatus.READY,
+            select(*_ASSET_COLUMNS, _ASSET.parent_id).where(
+                _ASSET.parent_id.in_(parent_ids),
+                _ASSET.rendition == m.Rendition.AUDIO,
+                _ASSET.status == m.MediaStatus.READY,
             )
         )
-        return {asset.parent_id: asset for asset in rows.scalars() if asset.parent_id is not None}
+        return {row.parent_id: _asset(row) for row in rows.all()}
 
     # --- private feed tokens --------------------------------------------------------------------
     async def live_token(self, token_hash: str) -> m.PrivateFeedToken | None:

@@ -15,16 +15,18 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
-from learning.feeds.repositories import FeedRepository
+from learning.feeds.repositories import AssetRow, FeedRepository, SessionRow
 from learning.lib.errors import NotFound
 from learning.media.urls import media_path
 
 FeedFormat = Literal["rss", "atom"]
-MediaUrl = Callable[[m.MediaAsset], str]
+Asset = m.MediaAsset | AssetRow  # a lesson's ORM asset or a series session's plain row
+MediaUrl = Callable[[Asset], str]
+A = TypeVar("A", m.MediaAsset, AssetRow)
 
 
 class FeedNotFound(NotFound):
@@ -41,19 +43,19 @@ class FeedView:
         return f'"{self.version}-{fmt}"'
 
 
-def _visible(row: m.Module | m.Lesson | m.WebinarSeries | m.WebinarSession, now: datetime) -> bool:
+def _visible(row: m.Module | m.Lesson | m.WebinarSeries | SessionRow, now: datetime) -> bool:
     if row.publication is m.Publication.PUBLISHED:
         return True
     return row.publication is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at <= now
 
 
-def _pending_publication(row: m.Lesson | m.WebinarSession, now: datetime) -> datetime | None:
+def _pending_publication(row: m.Lesson | SessionRow, now: datetime) -> datetime | None:
     if row.publication is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at > now:
         return row.publish_at
     return None
 
 
-def _ready(asset: m.MediaAsset | None) -> m.MediaAsset | None:
+def _ready(asset: A | None) -> A | None:
     return asset if asset is not None and asset.status is m.MediaStatus.READY else None
 
 
@@ -76,8 +78,9 @@ class FeedService:
         series = await self.feeds.series(slug, now) if feed is not None else None
         if feed is None or series is None:
             raise FeedNotFound(f"No feed for the webinar series '{slug}'.")
-        sessions = [s for s in series.sessions if s.status is not m.SessionStatus.CANCELLED]
-        replays = [s.replay.id for s in sessions if _ready(s.replay) is not None and s.replay is not None]
+        rows = await self.feeds.series_sessions(series.id)
+        sessions = [s for s in rows if s.status is not m.SessionStatus.CANCELLED]
+        replays = [replay.id for s in sessions if (replay := _ready(s.replay)) is not None]
         audio = await self.feeds.audio_renditions(replays)
         numbers = {s.id: n for n, s in enumerate(sorted(sessions, key=lambda s: s.scheduled_at), start=1)}
         items: list[Item] = []
@@ -197,19 +200,19 @@ class FeedService:
         return [f"{self.base}/feeds/private/{token}/modules/{module.slug}.xml" for module in modules]
 
     # --- building blocks ------------------------------------------------------------------------
-    def _public_media(self, asset: m.MediaAsset) -> str:
+    def _public_media(self, asset: Asset) -> str:
         return self.base + media_path(asset)
 
     def _private_media(self, token: str) -> MediaUrl:
-        def url(asset: m.MediaAsset) -> str:
+        def url(asset: Asset) -> str:
             return f"{self.base}/feeds/private/{token}{media_path(asset)}"
 
         return url
 
     def _item(
         self, *, guid: str, title: str, html: str, summary: str, link: str, published: datetime,
-        media: m.MediaAsset, audio: m.MediaAsset | None, transcript: m.MediaAsset | None,
-        chapters: m.MediaAsset | None, artwork: m.MediaAsset | None, episode: int | None, season: int | None,
+        media: Asset, audio: Asset | None, transcript: Asset | None,
+        chapters: Asset | None, artwork: Asset | None, episode: int | None, season: int | None,
         persons: tuple[Person, ...], updated: list[datetime], media_url: MediaUrl,
     ) -> Item:  # fmt: skip
         # Audio first: a video replay is enclosed as its audio-only .m4a; the video is the alternate.
@@ -242,7 +245,7 @@ class FeedService:
         )  # fmt: skip
 
 
-def _enclosure(asset: m.MediaAsset, media_url: MediaUrl, title: str) -> Enclosure:
+def _enclosure(asset: Asset, media_url: MediaUrl, title: str) -> Enclosure:
     duration = asset.duration_seconds or 0
     bitrate = round(asset.size_bytes * 8 / duration) if duration > 0 else None
     return Enclosure(media_url(asset), asset.size_bytes, asset.mime_type, title=title, bitrate=bitrate)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from learning.db import models as m
+import uuid
+from typing import Protocol
 
 
-def media_path(asset: m.MediaAsset) -> str:
+class Addressable(Protocol):
+    """An asset row or a lighter snapshot of one: what its URL is made of."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def extension(self) -> str: ...
+
+
+def media_path(asset: Addressable) -> str:
     return f"/media/{asset.id}/{asset.name}.{asset.extension}"
 
 
-def media_url(base_url: str, asset: m.MediaAsset) -> str:
+def media_url(base_url: str, asset: Addressable) -> str:
     return base_url.rstrip("/") + media_path(asset)
