@@ -1,0 +1,1 @@
+"""Server-rendered pages for learners and admins (templates, static files, cookie sessions)."""
