@@ -72,15 +72,16 @@ class ProgressService:
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
-        lessons = await self.progress.lesson_facts(user_id, list({event.lesson_id for event in events}))
+        found = await self.progress.ingest(user_id, [_row(event) for event in events])
+        lessons = found.lessons
         errors = [error for index, event in enumerate(events) if (error := _problem(index, event, lessons))]
         if len({event.id for event in events}) != len(events):
             errors.append({"message": "an event id appears twice in the batch", "key": "events"})
-        if errors:
+        if errors:  # raising rolls the transaction back: events stored by ``ingest`` go with it
             raise InvalidEvents("Some events are invalid; none was applied.", errors=errors)
         if not all(lessons[event.lesson_id].enrolled for event in events):
             raise NotEnrolledInLesson("Some events are for lessons of modules you are not enrolled in.")
-        inserted = await self.progress.insert_event_log(user_id, [_row(event) for event in events])
+        inserted = found.inserted
         if len(inserted) != len(events):  # replays, or an id used before: compare with what is stored
             stored = await self.progress.events([event.id for event in events if event.id not in inserted])
             for event in events:
@@ -88,10 +89,9 @@ class ProgressService:
                     raise EventIdReused(f"Event {event.id} was already sent with other content.")
         applied = [event for event in events if event.id in inserted]
         updated = []
-        # Rows are locked in one order (lesson id) so concurrent batches never deadlock.
         for lesson_id in sorted({event.lesson_id for event in applied}):
             lesson, mine = lessons[lesson_id], [event for event in applied if event.lesson_id == lesson_id]
-            state = await self.progress.lock_progress(user_id, lesson_id)
+            state = found.progress.get(lesson_id) or ProgressState(lesson_id=lesson_id, segments=[])
             _apply(state, lesson, mine)
             if not await self.progress.save_progress(user_id, state):
                 # Another request created this row meanwhile (and has committed): merge into it instead.

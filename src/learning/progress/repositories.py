@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -76,24 +76,53 @@ class ProgressState:
     stored: bool = False  # False: no row yet
 
 
-# Event ingestion is the hottest write path: plain statements, each one round trip, prepared once per
-# connection by asyncpg (no ORM unit of work). Column lists follow ``m.ProgressEvent`` and ``m.LessonProgress``.
-_LESSON_FACTS = text(
-    "SELECT l.id, l.module_id, l.duration_seconds, l.completion_rule, l.completion_threshold, "
-    "EXISTS (SELECT 1 FROM enrollment e WHERE e.user_id = :user_id AND e.module_id = l.module_id "
-    "AND e.status = 'active') AS enrolled "
-    "FROM lesson l WHERE l.id = ANY(CAST(:lesson_ids AS uuid[]))"
-)
-_INSERT_EVENTS = text(
-    "INSERT INTO progress_event (id, user_id, lesson_id, kind, client_time, start_seconds, end_seconds, "
-    "position_seconds) "
-    "SELECT e.id, :user_id, e.lesson_id, e.kind, e.client_time, e.start_seconds, e.end_seconds, e.position_seconds "
-    "FROM unnest(CAST(:ids AS uuid[]), CAST(:lesson_ids AS uuid[]), CAST(:kinds AS progress_event_kind[]), "
-    "CAST(:client_times AS timestamptz[]), CAST(:starts AS float8[]), CAST(:ends AS float8[]), "
-    "CAST(:positions AS float8[])) "
-    "AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds) "
-    "ON CONFLICT (id) DO NOTHING RETURNING id"
-)
+@dataclass(slots=True)
+class Ingested:
+    lessons: dict[uuid.UUID, LessonFacts] = field(default_factory=dict)
+    inserted: set[uuid.UUID] = field(default_factory=set)  # event ids stored by this batch
+    progress: dict[uuid.UUID, ProgressState] = field(default_factory=dict)  # existing rows, now locked
+
+
+# Event ingestion is the hottest write path: plain statements, prepared once per connection by asyncpg (no
+# ORM unit of work). Column lists follow ``m.ProgressEvent`` and ``m.LessonProgress``.
+#
+# _INGEST does in one round trip what a batch needs before merging: the facts of its lessons (and whether the
+# learner is actively enrolled in each one's module), the event log insert — only when every lesson exists
+# and is enrolled; ids already stored are skipped — and the learner's progress rows on those lessons, locked
+# in lesson order (concurrent batches never deadlock). Rows of the three parts are told apart by ``part``.
+_INGEST = text(
+    "WITH facts AS ("
+    " SELECT l.id, l.module_id, l.duration_seconds, l.completion_rule, l.completion_threshold,"
+    " EXISTS (SELECT 1 FROM enrollment e WHERE e.user_id = :user_id AND e.module_id = l.module_id"
+    " AND e.status = 'active') AS enrolled"
+    " FROM lesson l WHERE l.id = ANY(CAST(:lessons AS uuid[]))"
+    "), allowed AS ("
+    " SELECT count(*) = cardinality(CAST(:lessons AS uuid[])) AND coalesce(bool_and(enrolled), false) AS ok"
+    " FROM facts"
+    "), inserted AS ("
+    " INSERT INTO progress_event (id, user_id, lesson_id, kind, client_time, start_seconds, end_seconds,"
+    " position_seconds)"
+    " SELECT e.id, :user_id, e.lesson_id, e.kind, e.client_time, e.start_seconds, e.end_seconds, e.position_seconds"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:lesson_ids AS uuid[]), CAST(:kinds AS progress_event_kind[]),"
+    " CAST(:client_times AS timestamptz[]), CAST(:starts AS float8[]), CAST(:ends AS float8[]),"
+    " CAST(:positions AS float8[]))"
+    " AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds)"
+    " WHERE (SELECT ok FROM allowed)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id"
+    "), locked AS ("
+    " SELECT p.lesson_id, p.segments, p.watched_seconds, p.position_seconds, p.position_time, p.completed,"
+    " p.completed_at FROM lesson_progress p"
+    " WHERE p.user_id = :user_id AND p.lesson_id = ANY(CAST(:lessons AS uuid[])) AND (SELECT ok FROM allowed)"
+    " ORDER BY p.lesson_id FOR UPDATE"
+    ")"
+    " SELECT 'lesson' AS part, id, module_id, duration_seconds, CAST(completion_rule AS text) AS rule,"
+    " completion_threshold, enrolled, CAST(NULL AS jsonb) AS segments, CAST(NULL AS float8) AS watched_seconds,"
+    " CAST(NULL AS float8) AS position_seconds, CAST(NULL AS timestamptz) AS position_time,"
+    " CAST(NULL AS boolean) AS completed, CAST(NULL AS timestamptz) AS completed_at FROM facts"
+    " UNION ALL SELECT 'event', id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM inserted"
+    " UNION ALL SELECT 'progress', lesson_id, NULL, NULL, NULL, NULL, NULL, segments, watched_seconds,"
+    " position_seconds, position_time, completed, completed_at FROM locked"
+).columns(segments=JSONB)
 _LOCK_PROGRESS = text(
     "SELECT lesson_id, segments, watched_seconds, position_seconds, position_time, completed, completed_at "
     "FROM lesson_progress WHERE user_id = :user_id AND lesson_id = :lesson_id FOR UPDATE"
@@ -114,30 +143,33 @@ _UPDATE_PROGRESS = text(
 class ProgressRepository(EnrollmentRepository):
     """Progress queries; enrollment queries come from ``EnrollmentRepository``."""
 
-    async def lesson_facts(self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, LessonFacts]:
-        """The lessons (published or not) and, for each, whether the learner is actively enrolled in its module."""
-        rows = await self.session.execute(_LESSON_FACTS, {"user_id": user_id, "lesson_ids": lesson_ids})
-        return {
-            row.id: LessonFacts(row.id, row.module_id, row.duration_seconds, m.CompletionRule(row.completion_rule),
-                                row.completion_threshold, row.enrolled)
-            for row in rows
-        }  # fmt: skip
-
-    async def insert_event_log(self, user_id: uuid.UUID, events: list[dict[str, Any]]) -> set[uuid.UUID]:
-        """Store events once each: an id already stored is skipped. Returns the ids stored now."""
-        if not events:
-            return set()
-        columns = {
-            name: [event[name] for event in events]
-            for name in ("id", "lesson_id", "client_time", "start_seconds", "end_seconds", "position_seconds")
-        }
+    async def ingest(self, user_id: uuid.UUID, events: list[dict[str, Any]]) -> Ingested:
+        """One round trip (see ``_INGEST``): the batch's lessons, the ids it stored, the locked progress rows."""
         params = {
-            "user_id": user_id, "ids": columns["id"], "lesson_ids": columns["lesson_id"],
-            "kinds": [event["kind"].value for event in events], "client_times": columns["client_time"],
-            "starts": columns["start_seconds"], "ends": columns["end_seconds"],
-            "positions": columns["position_seconds"],
+            "user_id": user_id, "lessons": sorted({event["lesson_id"] for event in events}),
+            "ids": [event["id"] for event in events], "lesson_ids": [event["lesson_id"] for event in events],
+            "kinds": [event["kind"].value for event in events],
+            "client_times": [event["client_time"] for event in events],
+            "starts": [event["start_seconds"] for event in events],
+            "ends": [event["end_seconds"] for event in events],
+            "positions": [event["position_seconds"] for event in events],
         }  # fmt: skip
-        return set((await self.session.execute(_INSERT_EVENTS, params)).scalars())
+        found = Ingested()
+        for row in await self.session.execute(_INGEST, params):
+            if row.part == "lesson":
+                found.lessons[row.id] = LessonFacts(
+                    row.id, row.module_id, row.duration_seconds, m.CompletionRule(row.rule),
+                    row.completion_threshold, row.enrolled,
+                )  # fmt: skip
+            elif row.part == "event":
+                found.inserted.add(row.id)
+            else:
+                found.progress[row.id] = ProgressState(
+                    lesson_id=row.id, segments=row.segments, watched_seconds=row.watched_seconds,
+                    position_seconds=row.position_seconds, position_time=row.position_time,
+                    completed=row.completed, completed_at=row.completed_at, stored=True,
+                )  # fmt: skip
+        return found
 
     async def lock_progress(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> ProgressState:
         """The learner's progress on a lesson, locked until the transaction ends (``stored=False`` if none)."""
