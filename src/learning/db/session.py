@@ -43,6 +43,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        hide_parameters=True,  # SQL errors and logs never carry values (password hashes, tokens, e-mails)
         connect_args={"server_settings": {"application_name": "learning"}, "timeout": 5},
     )
 

