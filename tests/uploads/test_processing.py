@@ -101,6 +101,24 @@ def test_a_text_file_named_mp4_is_rejected_and_removed(server: Server, media_dir
               location.rsplit("/", 1)[1])[0]["storage_key"]  # fmt: skip
     assert not (server.settings.media_root / key).exists()
     assert _march(server)["replay"] == before
+    # Its bytes are gone: retrying cannot help, and says so (it used to wait for them forever).
+    refused = httpx.post(f"{location}/retry", headers=server.headers)
+    assert refused.status_code == 409
+    assert "again" in refused.json()["detail"]
+
+
+def test_a_job_whose_file_is_gone_fails_with_a_reason_instead_of_waiting(
+    start_server: Callable[..., Server], media_dir: Path
+) -> None:
+    app_only = start_server(jobs_in_process=False)
+    location = _upload(app_only, make_video(media_dir / "disparu.mp4", seconds=2.0))
+    key = sql(app_only.settings.require_database_url(), "SELECT storage_key FROM upload WHERE id = $1::uuid",
+              location.rsplit("/", 1)[1])[0]["storage_key"]  # fmt: skip
+    (app_only.settings.media_root / key).unlink()  # lost before the job ran
+    app_only.stop()
+    state = start_server().wait_until_done(location)
+    assert state["status"] == "failed"
+    assert "no longer stored" in state["error"]
 
 
 def test_nothing_is_visible_before_processing_and_a_failed_job_can_be_retried(

@@ -65,6 +65,9 @@ class ReplayProcessor:
             await self._run(upload)
         except UnsupportedMedia as exc:
             await self._reject(upload_id, exc.reason)
+        except (ObjectNotFound, FileNotFoundError):
+            # Not an outage: the bytes are gone (removed with a refused file). Waiting would never help.
+            await self._fail(upload_id, "The uploaded file is no longer stored; upload it again.")
         except (StorageUnavailable, OSError) as exc:
             # The store (or the database) is away: try again later, the upload keeps its place.
             logger.warning("replay %s waits for storage: %s", upload_id, type(exc).__name__)

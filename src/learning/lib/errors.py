@@ -12,6 +12,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from learning.storage import StorageUnavailable
+
 logger = logging.getLogger("learning.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -166,6 +168,13 @@ _UNSTORABLE_TEXT = {"22021", "22P05"}
 _UNIQUE_VIOLATION = "23505"
 
 
+def _storage_unavailable_handler(_: Request[Any, Any, Any], __: StorageUnavailable) -> Response[dict[str, Any]]:
+    logger.warning("object store unavailable")
+    return problem_response(
+        503, detail="The media store is unavailable; try again shortly.", headers={"Retry-After": "5"}
+    )
+
+
 def _undecodable_body_handler(_: Request[Any, Any, Any], __: UnicodeDecodeError) -> Response[dict[str, Any]]:
     return problem_response(400, detail="The request body is not valid UTF-8.")
 
@@ -202,6 +211,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: _http_exception_handler,
     DBAPIError: _dbapi_error_handler,
     PoolTimeoutError: _database_error_handler,
+    StorageUnavailable: _storage_unavailable_handler,
     Exception: _internal_error_handler,
 }
 

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, LearningError, NotFound, Unprocessable
@@ -170,7 +172,8 @@ class UploadService:
         """The upload with its offset as the store has it (bytes may have arrived after the last update)."""
         upload = await self.get(upload_id)
         if upload.status is m.UploadStatus.UPLOADING:
-            upload.offset = await self.writer.offset(upload)
+            # Shown, not written: a reader must never wait for the row lock a stalled PATCH still holds.
+            set_committed_value(upload, "offset", await self.writer.offset(upload))
         return upload
 
     async def append(
@@ -214,6 +217,8 @@ class UploadService:
         upload = await self.get(upload_id, lock=True)
         if upload.status is not m.UploadStatus.FAILED:
             raise NotRetryable("Only a failed upload can be retried.")
+        if not await self.writer.completed_file_exists(upload):
+            raise NotRetryable("This file was refused and removed; upload it again.")
         upload.status = m.UploadStatus.UPLOADED
         upload.error = None
         await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")

@@ -65,6 +65,16 @@ class UploadWriter(Protocol):
 
     async def discard(self, upload: m.Upload) -> None: ...
 
+    async def completed_file_exists(self, upload: m.Upload) -> bool: ...
+
+
+async def _exists(store: ObjectStore, key: str) -> bool:
+    try:
+        await store.stat(key)
+    except ObjectNotFound:
+        return False
+    return True
+
 
 def writer_for(store: ObjectStore) -> UploadWriter:
     if isinstance(store, LocalStore):
@@ -145,6 +155,10 @@ class LocalAppendWriter:
     async def discard(self, upload: m.Upload) -> None:
         await anyio.Path(self._staged(upload)).unlink(missing_ok=True)
         await self.store.delete(upload.storage_key)
+
+    async def completed_file_exists(self, upload: m.Upload) -> bool:
+        """Whether the finished upload's bytes are still stored (a rejected file is removed)."""
+        return await _exists(self.store, upload.storage_key)
 
 
 def _write_all(fd: int, chunks: list[bytes], position: int) -> int:
@@ -232,20 +246,36 @@ class MultipartWriter:
         _, number, pending = await self._state(upload)
         if pending or number == 1:  # the last part may be small (or the upload empty)
             await self._put_part(upload, number, pending)
-            with contextlib.suppress(ObjectNotFound):
-                await self.store.delete(self._incomplete_key(upload, number))
         parts = await self.store.list_parts(upload.storage_key, upload.multipart_id)
-        return await self.store.complete_multipart(
+        info = await self.store.complete_multipart(
             upload.storage_key, upload.multipart_id, [(n, etag) for n, etag, _ in parts]
         )
+        await self._sweep_incomplete(upload, number)
+        return info
 
     async def discard(self, upload: m.Upload) -> None:
         if upload.multipart_id is not None:
             with contextlib.suppress(ObjectNotFound):
                 _, number, _ = await self._state(upload)
-                await self.store.delete(self._incomplete_key(upload, number))
+                await self._sweep_incomplete(upload, number)
             await self.store.abort_multipart(upload.storage_key, upload.multipart_id)
         await self.store.delete(upload.storage_key)
+
+    async def completed_file_exists(self, upload: m.Upload) -> bool:
+        """Whether the finished upload's bytes are still stored (a rejected file is removed)."""
+        return await _exists(self.store, upload.storage_key)
+
+    async def _sweep_incomplete(self, upload: m.Upload, up_to: int) -> None:
+        """Remove the incomplete-part objects of parts 1..up_to. Normally only the last one exists, but a
+        connection or a store that broke while a PATCH was saving its tail can leave an earlier one."""
+
+        async def delete(number: int) -> None:
+            with contextlib.suppress(ObjectNotFound):
+                await self.store.delete(self._incomplete_key(upload, number))
+
+        numbers = list(range(1, up_to + 1))
+        for start in range(0, len(numbers), 16):  # a 2 GB upload has 256 parts: 16 requests at a time
+            await asyncio.gather(*(delete(number) for number in numbers[start : start + 16]))
 
 
 async def _verified(body: AsyncIterator[bytes], checksum: Checksum, limit: int) -> AsyncIterator[bytes]:
