@@ -47,6 +47,7 @@ from learning.progress.controllers import EnrollmentController, ProgressControll
 from learning.storage import StorageUnavailable, create_object_store
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
+from learning.web import template_config, web_routes
 
 logger = logging.getLogger("learning.app")
 
@@ -108,11 +109,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             private_media,
             FeedTokenController,
             ping,
+            *web_routes(settings),  # the pages: cookie sessions, CSRF-checked forms, CSP (learning/web)
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
+        template_config=template_config(),
         state=_initial_state(settings, store, jwt_auth, cache, verified_tokens, downloads),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,

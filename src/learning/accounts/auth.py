@@ -11,6 +11,7 @@ the process that changed it, and in every process by ``NOTIFY learning_accounts`
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +31,14 @@ from learning.lib.errors import Forbidden
 
 # Paths that never need a token; everything else does unless its handler sets ``exclude_from_auth``.
 PUBLIC_PATHS = ["^/schema"]
+
+# The web pages keep the same bearer token in an HttpOnly cookie, so their scripts can call the API. A
+# request authenticated by that cookie that changes something must repeat the CSRF cookie's value in the
+# CSRF header (double submit): another site can make a browser send cookies, not read one to copy it.
+SESSION_COOKIE = "learning_session"
+CSRF_COOKIE = "learning_csrf"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,16 @@ class VerifiedTokens:
 
 
 class RememberingJWTMiddleware(JWTAuthenticationMiddleware):
-    """Litestar's JWT middleware, answering from ``app.state.verified_tokens`` when it can."""
+    """Litestar's JWT middleware, answering from ``app.state.verified_tokens`` when it can; without an
+    ``Authorization`` header, the token may come from the pages' session cookie (see ``SESSION_COOKIE``)."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if not cookie or connection.headers.get(self.auth_header):
+            return await super().authenticate_request(connection)
+        if connection.scope.get("method") not in _SAFE_METHODS and not csrf_header_matches(connection):
+            raise Forbidden(f"A request signed in by the session cookie needs the {CSRF_HEADER} header.")
+        return await self.authenticate_token(cookie, connection)
 
     async def authenticate_token(
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
@@ -93,6 +111,13 @@ class RememberingJWTMiddleware(JWTAuthenticationMiddleware):
         result = await super().authenticate_token(encoded_token, connection)
         tokens.put(encoded_token, result.user, result.auth, generation)
         return result
+
+
+def csrf_header_matches(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """True when the CSRF header repeats the (non-empty) CSRF cookie."""
+    header = connection.headers.get(CSRF_HEADER, "")
+    cookie = connection.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(header.encode(), cookie.encode())
 
 
 def build_jwt_auth(*, secret: str, lifetime_seconds: int) -> JWTAuth[CurrentUser, Token]:

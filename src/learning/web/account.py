@@ -1,0 +1,239 @@
+"""Sign-in, sign-up and « Mon compte »: enrollments, progress and the private feed token; the learner's
+form actions (enroll, unenroll, mark a text lesson done). Every form carries the CSRF token."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from learning.accounts.auth import CurrentUser, issue_token
+from learning.accounts.deps import provide_account_service
+from learning.accounts.services import AccountService, EmailTaken, InvalidCredentials, WeakPassword
+from learning.catalog.deps import provide_catalog_service
+from learning.catalog.services import CatalogService
+from learning.db import models as m
+from learning.feeds.controllers import provide_feed_service
+from learning.feeds.services import FeedService
+from learning.lib.clock import utcnow
+from learning.lib.errors import TooManyRequests, Unprocessable
+from learning.progress.controllers import provide_enrollment_service, provide_progress_service
+from learning.progress.events import Event, ProgressService
+from learning.progress.services import EnrollmentService
+from learning.web.security import (
+    expired_session_cookie,
+    provide_viewer,
+    requires_signed_in,
+    safe_next,
+    session_cookie,
+)
+from learning.web.templating import Flash, page, see_other
+from learning.web.views import module_marks
+
+
+class SignInForm(msgspec.Struct):
+    email: str = ""
+    password: str = ""
+    suite: str = "/"
+
+
+class SignUpForm(msgspec.Struct):
+    email: str = ""
+    password: str = ""
+    display_name: str = ""
+    suite: str = "/"
+
+
+class FeedTokenForm(msgspec.Struct):
+    action: Literal["create", "revoke"] = "create"
+
+
+def _signed_in(state: State, user: m.UserAccount, target: str) -> Redirect:
+    lifetime = int(state.jwt_auth.default_token_expiration.total_seconds())
+    cookie = session_cookie(issue_token(state.jwt_auth, user), state.settings, lifetime)
+    return see_other(safe_next(target), cookies=[cookie])
+
+
+def _client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _wait(exc: TooManyRequests) -> str:
+    seconds = int(exc.headers.get("Retry-After", "60"))
+    minutes = max(1, round(seconds / 60))
+    return f"Trop de tentatives : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+
+
+class AccountPages(Controller):
+    dependencies = {
+        "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "viewer": Provide(provide_viewer),
+    }
+
+    @get("/connexion", name="web:sign-in")
+    async def sign_in_form(
+        self,
+        viewer: NamedDependency[CurrentUser | None],
+        suite: Annotated[str, QueryParameter(max_length=2000)] = "/",
+    ) -> Template:
+        return page("signin.html", viewer, email="", suite=safe_next(suite))
+
+    @post("/connexion", name="web:sign-in-post")
+    async def sign_in(
+        self,
+        data: URLEncodedBody[SignInForm],
+        request: Request[Any, Any, Any],
+        accounts: NamedDependency[AccountService],
+        viewer: NamedDependency[CurrentUser | None],
+        state: State,
+    ) -> Redirect | Template:
+        """Check the e-mail and password, then keep the session in an HttpOnly cookie."""
+        suite = safe_next(data.suite)
+        try:
+            user = await accounts.authenticate(email=data.email, password=data.password, client_ip=_client_ip(request))
+        except InvalidCredentials:
+            flash = Flash("Adresse e-mail ou mot de passe incorrect.", "error")
+            return page("signin.html", viewer, status_code=400, flash=flash, email=data.email, suite=suite)
+        except TooManyRequests as exc:
+            flash = Flash(_wait(exc), "error")
+            return page("signin.html", viewer, status_code=429, flash=flash, email=data.email, suite=suite)
+        return _signed_in(state, user, suite)
+
+    @get("/inscription", name="web:sign-up")
+    async def sign_up_form(
+        self,
+        viewer: NamedDependency[CurrentUser | None],
+        state: State,
+        suite: Annotated[str, QueryParameter(max_length=2000)] = "/",
+    ) -> Template:
+        return page(
+            "signup.html", viewer, email="", display_name="", suite=safe_next(suite),
+            min_length=state.settings.password_min_length,
+        )  # fmt: skip
+
+    @post("/inscription", name="web:sign-up-post")
+    async def sign_up(
+        self,
+        data: URLEncodedBody[SignUpForm],
+        accounts: NamedDependency[AccountService],
+        viewer: NamedDependency[CurrentUser | None],
+        state: State,
+    ) -> Redirect | Template:
+        """Create a learner account and sign it in."""
+        min_length = state.settings.password_min_length
+        problem = None
+        try:
+            user = await accounts.register(
+                email=data.email, password=data.password, display_name=data.display_name.strip()[:120] or None
+            )
+        except EmailTaken:
+            problem = "Un compte existe déjà pour cette adresse : connectez-vous."
+        except WeakPassword:
+            problem = (
+                f"Mot de passe refusé : il faut au moins {min_length} caractères, "
+                "et ni un mot de passe courant ni votre adresse e-mail."
+            )
+        except Unprocessable:
+            problem = "Cette adresse e-mail n’est pas valide."
+        if problem is not None:
+            return page(
+                "signup.html", viewer, status_code=400, flash=Flash(problem, "error"), email=data.email,
+                display_name=data.display_name, suite=safe_next(data.suite), min_length=min_length,
+            )  # fmt: skip
+        return _signed_in(state, user, data.suite)
+
+    @post("/deconnexion", name="web:sign-out")
+    async def sign_out(self, state: State) -> Redirect:
+        return see_other("/", cookies=[expired_session_cookie(state.settings)])
+
+
+class LearnerPages(Controller):
+    """Pages and actions of a signed-in learner."""
+
+    guards = [requires_signed_in]
+    dependencies = {
+        "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
+        "progress": Provide(provide_progress_service, sync_to_thread=False),
+        "feeds": Provide(provide_feed_service, sync_to_thread=False),
+        "catalog": Provide(provide_catalog_service, sync_to_thread=False),
+        "viewer": Provide(provide_viewer),
+    }
+
+    async def _account(
+        self,
+        viewer: CurrentUser,
+        progress: ProgressService,
+        feeds: FeedService,
+        *,
+        token: str | None = None,
+        flash: Flash | None = None,
+    ) -> Template:
+        overview = [(found.module, module_marks(found)) for found in await progress.overview(viewer.id)]
+        current = await feeds.current_token(viewer.id)
+        urls = await feeds.private_feed_urls(viewer.id, token) if token else []
+        return page(
+            "account.html", viewer, flash=flash, overview=overview, token_row=current, token=token, token_urls=urls
+        )
+
+    @get("/compte", name="web:account")
+    async def account(
+        self,
+        viewer: NamedDependency[CurrentUser],
+        progress: NamedDependency[ProgressService],
+        feeds: NamedDependency[FeedService],
+    ) -> Template:
+        """« Mon compte »: enrollments with progress, and the private feed token."""
+        return await self._account(viewer, progress, feeds)
+
+    @post("/compte/jeton-prive", name="web:feed-token")
+    async def feed_token(
+        self,
+        data: URLEncodedBody[FeedTokenForm],
+        viewer: NamedDependency[CurrentUser],
+        progress: NamedDependency[ProgressService],
+        feeds: NamedDependency[FeedService],
+    ) -> Template:
+        """Without JavaScript: create (or rotate) or revoke the private feed token; the page shows it once."""
+        if data.action == "revoke":
+            await feeds.revoke_tokens(viewer.id, utcnow())
+            return await self._account(viewer, progress, feeds, flash=Flash("Le jeton a été révoqué."))
+        token, _ = await feeds.issue_token(viewer.id, utcnow())
+        flash = Flash("Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché.")
+        return await self._account(viewer, progress, feeds, token=token, flash=flash)
+
+    @post("/modules/{slug:str}/inscription", name="web:enroll")
+    async def enroll(
+        self, slug: FromPath[str], viewer: NamedDependency[CurrentUser], enrollments: NamedDependency[EnrollmentService]
+    ) -> Redirect:
+        await enrollments.enroll(viewer.id, slug)
+        return see_other(f"/modules/{slug}?inscrit=1")
+
+    @post("/modules/{slug:str}/desinscription", name="web:unenroll")
+    async def unenroll(
+        self, slug: FromPath[str], viewer: NamedDependency[CurrentUser], enrollments: NamedDependency[EnrollmentService]
+    ) -> Redirect:
+        await enrollments.withdraw(viewer.id, slug)
+        return see_other(f"/modules/{slug}")
+
+    @post("/modules/{slug:str}/lecons/{lesson_slug:str}/terminee", name="web:lesson-done")
+    async def lesson_done(
+        self,
+        slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        viewer: NamedDependency[CurrentUser],
+        catalog: NamedDependency[CatalogService],
+        progress: NamedDependency[ProgressService],
+    ) -> Redirect:
+        """Mark a text lesson done (the progress service refuses it for media lessons)."""
+        lesson = await catalog.lesson(slug, lesson_slug)
+        now = utcnow()
+        event = Event(id=uuid.uuid4(), kind=m.EventKind.COMPLETED, lesson_id=lesson.id, client_time=now)
+        await progress.record(viewer.id, [event])
+        target = f"/modules/{slug}/lecons/{lesson.next_lesson}" if lesson.next_lesson else f"/modules/{slug}"
+        return see_other(target)

@@ -1,0 +1,217 @@
+"""The admin desk (admin role only): sessions and lessons with their replay state, publication, retry of
+a failed job, the resumable upload page (tus, in ``static/upload.js``) and a downloads chart per episode."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.accounts.auth import CurrentUser
+from learning.admin.downloads import provide_download_stats
+from learning.catalog import schemas as s
+from learning.catalog.deps import provide_catalog_editor
+from learning.catalog.editing import CatalogEditor
+from learning.db import models as m
+from learning.lib.clock import utcnow
+from learning.lib.errors import NotFound, Unprocessable
+from learning.media.downloads import DownloadStatsService
+from learning.uploads.controllers import provide_upload_service
+from learning.uploads.services import UploadService
+from learning.web.charts import downloads_chart
+from learning.web.repositories import DeskRepository, Episode
+from learning.web.security import provide_viewer, requires_admin_page
+from learning.web.templating import Flash, page, see_other
+
+UPLOAD_LABELS = {
+    m.UploadStatus.UPLOADING: "Envoi en cours",
+    m.UploadStatus.UPLOADED: "En attente de traitement",
+    m.UploadStatus.PROCESSING: "Traitement en cours",
+    m.UploadStatus.READY: "Prêt",
+    m.UploadStatus.FAILED: "Échec",
+}
+PUBLICATION_LABELS = {
+    m.Publication.PUBLISHED: "Publié",
+    m.Publication.DRAFT: "Brouillon",
+    m.Publication.SCHEDULED: "Programmé",
+}
+DONE = {
+    "publie": "C’est publié.",
+    "depublie": "C’est dépublié : le public ne le voit plus.",
+    "relance": "Le traitement est relancé.",
+}
+PERIODS = (7, 30, 90, 365)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskRow:
+    episode: Episode
+    upload: m.Upload | None
+    downloads: int
+
+    @property
+    def state(self) -> str:
+        """uploading | uploaded | processing | ready | failed, or ``none`` (no replay yet)."""
+        if self.upload is not None:
+            return self.upload.status.value
+        return "ready" if self.episode.media_id is not None else "none"
+
+    @property
+    def state_label(self) -> str:
+        if self.upload is not None:
+            return UPLOAD_LABELS[self.upload.status]
+        return "Prêt" if self.episode.media_id is not None else "Aucun replay"
+
+    @property
+    def publication_label(self) -> str:
+        return PUBLICATION_LABELS[self.episode.publication]
+
+    @property
+    def takes_media(self) -> bool:
+        return self.episode.lesson_kind is not m.LessonKind.TEXT
+
+
+class PublicationForm(msgspec.Struct):
+    cible: str = ""
+    etat: Literal["published", "draft"] = "published"
+
+
+def provide_desk(db_session: NamedDependency[AsyncSession]) -> DeskRepository:
+    return DeskRepository(db_session)
+
+
+def _group(rows: list[DeskRow]) -> list[tuple[str, str, list[DeskRow]]]:
+    groups: dict[str, tuple[str, str, list[DeskRow]]] = {}
+    for row in rows:
+        key = row.episode.parent_slug
+        groups.setdefault(key, (key, row.episode.parent_title, []))[2].append(row)
+    return list(groups.values())
+
+
+class BadTarget(Unprocessable):
+    title = "Cible inconnue"
+
+
+def _split_target(target: str) -> tuple[str, str, str]:
+    kind, _, path = target.partition(":")
+    first, _, second = path.partition("/")
+    if kind not in {"session", "lesson"} or not first or not second:
+        raise BadTarget("La cible doit être « session:<série>/<séance> » ou « lesson:<module>/<leçon> ».")
+    return kind, first, second
+
+
+class AdminPages(Controller):
+    path = "/admin"
+    guards = [requires_admin_page]
+    dependencies = {
+        "desk": Provide(provide_desk, sync_to_thread=False),
+        "uploads": Provide(provide_upload_service, sync_to_thread=False),
+        "editor": Provide(provide_catalog_editor, sync_to_thread=False),
+        "download_stats": Provide(provide_download_stats, sync_to_thread=False),
+        "viewer": Provide(provide_viewer),
+    }
+
+    @get("/", name="web:admin")
+    async def desk_page(
+        self,
+        desk: NamedDependency[DeskRepository],
+        uploads: NamedDependency[UploadService],
+        viewer: NamedDependency[CurrentUser],
+        fait: Annotated[str, QueryParameter(max_length=40)] = "",
+    ) -> Template:
+        """Every session and lesson with its replay state and publication; the recent uploads."""
+        sessions, lessons = await desk.sessions(), await desk.lessons()
+        latest = await desk.latest_uploads()
+        media_ids = [episode.media_id for episode in [*sessions, *lessons] if episode.media_id is not None]
+        totals = await desk.download_totals(media_ids)
+
+        def row(episode: Episode) -> DeskRow:
+            downloads = totals.get(episode.media_id, 0) if episode.media_id else 0
+            return DeskRow(episode, latest.get(episode.id), downloads)
+
+        recent, _ = await uploads.listing(limit=20, offset=0)
+        names = {episode.id: episode for episode in [*sessions, *lessons]}
+        flash = Flash(DONE[fait]) if fait in DONE else None
+        return page(
+            "admin/desk.html", viewer, flash=flash,
+            series=_group([row(e) for e in sessions]), modules=_group([row(e) for e in lessons]),
+            recent=[(upload, names.get(upload.target_id)) for upload in recent], labels=UPLOAD_LABELS,
+        )  # fmt: skip
+
+    @get("/envoi", name="web:admin-upload")
+    async def upload_page(
+        self,
+        desk: NamedDependency[DeskRepository],
+        viewer: NamedDependency[CurrentUser],
+        cible: Annotated[str, QueryParameter(max_length=300)] = "",
+    ) -> Template:
+        """The resumable upload of a replay (the page's script speaks tus to /api/v1/admin/uploads/)."""
+        sessions = await desk.sessions()
+        lessons = [lesson for lesson in await desk.lessons() if lesson.lesson_kind is not m.LessonKind.TEXT]
+        return page(
+            "admin/upload.html", viewer, sessions=_group([DeskRow(e, None, 0) for e in sessions]),
+            modules=_group([DeskRow(e, None, 0) for e in lessons]), selected=cible,
+        )  # fmt: skip
+
+    @post("/envois/{upload_id:uuid}/relancer", name="web:admin-retry")
+    async def retry(self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]) -> Redirect:
+        """Process a failed upload again."""
+        await uploads.retry(upload_id)
+        return see_other("/admin/?fait=relance")
+
+    @post("/publication", name="web:admin-publication")
+    async def publication(
+        self, data: URLEncodedBody[PublicationForm], editor: NamedDependency[CatalogEditor]
+    ) -> Redirect:
+        """Publish or unpublish a session or a lesson."""
+        kind, parent, slug = _split_target(data.cible)
+        change = s.PublicationChange(state=m.Publication(data.etat))
+        if kind == "session":
+            await editor.publish_session(parent, slug, change)
+        else:
+            await editor.publish_lesson(parent, slug, change)
+        done = "publie" if data.etat == "published" else "depublie"
+        return see_other(f"/admin/?fait={done}#{kind}-{parent}-{slug}")
+
+    @get("/telechargements/{asset_id:uuid}", name="web:admin-downloads")
+    async def downloads(
+        self,
+        asset_id: FromPath[uuid.UUID],
+        desk: NamedDependency[DeskRepository],
+        download_stats: NamedDependency[DownloadStatsService],
+        viewer: NamedDependency[CurrentUser],
+        jours: Annotated[int, QueryParameter(ge=1, le=366)] = 30,
+    ) -> Template:
+        """Downloads of an episode per day (its video and its audio file together), and per app."""
+        files = await desk.episode_files(asset_id)
+        if not files:
+            raise NotFound("Aucun épisode pour ce fichier.")
+        end = utcnow().date()
+        start = end - timedelta(days=jours - 1)
+        per_day: dict[date, int] = {}
+        apps: dict[str, int] = {}
+        per_file = []
+        for file in files:
+            report = await download_stats.for_asset(file.id, start=start, end=end)
+            for day, count in report.days:
+                per_day[day] = per_day.get(day, 0) + count
+            for app, count in report.apps:
+                apps[app] = apps.get(app, 0) + count
+            per_file.append((file, report.total))
+        days = sorted(per_day.items())
+        episode = await desk.episode_of(asset_id)
+        title = episode.title if episode is not None else files[0].name
+        chart = downloads_chart(days, title=f"Téléchargements par jour : {title}")
+        return page(
+            "admin/downloads.html", viewer, episode=episode, title=title, chart=chart, days=days,
+            total=sum(per_day.values()), apps=sorted(apps.items(), key=lambda item: (-item[1], item[0])),
+            per_file=per_file, jours=jours, periods=PERIODS, asset_id=asset_id,
+        )  # fmt: skip

@@ -1,0 +1,81 @@
+"""Chapters of a replay: the Podcasting 2.0 JSON file we store, read for the page's chapter list and turned
+into WebVTT for the player's ``<track kind="chapters">``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.db import models as m
+from learning.media.repositories import MediaRepository
+from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
+
+MAX_CHAPTERS_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    start: float
+    title: str
+
+
+def parse_chapters(raw: bytes) -> list[Chapter]:
+    """The chapters of a JSON chapters file, in order; nothing for a file that is not one."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return []
+    items = document.get("chapters") if isinstance(document, dict) else None
+    chapters = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        start, title = item.get("startTime"), item.get("title")
+        if isinstance(start, int | float) and not isinstance(start, bool) and start >= 0 and isinstance(title, str):
+            chapters.append(Chapter(float(start), title.strip()[:300]))
+    return sorted(chapters, key=lambda chapter: chapter.start)
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def _cue_text(title: str) -> str:
+    # A cue's text ends at a blank line and may not contain "-->"; markup characters are escaped.
+    text = " ".join(title.split()).replace("-->", "→")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_webvtt(chapters: list[Chapter], duration: float | None) -> str:
+    """WebVTT cues, each chapter running until the next one (the last until the end of the media)."""
+    lines = ["WEBVTT", ""]
+    for index, chapter in enumerate(chapters):
+        following = chapters[index + 1].start if index + 1 < len(chapters) else None
+        end = following if following is not None else max(duration or 0.0, chapter.start + 1.0)
+        if end <= chapter.start:
+            continue
+        lines += [str(index + 1), f"{_timestamp(chapter.start)} --> {_timestamp(end)}", _cue_text(chapter.title), ""]
+    return "\n".join(lines)
+
+
+async def load_chapters(session: AsyncSession, store: ObjectStore, asset_id: uuid.UUID | None) -> list[Chapter]:
+    """The chapters of a (ready) chapters asset; nothing when absent, unreadable or the store is away."""
+    if asset_id is None:
+        return []
+    asset = await MediaRepository(session).get(asset_id)
+    if asset is None or asset.kind is not m.MediaKind.CHAPTERS or asset.status is not m.MediaStatus.READY:
+        return []
+    if asset.size_bytes > MAX_CHAPTERS_BYTES:
+        return []
+    try:
+        raw = b"".join([chunk async for chunk in store.read(asset.storage_key)])
+    except (ObjectNotFound, StorageUnavailable):
+        return []
+    return parse_chapters(raw)

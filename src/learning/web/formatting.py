@@ -1,0 +1,61 @@
+"""How the pages write dates, durations and feed links, in French."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def date_fr(moment: datetime | date) -> str:
+    """« 24 janvier 2019 » (a datetime is read in Europe/Paris)."""
+    day = moment.astimezone(PARIS).date() if isinstance(moment, datetime) else moment
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[day.month - 1]} {day.year}"
+
+
+def datetime_fr(moment: datetime) -> str:
+    """« 24 janvier 2019 à 11 h 00 » in Europe/Paris."""
+    local = moment.astimezone(PARIS)
+    return f"{date_fr(local)} à {local.hour} h {local.minute:02d}"
+
+
+def duration_fr(seconds: float | int | None) -> str:
+    """« 25 s », « 3 min 05 s », « 1 h 02 min »; empty when unknown."""
+    if not seconds or seconds <= 0:
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+def clock(seconds: float | int | None) -> str:
+    """A media position: « 0:12 », « 1:02:03 »."""
+    total = max(0, round(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def size_fr(size: int) -> str:
+    """« 512 octets », « 1,5 Mo » (decimal units, French decimal comma)."""
+    units = (("Go", 10**9), ("Mo", 10**6), ("ko", 10**3))
+    for unit, factor in units:
+        if size >= factor:
+            return f"{size / factor:.1f}".replace(".", ",") + f" {unit}"
+    return f"{size} octets"
+
+
+def podcast_link(feed_url: str) -> str:
+    """The ``podcast://`` link podcast apps register for: the feed's address without its scheme."""
+    return "podcast://" + feed_url.split("://", 1)[-1]

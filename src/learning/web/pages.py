@@ -1,0 +1,210 @@
+"""The public pages: home, modules and lessons, webinar series and sessions, search. Readable without
+JavaScript; the player's script adds progress and resuming for signed-in learners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.accounts.auth import CurrentUser
+from learning.catalog import schemas as s
+from learning.catalog.deps import provide_catalog_service
+from learning.catalog.repositories import CatalogRepository
+from learning.catalog.services import BadSearch, CatalogService
+from learning.db import models as m
+from learning.media.repositories import MediaRepository
+from learning.progress.controllers import provide_progress_service
+from learning.progress.events import ProgressService
+from learning.storage import ObjectStore
+from learning.web.chapters import load_chapters, to_webvtt
+from learning.web.security import provide_viewer
+from learning.web.templating import Flash, page
+from learning.web.views import FeedLink, feed_link, local_url, module_marks, search_path
+
+ALL = 100  # the catalog is small: one page of everything
+VTT = "text/vtt; charset=utf-8"
+
+
+async def _feeds(session: AsyncSession, base_url: str) -> dict[tuple[m.FeedKind, str], FeedLink]:
+    rows = await CatalogRepository(session).all_feeds()
+    return {(row.kind, row.source_slug): feed_link(base_url, row.kind, row.source_slug) for row in rows}
+
+
+async def _poster(session: AsyncSession, media: s.MediaRef | None) -> str | None:
+    if media is None or not media.mime_type.startswith("video/"):
+        return None
+    poster = await MediaRepository(session).rendition(media.id, m.Rendition.POSTER)
+    return f"/media/{poster.id}/{poster.name}.{poster.extension}" if poster is not None else None
+
+
+def _captions(transcript: s.MediaRef | None, base_url: str) -> str | None:
+    if transcript is None or not transcript.mime_type.startswith("text/vtt"):
+        return None
+    return local_url(transcript.url, base_url)
+
+
+class PublicPages(Controller):
+    dependencies = {
+        "catalog": Provide(provide_catalog_service, sync_to_thread=False),
+        "progress": Provide(provide_progress_service, sync_to_thread=False),
+        "viewer": Provide(provide_viewer),
+    }
+
+    @get("/", name="web:home")
+    async def home(
+        self,
+        catalog: NamedDependency[CatalogService],
+        viewer: NamedDependency[CurrentUser | None],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        """The MOOC's modules and the webinar series, each with its feed."""
+        base = state.settings.base_url
+        modules, _ = await catalog.modules(limit=ALL, offset=0)
+        series_list, _ = await catalog.series_list(limit=ALL, offset=0)
+        webinars = [
+            await catalog.series(series.slug, status=None, year=None, limit=ALL, offset=0) for series in series_list
+        ]
+        return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(db_session, base))
+
+    @get("/modules/{slug:str}", name="web:module")
+    async def module(
+        self,
+        slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        progress: NamedDependency[ProgressService],
+        viewer: NamedDependency[CurrentUser | None],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        """A module and its lessons; a signed-in learner sees where they are and can resume."""
+        module = await catalog.module(slug)
+        marks = module_marks(await progress.module(viewer.id, slug)) if viewer is not None else None
+        feeds = await _feeds(db_session, state.settings.base_url)
+        return page("module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)))
+
+    @get("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")
+    async def lesson(
+        self,
+        slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        progress: NamedDependency[ProgressService],
+        viewer: NamedDependency[CurrentUser | None],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        """A lesson: its text, and its player when it has a video or a sound."""
+        lesson = await catalog.lesson(slug, lesson_slug)
+        base = state.settings.base_url
+        marks = module_marks(await progress.module(viewer.id, slug)) if viewer is not None else None
+        store: ObjectStore = state.store
+        chapters = await load_chapters(db_session, store, lesson.chapters.id if lesson.chapters else None)
+        return page(
+            "lesson.html",
+            viewer,
+            lesson=lesson,
+            marks=marks,
+            mark=marks.lessons.get(lesson.id) if marks is not None else None,
+            media_url=local_url(lesson.media.url if lesson.media else None, base),
+            poster=await _poster(db_session, lesson.media),
+            captions=_captions(lesson.transcript, base),
+            chapters=chapters,
+            chapters_track=f"/modules/{slug}/lecons/{lesson_slug}/chapitres.vtt" if chapters else None,
+        )
+
+    @get("/modules/{slug:str}/lecons/{lesson_slug:str}/chapitres.vtt", name="web:lesson-chapters")
+    async def lesson_chapters(
+        self,
+        slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Response[str]:
+        """The lesson's chapters as WebVTT, for the player's chapter track."""
+        lesson = await catalog.lesson(slug, lesson_slug)
+        chapters = await load_chapters(db_session, state.store, lesson.chapters.id if lesson.chapters else None)
+        duration = lesson.media.duration_seconds if lesson.media else None
+        return Response(to_webvtt(chapters, duration), media_type=VTT)
+
+    @get("/webinaires/{series_slug:str}", name="web:series")
+    async def series(
+        self,
+        series_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        viewer: NamedDependency[CurrentUser | None],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        """A webinar series and all its sessions."""
+        series = await catalog.series(series_slug, status=None, year=None, limit=ALL, offset=0)
+        feeds = await _feeds(db_session, state.settings.base_url)
+        return page("series.html", viewer, series=series, feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series.slug)))
+
+    @get("/webinaires/{series_slug:str}/{session_slug:str}", name="web:session")
+    async def session(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        viewer: NamedDependency[CurrentUser | None],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        """A webinar session: its programme, speakers and replay."""
+        session = await catalog.session(series_slug, session_slug)
+        base = state.settings.base_url
+        chapters = await load_chapters(db_session, state.store, session.chapters.id if session.chapters else None)
+        feeds = await _feeds(db_session, base)
+        return page(
+            "session.html",
+            viewer,
+            session=session,
+            feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series_slug)),
+            media_url=local_url(session.replay.url if session.replay else None, base),
+            poster=await _poster(db_session, session.replay),
+            captions=_captions(session.transcript, base),
+            chapters=chapters,
+            chapters_track=f"/webinaires/{series_slug}/{session_slug}/chapitres.vtt" if chapters else None,
+        )
+
+    @get("/webinaires/{series_slug:str}/{session_slug:str}/chapitres.vtt", name="web:session-chapters")
+    async def session_chapters(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Response[str]:
+        """The session's chapters as WebVTT, for the player's chapter track."""
+        session = await catalog.session(series_slug, session_slug)
+        chapters = await load_chapters(db_session, state.store, session.chapters.id if session.chapters else None)
+        duration = session.replay.duration_seconds if session.replay else None
+        return Response(to_webvtt(chapters, duration), media_type=VTT)
+
+    @get("/recherche", name="web:search")
+    async def search(
+        self,
+        catalog: NamedDependency[CatalogService],
+        viewer: NamedDependency[CurrentUser | None],
+        q: Annotated[str, QueryParameter(max_length=1000)] = "",
+    ) -> Template:
+        """French full-text search over the catalog."""
+        results: list[tuple[s.SearchResult, str]] = []
+        flash = None
+        if q.strip():
+            try:
+                found, _ = await catalog.search(q, limit=30, offset=0)
+            except BadSearch:
+                flash = Flash("La recherche doit tenir en 200 caractères imprimables.", "error")
+            else:
+                results = [(hit, search_path(hit.kind, hit.slug, hit.parent_slug)) for hit in found]
+        return page("search.html", viewer, q=q, results=results, flash=flash)

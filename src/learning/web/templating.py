@@ -1,0 +1,77 @@
+"""The Jinja2 environment of the pages (autoescaping on for every template) and the page response."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar.datastructures import Cookie
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template import TemplateConfig
+
+from learning.accounts.auth import CurrentUser
+from learning.web.formatting import clock, date_fr, datetime_fr, duration_fr, size_fr
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static"
+
+
+@cache
+def static_url(name: str) -> str:
+    """A static file's URL with a digest of its content, so browsers may keep it for a year."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    return f"{STATIC_PREFIX}/{name}?v={digest}"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every template, whatever its name: titles and names come from uploads too
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, duration=duration_fr, clock=clock, size=size_fr)
+    env.globals["static"] = static_url
+    return env
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment()))
+
+
+@dataclass(frozen=True, slots=True)
+class Flash:
+    """A one-line message at the top of a page (``kind``: ``info`` or ``error``)."""
+
+    text: str
+    kind: str = "info"
+
+
+def page(
+    name: str,
+    viewer: CurrentUser | None,
+    *,
+    status_code: int = 200,
+    flash: Flash | None = None,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Template:
+    return Template(
+        template_name=name,
+        context={"viewer": viewer, "flash": flash, **context},
+        status_code=status_code,
+        media_type="text/html",
+        headers=headers,
+    )
+
+
+def see_other(path: str, *, cookies: list[Cookie] | None = None) -> Redirect:
+    """The answer to a form: 303, so the browser follows with a GET (a reload does not post again)."""
+    return Redirect(path, status_code=303, cookies=cookies)

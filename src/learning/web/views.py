@@ -1,0 +1,93 @@
+"""What the pages show, shaped from the domains' answers: feed links, a learner's marks on lessons."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from learning.db import models as m
+from learning.progress.events import ModuleProgress
+from learning.web.formatting import podcast_link
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """« S'abonner »: the feed's address, for podcast apps and for copying."""
+
+    url: str
+    podcast_url: str
+    atom_url: str
+
+
+def feed_link(base_url: str, kind: m.FeedKind, slug: str) -> FeedLink:
+    folder = "webinars" if kind is m.FeedKind.WEBINAR_SERIES else "modules"
+    url = f"{base_url}/feeds/{folder}/{slug}.xml"
+    return FeedLink(url=url, podcast_url=podcast_link(url), atom_url=f"{base_url}/feeds/{folder}/{slug}.atom")
+
+
+def local_url(url: str | None, base_url: str) -> str | None:
+    """A media URL as a path of this site, so the page plays from where it was opened (and its CSP allows it)."""
+    if url is None:
+        return None
+    return url[len(base_url) :] if url.startswith(base_url + "/") else url
+
+
+STATUS_LABELS = {"completed": "Terminée", "in_progress": "En cours", "not_started": "Pas commencée"}
+
+
+@dataclass(frozen=True, slots=True)
+class LessonMark:
+    status: str  # completed | in_progress | not_started
+    percent: float
+    resume_at: float
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleMarks:
+    """A signed-in learner's progress through a module, lesson by lesson."""
+
+    enrolled: bool
+    percent_complete: float
+    lessons: dict[uuid.UUID, LessonMark]
+    resume_slug: str | None
+    started: bool
+
+
+def module_marks(found: ModuleProgress) -> ModuleMarks:
+    lessons = {}
+    for lesson, row in found.lessons:
+        duration = lesson.duration_seconds or 0
+        watched = row.watched_seconds if row is not None else 0.0
+        percent = round(min(100.0, 100 * watched / duration), 1) if duration else 0.0
+        if row is not None and row.completed:
+            status, percent = "completed", 100.0
+        elif row is not None:
+            status = "in_progress"
+        else:
+            status = "not_started"
+        resume_at = (row.position_seconds or 0.0) if row is not None else 0.0
+        lessons[lesson.id] = LessonMark(status=status, percent=percent, resume_at=resume_at)
+    enrollment = found.enrollment
+    # « Reprendre »: the lesson left half-way, else the first one not completed.
+    started = [lesson for lesson, _ in found.lessons if lessons[lesson.id].status == "in_progress"]
+    following = started[0] if started else found.next_lesson
+    return ModuleMarks(
+        enrolled=enrollment is not None and enrollment.status is m.EnrollmentStatus.ACTIVE,
+        percent_complete=found.percent_complete,
+        lessons=lessons,
+        resume_slug=following.slug if following is not None else None,
+        started=any(row is not None for _, row in found.lessons),
+    )
+
+
+def search_path(kind: str, slug: str, parent_slug: str | None) -> str:
+    """The page of a search result."""
+    if kind == "module":
+        return f"/modules/{slug}"
+    if kind == "lesson":
+        return f"/modules/{parent_slug}/lecons/{slug}"
+    return f"/webinaires/{parent_slug}/{slug}"

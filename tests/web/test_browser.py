@@ -1,0 +1,393 @@
+"""End to end, in Debian's Chromium (headless, driven by Playwright) against a live server: a visitor plays a
+replay, a learner resumes on another device, an admin uploads through a broken connection and a reload and
+publishes, and every page answers the keyboard. Screenshots of the main pages go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import feedparser
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+
+from learning.admin.commands import create_admin
+from learning.app import create_app
+from learning.config import Settings
+from tests.helpers.accounts import PASSWORD
+from tests.helpers.catalog import SERIES, sync
+from tests.helpers.database import make_settings, sql, truncate_all
+from tests.helpers.live import free_port, live_server
+from tests.helpers.media import make_video
+from tests.web.conftest import MODULE, SCREENSHOTS, TEXT_LESSON, VIDEO_LESSON, new_email
+
+T = TypeVar("T")
+CHROMIUM = "/usr/bin/chromium"
+FIRST_SESSION = "2019-01-lancement-du-cycle"
+WAIT_MS = 20_000
+# Everything a keyboard user may need to reach.
+CONTROLS = (
+    "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, "
+    "video[controls], audio[controls], summary"
+)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium package is not installed")
+
+
+class Live:
+    def __init__(self, base: str, settings: Settings) -> None:
+        self.base = base
+        self.settings = settings
+
+
+@pytest.fixture(scope="module")
+def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The app on a real port; its public address is that port, so feeds and media point back to it."""
+    truncate_all(database_url)
+    port = free_port()
+    settings = make_settings(
+        database_url, tmp_path_factory.mktemp("browser") / "var", public_base_url=f"http://127.0.0.1:{port}",
+        login_ip_limit=10_000,
+    )  # fmt: skip
+    sync(settings)
+    with live_server(create_app(settings), port=port) as base:
+        yield Live(base, settings)
+
+
+def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a helper that calls asyncio.run: Playwright's synchronous API keeps an event loop running here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
+@pytest.fixture(scope="module")
+def browser(live: Live) -> Iterator[Browser]:
+    """Chromium, started once the server is up (Playwright runs an event loop in this thread from then on)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--autoplay-policy=no-user-gesture-required"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, live: Live) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=live.base, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    yield context
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def media_reaches(page: Page, condition: str) -> None:
+    """Wait until the player's ``time`` satisfies ``condition`` (a function, not a string to evaluate: the
+    pages' CSP forbids eval, and Playwright's string predicates use it)."""
+    page.wait_for_function(f"() => (time => {condition})(document.getElementById('lecteur').currentTime)")
+
+
+def play_until(page: Page, seconds: float) -> None:
+    page.locator("#lecteur").evaluate("media => media.play()")
+    media_reaches(page, f"time > {seconds}")
+
+
+def sign_up(page: Page, email: str) -> None:
+    page.goto("/inscription")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("link", name="Mon compte")).to_be_visible()
+
+
+def sign_in(page: Page, email: str) -> None:
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("link", name="Mon compte")).to_be_visible()
+
+
+def keyboard_reach(page: Page, limit: int = 400) -> tuple[set[str], set[str]]:
+    """Press Tab through the page: which controls it reached, and which visible controls exist."""
+    expected = set(
+        page.evaluate(
+            """selector => Array.from(document.querySelectorAll(selector))
+                 .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+                 .map((el, i) => (el.dataset.kbd = String(i)))""",
+            CONTROLS,
+        )
+    )
+    reached: set[str] = set()
+    page.locator("body").focus()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        found = page.evaluate(
+            """() => { const el = document.activeElement;
+                 if (!el || !el.dataset.kbd) return null;
+                 const style = getComputedStyle(el);
+                 return [el.dataset.kbd, style.outlineStyle !== 'none' && style.outlineWidth !== '0px'
+                         || el.matches('video, audio')]; }"""
+        )
+        if found is None:
+            continue
+        key, visible_focus = found
+        assert visible_focus, f"control {key} has no visible focus"
+        reached.add(key)
+        if reached >= expected:
+            break
+    return reached, expected
+
+
+# --- a visitor ------------------------------------------------------------------------------------------
+def test_a_visitor_browses_the_catalog_and_plays_a_replay(context: BrowserContext, live: Live) -> None:
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.base)
+    page = context.new_page()
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Le MOOC")).to_be_visible()
+    shot(page, "accueil")
+    subscribe = page.locator(".subscribe").first
+    subscribe.get_by_role("button", name="Copier l’adresse").click()
+    expect(subscribe.get_by_role("status")).to_have_text("Copié dans le presse-papiers.")
+    feed = subscribe.locator("input.feed-url").input_value()
+    assert page.evaluate("navigator.clipboard.readText()") == feed
+    assert httpx.get(feed).status_code == 200
+
+    page.get_by_role("link", name="L’innovation territoriale en actions ! — les webinaires 2019").click()
+    page.get_by_role("link", name="Lancement : « L’innovation territoriale en actions ! »").first.click()
+    expect(page).to_have_url(f"{live.base}/webinaires/{SERIES}/{FIRST_SESSION}")
+    media = page.locator("video#lecteur")
+    expect(media).to_be_visible()
+    play_until(page, 1)
+    tracks = media.evaluate("v => Array.from(v.textTracks).map(t => t.kind)")
+    assert tracks == ["captions", "chapters"]
+    page.get_by_role("button", name=re.compile("Associations, entreprises, collectivités")).click()
+    media_reaches(page, "time >= 12")
+    media.evaluate("v => v.pause()")
+    shot(page, "webinaire")
+
+
+def test_pages_are_readable_without_javascript(browser: Browser, live: Live) -> None:
+    context = browser.new_context(base_url=live.base, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("link", name="Module 1 — Comprendre la co-construction territoriale").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Comprendre la co-construction territoriale")
+        page.locator(f'a[href="/modules/{MODULE}/lecons/{TEXT_LESSON}"]').click()
+        expect(page.locator("article.prose p").first).to_be_visible()
+        assert len(page.locator("article.prose").inner_text()) > 500
+        page.goto(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}")
+        expect(page.get_by_role("link", name="Télécharger le fichier")).to_be_visible()
+        expect(page.locator(".copy-button")).to_have_count(0)  # nothing that needs a script is offered
+        shot(page, "lecon-sans-javascript")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", f"/modules/{MODULE}", f"/modules/{MODULE}/lecons/{VIDEO_LESSON}", f"/webinaires/{SERIES}/{FIRST_SESSION}"],
+)
+def test_the_keyboard_reaches_every_control(context: BrowserContext, path: str) -> None:
+    page = context.new_page()
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    reached, expected = keyboard_reach(page)
+    assert expected
+    assert reached >= expected, f"never reached with Tab: {sorted(expected - reached)}"
+
+
+# --- a learner --------------------------------------------------------------------------------------------
+def _saved_position(live: Live, context: BrowserContext, lesson_id: str) -> float:
+    cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
+    response = httpx.get(f"{live.base}/api/v1/me/progress/lessons/{lesson_id}", cookies=cookies)
+    assert response.status_code == 200, response.text
+    position: float = response.json()["resume_at_seconds"]
+    return position
+
+
+def test_a_learner_enrolls_plays_and_resumes_on_another_device(
+    browser: Browser, context: BrowserContext, live: Live
+) -> None:
+    email = new_email("navigateur")
+    page = context.new_page()
+    sign_up(page, email)
+    page.goto(f"/modules/{MODULE}")
+    page.get_by_role("button", name="S’inscrire à ce module").click()
+    expect(page.get_by_text("Vous suivez ce module")).to_be_visible()
+    page.get_by_role("link", name="La co-construction territoriale en quelques mots").click()
+    media = page.locator("video#lecteur")
+    lesson_id = media.get_attribute("data-lesson-id")
+    assert lesson_id
+    play_until(page, 6)
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/me/progress/events") and r.status == 200):
+        media.evaluate("v => v.pause()")
+    stopped = media.evaluate("v => v.currentTime")
+    deadline = time.monotonic() + 15
+    while (saved := _saved_position(live, context, lesson_id)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)  # waiting for the last batch, not a timing assertion
+    assert abs(saved - stopped) < 1.5
+
+    page.reload()
+    media_reaches(page, f"Math.abs(time - {saved}) < 0.5")
+    expect(page.locator("[data-resume-note]")).to_contain_text("Reprise à 0:0")
+    shot(page, "lecon")
+
+    page.goto(f"/modules/{MODULE}")
+    expect(page.get_by_role("link", name="Reprendre", exact=True)).to_be_visible()
+    expect(page.locator("li.lesson-in_progress")).to_contain_text("En cours")
+    shot(page, "module")
+
+    other = browser.new_context(base_url=live.base, locale="fr-FR", viewport={"width": 1024, "height": 800})
+    try:
+        phone = other.new_page()
+        sign_in(phone, email)
+        phone.goto(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}")
+        media_reaches(phone, f"Math.abs(time - {saved}) < 0.5")
+    finally:
+        other.close()
+
+    page.goto("/compte")
+    page.get_by_role("button", name="Créer un jeton").click()
+    token = page.locator("#token-value")
+    expect(token).not_to_have_value("")
+    private_feed = page.locator("#private-feed-1").input_value()
+    assert f"/modules/{MODULE}.xml" in private_feed
+    assert httpx.get(private_feed).status_code == 200
+    shot(page, "compte")
+    page.get_by_role("button", name="Révoquer le jeton").click()
+    expect(page.locator("[data-token-summary]")).to_have_text("Vous n’avez pas de jeton actif.")
+    assert httpx.get(private_feed).status_code == 404
+
+
+# --- an admin -------------------------------------------------------------------------------------------------
+SESSION = {
+    "slug": "seance-supplementaire",
+    "title": "Séance supplémentaire : retours d’expérience",
+    "scheduled_at": "2019-12-19T11:00:00+01:00",
+    "summary": "Des territoires pilotes racontent leur première année d’alliance.",
+}
+
+
+class Cutter:
+    """Breaks PATCH requests on demand, as a dropped connection would."""
+
+    def __init__(self) -> None:
+        self.patches = 0
+        self.creations = 0
+        self.cut_from: int | None = None  # cut every PATCH from this one on
+        self.cut_once: set[int] = set()
+        self.offsets: list[int] = []  # what HEAD answered
+
+    def __call__(self, route: Route) -> None:
+        if route.request.method == "POST":
+            self.creations += 1
+        if route.request.method == "PATCH":
+            self.patches += 1
+            if self.patches in self.cut_once or (self.cut_from is not None and self.patches >= self.cut_from):
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+
+def test_an_admin_uploads_through_a_broken_connection_and_publishes(
+    context: BrowserContext, live: Live, tmp_path: Path
+) -> None:
+    admin = new_email("regie")
+    off_loop(asyncio.run, create_admin(live.settings, email=admin, password=PASSWORD))
+    token = httpx.post(f"{live.base}/api/v1/auth/login", json={"email": admin, "password": PASSWORD}).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    created = httpx.post(f"{live.base}/api/v1/admin/webinars/{SERIES}/sessions", json=SESSION, headers=bearer)
+    assert created.status_code == 201, created.text
+    source = make_video(tmp_path / "retours-experience.mp4", seconds=6, width=640, height=360, fps=25)
+    chunk = 16 * 1024
+    assert source.stat().st_size > 5 * chunk
+
+    page = context.new_page()
+    sign_in(page, admin)
+    page.goto("/admin/")
+    row = page.locator(f"#session-{SERIES}-{SESSION['slug']}")
+    expect(row).to_contain_text("Brouillon")
+    expect(row).to_contain_text("Aucun replay")
+    row.get_by_role("link", name=re.compile("Envoyer un replay")).click()
+    expect(page.get_by_label("Pour")).to_have_value(f"session:{SERIES}/{SESSION['slug']}")
+
+    cutter = Cutter()
+    cutter.cut_once = {2}  # the second PATCH breaks: the page resumes by itself
+    cutter.cut_from = 4  # from the fourth on the connection is gone: the admin reloads the page
+    page.route("**/api/v1/admin/uploads/**", cutter)
+    page.on("response", lambda r: r.request.method == "HEAD" and cutter.offsets.append(int(r.headers["upload-offset"])))
+    page.locator("[data-upload-form]").evaluate(f"form => form.dataset.chunkBytes = '{chunk}'")
+    page.get_by_label("Fichier vidéo ou audio").set_input_files(str(source))
+    page.get_by_role("button", name="Envoyer", exact=True).click()
+    status = page.locator("[data-status]")
+    # Second PATCH cut: HEAD, then on from its offset; fourth and fifth cut: retried after 1 s, then 2 s.
+    expect(status).to_contain_text("Connexion perdue : nouvelle tentative dans 2 s")
+    assert cutter.patches == 5
+    assert cutter.offsets[:2] == [chunk, 2 * chunk]  # what HEAD answered after each cut
+    assert page.locator("progress[data-progress]").evaluate("bar => bar.value") > 0
+    shot(page, "envoi-interrompu")
+
+    cutter.cut_from = None
+    page.reload()
+    pending = page.locator("[data-pending]")
+    expect(pending).to_contain_text("retours-experience.mp4")
+    page.locator("[data-upload-form]").evaluate(f"form => form.dataset.chunkBytes = '{chunk}'")
+    status.evaluate(
+        """line => { window.statusLog = [];
+             new MutationObserver(() => window.statusLog.push(line.textContent)).observe(line, {childList: true}); }"""
+    )
+    page.get_by_label("Fichier vidéo ou audio").set_input_files(str(source))  # the same file: it resumes
+    expect(status).to_contain_text("Replay prêt et rattaché", timeout=90_000)
+    statuses = page.evaluate("() => window.statusLog")
+    resumed_at = 100 * 2 * chunk // source.stat().st_size
+    assert f"Reprise de l’envoi à {resumed_at} %." in statuses
+    assert cutter.offsets[-1] == 2 * chunk  # after the reload, HEAD: two chunks had arrived
+    assert cutter.creations == 1  # resumed, not started again
+    shot(page, "envoi")
+
+    page.goto("/admin/")
+    row = page.locator(f"#session-{SERIES}-{SESSION['slug']}")
+    expect(row.locator(".replay-state")).to_contain_text("Prêt")
+    row.get_by_role("button", name=re.compile("^Publier")).click()
+    expect(page.get_by_role("status")).to_have_text("C’est publié.")
+    expect(page.locator(f"#session-{SERIES}-{SESSION['slug']}")).to_contain_text("Publié")
+
+    detail = httpx.get(f"{live.base}/api/v1/webinars/{SERIES}/sessions/{SESSION['slug']}").json()
+    assert httpx.get(detail["replay"]["url"]).content == source.read_bytes()
+    feed = feedparser.parse(httpx.get(f"{live.base}/feeds/webinars/{SERIES}.xml").content)
+    entry = next(entry for entry in feed.entries if entry.title == SESSION["title"])
+    enclosure = entry.enclosures[0]
+    assert "retours-experience" in enclosure.href
+    assert httpx.head(enclosure.href).status_code == 200
+
+    _some_downloads(live, detail["replay"]["id"])
+    page.goto("/admin/")
+    shot(page, "administration")
+    page.locator(f"#session-{SERIES}-{SESSION['slug']} td a[href^='/admin/telechargements/']").click()
+    expect(page.locator("svg.chart rect.bar")).to_have_count(30)
+    shot(page, "telechargements")
+
+
+def _some_downloads(live: Live, asset_id: str) -> None:
+    """A few counted downloads over the last days, for the chart (counting itself is tested in tests/media)."""
+    off_loop(
+        sql,
+        live.settings.require_database_url(),
+        "INSERT INTO media_download (asset_id, listener, window_start, counted_at, app, day) "
+        "SELECT $1::uuid, md5(random()::text || n), now(), now(), 'AntennaPod', current_date - days_ago "
+        "FROM unnest($2::int[], $3::int[]) AS t(days_ago, downloads), generate_series(1, downloads) AS n",
+        asset_id,
+        [0, 1, 2, 5, 9, 14],
+        [4, 7, 3, 9, 2, 5],
+    )

@@ -1,0 +1,394 @@
+"""The pages through a test client: what they show, how they escape, and their security (cookie session,
+CSRF on forms and on cookie-authenticated API calls, Content-Security-Policy, admin-only pages)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from learning.accounts.auth import CSRF_COOKIE, SESSION_COOKIE
+from learning.app import create_app
+from learning.config import Settings
+from learning.lib.clock import utcnow
+from tests.helpers.accounts import PASSWORD, login
+from tests.helpers.catalog import SERIES
+from tests.helpers.database import sql
+from tests.web.conftest import (
+    MODULE,
+    TEXT_LESSON,
+    VIDEO_LESSON,
+    csrf_token,
+    make_admin,
+    new_email,
+    sign_in,
+    sign_up,
+)
+
+HOSTILE = '<script>alert("titre")</script> & <b>gras</b>'
+FIRST_SESSION = "2019-01-lancement-du-cycle"
+
+
+def _set_cookies(response: Any) -> dict[str, str]:
+    cookies = {}
+    for header in response.headers.get_list("set-cookie"):
+        name = header.split("=", 1)[0]
+        cookies[name] = header.lower()
+    return cookies
+
+
+def _wait_for_upload(client: TestClient[Any], headers: dict[str, str], upload_id: str, states: set[str]) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status: str = client.get(f"/api/v1/admin/uploads/{upload_id}", headers=headers).json()["status"]
+        if status in states:
+            return status
+        time.sleep(0.1)  # polling the job, not a timing assertion
+    raise AssertionError(f"upload {upload_id} never reached {states}")
+
+
+# --- reading ------------------------------------------------------------------------------------------
+def test_home_lists_the_modules_and_the_webinars_with_their_feeds(web: TestClient[Any]) -> None:
+    response = web.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    page = response.text
+    assert "Comprendre la co-construction territoriale" in page
+    assert f'href="/webinaires/{SERIES}"' in page
+    assert f'value="http://testserver.local/feeds/modules/{MODULE}.xml"' in page
+    assert f'href="podcast://testserver.local/feeds/webinars/{SERIES}.xml"' in page
+    assert page.count("S’abonner") >= 5
+    assert 'class="copy-button"' in page  # shown by the script; the address stays selectable without it
+
+
+def test_lesson_text_and_player_are_in_the_html(web: TestClient[Any]) -> None:
+    text = web.get(f"/modules/{MODULE}/lecons/{TEXT_LESSON}").text
+    assert '<article class="prose">' in text
+    assert "<p>" in text
+    video = web.get(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}").text
+    source = re.search(r'<source src="(/media/[^"]+\.mp4)" type="video/mp4">', video)
+    assert source, "the player plays from this site's own /media/ path"
+    assert web.get(source.group(1), headers={"Range": "bytes=0-99"}).status_code == 206
+    assert 'data-track="off"' in video  # a visitor's progress is not sent
+
+
+def test_a_webinar_page_has_captions_and_chapters_tracks(web: TestClient[Any]) -> None:
+    page = web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}").text
+    assert re.search(r'<track kind="captions" src="/media/[^"]+\.vtt" srclang="fr"', page)
+    assert f'<track kind="chapters" src="/webinaires/{SERIES}/{FIRST_SESSION}/chapitres.vtt"' in page
+    chapters = web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}/chapitres.vtt")
+    assert chapters.headers["content-type"].startswith("text/vtt")
+    assert chapters.text.startswith("WEBVTT\n")
+    assert "00:00:04.000 --> 00:00:12.000\nLa plateforme « L'innovation territoriale en actions ! »" in chapters.text
+
+
+def test_unknown_pages_are_french_html_404s(web: TestClient[Any]) -> None:
+    for path in ("/modules/inconnu", f"/modules/{MODULE}/lecons/inconnue", f"/webinaires/{SERIES}/inconnue"):
+        response = web.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Page introuvable" in response.text
+
+
+def test_search_finds_french_words_without_accents(web: TestClient[Any]) -> None:
+    page = web.get("/recherche", params={"q": "cooperation territoire"}).text
+    assert "résultat" in page
+    assert 'href="/modules/' in page or 'href="/webinaires/' in page
+
+
+# --- security headers, escaping -------------------------------------------------------------------------
+def test_pages_carry_a_strict_content_security_policy(web: TestClient[Any]) -> None:
+    for path in ("/", f"/modules/{MODULE}/lecons/{VIDEO_LESSON}", "/connexion"):
+        response = web.get(path)
+        policy = response.headers["content-security-policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives["script-src"] == "'self'"
+        assert directives["style-src"] == "'self'"
+        assert directives["frame-ancestors"] == "'none'"
+        assert "unsafe-inline" not in policy
+        assert "unsafe-eval" not in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+        scripts = re.findall(r"<script\b[^>]*>", response.text)
+        assert scripts
+        assert all(' src="/static/' in tag for tag in scripts), "no inline script"
+        assert not re.search(r"<[a-z]+[^>]* on[a-z]+=", response.text), "no inline event handler"
+    assert web.get("/static/player.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_a_hostile_title_is_escaped_everywhere(web: TestClient[Any], web_settings: Settings) -> None:
+    admin = login(web, make_admin(web_settings))
+    created = web.post(
+        f"/api/v1/admin/webinars/{SERIES}/sessions",
+        json={"slug": "seance-hostile", "title": HOSTILE, "scheduled_at": "2019-12-30T11:00:00+01:00",
+              "summary": "<img src=x onerror=alert(1)>"},
+        headers=admin.headers,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    published = web.put(
+        f"/api/v1/admin/webinars/{SERIES}/sessions/seance-hostile/publication",
+        json={"state": "published"},
+        headers=admin.headers,
+    )
+    assert published.status_code == 200
+    filename = '<img src=x onerror="alert(2)">.mp4'
+    metadata = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {"filename": filename, "target": f"session:{SERIES}/seance-hostile"}.items()
+    )
+    upload = web.post(
+        "/api/v1/admin/uploads/",
+        content=b"pas une video " * 100,
+        headers=admin.headers | {"Tus-Resumable": "1.0.0", "Upload-Length": "1400", "Upload-Metadata": metadata,
+                                 "Content-Type": "application/offset+octet-stream"},
+    )  # fmt: skip
+    assert upload.status_code == 201, upload.text
+    upload_id = upload.headers["location"].rsplit("/", 1)[1]
+    assert _wait_for_upload(web, admin.headers, upload_id, {"failed"}) == "failed"
+    assert sign_in(web, admin.email).status_code == 303
+    for path in ("/", f"/webinaires/{SERIES}", f"/webinaires/{SERIES}/seance-hostile", "/admin/"):
+        page = web.get(path).text
+        assert "<script>alert" not in page, path
+        assert "<b>gras</b>" not in page, path
+        assert "<img src=x" not in page, path
+    desk = web.get("/admin/").text
+    assert "&lt;script&gt;alert(&#34;titre&#34;)&lt;/script&gt; &amp; &lt;b&gt;gras&lt;/b&gt;" in desk
+    assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;.mp4" in desk
+
+
+# --- sessions and CSRF ------------------------------------------------------------------------------------
+def test_signing_in_sets_an_httponly_samesite_cookie(web: TestClient[Any]) -> None:
+    email = sign_up(web)
+    web.cookies.clear()
+    response = sign_in(web, email, suite="/compte")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/compte"
+    cookie = _set_cookies(response)[SESSION_COOKIE]
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "path=/" in cookie
+    assert "secure" not in cookie  # the public address is http
+    account = web.get("/compte")
+    assert account.status_code == 200
+    assert email in account.text
+    signed_out = web.post("/deconnexion", data={"_csrf_token": csrf_token(web)}, follow_redirects=False)
+    assert signed_out.status_code == 303
+    assert web.get("/compte", follow_redirects=False).status_code == 303
+
+
+def test_cookies_are_secure_when_the_public_address_is_https(web_settings: Settings) -> None:
+    settings = web_settings.model_copy(update={"public_base_url": "https://formation.example.org"})
+    with TestClient(app=create_app(settings), base_url="https://formation.example.org") as client:
+        email = sign_up(client)
+        response = sign_in(client, email)
+        cookies = _set_cookies(response)
+        assert "secure" in cookies[SESSION_COOKIE]
+        first = client.get("/", headers={"cookie": ""})
+        assert "secure" in _set_cookies(first)[CSRF_COOKIE]
+
+
+def test_wrong_credentials_and_weak_passwords_are_explained_in_french(web: TestClient[Any]) -> None:
+    email = sign_up(web)
+    web.cookies.clear()
+    wrong = sign_in(web, email, "pas le bon mot de passe")
+    assert wrong.status_code == 400
+    assert "Adresse e-mail ou mot de passe incorrect." in wrong.text
+    assert SESSION_COOKIE not in _set_cookies(wrong)
+    form = {"email": new_email(), "password": "court", "display_name": "", "suite": "/", "_csrf_token": csrf_token(web)}
+    weak = web.post("/inscription", data=form)
+    assert weak.status_code == 400
+    assert "Mot de passe refusé" in weak.text
+    taken = web.post("/inscription", data=form | {"email": email, "password": PASSWORD})
+    assert taken.status_code == 400
+    assert "Un compte existe déjà" in taken.text
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(web: TestClient[Any]) -> None:
+    email = sign_up(web)
+    web.cookies.delete(SESSION_COOKIE)
+    form = {"email": email, "password": PASSWORD, "suite": "/"}
+    missing = web.post("/connexion", data=form, follow_redirects=False)
+    assert missing.status_code == 403
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "vérification de sécurité" in missing.text
+    forged = web.post("/connexion", data=form | {"_csrf_token": "0" * 128}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert SESSION_COOKIE not in _set_cookies(forged)
+    assert sign_in(web, email).status_code == 303
+    enroll = web.post(f"/modules/{MODULE}/inscription", data={}, follow_redirects=False)
+    assert enroll.status_code == 403
+
+
+def test_cookie_signed_api_calls_that_change_something_need_the_csrf_header(web: TestClient[Any]) -> None:
+    email = sign_up(web)
+    assert web.get("/api/v1/me").json()["email"] == email  # reading with the cookie alone is fine
+    body = {"module": MODULE}
+    refused = web.post("/api/v1/me/enrollments", json=body)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    forged = web.post("/api/v1/me/enrollments", json=body, headers={"X-CSRF-Token": "f" * 128})
+    assert forged.status_code == 403
+    accepted = web.post("/api/v1/me/enrollments", json=body, headers={"X-CSRF-Token": csrf_token(web)})
+    assert accepted.status_code == 201
+    # Bearer clients never send cookies: no CSRF header for them.
+    bearer = login(web, email)
+    web.cookies.clear()
+    assert web.delete(f"/api/v1/me/enrollments/{MODULE}", headers=bearer.headers).status_code == 204
+    assert web.post("/api/v1/me/enrollments", json=body).status_code == 401
+
+
+def test_sign_in_never_redirects_to_another_site(web: TestClient[Any]) -> None:
+    email = sign_up(web)
+    web.cookies.delete(SESSION_COOKIE)
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        assert sign_in(web, email, suite=target).headers["location"] == "/"
+
+
+# --- a learner ----------------------------------------------------------------------------------------------
+def test_a_learner_enrolls_and_sees_progress_and_resume(web: TestClient[Any]) -> None:
+    visitor = web.get(f"/modules/{MODULE}").text
+    assert "Connectez-vous" in visitor
+    assert "S’inscrire à ce module" not in visitor
+    email = sign_up(web)
+    assert "S’inscrire à ce module" in web.get(f"/modules/{MODULE}").text
+    enrolled = web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    assert enrolled.status_code == 200
+    assert "Vous suivez ce module" in enrolled.text
+    assert ">Commencer<" in enrolled.text
+    lesson = web.get(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}").text
+    assert 'data-track="on"' in lesson
+    lesson_id = re.search(r'data-lesson-id="([0-9a-f-]{36})"', lesson)
+    assert lesson_id
+    now = utcnow()
+    events = [
+        {"id": "9d7c8f6e-3b1a-4c2d-8e9f-0a1b2c3d4e51", "type": "played", "lesson_id": lesson_id.group(1),
+         "from": 0, "to": 9, "client_time": now.isoformat()},
+        {"id": "9d7c8f6e-3b1a-4c2d-8e9f-0a1b2c3d4e52", "type": "position", "lesson_id": lesson_id.group(1),
+         "position": 9, "client_time": (now + timedelta(seconds=1)).isoformat()},
+    ]  # fmt: skip
+    bearer = login(web, email)
+    assert web.post("/api/v1/me/progress/events", json={"events": events}, headers=bearer.headers).status_code == 200
+    module = web.get(f"/modules/{MODULE}").text
+    assert ">Reprendre<" in module
+    assert "En cours" in module
+    assert f'<a class="button" href="/modules/{MODULE}/lecons/{VIDEO_LESSON}">Reprendre</a>' in module
+    account = web.get("/compte").text
+    assert "Comprendre la co-construction territoriale" in account
+    assert "Reprendre" in account
+
+
+def test_a_text_lesson_is_marked_done_by_its_form(web: TestClient[Any]) -> None:
+    sign_up(web)
+    web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    page = web.get(f"/modules/{MODULE}/lecons/{TEXT_LESSON}").text
+    assert "Marquer comme terminée" in page
+    done = web.post(
+        f"/modules/{MODULE}/lecons/{TEXT_LESSON}/terminee",
+        data={"_csrf_token": csrf_token(web)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "Leçon terminée." in web.get(f"/modules/{MODULE}/lecons/{TEXT_LESSON}").text
+    assert "Terminée" in web.get(f"/modules/{MODULE}").text
+
+
+def test_the_private_feed_token_works_without_javascript(web: TestClient[Any]) -> None:
+    sign_up(web)
+    web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    created = web.post("/compte/jeton-prive", data={"action": "create", "_csrf_token": csrf_token(web, "/compte")})
+    token = re.search(r'id="token-value" type="text" readonly value="([^"]+)"', created.text)
+    assert token
+    assert len(token.group(1)) > 30
+    feed = f"http://testserver.local/feeds/private/{token.group(1)}/modules/{MODULE}.xml"
+    assert feed in created.text
+    assert web.get(feed.removeprefix("http://testserver.local")).status_code == 200
+    assert "Jeton actif commençant par" in web.get("/compte").text
+    assert token.group(1) not in web.get("/compte").text  # shown once
+    web.post("/compte/jeton-prive", data={"action": "revoke", "_csrf_token": csrf_token(web, "/compte")})
+    assert web.get(feed.removeprefix("http://testserver.local")).status_code == 404
+
+
+# --- the admin desk ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/envoi", f"/admin/telechargements/{'0' * 8}-0000-0000-0000-{'0' * 12}"]
+)
+def test_admin_pages_send_visitors_to_sign_in_and_refuse_learners(web: TestClient[Any], path: str) -> None:
+    visitor = web.get(path, follow_redirects=False)
+    assert visitor.status_code == 303
+    assert visitor.headers["location"] == f"/connexion?suite={path.rstrip('/')}"
+    sign_up(web)
+    learner = web.get(path)
+    assert learner.status_code == 403
+    assert "Cette page est réservée aux administrateurs." in learner.text
+    refused = web.post("/admin/publication", data={"cible": f"session:{SERIES}/{FIRST_SESSION}", "etat": "draft",
+                                                   "_csrf_token": csrf_token(web)})  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_the_desk_publishes_unpublishes_and_retries(web: TestClient[Any], web_settings: Settings) -> None:
+    admin = login(web, make_admin(web_settings))
+    assert sign_in(web, admin.email).status_code == 303
+    desk = web.get("/admin/").text
+    assert "Séances de la série « L’innovation territoriale en actions ! — les webinaires 2019 »" in desk
+    row = re.search(rf'<tr id="session-{SERIES}-{FIRST_SESSION}".*?</tr>', desk, re.S)
+    assert row
+    assert "Publié" in row.group(0)
+    assert "Prêt" in row.group(0)
+    target = f"session:{SERIES}/{FIRST_SESSION}"
+    form = {"cible": target, "etat": "draft", "_csrf_token": csrf_token(web)}
+    unpublished = web.post("/admin/publication", data=form)
+    assert "C’est dépublié" in unpublished.text
+    assert web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}").status_code == 404
+    web.post("/admin/publication", data=form | {"etat": "published"})
+    assert web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}").status_code == 200
+    metadata = f"filename {base64.b64encode(b'bruit.mp4').decode()},target {base64.b64encode(target.encode()).decode()}"
+    upload = web.post(
+        "/api/v1/admin/uploads/", content=b"\x00" * 2048,
+        headers=admin.headers | {"Tus-Resumable": "1.0.0", "Upload-Length": "2048", "Upload-Metadata": metadata,
+                                 "Content-Type": "application/offset+octet-stream"},
+    )  # fmt: skip
+    upload_id = upload.headers["location"].rsplit("/", 1)[1]
+    assert _wait_for_upload(web, admin.headers, upload_id, {"failed"}) == "failed"
+    desk = web.get("/admin/").text
+    assert f'action="/admin/envois/{upload_id}/relancer"' in desk
+    assert "Échec" in desk
+    retried = web.post(f"/admin/envois/{upload_id}/relancer", data={"_csrf_token": csrf_token(web)})
+    assert "Le traitement est relancé." in retried.text
+    status = web.get(f"/api/v1/admin/uploads/{upload_id}", headers=admin.headers).json()["status"]
+    assert status in {"uploaded", "processing"}  # queued again
+
+
+def test_the_downloads_chart_is_drawn_per_episode(web: TestClient[Any], web_settings: Settings) -> None:
+    replay = web.get(f"/api/v1/webinars/{SERIES}/sessions/{FIRST_SESSION}").json()["replay"]
+    today = utcnow().date()
+    url = web_settings.require_database_url()
+    insert = (
+        "INSERT INTO media_download (asset_id, listener, window_start, counted_at, app, day) "
+        "VALUES ($1::uuid, md5(random()::text), now(), now(), 'AntennaPod', $2)"
+    )
+    for day, count in ((today, 3), (today - timedelta(days=2), 1)):
+        for _ in range(count):
+            sql(url, insert, replay["id"], day)
+    admin = make_admin(web_settings)
+    sign_in(web, admin)
+    desk = web.get("/admin/").text
+    assert f'href="/admin/telechargements/{replay["id"]}">4<' in desk
+    page = web.get(f"/admin/telechargements/{replay['id']}").text
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert svg.count('<rect class="bar"') == 30
+    assert "3 téléchargements</title>" in svg
+    assert "AntennaPod" in page
+    assert "<strong>4</strong> téléchargements" in page
+    week = web.get(f"/admin/telechargements/{replay['id']}?jours=7").text
+    assert week.count('<rect class="bar"') == 7
+
+
+def test_options_answers_need_no_session(web: TestClient[Any]) -> None:
+    for path in ("/", "/compte", "/admin/", "/admin/publication", f"/modules/{MODULE}/inscription"):
+        response = web.options(path, follow_redirects=False)
+        assert response.status_code == 204, path
+        assert response.content == b""
