@@ -5,6 +5,11 @@ Each (method, path template) of ``app.routes`` needs a rule below, so a new rout
 exercised by four actors (anonymous, a learner, another learner, an admin) against real rows: the shipped
 content, the actors' own accounts, enrollments and feed tokens, uploads made for the test.
 
+The server-rendered pages (``learning.web``) have rules of their own kind (``page=True``): their actors are
+signed in by the ``learning_session`` cookie (holding the actor's token, as signing in through the page
+does), their forms carry the page's CSRF token, a visitor is sent to the sign-in page (303) rather than given
+a 401, and a refusal is an HTML page. Forms without a valid CSRF token are refused, whoever sends them.
+
 Login rate limiting across app processes is covered by
 ``tests/accounts/test_rate_limit.py::test_the_limit_holds_across_two_app_processes``.
 """
@@ -26,6 +31,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
+from learning.accounts.auth import SESSION_COOKIE
 from learning.admin.commands import create_admin
 from learning.app import create_app
 from learning.config import Settings
@@ -40,6 +46,9 @@ VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nBonjour.\n"
 NEW_PASSWORD = "une autre phrase de passe bien longue"
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
+HTML = "text/html"
+CSRF_FIELD = "_csrf_token"  # the form field Litestar's CSRF middleware reads
+_META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 Access = Literal["public", "user", "admin"]
 
@@ -70,6 +79,8 @@ class World:
     lesson_slug: str
     asset_id: str
     asset_name: str
+    text_lesson_id: str  # a text lesson of MODULE: the one a page form may mark done
+    text_lesson_slug: str
     spare_email: str  # an account no actor is: logging in as it hands no actor's token to another
     feed_tokens: dict[str, str] = field(default_factory=dict)  # actor name → their current private-feed token
     registrations: dict[str, str] = field(default_factory=dict)  # actor name → their enrollment in MODULE
@@ -110,9 +121,15 @@ class World:
         return str(response.json()["id"])
 
     def new_upload_id(self, *, failed: bool = False) -> str:
+        """An upload begun; or one whose bytes all arrived and whose processing then failed (a retry
+        processes the received file again, so it must be there)."""
         metadata = f"filename {b64('replay.mp4')},target {b64(UPLOAD_TARGET)}"
         headers = self.admin.headers | {"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": metadata}
-        response = self.client.post("/api/v1/admin/uploads/", headers=headers)
+        body: dict[str, Any] = {}
+        if failed:  # creation with upload: the whole file in the first request
+            headers["Content-Type"] = "application/offset+octet-stream"
+            body["content"] = b"0123456789"
+        response = self.client.post("/api/v1/admin/uploads/", headers=headers, **body)
         assert response.status_code == 201, response.text
         upload_id = response.headers["location"].rstrip("/").rsplit("/", 1)[1]
         if failed:
@@ -179,12 +196,16 @@ def app(synced: Settings) -> Litestar:
 def base_world(app: Litestar, synced: Settings) -> Iterator[World]:
     with TestClient(app=app) as client:
         url = synced.require_database_url()
-        lesson = sql(
-            url,
-            "SELECT l.id, l.slug FROM lesson l JOIN module m ON m.id = l.module_id "
-            "WHERE m.slug = $1 AND l.kind = 'video' ORDER BY l.position LIMIT 1",
-            MODULE,
-        )[0]
+        lesson, text_lesson = (
+            sql(
+                url,
+                "SELECT l.id, l.slug FROM lesson l JOIN module m ON m.id = l.module_id "
+                "WHERE m.slug = $1 AND l.kind::text = $2 ORDER BY l.position LIMIT 1",
+                MODULE,
+                kind,
+            )[0]
+            for kind in ("video", "text")
+        )
         detail = client.get(f"/api/v1/modules/{MODULE}/lessons/{lesson['slug']}")
         assert detail.status_code == 200, detail.text
         _, _, asset_id, asset_name = httpx.URL(detail.json()["media"]["url"]).path.split("/")
@@ -198,6 +219,8 @@ def base_world(app: Litestar, synced: Settings) -> Iterator[World]:
             lesson_slug=lesson["slug"],
             asset_id=asset_id,
             asset_name=asset_name,
+            text_lesson_id=str(text_lesson["id"]),
+            text_lesson_slug=text_lesson["slug"],
             spare_email=new_learner(client, "spare").email,
         )
 
@@ -220,6 +243,8 @@ class Rule:
     send: Send | None = None  # body and headers, built anew for each actor's request
     params: Mapping[str, Callable[[World], str]] = field(default_factory=dict)  # path values of this route
     fresh_actors: bool = False  # the request changes the accounts themselves
+    page: bool = False  # a server-rendered page: cookie session, CSRF-checked forms, redirects to sign in
+    media: str | None = None  # a page's content type when it answers 200
 
 
 def public(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
@@ -232,6 +257,22 @@ def user(*ok: int, send: Send | None = None, fresh_actors: bool = False, **param
 
 def admin(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
     return Rule("admin", frozenset(ok or {200}), send, params)
+
+
+def page_public(*ok: int, media: str | None = HTML, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
+    return Rule("public", frozenset(ok or {200}), send, params, page=True, media=media)
+
+
+def page_user(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
+    return Rule("user", frozenset(ok or {200}), send, params, page=True, media=HTML)
+
+
+def page_admin(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
+    return Rule("admin", frozenset(ok or {200}), send, params, page=True, media=HTML)
+
+
+def _form(body: Callable[[World], dict[str, str]]) -> Send:
+    return lambda w: {"data": body(w)}
 
 
 def _json(body: Callable[[World], Any]) -> Send:
@@ -275,6 +316,14 @@ SESSION_PATH = "/webinars/{series_slug:str}/sessions/{session_slug:str}"
 UPLOAD = "/api/v1/admin/uploads/{upload_id:uuid}"
 SIDE_LESSON = "/api/v1/admin/modules/{module_slug:str}/lessons/{lesson_slug:str}/files/{kind:str}"
 SIDE_SESSION = "/api/v1/admin/webinars/{series_slug:str}/sessions/{session_slug:str}/files/{kind:str}"
+PAGE_LESSON = "/modules/{slug:str}/lecons/{lesson_slug:str}"
+PAGE_SESSION = "/webinaires/{series_slug:str}/{session_slug:str}"
+VTT_MEDIA = "text/vtt"
+_SIGN_IN: Send = _form(lambda w: {"email": w.spare_email, "password": PASSWORD, "suite": "/"})
+_SIGN_UP: Send = _form(
+    lambda _: {"email": unique_email("page"), "password": PASSWORD, "display_name": "", "suite": "/"}
+)
+_TEXT_LESSON = {"lesson_slug": lambda w: w.text_lesson_slug}
 
 RULES: dict[tuple[str, str], Rule] = {
     # health, schema, the benchmark baseline
@@ -361,6 +410,39 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", SIDE_LESSON): admin(204),
     ("PUT", SIDE_SESSION): admin(send=_VTT),
     ("DELETE", SIDE_SESSION): admin(204),
+    # pages: the public catalog (a signed-in viewer sees their own marks on it)
+    ("GET", "/"): page_public(),
+    ("GET", "/modules/{slug:str}"): page_public(),
+    ("GET", PAGE_LESSON): page_public(),
+    ("GET", PAGE_LESSON + "/chapitres.vtt"): page_public(media=VTT_MEDIA),
+    ("GET", "/webinaires/{series_slug:str}"): page_public(),
+    ("GET", PAGE_SESSION): page_public(),
+    ("GET", PAGE_SESSION + "/chapitres.vtt"): page_public(media=VTT_MEDIA),
+    ("GET", "/recherche"): page_public(send=lambda _: {"params": {"q": "recherche"}}),
+    ("GET", "/static/{file_path:path}"): page_public(media="text/css", file_path=lambda _: "site.css"),
+    ("HEAD", "/static/{file_path:path}"): page_public(media=None, file_path=lambda _: "site.css"),  # no type on HEAD
+    # pages: signing in, up and out (open to everyone; a spare account, so no actor's session is handed out)
+    ("GET", "/connexion"): page_public(),
+    ("POST", "/connexion"): page_public(303, send=_SIGN_IN),
+    ("GET", "/inscription"): page_public(),
+    ("POST", "/inscription"): page_public(303, send=_SIGN_UP),
+    ("POST", "/deconnexion"): page_public(303),
+    # pages: the signed-in learner's own account and forms
+    ("GET", "/compte"): page_user(),
+    ("POST", "/compte/jeton-prive"): page_user(send=_form(lambda _: {"action": "create"})),
+    ("POST", "/modules/{slug:str}/inscription"): page_user(303),
+    ("POST", "/modules/{slug:str}/desinscription"): page_user(303),
+    ("POST", PAGE_LESSON + "/terminee"): page_user(303, **_TEXT_LESSON),
+    # pages: the admin desk
+    ("GET", "/admin"): page_admin(),
+    ("GET", "/admin/envoi"): page_admin(),
+    ("GET", "/admin/telechargements/{asset_id:uuid}"): page_admin(),
+    ("POST", "/admin/publication"): page_admin(
+        303, send=_form(lambda _: {"cible": f"session:{SERIES}/{SESSION}", "etat": "published"})
+    ),
+    ("POST", "/admin/envois/{upload_id:uuid}/relancer"): page_admin(
+        303, upload_id=lambda w: w.new_upload_id(failed=True)
+    ),
 }
 
 # Path values by parameter name, unless a rule names its own.
@@ -420,6 +502,83 @@ def call(world: World, method: str, path: str, rule: Rule, actor: Actor | None) 
     return world.client.request(method, path, headers=headers, **options)
 
 
+CsrfMode = Literal["valid", "missing", "forged"]
+
+
+def page_csrf_token(client: TestClient[Any]) -> str:
+    """The token a page gives its forms (it repeats the CSRF cookie the same answer sets)."""
+    found = _META_CSRF.search(client.get("/connexion").text)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def call_page(
+    world: World, method: str, path: str, rule: Rule, actor: Actor | None, csrf: CsrfMode = "valid"
+) -> httpx.Response:
+    """A browser's request: the actor's session cookie (their token, as signing in through the page sets it),
+    and on a form the page's CSRF token. The client's cookies are the actor's alone, for this request only."""
+    client = world.client
+    options = rule.send(world) if rule.send else {}
+    client.cookies.clear()
+    try:
+        if actor is not None:
+            client.cookies.set(SESSION_COOKIE, actor.token, domain=httpx.URL(str(client.base_url)).host)
+        if method == "POST":
+            data = dict(options.pop("data", {}))
+            if csrf == "valid":
+                data[CSRF_FIELD] = page_csrf_token(client)
+            elif csrf == "missing":
+                page_csrf_token(client)  # the browser holds the CSRF cookie; the forged form lacks the token
+            else:
+                data[CSRF_FIELD] = "0" * 128
+            options["data"] = data
+        return client.request(method, path, follow_redirects=False, **options)
+    finally:
+        client.cookies.clear()
+
+
+def set_cookie_names(response: httpx.Response) -> set[str]:
+    return {header.split("=", 1)[0] for header in response.headers.get_list("set-cookie")}
+
+
+def check_page_refused(response: httpx.Response, status: int, label: str, says: str | None = None) -> None:
+    """A refused page is an HTML error page that signs no one in."""
+    assert response.status_code == status, f"{label}: {response.status_code} {response.text[:300]}"
+    assert response.headers.get("content-type", "").startswith(HTML), f"{label}: {response.headers}"
+    assert SESSION_COOKIE not in set_cookie_names(response), f"{label}: a refusal opens a session"
+    if says is not None:
+        assert says in response.text, f"{label}: {response.text[:300]}"
+
+
+def check_sent_to_sign_in(response: httpx.Response, method: str, path: str, label: str) -> None:
+    """A visitor on a page for signed-in users is sent to the sign-in page, back here afterwards (a form,
+    without a Referer, comes back to the home page)."""
+    assert response.status_code == 303, f"{label}: {response.status_code} {response.text[:300]}"
+    expected = f"/connexion?suite={path}" if method == "GET" else "/connexion?suite=/"
+    assert response.headers.get("location") == expected, f"{label}: {response.headers}"
+    assert SESSION_COOKIE not in set_cookie_names(response), label
+
+
+def check_page(response: httpx.Response, rule: Rule, method: str, path: str, actor: Actor | None, label: str) -> None:
+    if rule.access in ("admin", "user") and actor is None:
+        check_sent_to_sign_in(response, method, path, label)
+    elif rule.access == "admin" and actor is not None and actor.name != "admin":
+        check_page_refused(response, 403, label, "Cette page est réservée aux administrateurs.")
+    else:
+        assert response.status_code in rule.ok, f"{label}: {response.status_code} {response.text[:300]}"
+        if response.status_code == 200 and rule.media is not None:
+            assert response.headers.get("content-type", "").startswith(rule.media), f"{label}: {response.headers}"
+
+
+def check_api(response: httpx.Response, rule: Rule, method: str, actor: Actor | None, label: str) -> None:
+    if rule.access in ("admin", "user") and actor is None:
+        check_refused(response, 401, method, label)
+    elif rule.access == "admin" and actor is not None and actor.name != "admin":
+        check_refused(response, 403, method, label)
+    else:
+        assert response.status_code in rule.ok, f"{label}: {response.status_code} {response.text[:300]}"
+
+
 def check_refused(response: httpx.Response, status: int, method: str, label: str) -> None:
     assert response.status_code == status, f"{label}: {response.status_code} {response.text[:300]}"
     assert response.headers.get("content-type", "").startswith(PROBLEM_JSON), f"{label}: {response.headers}"
@@ -465,13 +624,12 @@ def test_route_answers_each_actor_as_its_rule_says(world: World, method: str, te
     for actor in world.actors:
         name = actor.name if actor else "anonymous"
         label = f"{method} {path} as {name}"
-        response = call(world, method, path, rule, actor)
-        if rule.access in ("admin", "user") and actor is None:
-            check_refused(response, 401, method, label)
-        elif rule.access == "admin" and actor is not None and actor.name != "admin":
-            check_refused(response, 403, method, label)
+        if rule.page:
+            response = call_page(world, method, path, rule, actor)
+            check_page(response, rule, method, path, actor, label)
         else:
-            assert response.status_code in rule.ok, f"{label}: {response.status_code} {response.text[:300]}"
+            response = call(world, method, path, rule, actor)
+            check_api(response, rule, method, actor, label)
         check_no_leak(world, response, path, actor, label)
 
 
@@ -536,3 +694,145 @@ def test_a_learner_never_sees_nor_changes_another_learners_data(base_world: Worl
         check_refused(client.get(path, headers=intruder.headers), 403, "GET", path)
     check_refused(client.delete(f"/api/v1/admin/users/{owner.id}", headers=intruder.headers), 403, "DELETE", "user")
     assert client.get("/api/v1/me", headers=owner.headers).status_code == 200
+
+
+PAGE_FORMS = sorted(key for key, rule in RULES.items() if rule.page and key[0] == "POST")
+
+
+@pytest.mark.parametrize("csrf", ["missing", "forged"])
+@pytest.mark.parametrize(("method", "template"), PAGE_FORMS, ids=[f"{m} {p}" for m, p in PAGE_FORMS])
+def test_page_forms_without_a_valid_csrf_token_are_refused(
+    world: World, method: str, template: str, csrf: CsrfMode
+) -> None:
+    """Whoever sends it, a form without the page's CSRF token (or with a made-up one) is refused before its
+    handler runs: no session opened, no account changed."""
+    rule = RULES[(method, template)]
+    if template == "/admin/publication":  # a change that shows: unpublishing the session
+        rule = replace(rule, send=_form(lambda _: {"cible": f"session:{SERIES}/{SESSION}", "etat": "draft"}))
+    path = fill(template, rule, world)
+    before = account_state(world)
+    for actor in world.actors:
+        label = f"{method} {path} as {actor.name if actor else 'anonymous'}, CSRF token {csrf}"
+        response = call_page(world, method, path, rule, actor, csrf=csrf)
+        check_page_refused(response, 403, label, "vérification de sécurité")
+        check_no_leak(world, response, path, actor, label)
+    assert account_state(world) == before, "a refused form changed an account"
+    assert world.client.get(f"/api/v1/webinars/{SERIES}/sessions/{SESSION}").status_code == 200, "unpublished"
+    if "{upload_id" in template:
+        upload_id = path.split("/")[3]
+        upload = world.client.get(f"/api/v1/admin/uploads/{upload_id}", headers=world.admin.headers).json()
+        assert upload["status"] == "failed", f"a refused retry ran: {upload}"
+
+
+def account_state(world: World) -> dict[str, Any]:
+    """What the learner forms change, per actor: enrollment, the text lesson's completion, the feed token."""
+    state: dict[str, Any] = {}
+    for actor in (world.learner, world.other, world.admin):
+        module = world.client.get(f"/api/v1/me/progress/modules/{MODULE}", headers=actor.headers).json()
+        lesson = world.client.get(f"/api/v1/me/progress/lessons/{world.text_lesson_id}", headers=actor.headers)
+        token = world.client.get("/api/v1/me/feed-token", headers=actor.headers)
+        state[actor.name] = (module["enrolled"], module["registration"], lesson.json()["completed"], token.text)
+    return state
+
+
+def sign_in_through_the_page(client: TestClient[Any], email: str) -> str:
+    """Sign in with the form, as a browser does; the session cookie's value (a token) is returned."""
+    client.cookies.clear()
+    form = {"email": email, "password": PASSWORD, "suite": "/compte", CSRF_FIELD: page_csrf_token(client)}
+    response = client.post("/connexion", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/compte"
+    session = client.cookies.get(SESSION_COOKIE)
+    assert session, "no session cookie"
+    return session
+
+
+def test_a_learners_page_forms_act_on_their_own_account_only(base_world: World) -> None:
+    client = base_world.client
+    learner, other = new_learner(client, "learner"), new_learner(client, "other")
+    enrolled = client.post("/api/v1/me/enrollments", json={"module": MODULE}, headers=other.headers)
+    assert enrolled.status_code == 201, enrolled.text
+    registration = enrolled.json()["registration"]
+    issued = client.post("/api/v1/me/feed-token", headers=other.headers).json()
+    other_feed = httpx.URL(issued["feeds"][0]).path
+    other_secrets = [other.email, other.id, other.token, registration, issued["token"], issued["hint"]]
+
+    def other_untouched() -> None:
+        module = client.get(f"/api/v1/me/progress/modules/{MODULE}", headers=other.headers).json()
+        assert module["enrolled"] is True
+        assert str(module["registration"]) == registration
+        lesson = client.get(f"/api/v1/me/progress/lessons/{base_world.text_lesson_id}", headers=other.headers)
+        assert lesson.json()["completed"] is False
+        assert client.get(other_feed).status_code == 200
+        assert client.get("/api/v1/me/feed-token", headers=other.headers).json()["hint"] == issued["hint"]
+
+    def mine(module: str = MODULE) -> dict[str, Any]:
+        found: dict[str, Any] = client.get(f"/api/v1/me/progress/modules/{module}", headers=learner.headers).json()
+        return found
+
+    def post(path: str, **data: str) -> httpx.Response:
+        response = client.post(path, data=data | {CSRF_FIELD: page_csrf_token(client)}, follow_redirects=False)
+        for secret in other_secrets:
+            assert secret not in response.text, f"POST {path} shows the other learner's {secret!r}"
+        return response
+
+    try:
+        sign_in_through_the_page(client, learner.email)
+        account = client.get("/compte")
+        assert account.status_code == 200
+        assert learner.email in account.text
+        assert all(secret not in account.text for secret in other_secrets), "/compte shows the other learner"
+
+        assert post(f"/modules/{MODULE}/inscription").status_code == 303
+        assert mine()["enrolled"] is True
+        other_untouched()
+        done = post(f"/modules/{MODULE}/lecons/{base_world.text_lesson_slug}/terminee")
+        assert done.status_code == 303
+        progress = client.get(f"/api/v1/me/progress/lessons/{base_world.text_lesson_id}", headers=learner.headers)
+        assert progress.json()["completed"] is True
+        other_untouched()
+        created = post("/compte/jeton-prive", action="create")
+        assert created.status_code == 200
+        shown = re.search(r'id="token-value" type="text" readonly value="([^"]+)"', created.text)
+        assert shown, "the new token is shown once"
+        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 200
+        other_untouched()
+        assert post("/compte/jeton-prive", action="revoke").status_code == 200
+        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 404
+        other_untouched()
+        assert post(f"/modules/{MODULE}/desinscription").status_code == 303
+        assert mine()["enrolled"] is False
+        other_untouched()
+        # The pages the learner reads never show the other learner either.
+        for path in ("/", f"/modules/{MODULE}", f"/modules/{MODULE}/lecons/{base_world.text_lesson_slug}", "/compte"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            for secret in other_secrets:
+                assert secret not in page.text, f"GET {path} shows the other learner's {secret!r}"
+        # Signing out ends the page session.
+        assert post("/deconnexion").status_code == 303
+        assert client.get("/compte", follow_redirects=False).status_code == 303
+    finally:
+        client.cookies.clear()
+
+
+def test_a_page_session_ends_when_the_password_changes(base_world: World) -> None:
+    """The session cookie is the API's token: changing the password turns it away on the pages too."""
+    client = base_world.client
+    learner = new_learner(client, "learner")
+    try:
+        session = sign_in_through_the_page(client, learner.email)
+        assert client.get("/compte", follow_redirects=False).status_code == 200
+        changed = client.put(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers=learner.headers,
+        )
+        assert changed.status_code == 200, changed.text
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, session, domain=httpx.URL(str(client.base_url)).host)
+        check_sent_to_sign_in(client.get("/compte", follow_redirects=False), "GET", "/compte", "old session")
+        admin_page = client.get("/admin", follow_redirects=False)
+        check_sent_to_sign_in(admin_page, "GET", "/admin", "old session on the desk")
+    finally:
+        client.cookies.clear()
