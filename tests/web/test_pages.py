@@ -7,6 +7,7 @@ import base64
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from learning.lib.clock import utcnow
 from tests.helpers.accounts import PASSWORD, login
 from tests.helpers.catalog import SERIES
 from tests.helpers.database import sql
+from tests.helpers.media import make_video
 from tests.web.conftest import (
     MODULE,
     TEXT_LESSON,
@@ -329,7 +331,9 @@ def test_admin_pages_send_visitors_to_sign_in_and_refuse_learners(web: TestClien
     assert refused.status_code == 403
 
 
-def test_the_desk_publishes_unpublishes_and_retries(web: TestClient[Any], web_settings: Settings) -> None:
+def test_the_desk_publishes_unpublishes_and_retries(
+    web: TestClient[Any], web_settings: Settings, tmp_path: Path
+) -> None:
     admin = login(web, make_admin(web_settings))
     assert sign_in(web, admin.email).status_code == 303
     desk = web.get("/admin/").text
@@ -345,21 +349,38 @@ def test_the_desk_publishes_unpublishes_and_retries(web: TestClient[Any], web_se
     assert web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}").status_code == 404
     web.post("/admin/publication", data=form | {"etat": "published"})
     assert web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}").status_code == 200
-    metadata = f"filename {base64.b64encode(b'bruit.mp4').decode()},target {base64.b64encode(target.encode()).decode()}"
-    upload = web.post(
-        "/api/v1/admin/uploads/", content=b"\x00" * 2048,
-        headers=admin.headers | {"Tus-Resumable": "1.0.0", "Upload-Length": "2048", "Upload-Metadata": metadata,
-                                 "Content-Type": "application/offset+octet-stream"},
-    )  # fmt: skip
-    upload_id = upload.headers["location"].rsplit("/", 1)[1]
-    assert _wait_for_upload(web, admin.headers, upload_id, {"failed"}) == "failed"
+    # A refused file (not a video) is removed: the desk says to send it again rather than retrying it.
+    noise = _upload(web, admin.headers, target, "bruit.mp4", b"\x00" * 2048)
+    assert _wait_for_upload(web, admin.headers, noise, {"failed"}) == "failed"
     desk = web.get("/admin/").text
-    assert f'action="/admin/envois/{upload_id}/relancer"' in desk
     assert "Échec" in desk
-    retried = web.post(f"/admin/envois/{upload_id}/relancer", data={"_csrf_token": csrf_token(web)})
+    refused = web.post(f"/admin/envois/{noise}/relancer", data={"_csrf_token": csrf_token(web)})
+    assert refused.status_code == 409
+    assert "envoyez-le à nouveau" in refused.text
+    # A job that failed with its file still stored is queued again from the desk.
+    video = make_video(tmp_path / "replay.mp4", seconds=2.0).read_bytes()
+    kept = _upload(web, admin.headers, target, "replay.mp4", video)
+    assert _wait_for_upload(web, admin.headers, kept, {"ready", "failed"}) == "ready"
+    sql(web_settings.require_database_url(), "UPDATE upload SET status = 'failed', error = 'essai' WHERE id = $1::uuid",
+        kept)  # fmt: skip
+    assert f'action="/admin/envois/{kept}/relancer"' in web.get("/admin/").text
+    retried = web.post(f"/admin/envois/{kept}/relancer", data={"_csrf_token": csrf_token(web)})
     assert "Le traitement est relancé." in retried.text
-    status = web.get(f"/api/v1/admin/uploads/{upload_id}", headers=admin.headers).json()["status"]
-    assert status in {"uploaded", "processing"}  # queued again
+    status = web.get(f"/api/v1/admin/uploads/{kept}", headers=admin.headers).json()["status"]
+    assert status in {"uploaded", "processing", "ready"}  # queued again
+
+
+def _upload(client: TestClient[Any], headers: dict[str, str], target: str, name: str, data: bytes) -> str:
+    metadata = (
+        f"filename {base64.b64encode(name.encode()).decode()},target {base64.b64encode(target.encode()).decode()}"
+    )
+    created = client.post(
+        "/api/v1/admin/uploads/", content=data,
+        headers=headers | {"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)), "Upload-Metadata": metadata,
+                           "Content-Type": "application/offset+octet-stream"},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    return str(created.headers["location"]).rsplit("/", 1)[1]
 
 
 def test_the_downloads_chart_is_drawn_per_episode(web: TestClient[Any], web_settings: Settings) -> None:

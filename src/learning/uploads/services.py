@@ -212,6 +212,11 @@ class UploadService:
         await self.writer.discard(upload)
         await self.uploads.delete(upload)
 
+    async def retryable(self, upload_id: uuid.UUID) -> bool:
+        """Whether ``retry`` would queue this upload again (failed, and its file still stored)."""
+        upload = await self.get(upload_id)
+        return upload.status is m.UploadStatus.FAILED and await self.writer.completed_file_exists(upload)
+
     async def retry(self, upload_id: uuid.UUID) -> m.Upload:
         """Process a failed upload again."""
         upload = await self.get(upload_id, lock=True)

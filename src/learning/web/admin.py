@@ -25,7 +25,7 @@ from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound, Unprocessable
 from learning.media.downloads import DownloadStatsService
 from learning.uploads.controllers import provide_upload_service
-from learning.uploads.services import UploadService
+from learning.uploads.services import NotRetryable, UploadService
 from learning.web.charts import downloads_chart
 from learning.web.repositories import DeskRepository, Episode
 from learning.web.security import provide_viewer, requires_admin_page
@@ -163,7 +163,9 @@ class AdminPages(Controller):
 
     @post("/envois/{upload_id:uuid}/relancer", name="web:admin-retry")
     async def retry(self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]) -> Redirect:
-        """Process a failed upload again."""
+        """Process a failed upload again (a refused file was removed: it has to be sent again)."""
+        if not await uploads.retryable(upload_id):
+            raise NotRetryable("Ce fichier a été refusé puis supprimé : envoyez-le à nouveau.")
         await uploads.retry(upload_id)
         return see_other("/admin/?fait=relance")
 
