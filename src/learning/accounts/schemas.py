@@ -9,15 +9,28 @@ from typing import Annotated
 import msgspec
 
 from learning.db.models import Role
+from learning.lib.openapi import STORABLE_TEXT
 
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, description="E-mail address")]
+# The pattern only documents the check the account service makes once the address is normalised (NFKC,
+# trimmed, case-folded); msgspec does not enforce it, so the service's 422 stays the one answer.
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$"
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=320,
+        description="E-mail address",
+        extra_json_schema={"extra": {"pattern": EMAIL_PATTERN}},
+    ),
+]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=120, extra_json_schema=STORABLE_TEXT)]
 
 
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: Password
-    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+    display_name: DisplayName | None = None
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):

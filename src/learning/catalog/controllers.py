@@ -18,11 +18,19 @@ from learning.catalog.deps import provide_catalog_service, provide_response_cach
 from learning.catalog.services import CatalogService
 from learning.db import models as m
 from learning.lib.cache import ResponseCache, cached_json, serve_from_cache
+from learning.lib.openapi import IF_NONE_MATCH, no_content
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 
 
 def _ok(model: Any, description: str) -> dict[int, ResponseSpec]:
-    return {200: ResponseSpec(model, description=description, generate_examples=False)}
+    return {
+        200: ResponseSpec(model, description=description, generate_examples=False),
+        304: no_content("Not modified: the client's copy is current (If-None-Match)"),
+    }
+
+
+# Answers carry a strong ETag; If-None-Match gets a 304.
+CONDITIONAL = {"request_headers": [IF_NONE_MATCH]}
 
 
 class CatalogController(Controller):
@@ -38,6 +46,7 @@ class CatalogController(Controller):
         "/api/v1/modules",
         operation_id="ListModules",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(Page[s.ModuleSummary], "Published modules"),
     )
     async def list_modules(
@@ -59,6 +68,7 @@ class CatalogController(Controller):
         "/api/v1/modules/{slug:str}",
         operation_id="GetModule",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(s.ModuleDetail, "A module"),
     )
     async def get_module(
@@ -75,6 +85,7 @@ class CatalogController(Controller):
         "/api/v1/modules/{slug:str}/lessons/{lesson_slug:str}",
         operation_id="GetLesson",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(s.LessonDetail, "A lesson"),
     )
     async def get_lesson(
@@ -92,6 +103,7 @@ class CatalogController(Controller):
         "/api/v1/webinars",
         operation_id="ListWebinarSeries",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(Page[s.SeriesSummary], "Series"),
     )
     async def list_series(
@@ -113,6 +125,7 @@ class CatalogController(Controller):
         "/api/v1/webinars/{series_slug:str}",
         operation_id="GetWebinarSeries",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(s.SeriesDetail, "A series and its sessions"),
     )
     async def get_series(
@@ -137,6 +150,7 @@ class CatalogController(Controller):
         "/api/v1/webinars/{series_slug:str}/sessions/{session_slug:str}",
         operation_id="GetWebinarSession",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(s.SessionDetail, "A webinar session"),
     )
     async def get_session(
@@ -156,6 +170,7 @@ class CatalogController(Controller):
         "/api/v1/search",
         operation_id="Search",
         before_request=serve_from_cache,
+        opt=CONDITIONAL,
         responses=_ok(Page[s.SearchResult], "Ranked results"),
     )
     async def search(

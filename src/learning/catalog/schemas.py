@@ -9,10 +9,11 @@ from typing import Annotated
 import msgspec
 
 from learning.db import models as m
+from learning.lib.openapi import STORABLE_TEXT
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-Text = Annotated[str, msgspec.Meta(max_length=200_000)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300, extra_json_schema=STORABLE_TEXT)]
+Text = Annotated[str, msgspec.Meta(max_length=200_000, extra_json_schema=STORABLE_TEXT)]
 Tag = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 
@@ -227,8 +228,8 @@ class LessonUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SpeakerIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    organisation: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=STORABLE_TEXT)]
+    organisation: Annotated[str, msgspec.Meta(max_length=200, extra_json_schema=STORABLE_TEXT)] = ""
     role: Annotated[str, msgspec.Meta(pattern="^(host|guest)$")] = "guest"
 
 

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,13 @@ from learning.lib.cache import (
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
 from learning.lib.http_ranges import http_date
-from learning.media.controllers import provide_media_delivery, respond_with_media
+from learning.lib.openapi import CONDITIONAL_HEADERS, no_content
+from learning.media.controllers import (
+    MEDIA_REQUEST_HEADERS,
+    MEDIA_RESPONSES,
+    provide_media_delivery,
+    respond_with_media,
+)
 from learning.media.delivery import MediaDelivery
 
 MEDIA_TYPES: dict[FeedFormat, str] = {
@@ -104,9 +111,18 @@ FEED_OPTIONS: dict[str, Any] = {
     "tags": ["feeds"],
     "exclude_from_auth": True,
     "dependencies": {"feeds": Provide(provide_feed_service, sync_to_thread=False)},
-    "opt": {"problems": [404, 503]},
+    "responses": {
+        200: ResponseSpec(str, media_type="application/rss+xml", description="The feed (HEAD: its headers)",
+                          generate_examples=False),
+        304: no_content("Not modified: the client's copy is current"),
+    },
+    "opt": {
+        "problems": [404, 503],
+        "request_headers": CONDITIONAL_HEADERS,
+        "media_types": {200: tuple(t.split(";")[0] for t in MEDIA_TYPES.values())},  # .xml: RSS, .atom: Atom
+    },
     "include_in_schema": True,
-}
+}  # fmt: skip
 
 
 @route(
@@ -163,7 +179,8 @@ async def private_module_feed(
         "feeds": Provide(provide_feed_service, sync_to_thread=False),
         "delivery": Provide(provide_media_delivery, sync_to_thread=False),
     },
-    opt={"problems": [404, 412, 416, 503]},
+    responses=MEDIA_RESPONSES,
+    opt={"problems": [404, 412, 416, 503], "request_headers": MEDIA_REQUEST_HEADERS},
 )  # fmt: skip
 async def private_media(
     request: Request[Any, Any, Any],

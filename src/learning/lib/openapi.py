@@ -1,21 +1,42 @@
 """Documents the problem+json error responses of every operation in the OpenAPI document.
 
 Run once on the assembled app: what each operation can answer follows from its shape (parameters,
-body, authentication, guards) plus the codes its handler declares in ``opt["problems"]``.
+body, authentication, guards) plus the codes its handler declares in ``opt["problems"]``. It also
+documents what Litestar leaves out: that public operations need no token (``security: []`` under the
+document's global bearer requirement), that JSON bodies refuse unknown fields, and what handlers that
+read the raw request declare in ``opt``: ``request_headers`` (header parameters), ``request_body`` (a
+raw body) and ``media_types`` (the media types a success status comes in, when there are several).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    RequestBody,
+    Schema,
+)
+from litestar.plugins import OpenAPISchemaPlugin, OpenAPISchemaPluginProtocol
 from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
 
 from learning.lib.errors import PROBLEM_JSON, _phrase
 from learning.lib.guards import takes_json_body
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -57,6 +78,145 @@ def _codes_for(handler: HTTPRouteHandler, path: str) -> set[int]:
     return codes
 
 
+# PostgreSQL cannot store NUL in text: a stored text field that holds one is a 400 (lib/errors.py). The
+# pattern documents that on such fields (``Meta(extra_json_schema=STORABLE_TEXT)``); msgspec does not
+# enforce it, so the answer stays the same 400.
+STORABLE_TEXT: dict[str, Any] = {"extra": {"pattern": "^[^\\x00]*$"}}
+
+
+def request_header(name: str, schema: Schema, description: str, *, required: bool = False) -> Parameter:
+    """A request header a handler reads itself, for ``opt["request_headers"]``."""
+    return Parameter(name=name, param_in="header", schema=schema, description=description, required=required)
+
+
+def raw_body(*media_types: str, description: str, required: bool = True) -> RequestBody:
+    """A body a handler streams itself (any bytes, in one of ``media_types``), for ``opt["request_body"]``."""
+    binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+    content = {media_type: OpenAPIMediaType(schema=binary) for media_type in media_types}
+    return RequestBody(content=content, description=description, required=required)
+
+
+def _text_header(name: str, description: str) -> Parameter:
+    return request_header(name, Schema(type=OpenAPIType.STRING), description)
+
+
+# Conditional GET (RFC 9110 §13.1): what routes with an ETag (and a Last-Modified date) honour.
+IF_NONE_MATCH = _text_header("If-None-Match", "ETags the client holds (or ``*``): 304 when one still matches.")
+IF_MODIFIED_SINCE = _text_header(
+    "If-Modified-Since", "An HTTP date: 304 when nothing changed since (ignored with If-None-Match)."
+)
+CONDITIONAL_HEADERS: tuple[Parameter, ...] = (IF_NONE_MATCH, IF_MODIFIED_SINCE)
+# Byte ranges (RFC 9110 §14) and the preconditions that go with them, on routes that serve files.
+RANGE_HEADERS: tuple[Parameter, ...] = (
+    _text_header("Range", "``bytes=first-last``, ``bytes=first-``, ``bytes=-suffix``, or several comma-separated."),
+    _text_header("If-Range", "An ETag or an HTTP date: the range only if the file is still that one."),
+    _text_header("If-Match", "ETags (or ``*``): 412 unless the file has one of them."),
+    _text_header("If-Unmodified-Since", "An HTTP date: 412 if the file changed since."),
+)
+
+
+def no_content(description: str) -> ResponseSpec:
+    """A documented answer without a body (a 304 or a redirect)."""
+    return ResponseSpec(None, description=description, generate_examples=False)
+
+
+def _operation_class(handler: HTTPRouteHandler) -> type[Operation]:
+    """The handler's ``Operation`` completed with what Litestar cannot infer from its signature."""
+    public = bool(handler.opt.get("exclude_from_auth"))
+    headers: list[Parameter] = list(handler.opt.get("request_headers", ()))
+    body: RequestBody | None = handler.opt.get("request_body")
+    alternatives: dict[int, tuple[str, ...]] = dict(handler.opt.get("media_types", {}))
+    if not (public or headers or body or alternatives):
+        return handler.operation_class
+
+    @dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            if public:  # Litestar renders an empty handler-level list as no ``security`` at all
+                self.security = []
+            if headers:
+                self.parameters = [*(self.parameters or ()), *headers]
+            if body is not None:
+                self.request_body = body
+            for status, media_types in alternatives.items():
+                response = (self.responses or {}).get(str(status))
+                if isinstance(response, OpenAPIResponse) and response.content:
+                    schema = next(iter(response.content.values())).schema
+                    response.content = {media_type: OpenAPIMediaType(schema=schema) for media_type in media_types}
+
+    return DocumentedOperation
+
+
+class StrictStructSchemaPlugin(OpenAPISchemaPlugin):
+    """Request bodies declared with ``forbid_unknown_fields`` say so (``additionalProperties: false``)
+    and document every constraint msgspec enforces on them. The schema itself is built by the plugin
+    that would have built it; this one only adds what that plugin left out."""
+
+    def __init__(self, others: tuple[OpenAPISchemaPluginProtocol, ...]) -> None:
+        self._others = others
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        config = getattr(field_definition.type_, "__struct_config__", None)
+        return bool(config and config.forbid_unknown_fields) and self._builder(field_definition) is not None
+
+    def _builder(self, field_definition: FieldDefinition) -> OpenAPISchemaPlugin | None:
+        for plugin in self._others:
+            if isinstance(plugin, OpenAPISchemaPlugin) and plugin.is_plugin_supported_field(field_definition):
+                return plugin
+        return None
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        builder = self._builder(field_definition)
+        if builder is None:  # is_plugin_supported_field checked there is one
+            raise TypeError(f"no schema plugin for {field_definition.type_!r}")
+        built: Schema | Reference = builder.to_openapi_schema(field_definition, schema_creator)
+        schema = schema_creator.schema_registry.from_reference(built).schema if isinstance(built, Reference) else built
+        schema.additional_properties = False
+        _document_constraints(schema, field_definition.type_)
+        return built  # type: ignore[return-value]  # Litestar's own struct plugin answers a Reference too
+
+
+# msgspec constraint → the Schema attribute that documents it, for numbers, strings and arrays.
+_NUMBER_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+_STRING_BOUNDS = {"min_length": "min_length", "max_length": "max_length", "pattern": "pattern"}
+_ARRAY_BOUNDS = {"min_length": "min_items", "max_length": "max_items"}
+
+
+def _document_constraints(schema: Schema, struct_type: Any) -> None:
+    """Copy each field's msgspec constraints that Litestar dropped (it skips zero bounds on optional
+    fields, and every constraint of list items) onto the field's schema."""
+    info = msgspec.inspect.type_info(struct_type)
+    for field in getattr(info, "fields", ()):
+        prop = (schema.properties or {}).get(field.encode_name)
+        if isinstance(prop, Schema):
+            _fill(prop, _without_none(field.type))
+
+
+def _fill(target: Schema, annotation: msgspec.inspect.Type) -> None:
+    if isinstance(annotation, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        bounds = _NUMBER_BOUNDS
+    elif isinstance(annotation, msgspec.inspect.StrType):
+        bounds = _STRING_BOUNDS
+    elif isinstance(annotation, msgspec.inspect.ListType):
+        bounds = _ARRAY_BOUNDS
+        for arm in [target, *(target.one_of or ()), *(target.any_of or ())]:
+            if isinstance(arm, Schema) and isinstance(arm.items, Schema):
+                _fill(arm.items, _without_none(annotation.item_type))
+    else:
+        return
+    for constraint, attribute in bounds.items():
+        value = getattr(annotation, constraint, None)
+        if value is not None and getattr(target, attribute) is None:
+            setattr(target, attribute, value)
+
+
+def _without_none(annotation: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    if isinstance(annotation, msgspec.inspect.UnionType):
+        arms = [t for t in annotation.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return arms[0] if len(arms) == 1 else annotation
+    return annotation
+
+
 def document_problems(app: Litestar) -> None:
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
@@ -68,3 +228,6 @@ def document_problems(app: Litestar) -> None:
             for status in sorted(_codes_for(handler, route.path)):
                 specs.setdefault(status, problem_spec(status))
             handler.responses = specs
+            handler.operation_class = _operation_class(handler)
+    # The OpenAPI document is built on first use, after this: the plugin is in place by then.
+    app.plugins.openapi = (StrictStructSchemaPlugin(app.plugins.openapi), *app.plugins.openapi)

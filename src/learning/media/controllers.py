@@ -20,6 +20,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import ASGIExtension
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
@@ -29,6 +30,7 @@ from learning.config import MediaDelivery as DeliveryMode
 from learning.lib.clock import utcnow
 from learning.lib.errors import PROBLEM_JSON, problem_response
 from learning.lib.http_ranges import ByteRange, Decision, Outcome, Unsatisfiable, parse_ranges
+from learning.lib.openapi import CONDITIONAL_HEADERS, RANGE_HEADERS, no_content
 from learning.media.delivery import IMMUTABLE, Deliverable, MediaDelivery
 from learning.media.repositories import MediaRepository
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
@@ -202,6 +204,18 @@ async def serve_cached_media(request: Request[Any, Any, Any]) -> Response[Any] |
     return None if item is None else respond_with_media(request, state, item)
 
 
+# What a media URL answers besides problems; the bytes come in the asset's own media type.
+MEDIA_RESPONSES: dict[int, ResponseSpec] = {
+    200: ResponseSpec(bytes, media_type="*/*", description="The whole file (HEAD: its headers)",
+                      generate_examples=False),
+    206: ResponseSpec(bytes, media_type="*/*", description="One byte range, or several as multipart/byteranges",
+                      generate_examples=False),
+    302: no_content("Redirect mode: to a short-lived presigned URL of the object store"),
+    304: no_content("Not modified: the client's copy is current"),
+}  # fmt: skip
+MEDIA_REQUEST_HEADERS = (*RANGE_HEADERS, *CONDITIONAL_HEADERS)
+
+
 @route(
     "/media/{asset_id:uuid}/{filename:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
@@ -210,7 +224,8 @@ async def serve_cached_media(request: Request[Any, Any, Any]) -> Response[Any] |
     exclude_from_auth=True,
     before_request=serve_cached_media,
     dependencies={"delivery": Provide(provide_media_delivery, sync_to_thread=False)},
-    opt={"problems": [404, 412, 416, 503]},
+    responses=MEDIA_RESPONSES,
+    opt={"problems": [404, 412, 416, 503], "request_headers": MEDIA_REQUEST_HEADERS},
     include_in_schema=True,
 )
 async def serve_media(

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +49,13 @@ class EnrollmentController(Controller):
     guards = [requires_json_body]
     dependencies = {"enrollments": Provide(provide_enrollment_service, sync_to_thread=False)}
 
-    @post("/", operation_id="Enroll", status_code=HTTP_201_CREATED, opt={"problems": [404]})
+    @post(
+        "/", operation_id="Enroll", status_code=HTTP_201_CREATED, opt={"problems": [404]},
+        responses={
+            HTTP_200_OK: ResponseSpec(EnrollmentRead, description="Already enrolled: the enrollment you have",
+                                      generate_examples=False),
+        },
+    )  # fmt: skip
     async def enroll(
         self,
         data: JSONBody[EnrollmentCreate],

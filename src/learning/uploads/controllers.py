@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, head, post, route
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from learning.accounts.auth import CurrentUser, requires_admin
 from learning.db import models as m
 from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_response
 from learning.lib.http_ranges import http_date
+from learning.lib.openapi import no_content, raw_body, request_header
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 from learning.lib.queue import JobQueue
 from learning.lib.streams import content_length, request_body
@@ -33,6 +35,45 @@ BASE = "/api/v1/admin/uploads"
 
 
 _BROKEN = "The connection broke during the upload; resume from the offset HEAD reports."
+
+# What the tus handlers read from the request themselves, for the OpenAPI document.
+_TUS_RESUMABLE = request_header(
+    "Tus-Resumable",
+    Schema(type=OpenAPIType.STRING, enum=[TUS_VERSION]),
+    "The tus version (412 otherwise).",
+    required=True,
+)
+_UPLOAD_CHECKSUM = request_header(
+    "Upload-Checksum",
+    Schema(type=OpenAPIType.STRING),
+    "``<sha1|md5|sha256> <base64 digest>`` of this request's bytes: 460 when they differ, nothing is kept.",
+)
+CREATE_HEADERS = (
+    _TUS_RESUMABLE,
+    request_header(
+        "Upload-Length", Schema(type=OpenAPIType.INTEGER, minimum=1), "The file's size in bytes.", required=True
+    ),
+    request_header(
+        "Upload-Metadata",
+        Schema(type=OpenAPIType.STRING),
+        "Comma-separated ``key base64value`` pairs: ``filename``, ``target`` (``session:<series>/<session>`` or "
+        "``lesson:<module>/<lesson>``), optionally ``filetype`` and ``publish``.",
+        required=True,
+    ),
+    _UPLOAD_CHECKSUM,
+)
+APPEND_HEADERS = (
+    _TUS_RESUMABLE,
+    request_header(
+        "Upload-Offset",
+        Schema(type=OpenAPIType.INTEGER, minimum=0),
+        "Where these bytes go: the offset HEAD reports.",
+        required=True,
+    ),
+    _UPLOAD_CHECKSUM,
+)
+CREATE_BODY = raw_body(OFFSET_STREAM, description="The file's first bytes (creation-with-upload).", required=False)
+APPEND_BODY = raw_body(OFFSET_STREAM, description="The next bytes of the file.")
 
 
 class UploadRead(msgspec.Struct):
@@ -124,7 +165,10 @@ class UploadController(Controller):
 
     # Litestar registers a controller's handlers in name order and adds its own OPTIONS handler to a path
     # as soon as one exists there: this one's name must sort before the other handlers of "/" to win.
-    @route("/", http_method="OPTIONS", operation_id="TusOptions", exclude_from_auth=True, opt={"no_database": True})
+    @route(
+        "/", http_method="OPTIONS", operation_id="TusOptions", exclude_from_auth=True, status_code=HTTP_204_NO_CONTENT,
+        responses={HTTP_204_NO_CONTENT: no_content("The capabilities, in Tus-* headers")}, opt={"no_database": True},
+    )  # fmt: skip
     async def capabilities(self, state: State) -> Response[None]:
         """What this tus server supports (no credentials needed, as for any OPTIONS request)."""
         return Response(
@@ -141,7 +185,10 @@ class UploadController(Controller):
 
     @post(
         "/", operation_id="CreateUpload", status_code=HTTP_201_CREATED, before_request=requires_tus_version,
-        request_max_body_size=None, opt={"problems": [409, 412, 413, 415, 422, 460]},
+        request_max_body_size=None, responses={HTTP_201_CREATED: no_content("Created: its URL in Location")},
+        opt={
+            "problems": [409, 412, 413, 415, 422, 460], "request_headers": CREATE_HEADERS, "request_body": CREATE_BODY,
+        },
     )  # fmt: skip
     async def create(
         self, request: Request[CurrentUser, Any, Any], uploads: NamedDependency[UploadService]
@@ -165,7 +212,11 @@ class UploadController(Controller):
         headers = _tus_headers(upload) | {"Location": f"{request.base_url}{BASE.lstrip('/')}/{upload.id}"}
         return Response(None, status_code=HTTP_201_CREATED, headers=headers)
 
-    @head("/{upload_id:uuid}", operation_id="UploadOffset", before_request=requires_tus_version)
+    @head(
+        "/{upload_id:uuid}", operation_id="UploadOffset", before_request=requires_tus_version,
+        responses={200: no_content("The offset and length, in Upload-* headers")},
+        opt={"problems": [412], "request_headers": [_TUS_RESUMABLE]},
+    )  # fmt: skip
     async def offset(self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]) -> Response[None]:
         """How many bytes the server holds (resume from there)."""
         upload = await uploads.current(upload_id)
@@ -174,7 +225,8 @@ class UploadController(Controller):
     @route(
         "/{upload_id:uuid}", http_method="PATCH", operation_id="AppendToUpload", before_request=requires_tus_version,
         request_max_body_size=None, status_code=HTTP_204_NO_CONTENT,
-        opt={"problems": [409, 412, 413, 415, 460]},
+        responses={HTTP_204_NO_CONTENT: no_content("Appended: the new offset in Upload-Offset")},
+        opt={"problems": [409, 412, 413, 415, 460], "request_headers": APPEND_HEADERS, "request_body": APPEND_BODY},
     )  # fmt: skip
     async def append(
         self, request: Request[Any, Any, Any], upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]
@@ -192,7 +244,11 @@ class UploadController(Controller):
         )
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers(upload))
 
-    @delete("/{upload_id:uuid}", operation_id="TerminateUpload", before_request=requires_tus_version)
+    @delete(
+        "/{upload_id:uuid}", operation_id="TerminateUpload", before_request=requires_tus_version,
+        responses={HTTP_204_NO_CONTENT: no_content("Terminated: the bytes are gone")},
+        opt={"problems": [409, 412], "request_headers": [_TUS_RESUMABLE]},
+    )  # fmt: skip
     async def terminate(
         self, upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]
     ) -> Response[None]:

@@ -18,15 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import requires_admin
 from learning.db import models as m
+from learning.lib.openapi import raw_body
 from learning.lib.streams import content_length, request_body
 from learning.media.repositories import MediaRepository
 from learning.media.urls import media_url
 from learning.uploads.repositories import UploadRepository
-from learning.uploads.sidefiles import SideFileKind, SideFileService, SideFileTarget
+from learning.uploads.sidefiles import RULES, SideFileKind, SideFileService, SideFileTarget
 
 SESSION_FILE = "/webinars/{series_slug:str}/sessions/{session_slug:str}/files/{kind:str}"
 LESSON_FILE = "/modules/{module_slug:str}/lessons/{lesson_slug:str}/files/{kind:str}"
-PUT_PROBLEMS = {"problems": [404, 413, 415, 422]}
+SIDE_FILE_BODY = raw_body(
+    *sorted({media_type for rule in RULES.values() for media_type in rule.content_types}),
+    description="The file itself, in a media type its kind accepts (415 otherwise).",
+)
+PUT_PROBLEMS = {"problems": [404, 413, 415, 422], "request_body": SIDE_FILE_BODY}
 
 
 _BROKEN = "The connection broke during the upload; send the file again."
