@@ -1,8 +1,8 @@
 """What the API fuzzer (test_fuzz.py) found, one plain test per finding: the smallest request that showed
 it, and the part of the OpenAPI document that now says what the server does.
 
-Two findings are not fixed yet: their tests are strict xfails, so fixing them turns these red until the
-xfail (and the matching allowance in test_fuzz.py) goes.
+One finding is not ours to fix: Litestar 2's automatic OPTIONS answers (a strict xfail, which turns red
+once Litestar is upgraded and fixes it).
 """
 
 from __future__ import annotations
@@ -212,11 +212,6 @@ def test_terminating_a_complete_upload_documents_its_409(client: Client, setting
 
 
 # --- not fixed yet --------------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /api/v1/search documents q up to 1000 characters (QueryParameter(max_length=1000) in "
-    "CatalogController.search) but CatalogService.search answers 400 past MAX_QUERY_LENGTH (200)",
-)
 def test_search_documents_the_length_it_accepts(client: Client, settings: Settings) -> None:
     sync(settings)
     assert client.get("/api/v1/search", params={"q": "a" * (MAX_QUERY_LENGTH + 1)}).status_code == 400

@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 
 from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_service, provide_response_cache
-from learning.catalog.services import CatalogService
+from learning.catalog.services import MAX_QUERY_LENGTH, CatalogService
 from learning.db import models as m
 from learning.lib.cache import ResponseCache, cached_json, serve_from_cache
 from learning.lib.openapi import IF_NONE_MATCH, no_content
@@ -179,7 +179,9 @@ class CatalogController(Controller):
         catalog: NamedDependency[CatalogService],
         cache: NamedDependency[ResponseCache],
         page: NamedDependency[PageRequest],
-        q: Annotated[str, QueryParameter(max_length=1000, description="Words to find (French, accents optional)")],
+        q: Annotated[
+            str, QueryParameter(max_length=MAX_QUERY_LENGTH, description="Words to find (French, accents optional)")
+        ],
     ) -> Response[bytes]:
         """French full-text search over modules, lessons and webinars, with highlighted snippets."""
 

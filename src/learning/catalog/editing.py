@@ -19,7 +19,7 @@ from learning.catalog.services import (
     _visible,
 )
 from learning.db import models as m
-from learning.lib.clock import utcnow
+from learning.lib.clock import plausible, utcnow
 from learning.lib.errors import Unprocessable
 
 # Field names of the API that differ from the columns.
@@ -46,6 +46,8 @@ def _change_publication(row: Any, change: s.PublicationChange) -> s.PublicationR
     if change.state is m.Publication.SCHEDULED:
         if change.publish_at is None or change.publish_at.tzinfo is None:
             raise BadPublication("Scheduling needs 'publish_at' with a UTC offset.")
+        if not plausible(change.publish_at):
+            raise BadPublication("'publish_at' must be between 1900 and 2200.")
         row.publish_at = change.publish_at
     elif change.publish_at is not None:
         raise BadPublication("'publish_at' goes with state 'scheduled' only.")
@@ -163,3 +165,5 @@ class CatalogEditor:
 def _require_offset(moment: datetime) -> None:
     if moment.tzinfo is None:
         raise Unprocessable("'scheduled_at' needs a UTC offset, e.g. 2019-01-24T11:00:00+01:00.")
+    if not plausible(moment):
+        raise Unprocessable("'scheduled_at' must be between 1900 and 2200.")

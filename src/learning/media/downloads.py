@@ -41,7 +41,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
-from learning.lib.clock import utcnow
+from learning.lib.clock import EARLIEST, LATEST, utcnow
 from learning.lib.errors import LearningError, NotFound
 
 logger = logging.getLogger("learning.downloads")
@@ -593,6 +593,9 @@ class AssetTotal:
 
 def resolve_period(start: date | None, end: date | None, *, today: date) -> Period:
     """``end`` defaults to today and ``start`` to 30 days before it; at most 366 days, in order."""
+    for day in (start, end):
+        if day is not None and not EARLIEST.date() <= day < LATEST.date():
+            raise InvalidPeriod("Dates must be between 1900 and 2200.")
     end = end or today
     start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if end < start:

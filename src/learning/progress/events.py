@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from learning.db import models as m
-from learning.lib.clock import utcnow
+from learning.lib.clock import plausible, utcnow
 from learning.lib.errors import Conflict, Forbidden, NotFound, Unprocessable
 from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState
 from learning.progress.segments import merge, watched
@@ -170,6 +170,8 @@ def _problem(index: int, event: Event, lessons: dict[uuid.UUID, LessonFacts]) ->
     limit = (lesson.duration_seconds or 0) + DURATION_TOLERANCE
     if event.client_time.tzinfo is None:
         return {"message": "client_time needs a UTC offset", "key": key}
+    if not plausible(event.client_time):
+        return {"message": "client_time must be between 1900 and 2200", "key": key}
     if event.kind is m.EventKind.PLAYED:
         if event.start is None or event.end is None or not 0 <= event.start < event.end:
             return {"message": "a played segment needs 0 ≤ from < to", "key": key}
