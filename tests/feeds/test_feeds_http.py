@@ -339,3 +339,15 @@ def test_the_cached_answer_in_front_of_the_framework_is_the_routes_answer(
     assert {k: v for k, v in by_cache.headers.items() if k not in ignored} == {
         k: v for k, v in by_route.headers.items() if k not in ignored
     }
+
+
+def test_feed_links_open_the_web_pages(client: TestClient[Any]) -> None:
+    channel = ET.fromstring(client.get(SERIES_FEED).content).find("channel")
+    assert channel is not None
+    links = [channel.findtext("link", default="")] + [
+        item.findtext("link", default="") for item in channel.findall("item")
+    ]
+    for link in links:
+        page = client.get(_path(link))
+        assert page.status_code == 200, link
+        assert page.headers["content-type"].startswith("text/html")

@@ -92,7 +92,7 @@ class FeedService:
                 changes.append(due)
             if not _visible(session, now):
                 continue
-            link = f"{self.base}/api/v1/webinars/{series.slug}/sessions/{session.slug}"
+            link = f"{self.base}/webinaires/{series.slug}/{session.slug}"
             persons = tuple(_person(speaker) for speaker in session.speakers if speaker.get("name"))
             replay = _ready(session.replay)
             updated.append(session.updated_at)
@@ -118,7 +118,7 @@ class FeedService:
                     persons=persons, updated=updated, media_url=self._public_media,
                 )
             )  # fmt: skip
-        link = f"{self.base}/api/v1/webinars/{series.slug}"
+        link = f"{self.base}/webinaires/{series.slug}"
         channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}.xml", updated, items, live)
         return FeedView(channel, _digest(channel), min(changes, default=None))
 
@@ -141,7 +141,7 @@ class FeedService:
             items.append(
                 self._item(
                     guid=str(lesson.id), title=lesson.title, html=lesson.body_html, summary=lesson.summary,
-                    link=f"{self.base}/api/v1/modules/{module.slug}/lessons/{lesson.slug}",
+                    link=f"{self.base}/modules/{module.slug}/lecons/{lesson.slug}",
                     published=lesson.publish_at or lesson.created_at, media=media, audio=audio.get(media.id),
                     transcript=_ready(lesson.transcript), chapters=_ready(lesson.chapters),
                     artwork=_ready(lesson.artwork), episode=number, season=None, persons=(), updated=updated,
@@ -149,7 +149,7 @@ class FeedService:
                 )
             )  # fmt: skip
         items.reverse()  # newest (last lesson) first, as feeds list them
-        link = f"{self.base}/api/v1/modules/{module.slug}"
+        link = f"{self.base}/modules/{module.slug}"
         if private_token is None:
             url = f"{self.base}/feeds/modules/{slug}.xml"
         else:
