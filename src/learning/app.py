@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(database_url, pool_size=settings.database_pool_size)
+        engine = create_engine(database_url, pool_size=settings.database_pool_size, max_overflow=0)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         await cache.start(libpq_url(database_url))

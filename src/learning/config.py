@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL (postgresql+asyncpg://…). Unset: an embedded PostgreSQL under data_dir.",
     )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     data_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps its state.")
 
     content_dir: Path | None = Field(default=None, description="Folder holding modules/, feeds/, media/.")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from itertools import chain
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 
 from learning.db import models as m
 
@@ -36,16 +41,51 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> AsyncEngine:
+    """The engine; ``max_overflow`` defaults to ``pool_size`` (the app passes 0: see below).
+
+    A fixed pool (no overflow) is what a busy app process wants: an overflow connection is closed as soon
+    as the pool is full again, so a steady load above ``pool_size`` opens and closes PostgreSQL connections
+    all the time (a fork, authentication and cold caches on the server each time, and every statement
+    prepared again). Requests beyond the pool wait for a connection instead.
+
+    Instead of SQLAlchemy's pre-ping (for asyncpg, BEGIN + an empty query + ROLLBACK: three round trips on
+    every checkout), a connection is checked without a round trip: asyncpg knows when PostgreSQL closed it
+    (a restart, a killed backend), and such a connection is replaced at checkout. A connection that dies
+    silently fails its next statement, which the error handlers turn into a 503, and SQLAlchemy then
+    replaces every connection of the pool older than the failure.
+    """
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
+        pool_pre_ping=False,
         pool_recycle=1800,
         hide_parameters=True,  # SQL errors and logs never carry values (password hashes, tokens, e-mails)
         connect_args={"server_settings": {"application_name": "learning"}, "timeout": 5},
     )
+    event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")  # the pool connects again
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the engine's pool as asyncpg itself, outside any SQLAlchemy transaction.
+
+    For the few hot statements that are written in SQL anyway (progress ingestion): no session, no
+    compilation and no result machinery, and each statement commits on its own (autocommit). asyncpg's
+    errors come through as they are (``lib/errors.py`` answers them like SQLAlchemy's).
+    """
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    finally:
+        await greenlet_spawn(pooled.close)  # back to the pool (its reset may have to talk to the server)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -152,20 +153,30 @@ def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     return problem_response(HTTP_500_INTERNAL_SERVER_ERROR, detail="An unexpected error occurred.")
 
 
-def _dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+def _dbapi_error_handler(
+    request: Request[Any, Any, Any], exc: DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError
+) -> Response[dict[str, Any]]:
+    # SQLAlchemy's errors wrap the driver's in ``orig``; statements sent by asyncpg itself raise its own.
     if _is_connection_failure(exc):
         return _database_error_handler(request, exc)
-    sqlstate = getattr(exc.orig, "sqlstate", None)
+    driver_error = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(driver_error, "sqlstate", None)
     if sqlstate in _UNSTORABLE_TEXT:
         return problem_response(400, detail="The request contains text that cannot be stored (such as NUL).")
     if sqlstate == _UNIQUE_VIOLATION:  # two requests raced for the same slug or key
         return problem_response(409, detail="This already exists.")
-    return _internal_error_handler(request, RuntimeError(f"database error: {type(exc.orig).__name__}"))
+    if sqlstate in _TRY_AGAIN:  # still colliding with concurrent requests after the retries of its repository
+        logger.warning("concurrency failure on %s %s: %s", request.method, request.url.path, sqlstate)
+        return problem_response(503, detail="Too many concurrent changes; try again.", headers={"Retry-After": "1"})
+    return _internal_error_handler(request, RuntimeError(f"database error: {type(driver_error).__name__}"))
 
 
 # character_not_in_repertoire, untranslatable_character: NUL bytes and the like in text values.
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 _UNIQUE_VIOLATION = "23505"
+_TRY_AGAIN = {"40001", "40P01"}
+# admin_shutdown, crash_shutdown, cannot_connect_now (a killed backend or a restarting server)
+_SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}  # serialization_failure, deadlock_detected
 
 
 def _storage_unavailable_handler(_: Request[Any, Any, Any], __: StorageUnavailable) -> Response[dict[str, Any]]:
@@ -183,6 +194,10 @@ def _is_connection_failure(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | PoolTimeoutError | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError) and exc.sqlstate in _SERVER_GOING_AWAY:
         return True
     orig = getattr(exc, "orig", None) or exc.__cause__
     name = type(orig).__name__ if orig is not None else ""
@@ -210,6 +225,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     UnicodeDecodeError: _undecodable_body_handler,
     HTTPException: _http_exception_handler,
     DBAPIError: _dbapi_error_handler,
+    asyncpg.PostgresError: _dbapi_error_handler,
+    asyncpg.InterfaceError: _dbapi_error_handler,
     PoolTimeoutError: _database_error_handler,
     StorageUnavailable: _storage_unavailable_handler,
     Exception: _internal_error_handler,

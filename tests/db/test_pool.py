@@ -1,0 +1,64 @@
+"""The app's connection pool: a fixed set of connections, reused under load, replaced when the server
+closes them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+from litestar.testing import TestClient
+
+from learning.app import create_app
+from learning.config import Settings
+from tests.helpers.accounts import register
+from tests.helpers.database import make_settings, sql
+from tests.helpers.live import live_server
+
+APP_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'learning' "
+    "AND pid <> pg_backend_pid() ORDER BY pid"
+)
+
+
+def backends(url: str) -> list[int]:
+    return [row["pid"] for row in sql(url, APP_BACKENDS)]
+
+
+def test_a_burst_of_requests_shares_the_pool_and_opens_no_new_connection(settings: Settings) -> None:
+    url = settings.require_database_url()
+    small = make_settings(url, settings.data_dir, database_pool_size=4)
+    with live_server(create_app(small)) as base, TestClient(app=create_app(small)) as client:
+        account = register(client)
+
+        async def burst(start: int) -> list[int]:
+            async with httpx.AsyncClient(base_url=base, headers=account.headers, timeout=60) as http:
+                answers = await asyncio.gather(*[
+                    http.get("/api/v1/me") if i % 2 else http.get(f"/api/v1/modules?burst={i}")  # uncached
+                    for i in range(start, start + 60)
+                ])  # fmt: skip
+            return [answer.status_code for answer in answers]
+
+        assert asyncio.run(burst(0)) == [200] * 60
+        after_first = backends(url)
+        assert asyncio.run(burst(60)) == [200] * 60
+        after_second = backends(url)
+    # Both app instances together hold at most 2 × 4 connections, and the second burst reused them all.
+    assert len(after_first) <= 8
+    assert after_second == after_first
+
+
+def test_connections_the_server_closed_are_replaced_before_a_request_uses_them(settings: Settings) -> None:
+    url = settings.require_database_url()
+    with TestClient(app=create_app(settings)) as client:
+        assert client.get("/health/ready").status_code == 200
+        idle = backends(url)
+        assert idle, "the pool keeps its connection open"
+        sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY($1::int[])", idle)
+        deadline = time.monotonic() + 10
+        while set(idle) & set(backends(url)):  # the server has closed them
+            assert time.monotonic() < deadline
+        # Not a 503: the pool saw the closed connections and opened new ones.
+        assert client.get("/health/ready").status_code == 200
+        assert client.get("/api/v1/modules?fresh=1").status_code == 200
+        assert not set(idle) & set(backends(url))
