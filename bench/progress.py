@@ -383,8 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"-c{args.connections} posts batches of fresh events (random UUID v4 ids from Lua's math.random) for one "
         f"video lesson. A batch of {args.batch} is what a player sends when it flushes its queue (every 30 s, "
         "say, or after a reconnection): 5-second `played` segments that follow each other, each with a "
-        "`position` heartbeat. Each batch is one transaction: the event log insert (one statement for the "
-        "batch), the merge of segments under a row lock and the progress update. wrk's Lua sees threads, not "
+        "`position` heartbeat. Each batch is one SQL statement in autocommit (checks, the event log insert, "
+        "the union of segments under the row lock of an upsert, the progress update). wrk's Lua sees threads, not "
         "connections, so each thread rotates its slice of the tokens per request. Every response is checked "
         "(200 with every event applied). Events/s = requests/s × batch size.",
         f"Baseline: {args.connections} asyncio tasks in one Python process, one asyncpg connection each, "

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from learning.db import models as m
+from learning.db.types import recognise_our_types
 
 config = context.config
 target_metadata = m.Base.metadata
@@ -29,6 +30,7 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 def _run(connection: Connection) -> None:
+    recognise_our_types(connection.dialect)
     context.configure(
         connection=connection, target_metadata=target_metadata, compare_type=True, include_name=include_name
     )

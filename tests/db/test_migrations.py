@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from learning.db import models as m
 from learning.db.base import NAMING_CONVENTION
+from learning.db.types import recognise_our_types
 from tests.helpers.database import sql
 
 
@@ -22,6 +23,7 @@ def _ours(name: str | None, type_: str, parent_names: object) -> bool:
 async def _differences(url: str) -> list[Any]:
     engine = create_async_engine(url)
     try:
+        recognise_our_types(engine.dialect)
         async with engine.connect() as connection:
             return await connection.run_sync(
                 lambda sync: compare_metadata(

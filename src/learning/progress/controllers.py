@@ -84,8 +84,8 @@ class EnrollmentController(Controller):
         await enrollments.withdraw(request.user.id, module_slug)
 
 
-def provide_progress_service(db_session: NamedDependency[AsyncSession]) -> ProgressService:
-    return ProgressService(ProgressRepository(db_session))
+def provide_progress_service(db_session: NamedDependency[AsyncSession], state: State) -> ProgressService:
+    return ProgressService(ProgressRepository(db_session, state.engine))
 
 
 def _progress_read(lesson: m.Lesson | LessonFacts, row: m.LessonProgress | ProgressState | None) -> LessonProgressRead:

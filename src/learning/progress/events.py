@@ -16,10 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from learning.db import models as m
-from learning.lib.clock import plausible, utcnow
+from learning.lib.clock import plausible
 from learning.lib.errors import Conflict, Forbidden, NotFound, Unprocessable
 from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState
-from learning.progress.segments import merge, watched
 from learning.progress.xapi import LearnerActivity, StatementBuilder
 
 DURATION_TOLERANCE = 1.0  # seconds: players report positions a little past the end
@@ -47,17 +46,6 @@ class Event:
     end: float | None = None
     position: float | None = None
 
-    def same_as(self, stored: m.ProgressEvent, user_id: uuid.UUID) -> bool:
-        return (
-            stored.user_id == user_id
-            and stored.kind is self.kind
-            and stored.lesson_id == self.lesson_id
-            and stored.client_time == self.client_time
-            and stored.start_seconds == self.start
-            and stored.end_seconds == self.end
-            and stored.position_seconds == self.position
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
@@ -72,34 +60,24 @@ class ProgressService:
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
-        found = await self.progress.ingest(user_id, [_row(event) for event in events])
-        lessons = found.lessons
-        errors = [error for index, event in enumerate(events) if (error := _problem(index, event, lessons))]
-        if len({event.id for event in events}) != len(events):
-            errors.append({"message": "an event id appears twice in the batch", "key": "events"})
-        if errors:  # raising rolls the transaction back: events stored by ``ingest`` go with it
-            raise InvalidEvents("Some events are invalid; none was applied.", errors=errors)
-        if not all(lessons[event.lesson_id].enrolled for event in events):
+        if len({event.id for event in events}) != len(events) or any(
+            _shape_problem(index, event) for index, event in enumerate(events)
+        ):  # the full list of problems also names those that need the lessons' facts
+            lessons = await self.progress.lesson_facts(user_id, sorted({event.lesson_id for event in events}))
+            raise InvalidEvents("Some events are invalid; none was applied.", errors=_problems(events, lessons))
+        found = await self.progress.ingest(user_id, [_row(event) for event in events], tolerance=DURATION_TOLERANCE)
+        verdict, lessons = found.verdict, found.lessons
+        if not verdict.valid:
+            raise InvalidEvents("Some events are invalid; none was applied.", errors=_problems(events, lessons))
+        if not verdict.enrolled:
             raise NotEnrolledInLesson("Some events are for lessons of modules you are not enrolled in.")
-        inserted = found.inserted
-        if len(inserted) != len(events):  # replays, or an id used before: compare with what is stored
-            stored = await self.progress.events([event.id for event in events if event.id not in inserted])
-            for event in events:
-                if event.id in stored and not event.same_as(stored[event.id], user_id):
-                    raise EventIdReused(f"Event {event.id} was already sent with other content.")
-        applied = [event for event in events if event.id in inserted]
-        updated = []
-        for lesson_id in sorted({event.lesson_id for event in applied}):
-            lesson, mine = lessons[lesson_id], [event for event in applied if event.lesson_id == lesson_id]
-            state = found.progress.get(lesson_id) or ProgressState(lesson_id=lesson_id, segments=[])
-            _apply(state, lesson, mine)
-            if not await self.progress.save_progress(user_id, state):
-                # Another request created this row meanwhile (and has committed): merge into it instead.
-                state = await self.progress.lock_progress(user_id, lesson_id)
-                _apply(state, lesson, mine)
-                await self.progress.save_progress(user_id, state)
-            updated.append((lesson, state))
-        return BatchResult(applied=len(applied), replayed=len(events) - len(applied), lessons=updated)
+        if verdict.reused_id is not None:
+            raise EventIdReused(f"Event {verdict.reused_id} was already sent with other content.")
+        return BatchResult(
+            applied=verdict.applied,
+            replayed=verdict.replayed,
+            lessons=[(lessons[state.lesson_id], state) for state in found.progress],
+        )
 
     async def module(self, user_id: uuid.UUID, module_slug: str) -> ModuleProgress:
         """Each lesson's state in a module, the share completed and the next lesson to take."""
@@ -162,12 +140,9 @@ def _row(event: Event) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _problem(index: int, event: Event, lessons: dict[uuid.UUID, LessonFacts]) -> dict[str, str] | None:
-    lesson = lessons.get(event.lesson_id)
+def _shape_problem(index: int, event: Event) -> dict[str, str] | None:
+    """What is wrong with an event whatever its lesson."""
     key = f"events[{index}]"
-    if lesson is None:
-        return {"message": "no such lesson", "key": key}
-    limit = (lesson.duration_seconds or 0) + DURATION_TOLERANCE
     if event.client_time.tzinfo is None:
         return {"message": "client_time needs a UTC offset", "key": key}
     if not plausible(event.client_time):
@@ -175,38 +150,39 @@ def _problem(index: int, event: Event, lessons: dict[uuid.UUID, LessonFacts]) ->
     if event.kind is m.EventKind.PLAYED:
         if event.start is None or event.end is None or not 0 <= event.start < event.end:
             return {"message": "a played segment needs 0 ≤ from < to", "key": key}
-        if lesson.duration_seconds and event.end > limit:
+    elif event.kind is m.EventKind.POSITION and (event.position is None or event.position < 0):
+        return {"message": "a position must be ≥ 0", "key": key}
+    return None
+
+
+def _fact_problem(index: int, event: Event, lesson: LessonFacts | None) -> dict[str, str] | None:
+    """What is wrong with an event for its lesson (the ingestion statement checks the same rules)."""
+    key = f"events[{index}]"
+    if lesson is None:
+        return {"message": "no such lesson", "key": key}
+    limit = (lesson.duration_seconds or 0) + DURATION_TOLERANCE
+    if event.kind is m.EventKind.PLAYED:
+        if lesson.duration_seconds and event.end is not None and event.end > limit:
             return {"message": f"the segment ends after the lesson ({lesson.duration_seconds} s)", "key": key}
     elif event.kind is m.EventKind.POSITION:
-        if event.position is None or event.position < 0:
-            return {"message": "a position must be ≥ 0", "key": key}
-        if lesson.duration_seconds and event.position > limit:
+        if lesson.duration_seconds and event.position is not None and event.position > limit:
             return {"message": f"the position is after the end ({lesson.duration_seconds} s)", "key": key}
     elif lesson.completion_rule is not m.CompletionRule.MARK_DONE:
         return {"message": "only a text lesson is marked done; media lessons complete by watching", "key": key}
     return None
 
 
-def _apply(row: ProgressState, lesson: LessonFacts, events: list[Event]) -> None:
-    segments = [list(segment) for segment in row.segments]
-    for event in events:
-        if event.kind is m.EventKind.PLAYED and event.start is not None and event.end is not None:
-            segments = merge(segments, event.start, min(event.end, float(lesson.duration_seconds or event.end)))
-        elif event.kind is m.EventKind.POSITION and event.position is not None:
-            if row.position_time is None or event.client_time > row.position_time:
-                row.position_seconds, row.position_time = event.position, event.client_time
-        elif event.kind is m.EventKind.COMPLETED and not row.completed:
-            row.completed, row.completed_at = True, utcnow()
-    row.segments = segments
-    row.watched_seconds = watched(segments)
-    duration = lesson.duration_seconds or 0
-    if (
-        not row.completed
-        and lesson.completion_rule is m.CompletionRule.COVERAGE
-        and duration > 0
-        and row.watched_seconds >= lesson.completion_threshold * duration
-    ):
-        row.completed, row.completed_at = True, utcnow()
+def _problems(events: list[Event], lessons: dict[uuid.UUID, LessonFacts]) -> list[dict[str, str]]:
+    problems = [
+        problem
+        for index, event in enumerate(events)
+        if (problem := _shape_problem(index, event) or _fact_problem(index, event, lessons.get(event.lesson_id)))
+    ]
+    if len({event.id for event in events}) != len(events):
+        problems.append({"message": "an event id appears twice in the batch", "key": "events"})
+    if not problems:  # the statement and _fact_problem disagree: a bug, never the client's fault
+        raise RuntimeError("the batch was refused as invalid, yet no rule explains why")
+    return problems
 
 
 RESTART_BELOW = 0.05  # resume from 0 before 5 % …

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from learning.db import models as m
+from learning.db.session import driver_connection
+from learning.db.sql import numbered
 
 
 class EnrollmentRepository:
@@ -62,91 +63,156 @@ class LessonFacts:
     enrolled: bool
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ProgressState:
-    """A learner's merged progress on a lesson, as the event ingestion reads and writes it."""
+    """A learner's merged progress on a lesson, as the event ingestion leaves it."""
 
     lesson_id: uuid.UUID
     segments: list[list[float]]
-    watched_seconds: float = 0.0
-    position_seconds: float | None = None
-    position_time: datetime | None = None
-    completed: bool = False
-    completed_at: datetime | None = None
-    stored: bool = False  # False: no row yet
+    watched_seconds: float
+    position_seconds: float | None
+    completed: bool
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What the ingestion statement decided about a batch (nothing is stored unless ``accepted``)."""
+
+    valid: bool = False  # every lesson exists and every event fits its lesson (duration, completion rule)
+    enrolled: bool = False  # every lesson is in a module the learner is actively enrolled in
+    reused_id: uuid.UUID | None = None  # an event id already stored with other content
+    applied: int = 0  # events stored and merged by this batch
+    replayed: int = 0  # events already stored with the same content: skipped
+
+    @property
+    def accepted(self) -> bool:
+        return self.valid and self.enrolled and self.reused_id is None
 
 
 @dataclass(slots=True)
 class Ingested:
+    verdict: Verdict = field(default_factory=Verdict)
     lessons: dict[uuid.UUID, LessonFacts] = field(default_factory=dict)
-    inserted: set[uuid.UUID] = field(default_factory=set)  # event ids stored by this batch
-    progress: dict[uuid.UUID, ProgressState] = field(default_factory=dict)  # existing rows, now locked
+    progress: list[ProgressState] = field(default_factory=list)  # the rows this batch changed, by lesson id
 
 
-# Event ingestion is the hottest write path: plain statements, prepared once per connection by asyncpg (no
-# ORM unit of work). Column lists follow ``m.ProgressEvent`` and ``m.LessonProgress``.
-#
-# _INGEST does in one round trip what a batch needs before merging: the facts of its lessons (and whether the
-# learner is actively enrolled in each one's module), the event log insert — only when every lesson exists
-# and is enrolled; ids already stored are skipped — and the learner's progress rows on those lessons, locked
-# in lesson order (concurrent batches never deadlock). Rows of the three parts are told apart by ``part``.
-_INGEST = text(
-    "WITH facts AS ("
+# Event ingestion is the hottest write path: one statement per batch, sent by asyncpg itself on a pooled
+# connection in autocommit, so a batch costs one round trip and is atomic without BEGIN/COMMIT. In order:
+#   e         the batch (arrays bound as parameters; n keeps the client's order);
+#   facts     its lessons, and whether the learner is actively enrolled in each one's module;
+#   checked   each event against its lesson (the rules ``events._fact_problem`` words for the client; the
+#             rules that need no lesson were checked before) and against an event already stored with its id;
+#   verdict   valid / enrolled / the first id reused with other content / how many replays;
+#   inserted  the event log, only when the verdict accepts the batch; replays are skipped;
+#   batch     the inserted events per lesson: their segments (clipped to the duration) as one multirange,
+#             the position with the latest client time, a mark-done, the seconds that complete the lesson;
+#   saved     the learner's progress rows, upserted in lesson order (concurrent batches never deadlock):
+#             the segments are unioned with the stored ones under the row lock of ON CONFLICT DO UPDATE, the
+#             position only moves to a later client time, completion never goes back.
+# If a concurrent request stored one of the batch's ids after this statement's snapshot, ON CONFLICT skips it
+# without telling whether its content is the same: ``retry_unless`` then aborts the whole statement (SQLSTATE
+# 40001) and the repository runs it again, on a snapshot that sees that event.
+# Column lists follow ``m.ProgressEvent`` and ``m.LessonProgress``; segments are ``seconds_multirange``.
+_APPLY, _APPLY_PARAMETERS = numbered(
+    "WITH e AS ("
+    " SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:lesson_ids AS uuid[]), CAST(:kinds AS progress_event_kind[]),"
+    " CAST(:client_times AS timestamptz[]), CAST(:starts AS float8[]), CAST(:ends AS float8[]),"
+    " CAST(:positions AS float8[])) WITH ORDINALITY"
+    " AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds, n)"
+    "), facts AS ("
     " SELECT l.id, l.module_id, l.duration_seconds, l.completion_rule, l.completion_threshold,"
-    " EXISTS (SELECT 1 FROM enrollment e WHERE e.user_id = :user_id AND e.module_id = l.module_id"
-    " AND e.status = 'active') AS enrolled"
-    " FROM lesson l WHERE l.id = ANY(CAST(:lessons AS uuid[]))"
-    "), allowed AS ("
-    " SELECT count(*) = cardinality(CAST(:lessons AS uuid[])) AND coalesce(bool_and(enrolled), false) AS ok"
-    " FROM facts"
+    " EXISTS (SELECT 1 FROM enrollment en WHERE en.user_id = :user_id AND en.module_id = l.module_id"
+    " AND en.status = 'active') AS enrolled"
+    " FROM lesson l WHERE l.id IN (SELECT lesson_id FROM e)"
+    "), checked AS ("
+    " SELECT e.*, f.duration_seconds AS duration, f.completion_rule, f.completion_threshold, f.enrolled,"
+    " f.id IS NOT NULL AND CASE e.kind"
+    " WHEN 'played' THEN coalesce(f.duration_seconds, 0) = 0 OR e.end_seconds <= f.duration_seconds + :tolerance"
+    " WHEN 'position' THEN coalesce(f.duration_seconds, 0) = 0"
+    " OR e.position_seconds <= f.duration_seconds + :tolerance"
+    " ELSE f.completion_rule = 'mark_done' END AS valid,"
+    # A correlated lookup, not a join: an index scan whatever the statistics say (a generic plan made while
+    # progress_event was small would otherwise keep scanning the whole table as it grows).
+    " (SELECT p.user_id = :user_id AND p.lesson_id = e.lesson_id AND p.kind = e.kind AND p.client_time = e.client_time"
+    " AND p.start_seconds IS NOT DISTINCT FROM e.start_seconds AND p.end_seconds IS NOT DISTINCT FROM e.end_seconds"
+    " AND p.position_seconds IS NOT DISTINCT FROM e.position_seconds FROM progress_event p WHERE p.id = e.id)"
+    " AS same"  # NULL: not stored yet; true: stored with the same content (a replay); false: id reused
+    " FROM e LEFT JOIN facts f ON f.id = e.lesson_id"
+    "), verdict AS ("
+    " SELECT bool_and(valid) AS valid, bool_and(coalesce(enrolled, true)) AS enrolled,"
+    " (array_agg(id ORDER BY n) FILTER (WHERE NOT same))[1] AS reused_id,"
+    " count(*) FILTER (WHERE same) AS replayed, count(*) AS events"
+    " FROM checked"
     "), inserted AS ("
     " INSERT INTO progress_event (id, user_id, lesson_id, kind, client_time, start_seconds, end_seconds,"
     " position_seconds)"
-    " SELECT e.id, :user_id, e.lesson_id, e.kind, e.client_time, e.start_seconds, e.end_seconds, e.position_seconds"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:lesson_ids AS uuid[]), CAST(:kinds AS progress_event_kind[]),"
-    " CAST(:client_times AS timestamptz[]), CAST(:starts AS float8[]), CAST(:ends AS float8[]),"
-    " CAST(:positions AS float8[]))"
-    " AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds)"
-    " WHERE (SELECT ok FROM allowed)"
+    " SELECT id, :user_id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds FROM checked"
+    " WHERE same IS NULL AND (SELECT valid AND enrolled AND reused_id IS NULL FROM verdict) ORDER BY n"
     " ON CONFLICT (id) DO NOTHING RETURNING id"
-    "), locked AS ("
-    " SELECT p.lesson_id, p.segments, p.watched_seconds, p.position_seconds, p.position_time, p.completed,"
-    " p.completed_at FROM lesson_progress p"
-    " WHERE p.user_id = :user_id AND p.lesson_id = ANY(CAST(:lessons AS uuid[])) AND (SELECT ok FROM allowed)"
-    " ORDER BY p.lesson_id FOR UPDATE"
+    "), batch AS ("
+    " SELECT c.lesson_id,"
+    " coalesce(range_agg(seconds_range(least(c.start_seconds, nullif(c.duration, 0)),"
+    " least(c.end_seconds, nullif(c.duration, 0)))) FILTER (WHERE c.kind = 'played'), '{}') AS segments,"
+    " (array_agg(c.position_seconds ORDER BY c.client_time DESC, c.n) FILTER (WHERE c.kind = 'position'))[1]"
+    " AS position_seconds,"
+    " max(c.client_time) FILTER (WHERE c.kind = 'position') AS position_time,"
+    " bool_or(c.kind = 'completed') AS marked,"
+    " CASE WHEN min(c.completion_rule) = 'coverage' AND min(c.duration) > 0"
+    " THEN min(c.completion_threshold) * min(c.duration) END AS needed"
+    " FROM checked c JOIN inserted i ON i.id = c.id GROUP BY c.lesson_id"
+    "), saved AS ("
+    " INSERT INTO lesson_progress AS p (user_id, lesson_id, segments, watched_seconds, position_seconds,"
+    " position_time, completed, completed_at, updated_at)"
+    " SELECT :user_id, b.lesson_id, b.segments, seconds_watched(b.segments), b.position_seconds, b.position_time,"
+    " b.marked OR coalesce(seconds_watched(b.segments) >= b.needed, false),"
+    " CASE WHEN b.marked OR coalesce(seconds_watched(b.segments) >= b.needed, false) THEN now() END, now()"
+    " FROM batch b ORDER BY b.lesson_id"
+    " ON CONFLICT (user_id, lesson_id) DO UPDATE SET"
+    " segments = p.segments + excluded.segments,"
+    " watched_seconds = seconds_watched(p.segments + excluded.segments),"
+    " position_seconds = CASE WHEN excluded.position_time > coalesce(p.position_time, '-infinity')"
+    " THEN excluded.position_seconds ELSE p.position_seconds END,"
+    " position_time = greatest(p.position_time, excluded.position_time),"
+    " completed = p.completed OR excluded.completed OR coalesce(seconds_watched(p.segments + excluded.segments)"
+    " >= (SELECT b.needed FROM batch b WHERE b.lesson_id = excluded.lesson_id), false),"
+    " completed_at = CASE WHEN p.completed THEN p.completed_at"
+    " WHEN excluded.completed OR coalesce(seconds_watched(p.segments + excluded.segments)"
+    " >= (SELECT b.needed FROM batch b WHERE b.lesson_id = excluded.lesson_id), false) THEN now() END,"
+    " updated_at = now()"
+    " RETURNING p.lesson_id, p.segments, p.watched_seconds, p.position_seconds, p.completed"
     ")"
-    " SELECT 'lesson' AS part, id, module_id, duration_seconds, CAST(completion_rule AS text) AS rule,"
-    " completion_threshold, enrolled, CAST(NULL AS jsonb) AS segments, CAST(NULL AS float8) AS watched_seconds,"
-    " CAST(NULL AS float8) AS position_seconds, CAST(NULL AS timestamptz) AS position_time,"
-    " CAST(NULL AS boolean) AS completed, CAST(NULL AS timestamptz) AS completed_at FROM facts"
-    " UNION ALL SELECT 'event', id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM inserted"
-    " UNION ALL SELECT 'progress', lesson_id, NULL, NULL, NULL, NULL, NULL, segments, watched_seconds,"
-    " position_seconds, position_time, completed, completed_at FROM locked"
-).columns(segments=JSONB)
-_LOCK_PROGRESS = text(
-    "SELECT lesson_id, segments, watched_seconds, position_seconds, position_time, completed, completed_at "
-    "FROM lesson_progress WHERE user_id = :user_id AND lesson_id = :lesson_id FOR UPDATE"
-).columns(segments=JSONB)
-_CREATE_PROGRESS = text(
-    "INSERT INTO lesson_progress (user_id, lesson_id, segments, watched_seconds, position_seconds, position_time, "
-    "completed, completed_at, updated_at) "
-    "VALUES (:user_id, :lesson_id, CAST(:segments AS jsonb), :watched_seconds, :position_seconds, :position_time, "
-    ":completed, :completed_at, now()) ON CONFLICT (user_id, lesson_id) DO NOTHING RETURNING lesson_id"
+    " SELECT 'verdict' AS part, CAST(v.reused_id AS uuid) AS id, CAST(NULL AS uuid) AS module_id,"
+    " CAST(v.valid AS boolean) AS flag, CAST(v.enrolled AS boolean) AS enrolled,"
+    " CAST(NULL AS integer) AS duration_seconds, CAST(NULL AS text) AS rule, CAST(NULL AS float8) AS number,"
+    " CAST(v.replayed AS integer) AS replayed, CAST((SELECT count(*) FROM inserted) AS integer) AS applied,"
+    " CAST(NULL AS seconds_multirange) AS segments, CAST(NULL AS float8) AS position_seconds FROM verdict v"
+    " WHERE retry_unless(NOT (v.valid AND v.enrolled AND v.reused_id IS NULL)"
+    " OR (SELECT count(*) FROM inserted) + v.replayed = v.events, 'an event of the batch was stored meanwhile')"
+    " UNION ALL SELECT 'lesson', f.id, f.module_id, NULL, f.enrolled, f.duration_seconds,"
+    " CAST(f.completion_rule AS text), f.completion_threshold, NULL, NULL, NULL, NULL FROM facts f"
+    " UNION ALL SELECT 'progress', s.lesson_id, NULL, s.completed, NULL, NULL, NULL, s.watched_seconds, NULL, NULL,"
+    " s.segments, s.position_seconds FROM saved s"
 )
-_UPDATE_PROGRESS = text(
-    "UPDATE lesson_progress SET segments = CAST(:segments AS jsonb), watched_seconds = :watched_seconds, "
-    "position_seconds = :position_seconds, position_time = :position_time, completed = :completed, "
-    "completed_at = :completed_at, updated_at = now() WHERE user_id = :user_id AND lesson_id = :lesson_id"
+_FACTS = text(
+    "SELECT l.id, l.module_id, l.duration_seconds, CAST(l.completion_rule AS text) AS rule, l.completion_threshold,"
+    " EXISTS (SELECT 1 FROM enrollment en WHERE en.user_id = :user_id AND en.module_id = l.module_id"
+    " AND en.status = 'active') AS enrolled"
+    " FROM lesson l WHERE l.id = ANY(CAST(:lessons AS uuid[]))"
 )
+_ATTEMPTS = 5
 
 
 class ProgressRepository(EnrollmentRepository):
     """Progress queries; enrollment queries come from ``EnrollmentRepository``."""
 
-    async def ingest(self, user_id: uuid.UUID, events: list[dict[str, Any]]) -> Ingested:
-        """One round trip (see ``_INGEST``): the batch's lessons, the ids it stored, the locked progress rows."""
-        params = {
-            "user_id": user_id, "lessons": sorted({event["lesson_id"] for event in events}),
+    def __init__(self, session: AsyncSession, engine: AsyncEngine) -> None:
+        super().__init__(session)
+        self.engine = engine
+
+    async def ingest(self, user_id: uuid.UUID, events: list[dict[str, Any]], *, tolerance: float) -> Ingested:
+        """Apply a batch in one atomic statement (see ``_APPLY``) and say what was decided and changed."""
+        values = {
+            "user_id": user_id, "tolerance": tolerance,
             "ids": [event["id"] for event in events], "lesson_ids": [event["lesson_id"] for event in events],
             "kinds": [event["kind"].value for event in events],
             "client_times": [event["client_time"] for event in events],
@@ -154,55 +220,25 @@ class ProgressRepository(EnrollmentRepository):
             "ends": [event["end_seconds"] for event in events],
             "positions": [event["position_seconds"] for event in events],
         }  # fmt: skip
-        found = Ingested()
-        for row in await self.session.execute(_INGEST, params):
-            if row.part == "lesson":
-                found.lessons[row.id] = LessonFacts(
-                    row.id, row.module_id, row.duration_seconds, m.CompletionRule(row.rule),
-                    row.completion_threshold, row.enrolled,
-                )  # fmt: skip
-            elif row.part == "event":
-                found.inserted.add(row.id)
-            else:
-                found.progress[row.id] = ProgressState(
-                    lesson_id=row.id, segments=row.segments, watched_seconds=row.watched_seconds,
-                    position_seconds=row.position_seconds, position_time=row.position_time,
-                    completed=row.completed, completed_at=row.completed_at, stored=True,
-                )  # fmt: skip
-        return found
+        arguments = [values[name] for name in _APPLY_PARAMETERS]
+        async with driver_connection(self.engine) as connection:
+            attempt = 1
+            while True:
+                try:
+                    return _ingested(await connection.fetch(_APPLY, *arguments))
+                except asyncpg.SerializationError:  # raised by retry_unless: nothing was stored; again
+                    if attempt == _ATTEMPTS:
+                        raise
+                attempt += 1
 
-    async def lock_progress(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> ProgressState:
-        """The learner's progress on a lesson, locked until the transaction ends (``stored=False`` if none)."""
-        row = (await self.session.execute(_LOCK_PROGRESS, {"user_id": user_id, "lesson_id": lesson_id})).first()
-        if row is None:
-            return ProgressState(lesson_id=lesson_id, segments=[])
-        return ProgressState(
-            lesson_id=row.lesson_id, segments=row.segments, watched_seconds=row.watched_seconds,
-            position_seconds=row.position_seconds, position_time=row.position_time, completed=row.completed,
-            completed_at=row.completed_at, stored=True,
-        )  # fmt: skip
-
-    async def save_progress(self, user_id: uuid.UUID, state: ProgressState) -> bool:
-        """Write the state; a first row loses to one another request created meanwhile (returns False)."""
-        params = {
-            "user_id": user_id, "lesson_id": state.lesson_id, "segments": json.dumps(state.segments),
-            "watched_seconds": state.watched_seconds, "position_seconds": state.position_seconds,
-            "position_time": state.position_time, "completed": state.completed, "completed_at": state.completed_at,
-        }  # fmt: skip
-        if state.stored:
-            await self.session.execute(_UPDATE_PROGRESS, params)
-            return True
-        created = (await self.session.execute(_CREATE_PROGRESS, params)).first()
-        state.stored = created is not None
-        return state.stored
+    async def lesson_facts(self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, LessonFacts]:
+        """The lessons that exist among ``lesson_ids``, and whether the learner is enrolled in each one's module."""
+        rows = await self.session.execute(_FACTS, {"user_id": user_id, "lessons": lesson_ids})
+        return {row.id: _facts(row) for row in rows}
 
     async def lessons(self, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.Lesson]:
         rows = await self.session.execute(select(m.Lesson).where(m.Lesson.id.in_(lesson_ids)))
         return {lesson.id: lesson for lesson in rows.scalars()}
-
-    async def events(self, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.ProgressEvent]:
-        rows = await self.session.execute(select(m.ProgressEvent).where(m.ProgressEvent.id.in_(event_ids)))
-        return {event.id: event for event in rows.scalars()}
 
     async def progress(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> m.LessonProgress | None:
         return await self.session.get(m.LessonProgress, (user_id, lesson_id))
@@ -278,3 +314,31 @@ class ProgressRepository(EnrollmentRepository):
             .order_by(m.Module.position, m.Module.slug)
         )
         return [(row[0], int(row[1])) for row in rows.all()]
+
+
+def _facts(row: Any) -> LessonFacts:
+    return LessonFacts(
+        row.id, row.module_id, row.duration_seconds, m.CompletionRule(row.rule), row.completion_threshold, row.enrolled
+    )
+
+
+def _ingested(rows: Sequence[Any]) -> Ingested:
+    found = Ingested()
+    for row in rows:
+        if row["part"] == "verdict":
+            found.verdict = Verdict(
+                valid=bool(row["flag"]), enrolled=bool(row["enrolled"]), reused_id=row["id"],
+                applied=row["applied"], replayed=row["replayed"],
+            )  # fmt: skip
+        elif row["part"] == "lesson":
+            found.lessons[row["id"]] = LessonFacts(
+                row["id"], row["module_id"], row["duration_seconds"], m.CompletionRule(row["rule"]), row["number"],
+                row["enrolled"],
+            )  # fmt: skip
+        else:
+            segments = [[float(segment.lower), float(segment.upper)] for segment in row["segments"]]
+            found.progress.append(
+                ProgressState(row["id"], segments, row["number"], row["position_seconds"], bool(row["flag"]))
+            )
+    found.progress.sort(key=lambda state: state.lesson_id)
+    return found

@@ -7,11 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db.base import Base, Timestamps, UUIDPrimaryKey
 from learning.db.models.media import _enum
+from learning.db.types import Segments
 
 
 class EnrollmentStatus(StrEnum):
@@ -63,7 +63,7 @@ class LessonProgress(Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lesson.id", ondelete="RESTRICT"), primary_key=True)
-    segments: Mapped[list[list[float]]] = mapped_column(JSONB, default=list)
+    segments: Mapped[list[list[float]]] = mapped_column(Segments, default=list)
     watched_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     position_seconds: Mapped[float | None] = mapped_column(Float)
     position_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
