@@ -76,17 +76,14 @@ class ProgressState:
 
 @dataclass(slots=True)
 class Verdict:
-    """What the ingestion statement decided about a batch (nothing is stored unless ``accepted``)."""
+    """What the ingestion statement decided about a batch: nothing is stored unless it is valid, enrolled and
+    reuses no id."""
 
     valid: bool = False  # every lesson exists and every event fits its lesson (duration, completion rule)
     enrolled: bool = False  # every lesson is in a module the learner is actively enrolled in
     reused_id: uuid.UUID | None = None  # an event id already stored with other content
     applied: int = 0  # events stored and merged by this batch
     replayed: int = 0  # events already stored with the same content: skipped
-
-    @property
-    def accepted(self) -> bool:
-        return self.valid and self.enrolled and self.reused_id is None
 
 
 @dataclass(slots=True)
