@@ -29,6 +29,16 @@ def test_defaults_describe_the_embedded_setup() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
 
 
+def test_the_public_address_follows_the_port_unless_it_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().base_url == "http://127.0.0.1:8000"
+    monkeypatch.setenv("LEARNING_PORT", "8123")
+    assert load_settings().base_url == "http://127.0.0.1:8123"  # feeds and enclosures point at this server
+    monkeypatch.setenv("LEARNING_HOST", "0.0.0.0")  # noqa: S104 — a setting, not a bind
+    assert load_settings().base_url == "http://127.0.0.1:8123"
+    monkeypatch.setenv("LEARNING_PUBLIC_BASE_URL", "https://formation.example.org/")
+    assert load_settings().base_url == "https://formation.example.org"
+
+
 def test_environment_values_are_parsed_and_typed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEARNING_DATABASE_URL", "postgresql://u:p@db:5432/learning")
     monkeypatch.setenv("LEARNING_STORAGE_BACKEND", "s3")

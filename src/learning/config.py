@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     server: Literal["granian", "uvicorn"] = "granian"
-    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    public_base_url: AnyHttpUrl | None = None  # None: this server's own address (host and port)
     feed_max_age_seconds: int = Field(
         default=300, ge=0, le=86400, description="Cache-Control max-age of podcast feeds (seconds)."
     )
@@ -139,7 +139,11 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        return str(self.public_base_url).rstrip("/")
+        """The public address written into feeds, enclosures and xAPI: configured, or where this server listens."""
+        if self.public_base_url is not None:
+            return str(self.public_base_url).rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104 — compared, not bound
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def signing_key(self) -> str:
         """The token-signing secret: configured, or generated once and kept under data_dir."""
