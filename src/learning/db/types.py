@@ -33,9 +33,12 @@ class Segments(TypeDecorator[list[list[float]]]):
         return [asyncpg.Range(low, high, lower_inc=True, upper_inc=False) for low, high in value]
 
     def process_result_value(self, value: Any, dialect: Dialect) -> list[list[float]] | None:
-        if value is None:
-            return None
-        return [[float(segment.lower), float(segment.upper)] for segment in value if not segment.isempty]
+        return None if value is None else segments_of(value)
+
+
+def segments_of(ranges: list[asyncpg.Range]) -> list[list[float]]:
+    """A ``seconds_multirange`` as asyncpg reads it, as ``[[from, to], …]``."""
+    return [[float(segment.lower), float(segment.upper)] for segment in ranges if not segment.isempty]
 
 
 def recognise_our_types(dialect: Dialect) -> None:

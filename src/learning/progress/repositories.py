@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from learning.db import models as m
 from learning.db.session import driver_connection
 from learning.db.sql import numbered
+from learning.db.types import segments_of
 
 
 class EnrollmentRepository:
@@ -333,9 +334,10 @@ def _ingested(rows: Sequence[Any]) -> Ingested:
                 row["enrolled"],
             )  # fmt: skip
         else:
-            segments = [[float(segment.lower), float(segment.upper)] for segment in row["segments"]]
             found.progress.append(
-                ProgressState(row["id"], segments, row["number"], row["position_seconds"], bool(row["flag"]))
+                ProgressState(
+                    row["id"], segments_of(row["segments"]), row["number"], row["position_seconds"], bool(row["flag"])
+                )
             )
     found.progress.sort(key=lambda state: state.lesson_id)
     return found

@@ -3,7 +3,7 @@ JavaScript; the player's script adds progress and resuming for signed-in learner
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
@@ -47,6 +47,33 @@ def _captions(transcript: s.MediaRef | None, base_url: str) -> str | None:
     if transcript is None or not transcript.mime_type.startswith("text/vtt"):
         return None
     return local_url(transcript.url, base_url)
+
+
+async def _player(
+    session: AsyncSession,
+    state: State,
+    media: s.MediaRef | None,
+    transcript: s.MediaRef | None,
+    chapters: s.MediaRef | None,
+    chapters_track: str,
+) -> dict[str, Any]:
+    """What the player of a lesson or a webinar session shows: the media, its poster, captions and chapters."""
+    base = state.settings.base_url
+    loaded = await load_chapters(session, state.store, chapters.id if chapters else None)
+    return {
+        "media_url": local_url(media.url if media else None, base),
+        "poster": await _poster(session, media),
+        "captions": _captions(transcript, base),
+        "chapters": loaded,
+        "chapters_track": chapters_track if loaded else None,
+    }
+
+
+async def _chapters_vtt(
+    session: AsyncSession, store: ObjectStore, chapters: s.MediaRef | None, media: s.MediaRef | None
+) -> Response[str]:
+    loaded = await load_chapters(session, store, chapters.id if chapters else None)
+    return Response(to_webvtt(loaded, media.duration_seconds if media else None), media_type=VTT)
 
 
 class PublicPages(Controller):
@@ -102,22 +129,18 @@ class PublicPages(Controller):
     ) -> Template:
         """A lesson: its text, and its player when it has a video or a sound."""
         lesson = await catalog.lesson(slug, lesson_slug)
-        base = state.settings.base_url
         marks = module_marks(await progress.module(viewer.id, slug)) if viewer is not None else None
-        store: ObjectStore = state.store
-        chapters = await load_chapters(db_session, store, lesson.chapters.id if lesson.chapters else None)
         return page(
             "lesson.html",
             viewer,
             lesson=lesson,
             marks=marks,
             mark=marks.lessons.get(lesson.id) if marks is not None else None,
-            media_url=local_url(lesson.media.url if lesson.media else None, base),
-            poster=await _poster(db_session, lesson.media),
-            captions=_captions(lesson.transcript, base),
-            chapters=chapters,
-            chapters_track=f"/modules/{slug}/lecons/{lesson_slug}/chapitres.vtt" if chapters else None,
-        )
+            **await _player(
+                db_session, state, lesson.media, lesson.transcript, lesson.chapters,
+                f"/modules/{slug}/lecons/{lesson_slug}/chapitres.vtt",
+            ),
+        )  # fmt: skip
 
     @get("/modules/{slug:str}/lecons/{lesson_slug:str}/chapitres.vtt", name="web:lesson-chapters")
     async def lesson_chapters(
@@ -130,9 +153,7 @@ class PublicPages(Controller):
     ) -> Response[str]:
         """The lesson's chapters as WebVTT, for the player's chapter track."""
         lesson = await catalog.lesson(slug, lesson_slug)
-        chapters = await load_chapters(db_session, state.store, lesson.chapters.id if lesson.chapters else None)
-        duration = lesson.media.duration_seconds if lesson.media else None
-        return Response(to_webvtt(chapters, duration), media_type=VTT)
+        return await _chapters_vtt(db_session, state.store, lesson.chapters, lesson.media)
 
     @get("/webinaires/{series_slug:str}", name="web:series")
     async def series(
@@ -160,20 +181,17 @@ class PublicPages(Controller):
     ) -> Template:
         """A webinar session: its programme, speakers and replay."""
         session = await catalog.session(series_slug, session_slug)
-        base = state.settings.base_url
-        chapters = await load_chapters(db_session, state.store, session.chapters.id if session.chapters else None)
-        feeds = await _feeds(db_session, base)
+        feeds = await _feeds(db_session, state.settings.base_url)
         return page(
             "session.html",
             viewer,
             session=session,
             feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series_slug)),
-            media_url=local_url(session.replay.url if session.replay else None, base),
-            poster=await _poster(db_session, session.replay),
-            captions=_captions(session.transcript, base),
-            chapters=chapters,
-            chapters_track=f"/webinaires/{series_slug}/{session_slug}/chapitres.vtt" if chapters else None,
-        )
+            **await _player(
+                db_session, state, session.replay, session.transcript, session.chapters,
+                f"/webinaires/{series_slug}/{session_slug}/chapitres.vtt",
+            ),
+        )  # fmt: skip
 
     @get("/webinaires/{series_slug:str}/{session_slug:str}/chapitres.vtt", name="web:session-chapters")
     async def session_chapters(
@@ -186,9 +204,7 @@ class PublicPages(Controller):
     ) -> Response[str]:
         """The session's chapters as WebVTT, for the player's chapter track."""
         session = await catalog.session(series_slug, session_slug)
-        chapters = await load_chapters(db_session, state.store, session.chapters.id if session.chapters else None)
-        duration = session.replay.duration_seconds if session.replay else None
-        return Response(to_webvtt(chapters, duration), media_type=VTT)
+        return await _chapters_vtt(db_session, state.store, session.chapters, session.replay)
 
     @get("/recherche", name="web:search")
     async def search(
