@@ -58,11 +58,11 @@ from bench.harness import (
 )
 from learning.db import models as m
 from learning.db.session import create_engine, create_sessionmaker
+from learning.edge import compressed
 from learning.feeds.model import Channel
 from learning.feeds.render import build_feed, render_rss
 from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedService
-from learning.lib.cache import compressed
 
 PORT = 18700
 SERIES = "innovation-territoriale-en-actions-2019"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Tag
 
 from learning import __version__
-from learning.accounts.auth import ACCOUNTS_CHANNEL, VerifiedTokens, build_jwt_auth
+from learning.accounts.auth import VerifiedTokens, build_jwt_auth
 from learning.accounts.controllers import AuthController, MeController
 from learning.accounts.deps import login_policy
 from learning.admin.analytics import AdminAnalyticsController
@@ -23,10 +24,11 @@ from learning.admin.catalog import AdminCatalogController
 from learning.admin.controllers import AdminUserController
 from learning.admin.downloads import AdminDownloadController
 from learning.catalog.controllers import CatalogController
+from learning.config import MediaDelivery as DeliveryMode
 from learning.config import Settings, load_settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
+from learning.edge import ACCOUNTS, Edge
 from learning.feeds.controllers import (
-    PUBLIC_FEED_PREFIXES,
     FeedTokenController,
     module_feed,
     private_media,
@@ -35,16 +37,16 @@ from learning.feeds.controllers import (
 )
 from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
-from learning.lib.cache import CachedAnswerFastPath, ResponseCache
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
+from learning.media.delivery import count_download
 from learning.media.downloads import DownloadRecorder
-from learning.media.fastpath import MediaFastPath
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.storage import StorageUnavailable, create_object_store
+from learning.storage.local import LocalStore
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
 from learning.web import template_config, web_routes
@@ -57,10 +59,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     database_url = settings.require_database_url()
     store = create_object_store(settings)
-    cache = ResponseCache()
-    verified_tokens = VerifiedTokens(listening=lambda: cache.active)
-    cache.also_listen(ACCOUNTS_CHANNEL, verified_tokens.invalidate)
     downloads = DownloadRecorder()
+    edge = Edge(
+        enabled=settings.edge,
+        # Ranges are answered from memory only for local files served by the app itself.
+        media_store=store if isinstance(store, LocalStore) and settings.media_delivery is DeliveryMode.STREAM else None,
+        count_download=functools.partial(count_download, downloads),
+        cors=bool(settings.cors_origins),
+    )
+    verified_tokens = VerifiedTokens(listening=lambda: edge.hub.active)
+    edge.hub.subscribe(ACCOUNTS, verified_tokens.invalidate)
     jwt_auth = build_jwt_auth(secret=settings.signing_key(), lifetime_seconds=settings.token_lifetime_seconds)
 
     @asynccontextmanager
@@ -68,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(database_url, pool_size=settings.database_pool_size, max_overflow=0)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        await cache.start(libpq_url(database_url))
+        await edge.hub.start(libpq_url(database_url))
         await downloads.start(app.state.sessionmaker)
         try:
             await store.open()
@@ -83,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if jobs is not None:
                 await jobs.stop()
             await downloads.stop()  # it writes what it still holds
-            await cache.stop()
+            await edge.hub.stop()
             await store.close()
             await engine.dispose()
 
@@ -116,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
         template_config=template_config(),
-        state=_initial_state(settings, store, jwt_auth, cache, verified_tokens, downloads),
+        state=_initial_state(settings, store, jwt_auth, edge, verified_tokens, downloads),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -134,9 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
-    app.asgi_handler = RequestLogMiddleware(
-        CachedAnswerFastPath(MediaFastPath(app.asgi_handler, app.state), app.state, PUBLIC_FEED_PREFIXES)
-    )
+    app.asgi_handler = RequestLogMiddleware(edge.wrap(app.asgi_handler))
     return app
 
 
@@ -150,14 +156,14 @@ def _initial_state(
     settings: Settings,
     store: object,
     jwt_auth: object,
-    cache: ResponseCache,
+    edge: Edge,
     verified_tokens: VerifiedTokens,
     downloads: DownloadRecorder,
 ) -> State:
     return State(
         {
             "settings": settings,
-            "response_cache": cache,
+            "edge": edge,
             "verified_tokens": verified_tokens,
             "downloads": downloads,
             "store": store,

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         default=300, ge=0, le=86400, description="Cache-Control max-age of podcast feeds (seconds)."
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    edge: bool = Field(
+        default=True, description="Answer stored public answers in front of the app (false: the routes answer all)."
+    )
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

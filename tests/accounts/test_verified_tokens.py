@@ -20,7 +20,7 @@ NEW_PASSWORD = "une toute nouvelle phrase secrète"
 def _listening(client: TestClient[Any]) -> None:
     """Wait (bounded) until the app's change listener is connected: only then does it remember tokens."""
     deadline = time.monotonic() + 10
-    while not client.app.state.response_cache.active:
+    while not client.app.state.edge.hub.active:
         assert time.monotonic() < deadline, "the change listener never connected"
         time.sleep(0.02)
 

@@ -323,17 +323,18 @@ def test_the_cached_answer_in_front_of_the_framework_is_the_routes_answer(
     with TestClient(app=create_app(synced)) as fresh:
         fresh.headers.pop("accept-encoding", None)
         path = f"/feeds/modules/{MODULE}.xml"
-        assert fresh.app.state.response_cache.lookup(path) is None
+        assert fresh.app.state.edge.answers.lookup(path) is None
         deadline = time.monotonic() + 10
-        while not fresh.app.state.response_cache.active:  # only a listening cache stores answers
+        while not fresh.app.state.edge.hub.active:  # only a listening cache stores answers
             assert time.monotonic() < deadline
             time.sleep(0.02)
         by_route = fresh.request(method, path, headers=headers)
         if by_route.status_code == 304:  # answered before rendering: nothing stored yet
             fresh.get(path)
-        assert fresh.app.state.response_cache.lookup(path) is not None
+        assert fresh.app.state.edge.answers.lookup(path) is not None
         by_cache = fresh.request(method, path, headers=headers)
-    ignored = {"date", "x-request-id", "server"}
+    ignored = {"date", "x-request-id", "server", "x-answered-by"}
+    assert (by_route.headers.get("x-answered-by"), by_cache.headers.get("x-answered-by")) == (None, "edge")
     assert by_cache.status_code == by_route.status_code
     assert by_cache.content == by_route.content
     assert {k: v for k, v in by_cache.headers.items() if k not in ignored} == {

@@ -21,7 +21,7 @@ def test_a_probe_answered_the_short_way_matches_the_route(settings: Settings) ->
     path = f"/media/{row['id']}/mooc-audio-02.m4a"
     data = (REPOSITORY / "media" / "mooc-audio-02.m4a").read_bytes()
     with TestClient(app=create_app(settings)) as client:
-        cache = client.app.state.response_cache
+        cache = client.app.state.edge.answers
         deadline = time.monotonic() + 10
         first = client.get(path, headers={"Range": "bytes=0-1"})  # the long way, which fills the cache…
         while cache.peek(f"media:{row['id']}") is None and time.monotonic() < deadline:

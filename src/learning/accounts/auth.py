@@ -52,9 +52,6 @@ class CurrentUser:
         return self.role is m.Role.ADMIN
 
 
-ACCOUNTS_CHANNEL = "learning_accounts"
-
-
 class VerifiedTokens:
     """Tokens already verified against their account (see the module's docstring)."""
 

@@ -1,6 +1,6 @@
 """Public catalog endpoints: modules and lessons, webinar series and sessions, search.
 
-Answers are cached in memory and validated against PostgreSQL (``lib/cache.py``); each carries a strong
+Answers are kept by the edge and validated against PostgreSQL (``learning/edge``); each carries a strong
 ETag, and ``If-None-Match`` gets a 304.
 """
 
@@ -14,10 +14,11 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from learning.catalog import schemas as s
-from learning.catalog.deps import provide_catalog_service, provide_response_cache
+from learning.catalog.deps import provide_answers, provide_catalog_service
 from learning.catalog.services import MAX_QUERY_LENGTH, CatalogService
 from learning.db import models as m
-from learning.lib.cache import ResponseCache, cached_json, serve_from_cache
+from learning.edge import AnswerStore
+from learning.edge.routes import cached_json
 from learning.lib.openapi import IF_NONE_MATCH, no_content
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 
@@ -38,14 +39,13 @@ class CatalogController(Controller):
     opt = {"exclude_from_auth": True}
     dependencies = {
         "catalog": Provide(provide_catalog_service, sync_to_thread=False),
-        "cache": Provide(provide_response_cache, sync_to_thread=False),
+        "answers": Provide(provide_answers, sync_to_thread=False),
         "page": Provide(provide_page_request, sync_to_thread=False),
     }
 
     @get(
         "/api/v1/modules",
         operation_id="ListModules",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(Page[s.ModuleSummary], "Published modules"),
     )
@@ -53,7 +53,7 @@ class CatalogController(Controller):
         self,
         request: Request[Any, Any, Any],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
         page: NamedDependency[PageRequest],
     ) -> Response[bytes]:
         """The MOOC's published modules, in order, with a total."""
@@ -62,12 +62,11 @@ class CatalogController(Controller):
             items, total = await catalog.modules(limit=page.limit, offset=page.offset)
             return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
-        return await cached_json(request, cache, build, catalog.next_change)
+        return await cached_json(request, answers, build, catalog.next_change)
 
     @get(
         "/api/v1/modules/{slug:str}",
         operation_id="GetModule",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(s.ModuleDetail, "A module"),
     )
@@ -76,15 +75,14 @@ class CatalogController(Controller):
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
     ) -> Response[bytes]:
         """A module with its published lessons."""
-        return await cached_json(request, cache, lambda: catalog.module(slug), catalog.next_change)
+        return await cached_json(request, answers, lambda: catalog.module(slug), catalog.next_change)
 
     @get(
         "/api/v1/modules/{slug:str}/lessons/{lesson_slug:str}",
         operation_id="GetLesson",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(s.LessonDetail, "A lesson"),
     )
@@ -94,15 +92,14 @@ class CatalogController(Controller):
         slug: FromPath[str],
         lesson_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
     ) -> Response[bytes]:
         """A lesson: its body as Markdown and as sanitised HTML, and its media."""
-        return await cached_json(request, cache, lambda: catalog.lesson(slug, lesson_slug), catalog.next_change)
+        return await cached_json(request, answers, lambda: catalog.lesson(slug, lesson_slug), catalog.next_change)
 
     @get(
         "/api/v1/webinars",
         operation_id="ListWebinarSeries",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(Page[s.SeriesSummary], "Series"),
     )
@@ -110,7 +107,7 @@ class CatalogController(Controller):
         self,
         request: Request[Any, Any, Any],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
         page: NamedDependency[PageRequest],
     ) -> Response[bytes]:
         """The published webinar series."""
@@ -119,12 +116,11 @@ class CatalogController(Controller):
             items, total = await catalog.series_list(limit=page.limit, offset=page.offset)
             return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
-        return await cached_json(request, cache, build, catalog.next_change)
+        return await cached_json(request, answers, build, catalog.next_change)
 
     @get(
         "/api/v1/webinars/{series_slug:str}",
         operation_id="GetWebinarSeries",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(s.SeriesDetail, "A series and its sessions"),
     )
@@ -133,7 +129,7 @@ class CatalogController(Controller):
         request: Request[Any, Any, Any],
         series_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
         page: NamedDependency[PageRequest],
         status: Annotated[m.SessionStatus | None, QueryParameter(description="Only sessions in this state")] = None,
         year: Annotated[int | None, QueryParameter(ge=1900, le=2100, description="Year in Europe/Paris")] = None,
@@ -141,7 +137,7 @@ class CatalogController(Controller):
         """A series with its sessions (paginated; filter by status and year)."""
         return await cached_json(
             request,
-            cache,
+            answers,
             lambda: catalog.series(series_slug, status=status, year=year, limit=page.limit, offset=page.offset),
             catalog.next_change,
         )
@@ -149,7 +145,6 @@ class CatalogController(Controller):
     @get(
         "/api/v1/webinars/{series_slug:str}/sessions/{session_slug:str}",
         operation_id="GetWebinarSession",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(s.SessionDetail, "A webinar session"),
     )
@@ -159,17 +154,16 @@ class CatalogController(Controller):
         series_slug: FromPath[str],
         session_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
     ) -> Response[bytes]:
         """A webinar session: programme, speakers, replay, transcript and chapters when present."""
         return await cached_json(
-            request, cache, lambda: catalog.session(series_slug, session_slug), catalog.next_change
+            request, answers, lambda: catalog.session(series_slug, session_slug), catalog.next_change
         )
 
     @get(
         "/api/v1/search",
         operation_id="Search",
-        before_request=serve_from_cache,
         opt=CONDITIONAL,
         responses=_ok(Page[s.SearchResult], "Ranked results"),
     )
@@ -177,7 +171,7 @@ class CatalogController(Controller):
         self,
         request: Request[Any, Any, Any],
         catalog: NamedDependency[CatalogService],
-        cache: NamedDependency[ResponseCache],
+        answers: NamedDependency[AnswerStore],
         page: NamedDependency[PageRequest],
         q: Annotated[
             str, QueryParameter(max_length=MAX_QUERY_LENGTH, description="Words to find (French, accents optional)")
@@ -189,4 +183,4 @@ class CatalogController(Controller):
             items, total = await catalog.search(q, limit=page.limit, offset=page.offset)
             return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
-        return await cached_json(request, cache, build, catalog.next_change)
+        return await cached_json(request, answers, build, catalog.next_change)

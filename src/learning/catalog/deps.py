@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.catalog.editing import CatalogEditor
 from learning.catalog.repositories import CatalogRepository
 from learning.catalog.services import CatalogService
-from learning.lib.cache import ResponseCache
+from learning.edge import AnswerStore
 
 
 def provide_catalog_service(db_session: NamedDependency[AsyncSession], state: State) -> CatalogService:
@@ -20,6 +20,6 @@ def provide_catalog_editor(db_session: NamedDependency[AsyncSession]) -> Catalog
     return CatalogEditor(CatalogRepository(db_session))
 
 
-def provide_response_cache(state: State) -> ResponseCache:
-    cache: ResponseCache = state.response_cache
-    return cache
+def provide_answers(state: State) -> AnswerStore:
+    answers: AnswerStore = state.edge.answers
+    return answers

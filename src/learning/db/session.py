@@ -18,8 +18,9 @@ from learning.db import models as m
 
 # Rows whose change alters what the public catalog, the feeds and media delivery answer.
 PUBLIC_CONTENT = (m.Module, m.Lesson, m.WebinarSeries, m.WebinarSession, m.MediaAsset, m.PodcastFeed)
-CONTENT_CHANGED = "public_content_changed"
-ACCOUNTS_CHANGED = "accounts_changed"
+# The NOTIFY channels of the triggers (migrations); a session notes a change under the channel's name.
+CONTENT_CHANGED = "learning_catalog"
+ACCOUNTS_CHANGED = "learning_accounts"
 
 
 class TrackingSession(Session):

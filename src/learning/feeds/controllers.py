@@ -1,7 +1,7 @@
 """Podcast feeds over HTTP: public RSS/Atom, a learner's private feeds and their media, the token API.
 
-Public feeds are answered from the response cache (before any dependency is built) and stored there
-once rendered; a conditional request whose ETag or date still matches gets 304 before any XML is built.
+Public feeds are handed to the edge once rendered (``learning/edge``), which answers the next requests
+before the app; a conditional request whose ETag or date still matches gets 304 before any XML is built.
 """
 
 from __future__ import annotations
@@ -15,26 +15,18 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
-from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
+from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser
+from learning.edge import AnswerStore, Rendered, compressed
+from learning.edge.respond import Validators
+from learning.edge.routes import answer_and_store, early_answer
 from learning.feeds.render import render_atom, render_rss
 from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
-from learning.lib.cache import (
-    Rendered,
-    ResponseCache,
-    accepts_gzip,
-    cache_key,
-    compressed,
-    gzip_etag,
-    is_not_modified,
-    serve_from_cache,
-)
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
-from learning.lib.http_ranges import http_date
 from learning.lib.openapi import CONDITIONAL_HEADERS, no_content
 from learning.media.controllers import (
     MEDIA_REQUEST_HEADERS,
@@ -49,8 +41,6 @@ MEDIA_TYPES: dict[FeedFormat, str] = {
     "atom": "application/atom+xml; charset=utf-8",
 }
 EXTENSIONS: dict[str, FeedFormat] = {"xml": "rss", "atom": "atom"}
-# Cached public feeds are answered in front of the framework (lib/cache.py: CachedAnswerFastPath).
-PUBLIC_FEED_PREFIXES = ("/feeds/webinars/", "/feeds/modules/")
 
 
 def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
@@ -65,45 +55,35 @@ def _split(filename: str) -> tuple[str, FeedFormat]:
     return slug, EXTENSIONS[extension]
 
 
+def _cache_control(max_age: int, *, private: bool) -> str:
+    return f"{'private' if private else 'public'}, max-age={max_age}"
+
+
 def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -> Rendered:
     body = render_rss(view.channel) if fmt == "rss" else render_atom(view.channel)
-    scope = "private" if private else "public"
     return Rendered(
-        body, view.etag(fmt), MEDIA_TYPES[fmt], http_date(view.channel.updated), expires=view.expires,
-        cache_control=f"{scope}, max-age={max_age}", gzipped=compressed(body),
+        body, view.etag(fmt), MEDIA_TYPES[fmt], view.channel.updated, expires=view.expires,
+        cache_control=_cache_control(max_age, private=private), gzipped=compressed(body),
     )  # fmt: skip
 
 
-def _not_modified(
-    request: Request[Any, Any, Any], view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool
-) -> Response[bytes] | None:
-    """304 when the client already has this version (in the encoding it asks for), before any XML is built."""
-    etag = view.etag(fmt)
-    if accepts_gzip(request.headers.get("accept-encoding")):
-        etag = gzip_etag(etag)
-    modified = http_date(view.channel.updated)
-    if not is_not_modified(request, etag, modified):
-        return None
-    scope = "private" if private else "public"
-    headers = {
-        "ETag": etag, "Last-Modified": modified, "Cache-Control": f"{scope}, max-age={max_age}",
-        "Vary": "Accept-Encoding",
-    }  # fmt: skip
-    return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-
-
-async def _public(
-    request: Request[Any, Any, Any], state: State, load: Any, fmt: FeedFormat
-) -> Response[bytes]:  # fmt: skip
-    cache: ResponseCache = state.response_cache
-    max_age = state.settings.feed_max_age_seconds
-    generation = cache.generation  # before the database is read: a change meanwhile is not stored
-    view: FeedView = await load()
-    if (unchanged := _not_modified(request, view, fmt, max_age, private=False)) is not None:
+def _feed(
+    request: Request[Any, Any, Any], view: FeedView, fmt: FeedFormat, max_age: int, answers: AnswerStore | None,
+    generation: int = 0,
+) -> Response[Any]:  # fmt: skip
+    """304 before any XML is built when the client has this version; else render, answer and (public) keep."""
+    private = answers is None
+    validators = Validators(view.etag(fmt), view.channel.updated, _cache_control(max_age, private=private), True)
+    if (unchanged := early_answer(request, validators)) is not None:
         return unchanged
-    rendered = _rendered(view, fmt, max_age, private=False)
-    cache.store(cache_key(request), rendered, generation)
-    return cache.respond(request, rendered)
+    return answer_and_store(request, answers, _rendered(view, fmt, max_age, private=private), generation)
+
+
+async def _public(request: Request[Any, Any, Any], state: State, load: Any, fmt: FeedFormat) -> Response[Any]:
+    answers: AnswerStore = state.edge.answers
+    generation = answers.generation  # before the database is read: a change meanwhile is not stored
+    view: FeedView = await load()
+    return _feed(request, view, fmt, state.settings.feed_max_age_seconds, answers, generation)
 
 
 FEED_OPTIONS: dict[str, Any] = {
@@ -126,24 +106,24 @@ FEED_OPTIONS: dict[str, Any] = {
 
 
 @route(
-    "/feeds/webinars/{filename:str}", before_request=serve_from_cache,
+    "/feeds/webinars/{filename:str}",
     operation_id=lambda _h, method, _p: f"{method.title()}WebinarSeriesFeed", **FEED_OPTIONS,
 )  # fmt: skip
 async def series_feed(
     request: Request[Any, Any, Any], filename: FromPath[str], feeds: NamedDependency[FeedService], state: State
-) -> Response[bytes]:
+) -> Response[Any]:
     """The podcast feed of a webinar series: ``{slug}.xml`` (RSS 2.0, iTunes + Podcasting 2.0) or ``{slug}.atom``."""
     slug, fmt = _split(filename)
     return await _public(request, state, lambda: feeds.series_feed(slug, utcnow()), fmt)
 
 
 @route(
-    "/feeds/modules/{filename:str}", before_request=serve_from_cache,
+    "/feeds/modules/{filename:str}",
     operation_id=lambda _h, method, _p: f"{method.title()}ModuleFeed", **FEED_OPTIONS,
 )  # fmt: skip
 async def module_feed(
     request: Request[Any, Any, Any], filename: FromPath[str], feeds: NamedDependency[FeedService], state: State
-) -> Response[bytes]:
+) -> Response[Any]:
     """The podcast feed of a MOOC module: ``{slug}.xml`` (RSS 2.0) or ``{slug}.atom``."""
     slug, fmt = _split(filename)
     return await _public(request, state, lambda: feeds.module_feed(slug, utcnow()), fmt)
@@ -159,16 +139,12 @@ async def private_module_feed(
     filename: FromPath[str],
     feeds: NamedDependency[FeedService],
     state: State,
-) -> Response[bytes]:
+) -> Response[Any]:
     """A learner's private feed of a module they are enrolled in (the token is the credential); 404 for an
     unknown or revoked token or a module they are not enrolled in."""
     slug, fmt = _split(filename)
     view = await feeds.private_module_feed(token, slug, utcnow())
-    max_age = state.settings.feed_max_age_seconds
-    if (unchanged := _not_modified(request, view, fmt, max_age, private=True)) is not None:
-        return unchanged
-    cache: ResponseCache = state.response_cache
-    return cache.respond(request, _rendered(view, fmt, max_age, private=True))  # answered, never stored
+    return _feed(request, view, fmt, state.settings.feed_max_age_seconds, None)  # answered, never stored
 
 
 @route(

@@ -20,8 +20,8 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
             raise
         else:
             await session.commit()
-            if session.info.pop(CONTENT_CHANGED, False):
-                # This process's next request must see the change (NOTIFY reaches it a moment later).
-                state.response_cache.invalidate()
-            if session.info.pop(ACCOUNTS_CHANGED, False):
-                state.verified_tokens.invalidate()  # a changed password or a deleted account counts at once
+            # This process's next request must see the change (NOTIFY reaches it a moment later): a changed
+            # catalog is not served stale, a changed password or a deleted account counts at once.
+            for channel in (CONTENT_CHANGED, ACCOUNTS_CHANGED):
+                if session.info.pop(channel, False):
+                    state.edge.hub.changed(channel)

@@ -1,7 +1,11 @@
-"""HTTP range requests and conditional requests (RFC 9110 §13 and §14), independent of any framework.
+"""HTTP range requests and conditional requests (RFC 9110 §12, §13 and §14), independent of any framework.
 
 ``evaluate`` takes the request's headers and what we know of the representation (size, strong ETag,
-last modification) and answers what to send: 200, 206 with one or several ranges, 304, 412 or 416.
+last modification) and answers what to send: 200, 206 with one or several ranges, 304, 412 or 416. It is
+the one evaluator of preconditions and ranges: the edge (``learning.edge``) and the routes both call it.
+
+Headers are parsed defensively: numbers are ASCII digits of bounded length, q-values follow RFC 9110
+§12.4.2; a header that does not parse is ignored, never an error.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from enum import IntEnum
 
 MAX_RANGES = 16  # more than this is treated as no Range at all (RFC 9110 §14.2 allows ignoring it)
-_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+MAX_DIGITS = 18  # byte positions beyond 10**18 cannot be real: such a header is ignored (and int() stays cheap)
+# ASCII digits only: ``\d`` would also take « ² » or Arabic-Indic digits, which int() then refuses or reads.
+_SPEC = re.compile(rf"^[ \t]*([0-9]{{0,{MAX_DIGITS}}})[ \t]*-[ \t]*([0-9]{{0,{MAX_DIGITS}}})[ \t]*$")
+_QVALUE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,42 @@ def _coalesce(ranges: list[ByteRange]) -> list[ByteRange]:
     return merged
 
 
+def qvalue(params: str) -> float | None:
+    """The weight in a list element's parameters (``;q=0.5``): 1 when absent, None when malformed."""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            return float(value) if _QVALUE.match(value) else None
+    return 1.0
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header admits gzip (RFC 9110 §12.5.3).
+
+    ``gzip`` (or its alias ``x-gzip``) named with a weight decides; otherwise ``*`` does; ``q=0`` refuses.
+    An element whose weight is malformed is ignored.
+    """
+    if not header:
+        return False
+    named: float | None = None
+    wildcard: float | None = None
+    for part in header.split(","):
+        coding, _, params = part.partition(";")
+        coding = coding.strip().lower()
+        if coding not in {"gzip", "x-gzip", "*"}:
+            continue
+        weight = qvalue(params)
+        if weight is None:
+            continue
+        if coding == "*":
+            wildcard = weight if wildcard is None else max(wildcard, weight)
+        else:
+            named = weight if named is None else max(named, weight)
+    chosen = named if named is not None else wildcard
+    return chosen is not None and chosen > 0
+
+
 def http_date(moment: datetime) -> str:
     return format_datetime(moment.replace(microsecond=0), usegmt=True)
 
@@ -95,7 +138,7 @@ def _parse_date(value: str | None) -> datetime | None:
         return None
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return parsed if parsed.tzinfo is not None else None
 
@@ -137,15 +180,20 @@ def evaluate(
     headers: Mapping[str, str],
     size: int,
     etag: str,
-    last_modified: datetime,
+    last_modified: datetime | None,
+    ranges: bool = True,
 ) -> Decision:
-    """What to answer, following RFC 9110's order of evaluation (§13.2.2). ``headers`` are lower-case."""
-    modified = last_modified.replace(microsecond=0)
+    """What to answer, following RFC 9110's order of evaluation (§13.2.2). ``headers`` are lower-case.
+
+    Without a modification date, If-Modified-Since and If-Unmodified-Since are ignored (§13.1.3, §13.1.4);
+    ``ranges=False`` is for representations served whole (catalog JSON, feeds): Range is ignored.
+    """
+    modified = last_modified.replace(microsecond=0) if last_modified is not None else None
     if_match = headers.get("if-match")
     if if_match is not None:
         if not _strong_match(if_match, etag):
             return Decision(Outcome.PRECONDITION_FAILED)
-    else:
+    elif modified is not None:
         since = _parse_date(headers.get("if-unmodified-since"))
         if since is not None and modified > since:
             return Decision(Outcome.PRECONDITION_FAILED)
@@ -153,22 +201,22 @@ def evaluate(
     if if_none_match is not None:
         if _weak_match(if_none_match, etag):
             return Decision(Outcome.NOT_MODIFIED)
-    else:
+    elif modified is not None:
         since = _parse_date(headers.get("if-modified-since"))
         if since is not None and modified <= since:
             return Decision(Outcome.NOT_MODIFIED)
-    if method != "GET":  # range handling is defined for GET only
+    if method != "GET" or not ranges:  # range handling is defined for GET only
         return Decision(Outcome.FULL)
     if_range = headers.get("if-range")
-    if if_range is not None and not _if_range_holds(if_range.strip(), etag, modified):
+    if if_range is not None and (modified is None or not _if_range_holds(if_range.strip(), etag, modified)):
         return Decision(Outcome.FULL)
     try:
-        ranges = parse_ranges(headers.get("range"), size)
+        parsed = parse_ranges(headers.get("range"), size)
     except Unsatisfiable:
         return Decision(Outcome.UNSATISFIABLE)
-    if ranges is None:
+    if parsed is None:
         return Decision(Outcome.FULL)
-    return Decision(Outcome.PARTIAL, tuple(ranges))
+    return Decision(Outcome.PARTIAL, tuple(parsed))
 
 
 def _if_range_holds(value: str, etag: str, modified: datetime) -> bool:

@@ -23,6 +23,9 @@ _PRIVATE_FEED = re.compile(r"^(/feeds/private/)[^/]+")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+ANSWERED_BY = "answered_by"  # the scope state key (and log field) naming which path answered: edge or app
+
+
 def redact_path(path: str) -> str:
     return _PRIVATE_FEED.sub(r"\1***", path)
 
@@ -107,6 +110,7 @@ class RequestLogMiddleware:
                             "status": status,
                             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                             "request_id": request_id,
+                            ANSWERED_BY: scope.get("state", {}).get(ANSWERED_BY, "app"),
                         }
                     },
                 )

@@ -27,11 +27,12 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.config import MediaDelivery as DeliveryMode
-from learning.lib.clock import utcnow
-from learning.lib.errors import PROBLEM_JSON, problem_response
+from learning.edge import Deliverable
+from learning.edge.respond import media_decision, media_headers, media_not_modified, media_problem, respond
+from learning.lib.errors import problem_response
 from learning.lib.http_ranges import ByteRange, Decision, Outcome, Unsatisfiable, parse_ranges
 from learning.lib.openapi import CONDITIONAL_HEADERS, RANGE_HEADERS, no_content
-from learning.media.delivery import IMMUTABLE, Deliverable, MediaDelivery
+from learning.media.delivery import MediaDelivery, count_download
 from learning.media.repositories import MediaRepository
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from learning.storage.local import LocalStore
@@ -40,16 +41,7 @@ logger = logging.getLogger("learning.media")
 
 
 def provide_media_delivery(db_session: NamedDependency[AsyncSession], state: State) -> MediaDelivery:
-    return MediaDelivery(MediaRepository(db_session), state.response_cache)
-
-
-def _base_headers(item: Deliverable) -> dict[str, str]:
-    return {
-        "Accept-Ranges": "bytes",
-        "ETag": item.etag,
-        "Last-Modified": item.last_modified_http,
-        "Cache-Control": IMMUTABLE,
-    }
+    return MediaDelivery(MediaRepository(db_session), state.edge.answers)
 
 
 class _MediaBody(ASGIResponse):
@@ -145,7 +137,7 @@ class MediaResponse(Response[bytes]):
         local_path: str | None,
         background: BackgroundTask | None,
     ) -> None:
-        headers = _base_headers(item)
+        headers = {name.decode(): value.decode() for name, value in media_headers(item)}
         status = int(decision.outcome)
         super().__init__(b"", status_code=status, headers=headers, media_type=item.mime_type, background=background)
         self.item = item
@@ -161,7 +153,7 @@ class MediaResponse(Response[bytes]):
         local_path = None
         if self.decision.outcome is Outcome.PARTIAL:
             if len(ranges) == 1:
-                headers["Content-Range"] = ranges[0].content_range(item.size)
+                headers["content-range"] = ranges[0].content_range(item.size)
                 length = ranges[0].length
                 if length == item.size:  # "bytes=0-", what players send first: the whole file, zero-copy
                     local_path = self.local_path
@@ -188,22 +180,6 @@ class MediaResponse(Response[bytes]):
         )
 
 
-def _not_modified(item: Deliverable, status: int) -> Response[Any]:
-    if status == 304:
-        headers = _base_headers(item)
-        headers.pop("Accept-Ranges")
-        return Response(b"", status_code=304, headers=headers)
-    return problem_response(412, detail="A precondition (If-Match / If-Unmodified-Since) does not hold.")
-
-
-async def serve_cached_media(request: Request[Any, Any, Any]) -> Response[Any] | None:
-    """``before_request``: an asset already in the cache is served before any dependency (database
-    session, service) is built; the handler below runs only on a cache miss."""
-    state = request.app.state
-    item = MediaDelivery.cached(state.response_cache, request.path_params["asset_id"], request.path_params["filename"])
-    return None if item is None else respond_with_media(request, state, item)
-
-
 # What a media URL answers besides problems; the bytes come in the asset's own media type.
 MEDIA_RESPONSES: dict[int, ResponseSpec] = {
     200: ResponseSpec(bytes, media_type="*/*", description="The whole file (HEAD: its headers)",
@@ -222,7 +198,6 @@ MEDIA_REQUEST_HEADERS = (*RANGE_HEADERS, *CONDITIONAL_HEADERS)
     operation_id=lambda _handler, method, _path: f"{method.title()}Media",  # GetMedia, HeadMedia
     tags=["media"],
     exclude_from_auth=True,
-    before_request=serve_cached_media,
     dependencies={"delivery": Provide(provide_media_delivery, sync_to_thread=False)},
     responses=MEDIA_RESPONSES,
     opt={"problems": [404, 412, 416, 503], "request_headers": MEDIA_REQUEST_HEADERS},
@@ -251,30 +226,16 @@ def respond_with_media(request: Request[Any, Any, Any], state: State, item: Deli
         )
         _count(request, state, item, _requested_ranges(method, request.headers.get("range"), item.size))
         return Response(b"", status_code=302, headers={"Location": location, "Cache-Control": "private, no-store"})
-    decision = MediaDelivery.decide(method, request.headers, item)
-    if decision.outcome in {Outcome.NOT_MODIFIED, Outcome.PRECONDITION_FAILED}:
-        return _not_modified(item, int(decision.outcome))
-    if decision.outcome is Outcome.UNSATISFIABLE:
-        return Response(
-            {"type": "about:blank", "title": "Range Not Satisfiable", "status": 416,
-             "detail": f"The file has {item.size} bytes."},
-            status_code=416,
-            media_type=PROBLEM_JSON,
-            headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag},
-        )  # fmt: skip
+    decision = media_decision(item, method, request.headers)
+    if decision.outcome is Outcome.NOT_MODIFIED:
+        return respond(media_not_modified(item))
+    if decision.outcome in {Outcome.PRECONDITION_FAILED, Outcome.UNSATISFIABLE}:
+        return media_problem(item, decision.outcome)
     served = [(r.start, r.end) for r in decision.ranges] or ([(0, item.size - 1)] if item.size else [])
     after = None
     if method == "GET" and served != [(0, 1)]:  # probes never count: do not even queue them
         # Counted once the body has gone out (a failed transfer is not a download); recording is an append.
         after = BackgroundTask(_count_async, request, state, item, served)
-    if method == "GET" and len(decision.ranges) == 1 and isinstance(store, LocalStore):
-        # A small range already in memory (Apple's bytes=0-1 probe, a player reading an index) is
-        # answered in one piece, without streaming machinery or a thread trip.
-        byte_range = decision.ranges[0]
-        data = store.read_cached(item.storage_key, byte_range.start, byte_range.end)
-        if data is not None:
-            headers = _base_headers(item) | {"Content-Range": byte_range.content_range(item.size)}
-            return Response(data, status_code=206, media_type=item.mime_type, headers=headers, background=after)
     local_path = _local_path(store, item.storage_key)
     return MediaResponse(item, decision, store, local_path=local_path, background=after)
 
@@ -307,16 +268,5 @@ def _requested_ranges(method: str, header: str | None, size: int) -> list[tuple[
 
 
 def _count(request: Request[Any, Any, Any], state: State, item: Deliverable, ranges: list[tuple[int, int]]) -> None:
-    """Hand the request to the download counter (IAB rules: probes, HEAD and bots are not counted)."""
-    if not ranges:
-        return
-    state.downloads.record(
-        item.id,
-        size_bytes=item.size,
-        duration_seconds=item.duration_seconds,
-        client_ip=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", ""),
-        method=request.method.upper(),
-        ranges=ranges,
-        at=utcnow(),
-    )
+    client_ip = request.client.host if request.client else ""
+    count_download(state.downloads, item, client_ip, request.headers.get("user-agent", ""), ranges)

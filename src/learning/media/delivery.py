@@ -1,44 +1,19 @@
-"""Which bytes of which asset to deliver: the asset behind a stable URL, and RFC 9110 range decisions."""
+"""Which asset is behind a stable media URL (a snapshot kept by the edge), and how a delivery is counted."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 
 from learning.db import models as m
-from learning.lib.cache import ResponseCache
+from learning.edge import AnswerStore, Deliverable, media_key
+from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound
-from learning.lib.http_ranges import Decision, evaluate, http_date
+from learning.media.downloads import DownloadRecorder
 from learning.media.repositories import MediaRepository
-
-# Objects never change under an asset: a changed file becomes a new asset with a new URL.
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class MediaNotFound(NotFound):
     title = "Media not found"
-
-
-@dataclass(frozen=True, slots=True)
-class Deliverable:
-    """What delivery needs to know of an asset; a plain snapshot, safe to keep in the cache."""
-
-    id: uuid.UUID
-    name: str
-    extension: str
-    mime_type: str
-    size: int
-    etag: str
-    last_modified: datetime
-    last_modified_http: str
-    storage_key: str
-    duration_seconds: float | None
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.{self.extension}"
 
 
 def _snapshot(asset: m.MediaAsset) -> Deliverable:
@@ -51,26 +26,15 @@ def _snapshot(asset: m.MediaAsset) -> Deliverable:
         size=asset.size_bytes,
         etag=f'"{tag}"',
         last_modified=asset.updated_at.replace(microsecond=0),
-        last_modified_http=http_date(asset.updated_at),
         storage_key=asset.storage_key,
         duration_seconds=asset.duration_seconds,
     )
 
 
 class MediaDelivery:
-    def __init__(self, media: MediaRepository, cache: ResponseCache) -> None:
+    def __init__(self, media: MediaRepository, answers: AnswerStore) -> None:
         self.media = media
-        self.cache = cache
-
-    @staticmethod
-    def cached(cache: ResponseCache, asset_id: object, filename: str) -> Deliverable | None:
-        """The asset from the cache alone (no database): None when it is not there."""
-        found = cache.peek(f"media:{asset_id}")
-        if not isinstance(found, Deliverable):
-            return None
-        if found.filename != filename:
-            raise MediaNotFound("No such media file.")
-        return found
+        self.answers = answers
 
     async def find(self, asset_id: uuid.UUID, filename: str) -> Deliverable:
         """The ready asset behind ``/media/{asset_id}/{filename}``; 404 for a wrong name or extension."""
@@ -81,13 +45,24 @@ class MediaDelivery:
                 return None  # nothing half-processed is ever served
             return _snapshot(asset)
 
-        found = await self.cache.value(f"media:{asset_id}", load)
+        found = await self.answers.value(media_key(asset_id), load)
         if found is None or found.filename != filename:
             raise MediaNotFound("No such media file.")
         return found
 
-    @staticmethod
-    def decide(method: str, headers: Mapping[str, str], item: Deliverable) -> Decision:
-        return evaluate(
-            method=method, headers=headers, size=item.size, etag=item.etag, last_modified=item.last_modified
+
+def count_download(
+    recorder: DownloadRecorder, item: Deliverable, client_ip: str, user_agent: str, ranges: list[tuple[int, int]]
+) -> None:
+    """Hand a GET to the download counter (IAB rules there: probes, HEAD and bots are not counted)."""
+    if ranges:
+        recorder.record(
+            item.id,
+            size_bytes=item.size,
+            duration_seconds=item.duration_seconds,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            method="GET",
+            ranges=ranges,
+            at=utcnow(),
         )

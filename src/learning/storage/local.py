@@ -172,12 +172,6 @@ class LocalStore:
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         check_range(start, end)
         path = self.path_for(key)
-        if end is not None:
-            small = self.read_cached(key, start, end)
-            if small is not None:  # in the page cache: read on the event loop, no thread trip
-                if small:
-                    yield small
-                return
         # One worker-thread trip opens the file and reads the first chunk; then one trip per chunk. A
         # bounded range up to SINGLE_READ_LIMIT is read at once (seeking players ask for such ranges);
         # long streams go in CHUNK_SIZE pieces so memory stays flat whatever the file size.

@@ -1,0 +1,158 @@
+"""The edge: the one component in front of Litestar that answers from ready answers.
+
+A GET or HEAD whose answer is in the store (``edge/answers.py``) is answered here, with the planning and
+headers of ``edge/respond.py`` that the routes use too: a rendered document (200 in the encoding asked for,
+or 304), or a media asset's 304 or small range already in memory. Everything else — misses, 412 and 416,
+big ranges, S3, redirect mode, requests that CORS must see — goes to the app, whose routes produce the
+answer and hand it to the store.
+
+It fails open: an exception while planning is logged once (type and redacted path, nothing the client
+sent) and the request falls through to the app. Every answer sent here carries ``X-Answered-By: edge``,
+and the access log says which path answered (``answered_by``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from learning.edge.answers import AnswerStore, Deliverable, cache_key, media_key
+from learning.edge.hub import CATALOG, NotifyHub
+from learning.edge.respond import Answer, document_answer, media_decision, media_not_modified, media_partial
+from learning.lib.http_ranges import Outcome
+from learning.lib.logging import ANSWERED_BY, redact_path
+from learning.storage import ObjectNotFound, RangeNotSatisfiable
+from learning.storage.local import LocalStore
+
+logger = logging.getLogger("learning.edge")
+
+MEDIA_PREFIX = "/media/"
+MARKER = (b"x-answered-by", b"edge")
+CountDownload = Callable[[Deliverable, str, str, list[tuple[int, int]]], None]  # item, client ip, agent, ranges
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    item: Deliverable
+    ranges: list[tuple[int, int]]
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    answer: Answer
+    counted: _Counted | None = None
+
+
+class Edge:
+    """Ready answers (``answers``), the notification hub that invalidates them (``hub``), and the ASGI layer
+    (``wrap``) that serves them. Built once in ``create_app``."""
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        media_store: LocalStore | None = None,
+        count_download: CountDownload | None = None,
+        cors: bool = False,
+    ) -> None:
+        self.hub = NotifyHub()
+        self.answers = AnswerStore(listening=lambda: self.hub.active)
+        self.hub.subscribe(CATALOG, self.answers.invalidate)
+        self.enabled = enabled
+        self._media_store = media_store  # only a local store in stream mode serves ranges from memory
+        self._count_download = count_download
+        self._cors = cors  # with CORS configured, a request with Origin goes to the app's CORS layer
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        return _EdgeLayer(app, self)
+
+    def plan(self, scope: Scope) -> _Planned | None:
+        """The answer to send for this request, or None to let the app answer."""
+        method = scope.get("method")
+        if method not in {"GET", "HEAD"}:
+            return None
+        headers = _headers(scope)
+        if self._cors and "origin" in headers:
+            return None
+        path: str = scope["path"]
+        if path.startswith(MEDIA_PREFIX):
+            return self._plan_media(path, method, headers, scope)
+        rendered = self.answers.lookup(cache_key(path, scope.get("query_string", b"")))
+        if rendered is None:
+            return None
+        answer = document_answer(rendered, method, headers)
+        return _Planned(answer) if isinstance(answer, Answer) else None
+
+    def _plan_media(self, path: str, method: str, headers: Mapping[str, str], scope: Scope) -> _Planned | None:
+        if self._media_store is None:
+            return None
+        asset, _, filename = path[len(MEDIA_PREFIX) :].partition("/")
+        try:
+            asset_id = uuid.UUID(asset)
+        except ValueError:
+            return None  # the route answers 404
+        item = self.answers.peek(media_key(asset_id))
+        if not isinstance(item, Deliverable) or item.filename != filename:
+            return None
+        decision = media_decision(item, method, headers)
+        if decision.outcome is Outcome.NOT_MODIFIED:
+            return _Planned(media_not_modified(item))
+        if decision.outcome is not Outcome.PARTIAL or len(decision.ranges) != 1:
+            return None
+        byte_range = decision.ranges[0]
+        try:
+            data = self._media_store.read_cached(item.storage_key, byte_range.start, byte_range.end)
+        except (ObjectNotFound, RangeNotSatisfiable, OSError):
+            return None  # the route answers (503) and logs it
+        if data is None:
+            return None
+        served = [(byte_range.start, byte_range.end)]
+        counted = None if served == [(0, 1)] else _Counted(item, served, headers.get("user-agent", ""))  # probes: never
+        return _Planned(media_partial(item, byte_range, data), counted)
+
+    def count(self, scope: Scope, counted: _Counted) -> None:
+        """Hand a range served here to the download counter."""
+        if self._count_download is not None:
+            client = scope.get("client")
+            self._count_download(counted.item, client[0] if client else "", counted.user_agent, counted.ranges)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name; the first of repeated ones, as the framework reads them."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        found.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return found
+
+
+class _EdgeLayer:
+    def __init__(self, app: ASGIApp, edge: Edge) -> None:
+        self.app = app
+        self.edge = edge
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or not self.edge.enabled:
+            await self.app(scope, receive, send)
+            return
+        try:
+            planned = self.edge.plan(scope)
+        except Exception as exc:  # fail open: the app answers, and says what is wrong with the request
+            logger.warning(
+                "edge failed open", extra={"fields": {"error": type(exc).__name__, "path": redact_path(scope["path"])}}
+            )
+            planned = None
+        if planned is None:
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})[ANSWERED_BY] = "edge"
+        answer = planned.answer
+        await send({"type": "http.response.start", "status": answer.status, "headers": [*answer.headers, MARKER]})
+        await send({"type": "http.response.body", "body": answer.body, "more_body": False})
+        if planned.counted is not None:
+            self.edge.count(scope, planned.counted)

@@ -1,0 +1,171 @@
+"""How a ready answer is sent: the one header builder and the precondition/range planning of stored answers.
+
+The edge (``edge/component.py``) and the routes call the same functions, so an answer has the same status,
+headers and body whichever of them sends it. Preconditions and ranges are decided by the one evaluator,
+``learning.lib.http_ranges.evaluate``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask
+from litestar.response.base import ASGIResponse
+
+from learning.edge.answers import Deliverable, Rendered
+from learning.lib.errors import PROBLEM_JSON, problem_response
+from learning.lib.http_ranges import ByteRange, Decision, Outcome, accepts_gzip, evaluate, http_date
+
+# Objects never change under an asset: a changed file becomes a new asset with a new URL.
+IMMUTABLE = "public, max-age=31536000, immutable"
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A complete HTTP answer, ready to send as it is."""
+
+    status: int
+    headers: Headers
+    body: bytes = b""
+
+
+def gzip_etag(etag: str) -> str:
+    """A strong ETag names one representation: the gzip-encoded one gets its own."""
+    return etag[:-1] + '-gz"'
+
+
+# --- rendered documents (catalog JSON, feeds) -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What preconditions are checked against, known before a document is rendered (feeds know it first)."""
+
+    etag: str
+    last_modified: datetime | None
+    cache_control: str
+    has_gzip: bool
+
+
+def validators_of(rendered: Rendered) -> Validators:
+    return Validators(rendered.etag, rendered.last_modified, rendered.cache_control, rendered.gzipped is not None)
+
+
+def _document_headers(validators: Validators, etag: str) -> Headers:
+    headers = [(b"etag", etag.encode()), (b"cache-control", validators.cache_control.encode())]
+    if validators.has_gzip:
+        headers.append((b"vary", b"Accept-Encoding"))
+    if validators.last_modified is not None:
+        headers.append((b"last-modified", http_date(validators.last_modified).encode()))
+    return headers
+
+
+def document_precondition(validators: Validators, method: str, headers: Mapping[str, str]) -> Answer | int | None:
+    """304 as an ``Answer``, 412 as its status, or None when the document itself must be sent."""
+    gzipped = validators.has_gzip and accepts_gzip(headers.get("accept-encoding"))
+    etag = gzip_etag(validators.etag) if gzipped else validators.etag
+    decision = evaluate(
+        method=method, headers=headers, size=0, etag=etag, last_modified=validators.last_modified, ranges=False
+    )
+    if decision.outcome is Outcome.NOT_MODIFIED:
+        return Answer(304, _document_headers(validators, etag))
+    if decision.outcome is Outcome.PRECONDITION_FAILED:
+        return 412
+    return None
+
+
+def document_answer(rendered: Rendered, method: str, headers: Mapping[str, str]) -> Answer | int:
+    """The answer to a GET or HEAD of a rendered document: 200 (gzip-encoded when accepted), 304, or 412."""
+    validators = validators_of(rendered)
+    early = document_precondition(validators, method, headers)
+    if early is not None:
+        return early
+    gzipped = rendered.gzipped is not None and accepts_gzip(headers.get("accept-encoding"))
+    body = rendered.gzipped if gzipped and rendered.gzipped is not None else rendered.body
+    answer_headers = _document_headers(validators, gzip_etag(rendered.etag) if gzipped else rendered.etag)
+    answer_headers.append((b"content-type", rendered.media_type.encode()))
+    answer_headers.append((b"content-length", str(len(body)).encode()))
+    if gzipped:
+        answer_headers.append((b"content-encoding", b"gzip"))
+    return Answer(200, answer_headers, b"" if method == "HEAD" else body)
+
+
+# --- media ------------------------------------------------------------------------------------------
+def media_headers(item: Deliverable, *, ranges: bool = True) -> Headers:
+    """The validators and caching of a media answer (``ranges``: with ``Accept-Ranges``; 304s omit it)."""
+    return list(_media_headers(item, ranges))
+
+
+@functools.lru_cache(maxsize=4096)
+def _media_headers(item: Deliverable, ranges: bool) -> tuple[tuple[bytes, bytes], ...]:
+    headers = (
+        (b"etag", item.etag.encode()),
+        (b"last-modified", http_date(item.last_modified).encode()),
+        (b"cache-control", IMMUTABLE.encode()),
+    )
+    return ((b"accept-ranges", b"bytes"), *headers) if ranges else headers
+
+
+def media_decision(item: Deliverable, method: str, headers: Mapping[str, str]) -> Decision:
+    return evaluate(method=method, headers=headers, size=item.size, etag=item.etag, last_modified=item.last_modified)
+
+
+def media_not_modified(item: Deliverable) -> Answer:
+    return Answer(304, media_headers(item, ranges=False))
+
+
+def media_partial(item: Deliverable, byte_range: ByteRange, data: bytes) -> Answer:
+    """206 with one range whose bytes are already in memory."""
+    headers = [
+        *media_headers(item),
+        (b"content-range", byte_range.content_range(item.size).encode()),
+        (b"content-type", item.mime_type.encode()),
+        (b"content-length", str(len(data)).encode()),
+    ]
+    return Answer(206, headers, data)
+
+
+def media_problem(item: Deliverable, outcome: Outcome) -> Response[Any]:
+    """412 or 416 as problem+json (the routes send these; they are too rare for the edge to bother)."""
+    if outcome is Outcome.UNSATISFIABLE:
+        return problem_response(
+            416,
+            title="Range Not Satisfiable",
+            detail=f"The file has {item.size} bytes.",
+            headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag},
+        )
+    return precondition_failed()
+
+
+def precondition_failed() -> Response[Any]:
+    return problem_response(412, detail="A precondition (If-Match / If-Unmodified-Since) does not hold.")
+
+
+# --- the routes' side -------------------------------------------------------------------------------
+class AnswerResponse(Response[bytes]):
+    """An ``Answer`` sent by a route: exactly its status, headers and body (nothing added by the framework)."""
+
+    def __init__(self, answer: Answer, *, background: BackgroundTask | None = None) -> None:
+        super().__init__(answer.body, status_code=answer.status, media_type=PROBLEM_JSON, background=background)
+        self.answer = answer
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        head = bool(kwargs.get("is_head_response", False))
+        return ASGIResponse(
+            body=b"" if head else self.answer.body,
+            status_code=self.answer.status,
+            headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.answer.headers],
+            is_head_response=head,
+            background=self.background,
+        )
+
+
+def respond(answer: Answer | int, *, background: BackgroundTask | None = None) -> Response[Any]:
+    """A route's response for a planned answer (an ``int`` is a 412 to explain as problem+json)."""
+    if isinstance(answer, int):
+        return precondition_failed()
+    return AnswerResponse(answer, background=background)
