@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
@@ -34,6 +35,16 @@ def _ok(model: Any, description: str) -> dict[int, ResponseSpec]:
 CONDITIONAL = {"request_headers": [IF_NONE_MATCH]}
 
 
+def read(path: str, *, operation_id: str, **options: Any) -> HTTPRouteHandler:
+    """A public read: GET, and HEAD with the same headers (``GetModule``, ``HeadGetModule``)."""
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=lambda _h, method, _p: operation_id if method == "GET" else f"Head{operation_id}",
+        **options,
+    )
+
+
 class CatalogController(Controller):
     tags = ["catalog"]
     opt = {"exclude_from_auth": True}
@@ -43,7 +54,7 @@ class CatalogController(Controller):
         "page": Provide(provide_page_request, sync_to_thread=False),
     }
 
-    @get(
+    @read(
         "/api/v1/modules",
         operation_id="ListModules",
         opt=CONDITIONAL,
@@ -64,7 +75,7 @@ class CatalogController(Controller):
 
         return await cached_json(request, answers, build, catalog.next_change)
 
-    @get(
+    @read(
         "/api/v1/modules/{slug:str}",
         operation_id="GetModule",
         opt=CONDITIONAL,
@@ -80,7 +91,7 @@ class CatalogController(Controller):
         """A module with its published lessons."""
         return await cached_json(request, answers, lambda: catalog.module(slug), catalog.next_change)
 
-    @get(
+    @read(
         "/api/v1/modules/{slug:str}/lessons/{lesson_slug:str}",
         operation_id="GetLesson",
         opt=CONDITIONAL,
@@ -97,7 +108,7 @@ class CatalogController(Controller):
         """A lesson: its body as Markdown and as sanitised HTML, and its media."""
         return await cached_json(request, answers, lambda: catalog.lesson(slug, lesson_slug), catalog.next_change)
 
-    @get(
+    @read(
         "/api/v1/webinars",
         operation_id="ListWebinarSeries",
         opt=CONDITIONAL,
@@ -118,7 +129,7 @@ class CatalogController(Controller):
 
         return await cached_json(request, answers, build, catalog.next_change)
 
-    @get(
+    @read(
         "/api/v1/webinars/{series_slug:str}",
         operation_id="GetWebinarSeries",
         opt=CONDITIONAL,
@@ -142,7 +153,7 @@ class CatalogController(Controller):
             catalog.next_change,
         )
 
-    @get(
+    @read(
         "/api/v1/webinars/{series_slug:str}/sessions/{session_slug:str}",
         operation_id="GetWebinarSession",
         opt=CONDITIONAL,
@@ -161,7 +172,7 @@ class CatalogController(Controller):
             request, answers, lambda: catalog.session(series_slug, session_slug), catalog.next_change
         )
 
-    @get(
+    @read(
         "/api/v1/search",
         operation_id="Search",
         opt=CONDITIONAL,
