@@ -16,15 +16,10 @@ from litestar.testing import TestClient
 
 from learning.config import Settings
 from learning.storage import StorageUnavailable
-from learning.uploads.sidefiles import (
-    InvalidArtwork,
-    InvalidChapters,
-    InvalidTranscript,
-    SideFileService,
-    check_artwork,
-    check_chapters,
-    check_transcript,
-)
+from learning.uploads.sidefile_artwork import InvalidArtwork, check_artwork
+from learning.uploads.sidefile_chapters import InvalidChapters, check_chapters
+from learning.uploads.sidefile_services import SideFileService
+from learning.uploads.sidefile_transcripts import InvalidTranscript, check_transcript
 from tests.helpers.accounts import Account
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.database import sql
