@@ -454,6 +454,21 @@ def test_transcript_checks(text: str, declared: str, words: str) -> None:
         check_transcript(text.encode(), declared)
 
 
+@pytest.mark.parametrize(
+    ("text", "declared"),
+    [
+        (f"WEBVTT\n\n{'9' * 400}:00:00.000 --> {'9' * 400}:00:01.000\nA\n", "text/vtt"),  # past a float
+        (f"1\n{'9' * 5000}:00:00,000 --> {'9' * 5000}:00:01,000\nA\n", "application/x-subrip"),  # past int()
+        ("WEBVTT\n\n\u0661\u0660:00:00.000 --> \u0661\u0660:00:01.000\nA\n", "text/vtt"),  # Arabic-Indic digits
+        ("1\n\u0661:00:00,000 --> \u0661:00:01,000\nA\n", "application/x-subrip"),
+    ],
+    ids=["vtt-400-digit-hours", "srt-5000-digit-hours", "vtt-arabic-indic-hours", "srt-arabic-indic-hours"],
+)
+def test_transcript_timing_with_absurd_or_non_ascii_hours_is_refused(text: str, declared: str) -> None:
+    with pytest.raises(InvalidTranscript, match="is not a cue timing"):
+        check_transcript(text.encode(), declared)
+
+
 def test_transcript_that_is_not_utf8_is_422(client: TestClient[Any], admin: Account, synced: Settings) -> None:
     response = _put(client, admin, "transcript", VTT.encode("latin-1"), "text/vtt")
     assert response.status_code == 422

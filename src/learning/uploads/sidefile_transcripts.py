@@ -16,11 +16,13 @@ class InvalidTranscript(Unprocessable):
     title = "Invalid transcript"
 
 
-# Cue timings: hours optional in WebVTT (minutes and seconds two digits each, milliseconds three).
-_VTT_TIME: Final = r"(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})"
+# Cue timings: hours optional in WebVTT (minutes and seconds two digits each, milliseconds three). ASCII digits
+# only (``\d`` takes any script's), and at most six for the hours, far past any replay: a hundreds-digit hour
+# overflowed int() or float() into a 500.
+_VTT_TIME: Final = r"(?:([0-9]{2,6}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3})"
 _VTT_TIMING: Final = re.compile(rf"{_VTT_TIME}[ \t]+-->[ \t]+{_VTT_TIME}(?:[ \t].*)?")
 _VTT_HEADER: Final = re.compile(r"WEBVTT(?:[ \t].*)?")
-_SRT_TIME: Final = r"(\d{1,}):([0-5]\d):([0-5]\d),(\d{3})"
+_SRT_TIME: Final = r"([0-9]{1,6}):([0-5][0-9]):([0-5][0-9]),([0-9]{3})"
 _SRT_TIMING: Final = re.compile(rf"{_SRT_TIME}[ \t]+-->[ \t]+{_SRT_TIME}(?:[ \t].*)?")
 
 
