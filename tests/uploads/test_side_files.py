@@ -16,15 +16,10 @@ from litestar.testing import TestClient
 
 from learning.config import Settings
 from learning.storage import StorageUnavailable
-from learning.uploads.sidefiles import (
-    InvalidArtwork,
-    InvalidChapters,
-    InvalidTranscript,
-    SideFileService,
-    check_artwork,
-    check_chapters,
-    check_transcript,
-)
+from learning.uploads.sidefile_artwork import InvalidArtwork, check_artwork
+from learning.uploads.sidefile_chapters import InvalidChapters, check_chapters
+from learning.uploads.sidefile_services import SideFileService
+from learning.uploads.sidefile_transcripts import InvalidTranscript, check_transcript
 from tests.helpers.accounts import Account
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.database import sql
@@ -456,6 +451,21 @@ def test_broken_transcript_is_422(
 )
 def test_transcript_checks(text: str, declared: str, words: str) -> None:
     with pytest.raises(InvalidTranscript, match=re.escape(words)):
+        check_transcript(text.encode(), declared)
+
+
+@pytest.mark.parametrize(
+    ("text", "declared"),
+    [
+        (f"WEBVTT\n\n{'9' * 400}:00:00.000 --> {'9' * 400}:00:01.000\nA\n", "text/vtt"),  # past a float
+        (f"1\n{'9' * 5000}:00:00,000 --> {'9' * 5000}:00:01,000\nA\n", "application/x-subrip"),  # past int()
+        ("WEBVTT\n\n\u0661\u0660:00:00.000 --> \u0661\u0660:00:01.000\nA\n", "text/vtt"),  # Arabic-Indic digits
+        ("1\n\u0661:00:00,000 --> \u0661:00:01,000\nA\n", "application/x-subrip"),
+    ],
+    ids=["vtt-400-digit-hours", "srt-5000-digit-hours", "vtt-arabic-indic-hours", "srt-arabic-indic-hours"],
+)
+def test_transcript_timing_with_absurd_or_non_ascii_hours_is_refused(text: str, declared: str) -> None:
+    with pytest.raises(InvalidTranscript, match="is not a cue timing"):
         check_transcript(text.encode(), declared)
 
 

@@ -23,7 +23,7 @@ from learning.lib.streams import content_length, request_body
 from learning.media.repositories import MediaRepository
 from learning.media.urls import media_url
 from learning.uploads.repositories import UploadRepository
-from learning.uploads.sidefiles import RULES, SideFileKind, SideFileService, SideFileTarget
+from learning.uploads.sidefile_services import RULES, SideFileKind, SideFileService, SideFileTarget
 
 SESSION_FILE = "/webinars/{series_slug:str}/sessions/{session_slug:str}/files/{kind:str}"
 LESSON_FILE = "/modules/{module_slug:str}/lessons/{lesson_slug:str}/files/{kind:str}"
