@@ -8,8 +8,8 @@
   their byte ranges covers one minute of audio (size × 60 / duration bytes; the whole file when it is
   shorter than a minute or its duration is unknown), a download is counted, its window starting at the
   earliest of those requests. Re-requesting the same bytes adds nothing.
-- HEAD requests, ``Range: bytes=0-1`` probes and bots never count; the listening app is named from the
-  user agent.
+- HEAD requests, ``Range: bytes=0-1`` probes and bots never count. Bots and the listening app's name come
+  from the user agent, through the OPAWG list vendored unchanged in ``learning/media/data/opawg``.
 
 Delivery never waits for any of this: ``DownloadRecorder.record`` appends to a buffer in memory, and a
 background task writes batches and decides the new downloads, one transaction per batch.

@@ -17,8 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.lib.clock import utcnow
-from learning.media.downloads import maintenance
-from learning.media.downloads.agents import listening_app
+from learning.media.downloads import agents, maintenance
 from learning.media.downloads.repository import DownloadRepository
 from learning.media.downloads.rules import (
     SALT_RETENTION,
@@ -108,7 +107,7 @@ class DownloadRecorder:
         if not served:
             return
         agent = user_agent[:_MAX_USER_AGENT]
-        app = listening_app(agent)
+        app = agents.listening_app(agent)
         if app is None:
             return
         moment = at or utcnow()
@@ -123,6 +122,7 @@ class DownloadRecorder:
     # --- lifecycle
     async def start(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         """Start writing in the background (from the app's lifespan)."""
+        agents.entries()  # compile the user-agent patterns now rather than on the first request
         self._sessionmaker = sessionmaker
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
