@@ -28,6 +28,6 @@ def test_listens_are_counted_once_and_probes_never(settings: Settings) -> None:
         assert client.get(path, headers={"User-Agent": "curl/8.5.0"}).status_code == 200  # not a listener
     # Leaving the client stopped the app, which wrote out everything it held.
     downloads = sql(url, "SELECT app FROM media_download WHERE asset_id = $1", row["id"])
-    assert [d["app"] for d in downloads] == ["Apple Podcasts"]
+    assert [d["app"] for d in downloads] == ["AppleCoreMedia"]  # the OPAWG list's name: any app of Apple's
     stored = sql(url, "SELECT count(*) AS n FROM media_request WHERE asset_id = $1", row["id"])[0]["n"]
     assert stored == 2  # the two full listens; probes, HEAD and bots were never stored

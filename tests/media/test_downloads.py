@@ -148,7 +148,7 @@ async def test_a_full_get_of_a_short_file_counts_once(
     recorder: DownloadRecorder, short_episode: Episode, clean_database: str
 ) -> None:
     moment = utcnow()
-    short_episode.get(recorder, at=moment, ua="AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4 like Mac OS X)")
+    short_episode.get(recorder, at=moment, ua="Podcasts/1555.2.1 CFNetwork/1494.0.7 Darwin/23.4.0")
     assert await recorder.flush() == 1
     [download] = await downloads(clean_database, short_episode)
     assert download["app"] == "Apple Podcasts"
