@@ -1,4 +1,4 @@
-"""The short way (cached asset, small range in memory) answers exactly as the route does."""
+"""The edge (cached asset, small range in memory) answers exactly as the route does, and counts the same."""
 
 from __future__ import annotations
 
@@ -28,12 +28,14 @@ def test_a_probe_answered_the_short_way_matches_the_route(settings: Settings) ->
             # …once the cache listens for changes (it connects just after start-up): poll, no fixed sleep
             first = client.get(path, headers={"Range": "bytes=0-1"})
         assert cache.peek(f"media:{row['id']}") is not None
-        second = client.get(path, headers={"Range": "bytes=0-1"})  # the short way
+        second = client.get(path, headers={"Range": "bytes=0-1"})  # the edge
         assert (first.status_code, second.status_code) == (206, 206)
+        assert (first.headers.get("x-answered-by"), second.headers.get("x-answered-by")) == (None, "edge")
         assert second.content == first.content == data[:2]
         assert [second.headers.get(h) for h in HEADERS] == [first.headers.get(h) for h in HEADERS]
         small = client.get(path, headers={"Range": "bytes=100-199", "User-Agent": "AntennaPod/3.2.0"})
         assert (small.status_code, small.content) == (206, data[100:200])
+        assert small.headers["x-answered-by"] == "edge"
         not_modified = client.get(path, headers={"If-None-Match": first.headers["etag"]})
         assert (not_modified.status_code, not_modified.content) == (304, b"")
         wrong = client.get(path.replace("mooc-audio-02.m4a", "autre.m4a"), headers={"Range": "bytes=0-1"})
