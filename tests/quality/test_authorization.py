@@ -356,13 +356,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/me/feed-token"): user(201),
     ("DELETE", "/api/v1/me/feed-token"): user(204),
     # the public catalog
-    ("GET", "/api/v1/modules"): public(),
-    ("GET", "/api/v1/modules/{slug:str}"): public(),
-    ("GET", "/api/v1" + LESSON): public(),
-    ("GET", "/api/v1/webinars"): public(),
-    ("GET", "/api/v1/webinars/{series_slug:str}"): public(),
-    ("GET", "/api/v1" + SESSION_PATH): public(),
-    ("GET", "/api/v1/search"): public(send=lambda _: {"params": {"q": "recherche"}}),
+    **{
+        (method, path): rule
+        for method in ("GET", "HEAD")
+        for path, rule in [
+            ("/api/v1/modules", public()),
+            ("/api/v1/modules/{slug:str}", public()),
+            ("/api/v1" + LESSON, public()),
+            ("/api/v1/webinars", public()),
+            ("/api/v1/webinars/{series_slug:str}", public()),
+            ("/api/v1" + SESSION_PATH, public()),
+            ("/api/v1/search", public(send=lambda _: {"params": {"q": "recherche"}})),
+        ]
+    },
     # media and feeds: public, or a private feed whose token (in the path) is the credential
     ("GET", "/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
     ("HEAD", "/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
