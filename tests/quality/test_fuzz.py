@@ -115,7 +115,8 @@ CONFIG = schemathesis.Config.from_dict(
             # from/to span at most 366 days and from comes first, a rule between parameters: 400.
             {"include-operation-id": ["ListDownloadTotals", "GetAssetDownloads"], "checks": _expect(valid=(400,))},
             # The search refuses control characters, which its schema cannot say: 400.
-            {"include-operation-id": "Search", "checks": _expect(valid=(400,))},
+            # It honours If-Match / If-Unmodified-Since like every catalog answer (412).
+            {"include-operation-id-regex": "^(Head)?Search$", "checks": _expect(valid=(400, 412))},
             # Upload-Metadata must name a file and an existing target, the length stay under the server's
             # limit, the bytes match Upload-Checksum: 400, 413, 422, 460. A missing or other Tus-Resumable is
             # a 412, as tus prescribes.
@@ -129,6 +130,12 @@ CONFIG = schemathesis.Config.from_dict(
             },
             # A side file is judged from its bytes (a picture's size, a transcript's cues): 413, 415, 422.
             {"include-operation-id-regex": "^Attach.*File$", "checks": _expect(valid=(413, 415, 422))},
+            # Catalog answers and feeds honour If-Match / If-Unmodified-Since (412).
+            {
+                "include-operation-id-regex": "^(Head)?(List|Get)(Modules|Module|Lesson|WebinarSeries|WebinarSession)$"
+                "|^(Get|Head)(WebinarSeries|Module|PrivateModule)Feed$",
+                "checks": _expect(valid=(412,)),
+            },
             # Media files honour If-Match / If-Unmodified-Since (412) and Range (416).
             {"include-operation-id-regex": "^(Get|Head)(Private)?Media$", "checks": _expect(valid=(412, 416))},
         ],

@@ -20,7 +20,7 @@ from learning.catalog.services import MAX_QUERY_LENGTH, CatalogService
 from learning.db import models as m
 from learning.edge import AnswerStore
 from learning.edge.routes import cached_json
-from learning.lib.openapi import IF_NONE_MATCH, no_content
+from learning.lib.openapi import IF_NONE_MATCH, PRECONDITION_HEADERS, no_content
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 
 
@@ -31,8 +31,8 @@ def _ok(model: Any, description: str) -> dict[int, ResponseSpec]:
     }
 
 
-# Answers carry a strong ETag; If-None-Match gets a 304.
-CONDITIONAL = {"request_headers": [IF_NONE_MATCH]}
+# Answers carry a strong ETag: If-None-Match gets a 304, a failed If-Match a 412.
+CONDITIONAL = {"request_headers": [IF_NONE_MATCH, *PRECONDITION_HEADERS], "problems": [412]}
 
 
 def read(path: str, *, operation_id: str, **options: Any) -> HTTPRouteHandler:

@@ -97,7 +97,7 @@ FEED_OPTIONS: dict[str, Any] = {
         304: no_content("Not modified: the client's copy is current"),
     },
     "opt": {
-        "problems": [404, 503],
+        "problems": [404, 412, 503],
         "request_headers": CONDITIONAL_HEADERS,
         "media_types": {200: tuple(t.split(";")[0] for t in MEDIA_TYPES.values())},  # .xml: RSS, .atom: Atom
     },

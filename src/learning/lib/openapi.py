@@ -105,13 +105,16 @@ IF_NONE_MATCH = _text_header("If-None-Match", "ETags the client holds (or ``*``)
 IF_MODIFIED_SINCE = _text_header(
     "If-Modified-Since", "An HTTP date: 304 when nothing changed since (ignored with If-None-Match)."
 )
-CONDITIONAL_HEADERS: tuple[Parameter, ...] = (IF_NONE_MATCH, IF_MODIFIED_SINCE)
-# Byte ranges (RFC 9110 §14) and the preconditions that go with them, on routes that serve files.
+# Preconditions (RFC 9110 §13.1.1, §13.1.4): every answer with an ETag honours them (412).
+PRECONDITION_HEADERS: tuple[Parameter, ...] = (
+    _text_header("If-Match", "ETags (or ``*``): 412 unless the representation has one of them."),
+    _text_header("If-Unmodified-Since", "An HTTP date: 412 if the representation changed since."),
+)
+CONDITIONAL_HEADERS: tuple[Parameter, ...] = (IF_NONE_MATCH, IF_MODIFIED_SINCE, *PRECONDITION_HEADERS)
+# Byte ranges (RFC 9110 §14), on routes that serve files.
 RANGE_HEADERS: tuple[Parameter, ...] = (
     _text_header("Range", "``bytes=first-last``, ``bytes=first-``, ``bytes=-suffix``, or several comma-separated."),
     _text_header("If-Range", "An ETag or an HTTP date: the range only if the file is still that one."),
-    _text_header("If-Match", "ETags (or ``*``): 412 unless the file has one of them."),
-    _text_header("If-Unmodified-Since", "An HTTP date: 412 if the file changed since."),
 )
 
 
