@@ -1,7 +1,14 @@
 """Reading and validating the content files (``modules/``, ``feeds/``, ``media/``).
 
 Everything is validated before anything is written: every problem is collected with its file and line,
-so one run of ``learning content sync`` shows them all.
+so one run of ``learning content sync`` shows them all. The rules that tie keys together (a video lesson
+needs a ``media``, a session with a replay available needs a ``replay``) are checked once each key of that
+file is valid on its own.
+
+Modules: ``documents`` reads a file once (YAML values and the line of each key), ``front_matter`` declares
+the keys of each kind of file as msgspec models, ``validation`` converts a file to its model with messages
+that name the line, ``loader`` walks the folders and checks files against each other, ``sources`` holds
+the result.
 
 Layout::
 

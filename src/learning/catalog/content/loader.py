@@ -6,15 +6,23 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 from learning.catalog.content.documents import (
-    PUBLICATIONS,
-    SLUG,
     ContentError,
     Document,
     SourceError,
     digest,
     read_text,
     split_front_matter,
+)
+from learning.catalog.content.front_matter import (
+    SLUG_PATTERN,
+    FeedFile,
+    LessonFrontMatter,
+    ModuleFile,
+    SeriesFile,
+    SessionFrontMatter,
 )
 from learning.catalog.content.sources import (
     ContentBundle,
@@ -26,7 +34,9 @@ from learning.catalog.content.sources import (
     SeriesSource,
     SessionSource,
 )
+from learning.catalog.content.validation import Model, convert
 
+SLUG = re.compile(SLUG_PATTERN)
 LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 SESSION_FILE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 MEDIA_EXTENSIONS = {
@@ -42,10 +52,6 @@ MEDIA_EXTENSIONS = {
     "srt": "application/x-subrip",
     "json": "application/json+chapters",
 }
-LESSON_KINDS = {"text", "video", "audio"}
-SESSION_STATUSES = {"upcoming", "live", "replay_available", "cancelled"}
-SPEAKER_ROLES = {"host", "guest"}
-FEED_KINDS = {"webinar_series", "module"}
 
 
 class _Loader:
@@ -53,6 +59,10 @@ class _Loader:
         self.root = root
         self.errors: list[SourceError] = []
         self.media = self._scan_media()
+        # The slugs a feed may name: every module or series whose file is a YAML mapping, even one
+        # with problems of its own (those are reported once, on that file).
+        self.module_slugs: set[str] = set()
+        self.series_slugs: set[str] = set()
 
     def _scan_media(self) -> dict[str, MediaSource]:
         media: dict[str, MediaSource] = {}
@@ -64,13 +74,9 @@ class _Loader:
                     media[path.name] = MediaSource(path.name, path, extension, MEDIA_EXTENSIONS[extension])
         return media
 
-    def media_ref(self, document: Document, key: str, *, kinds: tuple[str, ...]) -> str | None:
+    def media_ref(self, document: Document, key: str, value: str | None, *, kinds: tuple[str, ...]) -> str | None:
         """Resolve a reference (a file name, or a name without extension) to a file of ``media/``."""
-        value = document.values.get(key)
         if value is None:
-            return None
-        if not isinstance(value, str):
-            document.error(key, f"'{key}' must be a media file name")
             return None
         candidates = [value] if value in self.media else [f"{value}.{ext}" for ext in MEDIA_EXTENSIONS]
         for candidate in candidates:
@@ -80,10 +86,38 @@ class _Loader:
         document.error(key, f"unknown media reference '{value}' (no such {'/'.join(kinds)} file in media/)")
         return None
 
+    def _yaml_file(self, path: Path) -> tuple[Document, str] | None:
+        """The YAML mapping of ``path`` and its text, or None once the problem is recorded."""
+        text = read_text(path, self.errors)
+        if text is None:
+            return None
+        document = Document(path, text, self.errors)
+        return (document, text) if document.valid else None
+
+    def _folder_file(self, directory: Path, name: str) -> tuple[Document, str] | None:
+        """The ``module.yaml`` or ``series.yaml`` of a folder named by its slug."""
+        if not SLUG.match(directory.name):
+            self.errors.append(SourceError(directory, None, "folder name is not a valid slug"))
+            return None
+        if not (directory / name).is_file():
+            self.errors.append(SourceError(directory / name, None, f"missing {name}"))
+            return None
+        return self._yaml_file(directory / name)
+
+    def _front_matter_file(self, path: Path, model: type[Model]) -> tuple[Model, Document, str, str] | None:
+        """A lesson's or session's front matter as ``model``, its document, Markdown body and content hash."""
+        text = read_text(path, self.errors)
+        parsed = split_front_matter(path, text, self.errors) if text is not None else None
+        if parsed is None or text is None:
+            return None
+        document, body = parsed
+        front = convert(document, model) if document.valid else None
+        return (front, document, body, digest(text.encode())) if front is not None else None
+
     def load(self) -> ContentBundle:
         modules = self._modules()
         series = self._series()
-        feeds = self._feeds({m.slug for m in modules}, {s.slug for s in series})
+        feeds = self._feeds()
         if self.errors:
             raise ContentError(self.errors)
         return ContentBundle(modules=modules, series=series, feeds=feeds, media=self.media)
@@ -112,37 +146,32 @@ class _Loader:
         return modules
 
     def _module(self, directory: Path) -> ModuleSource | None:
-        path = directory / "module.yaml"
-        if not SLUG.match(directory.name):
-            self.errors.append(SourceError(directory, None, "folder name is not a valid slug"))
+        read = self._folder_file(directory, "module.yaml")
+        if read is None:
             return None
-        if not path.is_file():
-            self.errors.append(SourceError(path, None, "missing module.yaml"))
+        document, text = read
+        self.module_slugs.add(directory.name)
+        front = convert(document, ModuleFile)
+        lessons = self._lessons(directory)  # checked even when module.yaml has problems
+        if front is None:
             return None
-        text = read_text(path, self.errors)
-        if text is None:
-            return None
-        document = Document(path, text, self.errors)
-        if not document.valid:
-            return None
-        document.unknown_keys({"title", "position", "summary", "description", "status", "publish_at", "tags"})
-        module = ModuleSource(
+        return ModuleSource(
             slug=directory.name,
-            title=document.text("title", max_length=300),
-            summary=document.text("summary", required=False, max_length=2000),
-            description_md=document.text("description", required=False),
-            position=document.integer("position", default=None, minimum=1) or 0,
-            tags=document.tags(),
-            publication=document.publication(),
+            title=front.title.strip(),
+            summary=front.summary.strip(),
+            description_md=front.description.strip(),
+            position=front.position,
+            tags=_unique(front.tags),
+            publication=_publication(document, front.status, front.publish_at),
             content_hash=digest(text.encode()),
-            path=path,
+            path=document.path,
+            lessons=lessons,
         )
-        module.lessons = self._lessons(directory)
-        return module
 
     def _lessons(self, directory: Path) -> list[LessonSource]:
         lessons: list[LessonSource] = []
         slugs: dict[str, Path] = {}
+        numbers: list[int] = []
         for path in sorted(directory.glob("*.md")):
             match = LESSON_FILE.match(path.name)
             if match is None:
@@ -153,10 +182,10 @@ class _Loader:
                 self.errors.append(SourceError(path, None, f"duplicate lesson slug '{slug}' (also {slugs[slug].name})"))
                 continue
             slugs[slug] = path
+            numbers.append(position)
             lesson = self._lesson(path, slug, position)
             if lesson is not None:
                 lessons.append(lesson)
-        numbers = [lesson.position for lesson in lessons]
         if numbers and numbers != list(range(1, len(numbers) + 1)):
             self.errors.append(
                 SourceError(directory, None, f"lessons must be numbered 01, 02, … without gaps: {numbers}")
@@ -164,57 +193,35 @@ class _Loader:
         return lessons
 
     def _lesson(self, path: Path, slug: str, position: int) -> LessonSource | None:
-        text = read_text(path, self.errors)
-        parsed = split_front_matter(path, text, self.errors) if text is not None else None
-        if parsed is None or text is None:
+        read = self._front_matter_file(path, LessonFrontMatter)
+        if read is None:
             return None
-        document, body = parsed
-        if not document.valid:
-            return None
-        document.unknown_keys(
-            {
-                "title",
-                "kind",
-                "summary",
-                "duration",
-                "completion",
-                "completion_threshold",
-                "media",
-                "tags",
-                "status",
-                "publish_at",
-            }
-        )
-        kind = document.choice("kind", LESSON_KINDS)
-        default_rule = "mark_done" if kind == "text" else "coverage"
-        rule = document.choice("completion", {"mark_done", "coverage"}, default=default_rule)
-        if kind == "text" and rule == "coverage":
+        front, document, body, content_hash = read
+        rule = front.completion or ("mark_done" if front.kind == "text" else "coverage")
+        if front.kind == "text" and rule == "coverage":
             document.error("completion", "a text lesson is completed by 'mark_done'")
-        threshold = document.values.get("completion_threshold", 0.9)
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 1:
-            document.error("completion_threshold", "'completion_threshold' must be a number in (0, 1]")
-            threshold = 0.9
         media_ref: str | None = None
-        if kind in {"video", "audio"}:
-            if "media" not in document.values:
-                document.error(None, f"a {kind} lesson needs a 'media' reference")
-            media_ref = self.media_ref(document, "media", kinds=(kind,))
-        elif "media" in document.values:
-            document.error("media", "a text lesson has no media")
+        if front.kind == "text":
+            if front.media is not None:
+                document.error("media", "a text lesson has no media")
+        elif front.media is None:
+            document.error(None, f"a {front.kind} lesson needs a 'media' reference")
+        else:
+            media_ref = self.media_ref(document, "media", front.media, kinds=(front.kind,))
         return LessonSource(
             slug=slug,
             position=position,
-            title=document.text("title", max_length=300),
-            summary=document.text("summary", required=False, max_length=2000),
-            kind=kind,
+            title=front.title.strip(),
+            summary=front.summary.strip(),
+            kind=front.kind,
             body_md=body,
             media_ref=media_ref,
-            duration_seconds=document.integer("duration", default=0) or 0,
+            duration_seconds=front.duration,
             completion_rule=rule,
-            completion_threshold=float(threshold),
-            tags=document.tags(),
-            publication=document.publication(),
-            content_hash=digest(text.encode()),
+            completion_threshold=front.completion_threshold,
+            tags=_unique(front.tags),
+            publication=_publication(document, front.status, front.publish_at),
+            content_hash=content_hash,
             path=path,
         )
 
@@ -231,163 +238,107 @@ class _Loader:
         return result
 
     def _one_series(self, directory: Path) -> SeriesSource | None:
-        path = directory / "series.yaml"
-        if not SLUG.match(directory.name):
-            self.errors.append(SourceError(directory, None, "folder name is not a valid slug"))
+        read = self._folder_file(directory, "series.yaml")
+        if read is None:
             return None
-        text = read_text(path, self.errors) if path.is_file() else None
-        if text is None:
-            if not path.is_file():
-                self.errors.append(SourceError(path, None, "missing series.yaml"))
+        document, text = read
+        self.series_slugs.add(directory.name)
+        front = convert(document, SeriesFile)
+        sessions = self._sessions(directory)  # checked even when series.yaml has problems
+        if front is None:
             return None
-        document = Document(path, text, self.errors)
-        if not document.valid:
-            return None
-        document.unknown_keys(
-            {
-                "title",
-                "summary",
-                "description",
-                "organiser",
-                "timezone",
-                "year",
-                "tags",
-                "status",
-                "publish_at",
-            }
-        )
-        series = SeriesSource(
+        return SeriesSource(
             slug=directory.name,
-            title=document.text("title", max_length=300),
-            summary=document.text("summary", required=False, max_length=2000),
-            description_md=document.text("description", required=False),
-            organiser=document.text("organiser", required=False, max_length=200),
-            timezone=document.text("timezone", required=False, default="Europe/Paris", max_length=64),
-            year=document.integer("year", default=0, minimum=1900) or None,
-            tags=document.tags(),
-            publication=document.publication(),
+            title=front.title.strip(),
+            summary=front.summary.strip(),
+            description_md=front.description.strip(),
+            organiser=front.organiser.strip(),
+            timezone=front.timezone.strip(),
+            year=front.year,
+            tags=_unique(front.tags),
+            publication=_publication(document, front.status, front.publish_at),
             content_hash=digest(text.encode()),
-            path=path,
+            path=document.path,
+            sessions=sessions,
         )
+
+    def _sessions(self, directory: Path) -> list[SessionSource]:
+        sessions: list[SessionSource] = []
         slugs: set[str] = set()
-        for session_path in sorted(directory.glob("*.md")):
-            match = SESSION_FILE.match(session_path.name)
+        for path in sorted(directory.glob("*.md")):
+            match = SESSION_FILE.match(path.name)
             if match is None:
-                self.errors.append(SourceError(session_path, None, "session files are named <slug>.md"))
+                self.errors.append(SourceError(path, None, "session files are named <slug>.md"))
                 continue
             if match.group(1) in slugs:
-                self.errors.append(SourceError(session_path, None, f"duplicate session slug '{match.group(1)}'"))
+                self.errors.append(SourceError(path, None, f"duplicate session slug '{match.group(1)}'"))
                 continue
             slugs.add(match.group(1))
-            session = self._session(session_path, match.group(1))
+            session = self._session(path, match.group(1))
             if session is not None:
-                series.sessions.append(session)
-        series.sessions.sort(key=lambda s: s.scheduled_at)
-        return series
+                sessions.append(session)
+        return sorted(sessions, key=lambda s: s.scheduled_at)
 
     def _session(self, path: Path, slug: str) -> SessionSource | None:
-        text = read_text(path, self.errors)
-        parsed = split_front_matter(path, text, self.errors) if text is not None else None
-        if parsed is None or text is None:
+        read = self._front_matter_file(path, SessionFrontMatter)
+        if read is None:
             return None
-        document, body = parsed
-        if not document.valid:
-            return None
-        document.unknown_keys(
-            {
-                "title",
-                "scheduled_at",
-                "duration_minutes",
-                "status",
-                "speakers",
-                "replay",
-                "transcript",
-                "chapters",
-                "summary",
-                "tags",
-                "publication",
-                "publish_at",
-            }
-        )
-        scheduled_at = document.moment("scheduled_at", required=True)
-        status = document.choice("status", SESSION_STATUSES)
-        replay = self.media_ref(document, "replay", kinds=("video", "audio"))
-        if status == "replay_available" and "replay" not in document.values:
+        front, document, body, content_hash = read
+        if front.status == "replay_available" and front.replay is None:
             document.error("status", "status 'replay_available' needs a 'replay' reference")
-        publication_state = document.choice("publication", PUBLICATIONS, default="published")
-        publish_at = document.moment("publish_at", required=publication_state == "scheduled")
         return SessionSource(
             slug=slug,
-            title=document.text("title", max_length=300),
-            summary=document.text("summary", required=False, max_length=2000),
+            title=front.title.strip(),
+            summary=front.summary.strip(),
             body_md=body,
-            scheduled_at=scheduled_at or datetime.fromtimestamp(0).astimezone(),
-            duration_minutes=document.integer("duration_minutes", default=60, minimum=1) or 60,
-            status=status,
-            speakers=self._speakers(document),
-            replay_ref=replay,
-            transcript_ref=self.media_ref(document, "transcript", kinds=("text", "application")),
-            chapters_ref=self.media_ref(document, "chapters", kinds=("application",)),
-            tags=document.tags(),
-            publication=Publication(publication_state, publish_at),
-            content_hash=digest(text.encode()),
+            scheduled_at=front.scheduled_at,
+            duration_minutes=front.duration_minutes,
+            status=front.status,
+            speakers=[msgspec.structs.asdict(speaker) for speaker in front.speakers],
+            replay_ref=self.media_ref(document, "replay", front.replay, kinds=("video", "audio")),
+            transcript_ref=self.media_ref(document, "transcript", front.transcript, kinds=("text", "application")),
+            chapters_ref=self.media_ref(document, "chapters", front.chapters, kinds=("application",)),
+            tags=_unique(front.tags),
+            publication=_publication(document, front.publication, front.publish_at),
+            content_hash=content_hash,
             path=path,
         )
 
-    def _speakers(self, document: Document) -> list[dict[str, str]]:
-        value = document.values.get("speakers", [])
-        speakers: list[dict[str, str]] = []
-        if not isinstance(value, list):
-            document.error("speakers", "'speakers' must be a list")
-            return speakers
-        for entry in value:
-            if (
-                not isinstance(entry, dict)
-                or not isinstance(entry.get("name"), str)
-                or not isinstance(entry.get("organisation", ""), str)
-                or entry.get("role", "guest") not in SPEAKER_ROLES
-            ):
-                document.error("speakers", "each speaker needs a 'name', an 'organisation' and a role host|guest")
-                continue
-            speakers.append(
-                {
-                    "name": entry["name"],
-                    "organisation": entry.get("organisation", ""),
-                    "role": entry.get("role", "guest"),
-                }
-            )
-        return speakers
-
     # --- feeds ----------------------------------------------------------------------------------
-    def _feeds(self, modules: set[str], series: set[str]) -> list[FeedSource]:
+    def _feeds(self) -> list[FeedSource]:
         feeds: list[FeedSource] = []
         folder = self.root / "feeds"
         if not folder.is_dir():
             return feeds
         for path in sorted(folder.glob("*.yaml")):
-            text = read_text(path, self.errors)
-            if text is None:
+            read = self._yaml_file(path)
+            if read is None:
                 continue
-            document = Document(path, text, self.errors)
-            if not document.valid:
-                continue
+            document, text = read
             if not SLUG.match(path.stem):
                 document.error(None, "feed file name is not a valid slug")
-            kind = document.choice("kind", FEED_KINDS)
-            source = document.text("source")
-            known = modules if kind == "module" else series
-            if source and source not in known:
-                document.error("source", f"unknown {kind.replace('_', ' ')} '{source}'")
-            document.text("title", max_length=255)
-            document.text("description", max_length=4000)
-            document.choice("language", {"fr"}, default="fr")
-            document.choice("type", {"serial", "episodic"}, default="episodic")
-            artwork = self.media_ref(document, "artwork", kinds=("image",))
-            data = dict(document.values)
+            front = convert(document, FeedFile)
+            if front is None:
+                continue
+            source = front.source.strip()
+            if source not in (self.module_slugs if front.kind == "module" else self.series_slugs):
+                document.error("source", f"unknown {front.kind.replace('_', ' ')} '{source}'")
+            artwork = self.media_ref(document, "artwork", front.artwork, kinds=("image",))
+            data = dict(document.values)  # the channel's keys as written; sync reads the ones it knows
             if artwork:
                 data["artwork"] = artwork
-            feeds.append(FeedSource(path.stem, kind, source, data, digest(text.encode()), path))
+            feeds.append(FeedSource(path.stem, front.kind, source, data, digest(text.encode()), path))
         return feeds
+
+
+def _publication(document: Document, state: str, publish_at: datetime | None) -> Publication:
+    if state == "scheduled" and publish_at is None:
+        document.error(None, "missing required key 'publish_at'")
+    return Publication(state, publish_at)
+
+
+def _unique(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
 
 
 def load_content(root: Path) -> ContentBundle:
