@@ -1,0 +1,104 @@
+"""The keys each content file may hold, as msgspec models: ``module.yaml``, a lesson's front matter,
+``series.yaml``, a session's front matter and a feed file.
+
+A constraint is written once, on the type; ``validation`` turns a value that breaks it into the message
+users read (``'title' is longer than 300 characters``), so a bound changed here changes the message too.
+Text is stripped by the loader after validation: the length bounds count the text as written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+# A text must hold something other than white space.
+Title = Annotated[str, Meta(pattern=r"\S", max_length=300)]
+Summary = Annotated[str, Meta(pattern=r"\S", max_length=2000)]
+LongText = Annotated[str, Meta(pattern=r"\S", max_length=10_000)]
+Moment = Annotated[datetime, Meta(tz=True)]
+MediaRef = Annotated[str, Meta(extra={"error": "'{key}' must be a media file name"})]
+Tags = Annotated[
+    list[Annotated[str, Meta(pattern=SLUG_PATTERN)]],
+    Meta(extra={"error": "'tags' must be a list of lowercase slugs (letters, digits, hyphens)"}),
+]
+PublicationState = Literal["draft", "scheduled", "published"]
+
+
+class _Published(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The keys every module, lesson and series file shares."""
+
+    tags: Tags = []
+    status: PublicationState = "published"
+    publish_at: Moment | None = None  # required when status is 'scheduled'
+
+
+class ModuleFile(_Published, kw_only=True, forbid_unknown_fields=True):
+    title: Title
+    position: Annotated[int, Meta(ge=1)]
+    summary: Summary = ""
+    description: LongText = ""
+
+
+class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):
+    title: Title
+    kind: Literal["text", "video", "audio"]
+    summary: Summary = ""
+    duration: Annotated[int, Meta(ge=0)] = 0
+    completion: Literal["mark_done", "coverage"] | None = None  # 'mark_done' for a text lesson, else 'coverage'
+    completion_threshold: Annotated[float, Meta(gt=0, le=1)] = 0.9
+    media: MediaRef | None = None  # required for a video or audio lesson, refused for a text lesson
+
+
+class SeriesFile(_Published, kw_only=True, forbid_unknown_fields=True):
+    title: Title
+    summary: Summary = ""
+    description: LongText = ""
+    organiser: Annotated[str, Meta(pattern=r"\S", max_length=200)] = ""
+    timezone: Annotated[str, Meta(pattern=r"\S", max_length=64)] = "Europe/Paris"
+    year: Annotated[int, Meta(ge=1900)] | None = None
+
+
+class Speaker(msgspec.Struct, kw_only=True):
+    name: str
+    organisation: str = ""
+    role: Literal["host", "guest"] = "guest"
+
+
+class SessionFrontMatter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    title: Title
+    scheduled_at: Moment
+    status: Literal["upcoming", "live", "replay_available", "cancelled"]
+    duration_minutes: Annotated[int, Meta(ge=1)] = 60
+    speakers: Annotated[
+        list[Speaker],
+        Meta(
+            extra={
+                "error": "'speakers' must be a list",
+                "item_error": "each speaker needs a 'name', an 'organisation' and a role host|guest",
+            }
+        ),
+    ] = []
+    replay: MediaRef | None = None  # required when status is 'replay_available'
+    transcript: MediaRef | None = None
+    chapters: MediaRef | None = None
+    summary: Summary = ""
+    tags: Tags = []
+    publication: PublicationState = "published"
+    publish_at: Moment | None = None  # required when publication is 'scheduled'
+
+
+class FeedFile(msgspec.Struct, kw_only=True):
+    """The keys of a feed file that are checked; the channel's other keys (owner, category, …) are kept as written."""
+
+    kind: Literal["webinar_series", "module"]
+    source: LongText
+    title: Annotated[str, Meta(pattern=r"\S", max_length=255)]
+    description: Annotated[str, Meta(pattern=r"\S", max_length=4000)]
+    language: Literal["fr"] = "fr"
+    type: Literal["serial", "episodic"] = "episodic"
+    artwork: MediaRef | None = None

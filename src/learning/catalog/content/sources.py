@@ -1,0 +1,120 @@
+"""What the content files describe, validated: modules, lessons, webinar series and sessions, feeds, media."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(slots=True)
+class MediaSource:
+    ref: str  # the file name, e.g. "webinar-2019-01.mp4"
+    path: Path
+    extension: str
+    mime_type: str
+
+
+@dataclass(slots=True)
+class Publication:
+    state: str
+    publish_at: datetime | None
+
+
+@dataclass(slots=True)
+class LessonSource:
+    slug: str
+    position: int
+    title: str
+    summary: str
+    kind: str
+    body_md: str
+    media_ref: str | None
+    duration_seconds: int
+    completion_rule: str
+    completion_threshold: float
+    tags: list[str]
+    publication: Publication
+    content_hash: str
+    path: Path
+
+
+@dataclass(slots=True)
+class ModuleSource:
+    slug: str
+    title: str
+    summary: str
+    description_md: str
+    position: int
+    tags: list[str]
+    publication: Publication
+    content_hash: str
+    path: Path
+    lessons: list[LessonSource] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SessionSource:
+    slug: str
+    title: str
+    summary: str
+    body_md: str
+    scheduled_at: datetime
+    duration_minutes: int
+    status: str
+    speakers: list[dict[str, str]]
+    replay_ref: str | None
+    transcript_ref: str | None
+    chapters_ref: str | None
+    tags: list[str]
+    publication: Publication
+    content_hash: str
+    path: Path
+
+
+@dataclass(slots=True)
+class SeriesSource:
+    slug: str
+    title: str
+    summary: str
+    description_md: str
+    organiser: str
+    timezone: str
+    year: int | None
+    tags: list[str]
+    publication: Publication
+    content_hash: str
+    path: Path
+    sessions: list[SessionSource] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FeedSource:
+    slug: str
+    kind: str
+    source: str
+    data: dict[str, Any]
+    content_hash: str
+    path: Path
+
+
+@dataclass(slots=True)
+class ContentBundle:
+    modules: list[ModuleSource]
+    series: list[SeriesSource]
+    feeds: list[FeedSource]
+    media: dict[str, MediaSource]
+
+    def referenced_media(self) -> list[MediaSource]:
+        """The media files that some content refers to, each once, in a stable order."""
+        refs: set[str] = set()
+        for module in self.modules:
+            refs.update(lesson.media_ref for lesson in module.lessons if lesson.media_ref)
+        for series in self.series:
+            for session in series.sessions:
+                refs.update(r for r in (session.replay_ref, session.transcript_ref, session.chapters_ref) if r)
+        for feed in self.feeds:
+            if isinstance(feed.data.get("artwork"), str):
+                refs.add(feed.data["artwork"])
+        return [self.media[ref] for ref in sorted(refs) if ref in self.media]
