@@ -16,7 +16,6 @@ from learning.catalog.services import (
     SeriesNotFound,
     SessionNotFound,
     SlugConflict,
-    _visible,
 )
 from learning.db import models as m
 from learning.lib.clock import plausible, utcnow
@@ -54,7 +53,7 @@ def _change_publication(row: Any, change: s.PublicationChange) -> s.PublicationR
     else:
         row.publish_at = utcnow() if change.state is m.Publication.PUBLISHED else None
     row.publication = change.state
-    return s.PublicationRead(state=row.publication, publish_at=row.publish_at, visible=_visible(row, utcnow()))
+    return s.PublicationRead(state=row.publication, publish_at=row.publish_at, visible=m.is_visible(row, utcnow()))
 
 
 class CatalogEditor:
