@@ -86,3 +86,10 @@ class UploadRepository:
             .where(m.Module.slug == module_slug, m.Lesson.slug == lesson_slug)
         )
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def target(self, kind: m.UploadTarget, target_id: uuid.UUID) -> m.WebinarSession | m.Lesson | None:
+        """The webinar session or lesson an upload is for."""
+        model: type[m.WebinarSession] | type[m.Lesson] = (
+            m.WebinarSession if kind is m.UploadTarget.WEBINAR_SESSION else m.Lesson
+        )
+        return await self.session.get(model, target_id)

@@ -24,7 +24,7 @@ from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound, Unprocessable
 from learning.media.downloads import DownloadStatsService
-from learning.uploads.controllers import provide_upload_service
+from learning.uploads.deps import provide_upload_service
 from learning.uploads.services import NotRetryable, UploadService
 from learning.web.charts import downloads_chart
 from learning.web.repositories import DeskRepository, Episode
