@@ -12,11 +12,11 @@ import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import requires_admin
 from learning.lib.pagination import Page, PageRequest, provide_page_request
-from learning.media.downloads import DownloadRepository, DownloadStatsService
+from learning.media.deps import provide_download_stats
+from learning.media.downloads import DownloadStatsService
 
 
 class DayCount(msgspec.Struct):
@@ -58,10 +58,6 @@ def provide_period(
     end: Annotated[dt.date | None, QueryParameter(name="to", description="Last UTC day, inclusive")] = None,
 ) -> PeriodQuery:
     return PeriodQuery(start=start, end=end)
-
-
-def provide_download_stats(db_session: NamedDependency[AsyncSession]) -> DownloadStatsService:
-    return DownloadStatsService(DownloadRepository(db_session))
 
 
 class AdminDownloadController(Controller):

@@ -16,13 +16,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser
-from learning.admin.downloads import provide_download_stats
 from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_editor
 from learning.catalog.editing import CatalogEditor
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound, Unprocessable
+from learning.media.deps import provide_download_stats
 from learning.media.downloads import DownloadStatsService
 from learning.uploads.deps import provide_upload_service
 from learning.uploads.services import NotRetryable, UploadService

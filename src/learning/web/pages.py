@@ -19,7 +19,7 @@ from learning.catalog.repositories import CatalogRepository
 from learning.catalog.services import BadSearch, CatalogService
 from learning.db import models as m
 from learning.media.repositories import MediaRepository
-from learning.progress.controllers import provide_progress_service
+from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
 from learning.storage import ObjectStore
 from learning.web.chapters import load_chapters, to_webvtt
