@@ -73,6 +73,10 @@ class CatalogService:
     async def next_change(self) -> datetime | None:
         return await self.catalog.next_scheduled_publication()
 
+    async def feed_sources(self) -> list[tuple[m.FeedKind, str]]:
+        """(kind, slug) of the module or series behind each podcast feed."""
+        return [(feed.kind, feed.source_slug) for feed in await self.catalog.all_feeds()]
+
     async def modules(self, *, limit: int, offset: int) -> tuple[list[s.ModuleSummary], int]:
         modules, total = await self.catalog.list_modules(limit=limit, offset=offset, public=True)
         counts = await self.catalog.lesson_counts([module.id for module in modules], public=True)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -76,6 +76,16 @@ class MediaRepository:
         asset.duration_seconds, asset.width, asset.height = file.duration_seconds, file.width, file.height
         await self.session.flush()
         return asset
+
+    async def episode_files(self, asset_id: uuid.UUID) -> list[m.MediaAsset]:
+        """An episode's original file and its downloadable renditions (not its poster)."""
+        asset = m.MediaAsset
+        rows = await self.session.execute(
+            select(asset)
+            .where(or_(asset.id == asset_id, asset.parent_id == asset_id), asset.rendition != m.Rendition.POSTER)
+            .order_by(asset.parent_id.nulls_first(), asset.name)
+        )
+        return list(rows.scalars())
 
     async def flush(self) -> None:
         await self.session.flush()

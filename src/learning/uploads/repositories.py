@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -44,6 +45,16 @@ class UploadRepository:
             select(m.Upload).order_by(m.Upload.created_at.desc(), m.Upload.id).limit(limit).offset(offset)
         )
         return list(rows.scalars()), total
+
+    async def latest_per_target(self) -> dict[uuid.UUID, m.Upload]:
+        """Each target's most recent upload."""
+        upload = m.Upload
+        rows = await self.session.execute(
+            select(upload)
+            .ext(distinct_on(upload.target_id))
+            .order_by(upload.target_id, upload.created_at.desc(), upload.id)
+        )
+        return {row.target_id: row for row in rows.scalars()}
 
     async def expired(self, now: datetime, *, limit: int = 100) -> list[m.Upload]:
         rows = await self.session.execute(

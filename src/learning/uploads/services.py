@@ -237,6 +237,10 @@ class UploadService:
     async def listing(self, *, limit: int, offset: int) -> tuple[list[m.Upload], int]:
         return await self.uploads.listing(limit=limit, offset=offset)
 
+    async def latest_per_target(self) -> dict[uuid.UUID, m.Upload]:
+        """Each webinar session's or lesson's most recent upload, by target id."""
+        return await self.uploads.latest_per_target()
+
     async def requeue_stalled(self, older_than: timedelta) -> int:
         """Queue again the processing of uploads nothing has touched for a while (a lost job)."""
         stalled = await self.uploads.stalled(utcnow() - older_than)
