@@ -26,9 +26,9 @@ from learning.lib.errors import TooManyRequests, Unprocessable
 from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.progress.events import Event, ProgressService
 from learning.progress.services import EnrollmentService
+from learning.web.deps import provide_viewer
 from learning.web.security import (
     expired_session_cookie,
-    provide_viewer,
     requires_signed_in,
     safe_next,
     session_cookie,

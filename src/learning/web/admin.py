@@ -27,7 +27,8 @@ from learning.media.services import MediaService
 from learning.uploads.deps import provide_upload_service
 from learning.uploads.services import NotRetryable, UploadService
 from learning.web.charts import downloads_chart
-from learning.web.security import provide_viewer, requires_admin_page
+from learning.web.deps import provide_viewer
+from learning.web.security import requires_admin_page
 from learning.web.templating import Flash, page, see_other
 
 UPLOAD_LABELS = {

@@ -21,7 +21,7 @@ from learning.media.services import MediaService
 from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
 from learning.web.chapters import load_chapters, to_webvtt
-from learning.web.security import provide_viewer
+from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page
 from learning.web.views import FeedLink, feed_link, local_url, module_marks, search_path
 
