@@ -13,21 +13,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from learning.accounts.auth import CurrentUser, issue_token
 from learning.accounts.deps import provide_account_service
-from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequest, TokenRead, UserRead
+from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequest, TokenRead, UserRead, user_read
 from learning.accounts.services import AccountService
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
-
-
-def user_read(user: m.UserAccount) -> UserRead:
-    return UserRead(
-        id=user.id,
-        email=user.email,
-        role=user.role,
-        display_name=user.display_name,
-        created_at=user.created_at,
-    )
 
 
 def _token_read(state: State, user: m.UserAccount) -> TokenRead:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from learning.db import models as m
 from learning.db.models import Role
 from learning.lib.openapi import STORABLE_TEXT
 
@@ -56,3 +57,13 @@ class UserRead(msgspec.Struct):
     role: Role
     display_name: str | None
     created_at: datetime
+
+
+def user_read(user: m.UserAccount) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        role=user.role,
+        display_name=user.display_name,
+        created_at=user.created_at,
+    )

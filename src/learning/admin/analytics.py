@@ -7,7 +7,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 
 from learning.accounts.auth import requires_admin
-from learning.progress.controllers import provide_progress_service
+from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
 
 

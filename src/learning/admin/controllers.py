@@ -10,13 +10,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from learning.accounts.auth import requires_admin
-from learning.accounts.controllers import user_read
 from learning.accounts.deps import provide_account_service
-from learning.accounts.schemas import UserRead
+from learning.accounts.schemas import UserRead, user_read
 from learning.accounts.services import AccountService
 from learning.lib.pagination import Page, PageRequest, provide_page_request
-from learning.progress.controllers import XapiStatements, provide_progress_service
+from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
+from learning.progress.schemas import XapiStatements
 
 
 class AdminUserController(Controller):

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath
 
 from learning.accounts.auth import requires_admin
+from learning.admin.deps import PeriodQuery, provide_period
 from learning.lib.pagination import Page, PageRequest, provide_page_request
-from learning.media.downloads import DownloadRepository, DownloadStatsService
+from learning.media.deps import provide_download_stats
+from learning.media.downloads import DownloadStatsService
 
 
 class DayCount(msgspec.Struct):
@@ -45,23 +44,6 @@ class AssetDownloadTotal(msgspec.Struct):
     ref: str | None
     name: str
     total: int
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodQuery:
-    start: dt.date | None
-    end: dt.date | None
-
-
-def provide_period(
-    start: Annotated[dt.date | None, QueryParameter(name="from", description="First UTC day, inclusive")] = None,
-    end: Annotated[dt.date | None, QueryParameter(name="to", description="Last UTC day, inclusive")] = None,
-) -> PeriodQuery:
-    return PeriodQuery(start=start, end=end)
-
-
-def provide_download_stats(db_session: NamedDependency[AsyncSession]) -> DownloadStatsService:
-    return DownloadStatsService(DownloadRepository(db_session))
 
 
 class AdminDownloadController(Controller):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,6 @@ from learning.catalog.services import (
     SeriesNotFound,
     SessionNotFound,
     SlugConflict,
-    _visible,
 )
 from learning.db import models as m
 from learning.lib.clock import plausible, utcnow
@@ -54,7 +54,7 @@ def _change_publication(row: Any, change: s.PublicationChange) -> s.PublicationR
     else:
         row.publish_at = utcnow() if change.state is m.Publication.PUBLISHED else None
     row.publication = change.state
-    return s.PublicationRead(state=row.publication, publish_at=row.publish_at, visible=_visible(row, utcnow()))
+    return s.PublicationRead(state=row.publication, publish_at=row.publish_at, visible=m.is_visible(row, utcnow()))
 
 
 class CatalogEditor:
@@ -160,6 +160,30 @@ class CatalogEditor:
         result = _change_publication(await self._session(series_slug, session_slug), change)
         await self.catalog.flush()
         return result
+
+    # --- the admin desk ---------------------------------------------------------------------------
+    async def session_episodes(self) -> list[s.Episode]:
+        """Every webinar session (drafts too), by series."""
+        return [
+            s.Episode(m.UploadTarget.WEBINAR_SESSION, row[2], row[0], row[1], row[3], row[4], row[5], row[6], row[7],
+                      scheduled_at=row[8])
+            for row in await self.catalog.desk_sessions()
+        ]  # fmt: skip
+
+    async def lesson_episodes(self) -> list[s.Episode]:
+        """Every lesson (drafts too), in module order."""
+        return [
+            s.Episode(m.UploadTarget.LESSON, row[2], row[0], row[1], row[3], row[4], row[5], row[6], row[7],
+                      lesson_kind=row[8])
+            for row in await self.catalog.desk_lessons()
+        ]  # fmt: skip
+
+    async def episode_of(self, asset_id: uuid.UUID) -> s.Episode | None:
+        """The session or lesson whose replay this asset is."""
+        for episode in [*await self.session_episodes(), *await self.lesson_episodes()]:
+            if episode.media_id == asset_id:
+                return episode
+        return None
 
 
 def _require_offset(moment: datetime) -> None:

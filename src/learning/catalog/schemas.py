@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -254,3 +255,32 @@ class SessionUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: m.SessionStatus | None = None
     speakers: Annotated[list[SpeakerIn], msgspec.Meta(max_length=50)] | None = None
     tags: Tags | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """A webinar session or a lesson, drafts too, as the admin desk lists it."""
+
+    kind: m.UploadTarget
+    id: uuid.UUID
+    parent_slug: str
+    parent_title: str
+    slug: str
+    title: str
+    publication: m.Publication
+    publish_at: datetime | None
+    media_id: uuid.UUID | None
+    scheduled_at: datetime | None = None
+    lesson_kind: m.LessonKind | None = None
+
+    @property
+    def target(self) -> str:
+        """The tus ``target`` metadata naming this episode."""
+        prefix = "session" if self.kind is m.UploadTarget.WEBINAR_SESSION else "lesson"
+        return f"{prefix}:{self.parent_slug}/{self.slug}"
+
+    @property
+    def public_path(self) -> str:
+        if self.kind is m.UploadTarget.WEBINAR_SESSION:
+            return f"/webinaires/{self.parent_slug}/{self.slug}"
+        return f"/modules/{self.parent_slug}/lecons/{self.slug}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any
 
 from learning.catalog import schemas as s
 from learning.catalog.markdown import render_markdown
@@ -56,13 +55,6 @@ def _media(base_url: str, asset: m.MediaAsset | None) -> s.MediaRef | None:
     )
 
 
-def _visible(row: Any, now: datetime) -> bool:
-    state = row.publication
-    return state is m.Publication.PUBLISHED or (
-        state is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at <= now
-    )
-
-
 def _speakers(raw: list[dict[str, str]]) -> list[s.Speaker]:
     return [s.Speaker(name=x["name"], organisation=x.get("organisation", ""), role=x.get("role", "guest")) for x in raw]
 
@@ -81,6 +73,10 @@ class CatalogService:
     async def next_change(self) -> datetime | None:
         return await self.catalog.next_scheduled_publication()
 
+    async def feed_sources(self) -> list[tuple[m.FeedKind, str]]:
+        """(kind, slug) of the module or series behind each podcast feed."""
+        return [(feed.kind, feed.source_slug) for feed in await self.catalog.all_feeds()]
+
     async def modules(self, *, limit: int, offset: int) -> tuple[list[s.ModuleSummary], int]:
         modules, total = await self.catalog.list_modules(limit=limit, offset=offset, public=True)
         counts = await self.catalog.lesson_counts([module.id for module in modules], public=True)
@@ -98,7 +94,7 @@ class CatalogService:
         if module is None:
             raise ModuleNotFound(f"No published module '{slug}'.")
         now = utcnow()
-        lessons = [lesson for lesson in module.lessons if _visible(lesson, now)]
+        lessons = [lesson for lesson in module.lessons if m.is_visible(lesson, now)]
         return s.ModuleDetail(
             slug=module.slug,
             position=module.position,
@@ -122,7 +118,7 @@ class CatalogService:
         if module is None:
             raise ModuleNotFound(f"No published module '{module_slug}'.")
         now = utcnow()
-        lessons = [lesson for lesson in module.lessons if _visible(lesson, now)]
+        lessons = [lesson for lesson in module.lessons if m.is_visible(lesson, now)]
         index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
         if index is None:
             raise LessonNotFound(f"No published lesson '{lesson_slug}' in '{module_slug}'.")

@@ -16,35 +16,26 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser
 from learning.edge import AnswerStore, Rendered, compressed
 from learning.edge.respond import Validators
 from learning.edge.routes import answer_and_store, early_answer
+from learning.feeds.deps import provide_feed_service
 from learning.feeds.render import render_atom, render_rss
-from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
 from learning.lib.openapi import CONDITIONAL_HEADERS, no_content
-from learning.media.controllers import (
-    MEDIA_REQUEST_HEADERS,
-    MEDIA_RESPONSES,
-    provide_media_delivery,
-    respond_with_media,
-)
 from learning.media.delivery import MediaDelivery
+from learning.media.deps import provide_media_delivery
+from learning.media.responses import MEDIA_REQUEST_HEADERS, MEDIA_RESPONSES, respond_with_media
 
 MEDIA_TYPES: dict[FeedFormat, str] = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
 EXTENSIONS: dict[str, FeedFormat] = {"xml": "rss", "atom": "atom"}
-
-
-def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
-    return FeedService(FeedRepository(db_session), state.settings.base_url)
 
 
 def _split(filename: str) -> tuple[str, FeedFormat]:

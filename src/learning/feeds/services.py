@@ -19,7 +19,7 @@ from typing import Literal, TypeVar
 
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
-from learning.feeds.repositories import AssetRow, FeedRepository, SessionRow
+from learning.feeds.repositories import AssetRow, FeedRepository
 from learning.lib.errors import NotFound
 from learning.media.urls import media_path
 
@@ -41,18 +41,6 @@ class FeedView:
 
     def etag(self, fmt: FeedFormat) -> str:
         return f'"{self.version}-{fmt}"'
-
-
-def _visible(row: m.Module | m.Lesson | m.WebinarSeries | SessionRow, now: datetime) -> bool:
-    if row.publication is m.Publication.PUBLISHED:
-        return True
-    return row.publication is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at <= now
-
-
-def _pending_publication(row: m.Lesson | SessionRow, now: datetime) -> datetime | None:
-    if row.publication is m.Publication.SCHEDULED and row.publish_at is not None and row.publish_at > now:
-        return row.publish_at
-    return None
 
 
 def _ready(asset: A | None) -> A | None:
@@ -88,9 +76,9 @@ class FeedService:
         changes: list[datetime] = []
         updated = [feed.updated_at, series.updated_at]
         for session in sorted(sessions, key=lambda s: s.scheduled_at, reverse=True):
-            if (due := _pending_publication(session, now)) is not None:
+            if (due := m.publishes_later(session, now)) is not None:
                 changes.append(due)
-            if not _visible(session, now):
+            if not m.is_visible(session, now):
                 continue
             link = f"{self.base}/webinaires/{series.slug}/{session.slug}"
             persons = tuple(_person(speaker) for speaker in session.speakers if speaker.get("name"))
@@ -131,11 +119,11 @@ class FeedService:
         lessons = sorted(module.lessons, key=lambda lesson: lesson.position)
         audio = await self.feeds.audio_renditions([a.id for lesson in lessons if (a := _ready(lesson.media))])
         items: list[Item] = []
-        changes = [due for lesson in lessons if (due := _pending_publication(lesson, now)) is not None]
+        changes = [due for lesson in lessons if (due := m.publishes_later(lesson, now)) is not None]
         updated = [feed.updated_at, module.updated_at]
         for number, lesson in enumerate(lessons, start=1):
             media = _ready(lesson.media)
-            if media is None or not _visible(lesson, now):
+            if media is None or not m.is_visible(lesson, now):
                 continue
             updated.append(lesson.updated_at)
             items.append(

@@ -23,21 +23,18 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
-from learning.lib.clock import utcnow
-from learning.lib.queue import PROCESS_UPLOAD, JobQueue
 from learning.media.library import url_name
 from learning.media.processing import (
-    MediaProcessingFailed,
     UnsupportedMedia,
     inspect,
     make_audio_rendition,
     make_poster,
     sha256_file,
 )
-from learning.media.repositories import MediaRepository
+from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from learning.storage.local import LocalStore
-from learning.uploads.repositories import UploadRepository
+from learning.uploads.deps import upload_service
 
 logger = logging.getLogger("learning.jobs.replays")
 
@@ -78,13 +75,7 @@ class ReplayProcessor:
 
     async def _start(self, upload_id: uuid.UUID) -> m.Upload | None:
         async with self.sessionmaker.begin() as session:
-            upload = await UploadRepository(session).get(upload_id, lock=True)
-            if upload is None or upload.status not in {m.UploadStatus.UPLOADED, m.UploadStatus.PROCESSING}:
-                return None  # terminated, already done, or failed (an admin retries those)
-            upload.status = m.UploadStatus.PROCESSING
-            upload.attempts += 1
-            upload.error = None
-            return upload
+            return await upload_service(session, self.store).start_processing(upload_id)
 
     async def _run(self, upload: m.Upload) -> None:
         with tempfile.TemporaryDirectory(prefix="replay-") as folder:
@@ -109,33 +100,32 @@ class ReplayProcessor:
         name = url_name(upload.filename)
         async with self.sessionmaker.begin() as session:
             media = MediaRepository(session)
-            original = await self._asset(
-                media, _asset_id(upload.id, "original"),
-                kind=m.MediaKind.VIDEO if info.has_video else m.MediaKind.AUDIO, rendition=m.Rendition.ORIGINAL,
-                parent_id=None, name=name, extension=info.extension.lstrip("."), mime_type=info.mime_type,
-                size=size, sha256=digest, duration=info.duration_seconds, width=info.width, height=info.height,
-                key=upload.storage_key,
+            original = await media.register(
+                StoredFile(
+                    kind=m.MediaKind.VIDEO if info.has_video else m.MediaKind.AUDIO, name=name,
+                    extension=info.extension.lstrip("."), mime_type=info.mime_type, size_bytes=size,
+                    storage_key=upload.storage_key, sha256=digest, duration_seconds=info.duration_seconds,
+                    width=info.width, height=info.height,
+                ),
+                asset_id=_asset_id(upload.id, "original"),
             )  # fmt: skip
-            await self._asset(
-                media, _asset_id(upload.id, "audio"), kind=m.MediaKind.AUDIO, rendition=m.Rendition.AUDIO,
-                parent_id=original.id, name=name, extension="m4a", mime_type="audio/x-m4a", size=audio_size,
-                sha256=None, duration=audio.duration_seconds, width=None, height=None, key=audio_key,
+            await media.register(
+                StoredFile(
+                    kind=m.MediaKind.AUDIO, name=name, extension="m4a", mime_type="audio/x-m4a", size_bytes=audio_size,
+                    storage_key=audio_key, duration_seconds=audio.duration_seconds,
+                ),
+                rendition=m.Rendition.AUDIO, parent_id=original.id, asset_id=_asset_id(upload.id, "audio"),
             )  # fmt: skip
             if poster is not None and poster_key is not None:
-                await self._asset(
-                    media, _asset_id(upload.id, "poster"), kind=m.MediaKind.IMAGE, rendition=m.Rendition.POSTER,
-                    parent_id=original.id, name=name, extension="jpg", mime_type="image/jpeg",
-                    size=poster.size_bytes, sha256=None, duration=None, width=poster.width, height=poster.height,
-                    key=poster_key,
+                await media.register(
+                    StoredFile(
+                        kind=m.MediaKind.IMAGE, name=name, extension="jpg", mime_type="image/jpeg",
+                        size_bytes=poster.size_bytes, storage_key=poster_key, width=poster.width,
+                        height=poster.height,
+                    ),
+                    rendition=m.Rendition.POSTER, parent_id=original.id, asset_id=_asset_id(upload.id, "poster"),
                 )  # fmt: skip
-            uploads = UploadRepository(session)
-            current = await uploads.get(upload.id, lock=True)
-            if current is None:
-                return
-            await self._attach(session, current, original.id, info.duration_seconds)
-            current.status = m.UploadStatus.READY
-            current.asset_id = original.id
-            current.offset = current.length
+            await upload_service(session, self.store).replay_ready(upload.id, original.id, info.duration_seconds)
         logger.info("replay ready", extra={"fields": {"upload": str(upload.id), "format": info.format}})
 
     async def _local_copy(self, upload: m.Upload, work: Path) -> Path:
@@ -147,73 +137,22 @@ class ReplayProcessor:
                 await out.write(chunk)
         return target
 
-    @staticmethod
-    async def _asset(
-        media: MediaRepository, asset_id: uuid.UUID, *, kind: m.MediaKind, rendition: m.Rendition,
-        parent_id: uuid.UUID | None, name: str, extension: str, mime_type: str, size: int, sha256: str | None,
-        duration: float | None, width: int | None, height: int | None, key: str,
-    ) -> m.MediaAsset:  # fmt: skip
-        asset = await media.get(asset_id)
-        if asset is None:
-            asset = m.MediaAsset(id=asset_id, storage_key=key)
-            is_new = True
-        else:
-            is_new = False
-        asset.kind, asset.rendition, asset.parent_id = kind, rendition, parent_id
-        asset.status = m.MediaStatus.READY
-        asset.name, asset.extension, asset.mime_type = name, extension, mime_type
-        asset.size_bytes, asset.sha256, asset.duration_seconds = size, sha256, duration
-        asset.width, asset.height, asset.storage_key = width, height, key
-        if is_new:
-            await media.add(asset)
-        else:
-            await media.flush()
-        return asset
-
-    async def _attach(self, session: AsyncSession, upload: m.Upload, asset_id: uuid.UUID, duration: float) -> None:
-        target: m.WebinarSession | m.Lesson | None
-        if upload.target_kind is m.UploadTarget.WEBINAR_SESSION:
-            target = await session.get(m.WebinarSession, upload.target_id)
-            if target is not None:
-                target.replay_id = asset_id
-                target.status = m.SessionStatus.REPLAY_AVAILABLE
-        else:
-            target = await session.get(m.Lesson, upload.target_id)
-            if target is not None:
-                target.media_id = asset_id
-                target.duration_seconds = round(duration)
-        if target is None:
-            raise MediaProcessingFailed("The webinar session or lesson of this upload no longer exists.")
-        if upload.publish_on_ready:
-            target.publication = m.Publication.PUBLISHED
-            target.publish_at = target.publish_at or utcnow()
-        await session.flush()
-
     async def _reject(self, upload_id: uuid.UUID, reason: str) -> None:
         """Not a replay we accept: say why, and remove its bytes."""
         async with self.sessionmaker.begin() as session:
-            upload = await UploadRepository(session).get(upload_id, lock=True)
-            if upload is None:
-                return
-            upload.status = m.UploadStatus.FAILED
-            upload.error = reason
-            with contextlib.suppress(ObjectNotFound):
-                await self.store.delete(upload.storage_key)
+            upload = await upload_service(session, self.store).fail(upload_id, reason)
+            if upload is not None:
+                with contextlib.suppress(ObjectNotFound):
+                    await self.store.delete(upload.storage_key)
 
     async def _fail(self, upload_id: uuid.UUID, error: str) -> None:
         async with self.sessionmaker.begin() as session:
-            upload = await UploadRepository(session).get(upload_id, lock=True)
-            if upload is not None:
-                upload.status = m.UploadStatus.FAILED
-                upload.error = error
+            await upload_service(session, self.store).fail(upload_id, error)
 
     async def _again_later(self, upload_id: uuid.UUID, attempt: int) -> None:
         try:
             async with self.sessionmaker.begin() as session:
-                await JobQueue(session).enqueue(
-                    PROCESS_UPLOAD, upload_id.bytes, dedupe_key=f"upload:{upload_id}:after:{attempt}",
-                    execute_after=RETRY_AFTER_OUTAGE,
-                )  # fmt: skip
+                await upload_service(session, self.store).process_later(upload_id, attempt, RETRY_AFTER_OUTAGE)
         except OSError:
             # The database is away too: the upload stays in "processing"; the worker's sweep re-queues it.
             logger.warning("replay %s could not be re-queued now", upload_id)

@@ -16,13 +16,11 @@ from learning.config import Settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
 from learning.jobs.replays import ReplayProcessor
 from learning.lib.clock import utcnow
-from learning.lib.queue import PROCESS_UPLOAD, JobQueue, JobRunner
+from learning.lib.queue import PROCESS_UPLOAD, JobRunner
 from learning.lib.ratelimit import RateLimiter
 from learning.media.downloads import DownloadRecorder
 from learning.storage import ObjectStore, StorageUnavailable, create_object_store
-from learning.uploads.repositories import UploadRepository
-from learning.uploads.services import UploadService
-from learning.uploads.writers import writer_for
+from learning.uploads.deps import upload_service
 
 logger = logging.getLogger("learning.worker")
 
@@ -46,7 +44,7 @@ async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store:
         "expired_media_requests": await DownloadRecorder(sessionmaker).purge_before(utcnow() - REQUEST_RETENTION),
     }
     async with sessionmaker.begin() as session:
-        uploads = UploadService(UploadRepository(session), writer_for(store), JobQueue(session), max_size=0)
+        uploads = upload_service(session, store)
         done["expired_uploads"] = await uploads.remove_expired()
         done["requeued_uploads"] = await uploads.requeue_stalled(STALLED_AFTER)
     if any(done.values()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -10,7 +11,8 @@ import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from learning.storage import StorageUnavailable
@@ -147,7 +149,7 @@ def _database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
 
 
 def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    if _is_connection_failure(exc):
+    if is_database_outage(exc):
         return _database_error_handler(request, exc)
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(HTTP_500_INTERNAL_SERVER_ERROR, detail="An unexpected error occurred.")
@@ -157,7 +159,7 @@ def _dbapi_error_handler(
     request: Request[Any, Any, Any], exc: DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError
 ) -> Response[dict[str, Any]]:
     # SQLAlchemy's errors wrap the driver's in ``orig``; statements sent by asyncpg itself raise its own.
-    if _is_connection_failure(exc):
+    if is_database_outage(exc):
         return _database_error_handler(request, exc)
     driver_error = getattr(exc, "orig", None) or exc
     sqlstate = getattr(driver_error, "sqlstate", None)
@@ -174,9 +176,7 @@ def _dbapi_error_handler(
 # character_not_in_repertoire, untranslatable_character: NUL bytes and the like in text values.
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 _UNIQUE_VIOLATION = "23505"
-_TRY_AGAIN = {"40001", "40P01"}
-# admin_shutdown, crash_shutdown, cannot_connect_now (a killed backend or a restarting server)
-_SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}  # serialization_failure, deadlock_detected
+_TRY_AGAIN = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
 def _storage_unavailable_handler(_: Request[Any, Any, Any], __: StorageUnavailable) -> Response[dict[str, Any]]:
@@ -190,25 +190,42 @@ def _undecodable_body_handler(_: Request[Any, Any, Any], __: UnicodeDecodeError)
     return problem_response(400, detail="The request body is not valid UTF-8.")
 
 
-def _is_connection_failure(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | PoolTimeoutError | ConnectionError | TimeoutError):
-        return True
+# What a lost, refused or exhausted database connection raises, at any level of SQLAlchemy's wrapping:
+# the driver's own errors, SQLAlchemy's adapter errors around them, and the socket errors beneath.
+_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,  # the database host's name does not resolve
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, ...
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    AsyncAdapt_asyncpg_dbapi.InterfaceError,
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is unreachable (worth waiting for), rather than refusing a statement.
+
+    The exception is looked at with the errors it wraps (SQLAlchemy's ``orig``, then ``__cause__``): a driver
+    error sits under SQLAlchemy's adapter error, itself under SQLAlchemy's ``DBAPIError``. Beneath a wrapper
+    any ``OSError`` counts (a socket failed); at the top only connection errors and timeouts do.
+    """
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    if isinstance(exc, asyncpg.InterfaceError | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError):
-        return True
-    if isinstance(exc, asyncpg.PostgresError) and exc.sqlstate in _SERVER_GOING_AWAY:
-        return True
-    orig = getattr(exc, "orig", None) or exc.__cause__
-    name = type(orig).__name__ if orig is not None else ""
-    return name in {
-        "ConnectionDoesNotExistError",
-        "InterfaceError",
-        "AdminShutdownError",
-        "CannotConnectNowError",
-        "ConnectionFailureError",
-        "TooManyConnectionsError",
-    } or isinstance(orig, OSError | ConnectionError | TimeoutError)
+    link: BaseException | None = exc
+    for depth in range(3):
+        if link is None:
+            return False
+        if isinstance(link, _OUTAGE_ERRORS) or (depth > 0 and isinstance(link, OSError)):
+            return True
+        link = getattr(link, "orig", None) or link.__cause__
+    return False
 
 
 def _safe_detail(detail: str | None) -> str | None:
@@ -244,5 +261,6 @@ __all__ = [
     "TooManyRequests",
     "Unprocessable",
     "UnsupportedMediaType",
+    "is_database_outage",
     "problem_response",
 ]

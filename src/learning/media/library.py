@@ -14,7 +14,7 @@ import anyio
 from learning.db import models as m
 from learning.media.probe import probe
 from learning.media.processing import make_audio_rendition
-from learning.media.repositories import MediaRepository
+from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectStore
 
 _KIND_BY_TYPE = {
@@ -105,20 +105,12 @@ class MediaLibrary:
                 asset.status = m.MediaStatus.RETIRED
                 report.retired_ids.append(asset.id)
                 await self.media.flush()
-            asset = m.MediaAsset(id=uuid.uuid4(), ref=ref)
-            asset.kind = kind
-            asset.rendition = m.Rendition.ORIGINAL
-            asset.status = m.MediaStatus.READY
-            asset.name = url_name(ref)
-            asset.extension = extension
-            asset.mime_type = mime_type
-            asset.size_bytes = size
-            asset.sha256 = digest
-            asset.storage_key = key
-            asset.duration_seconds = info.duration_seconds if info else None
-            asset.width = info.width if info else None
-            asset.height = info.height if info else None
-            await self.media.add(asset)
+            stored = StoredFile(
+                kind=kind, name=url_name(ref), extension=extension, mime_type=mime_type, size_bytes=size,
+                storage_key=key, sha256=digest, duration_seconds=info.duration_seconds if info else None,
+                width=info.width if info else None, height=info.height if info else None,
+            )  # fmt: skip
+            asset = await self.media.register(stored, ref=ref)
             assets[ref] = asset
             await self._audio_rendition(asset, path, report)
         await self.media.flush()
@@ -137,9 +129,8 @@ class MediaLibrary:
             size = (await self.store.put_file(key, target, "audio/x-m4a")).size
             report.new_keys.append(key)
             digest = await anyio.to_thread.run_sync(sha256_of, target)
-        audio = m.MediaAsset(
-            id=uuid.uuid4(), parent_id=video.id, rendition=m.Rendition.AUDIO, kind=m.MediaKind.AUDIO,
-            status=m.MediaStatus.READY, name=video.name, extension="m4a", mime_type="audio/x-m4a", size_bytes=size,
-            sha256=digest, storage_key=key, duration_seconds=info.duration_seconds,
+        audio = StoredFile(
+            kind=m.MediaKind.AUDIO, name=video.name, extension="m4a", mime_type="audio/x-m4a", size_bytes=size,
+            storage_key=key, sha256=digest, duration_seconds=info.duration_seconds,
         )  # fmt: skip
-        await self.media.add(audio)
+        await self.media.register(audio, rendition=m.Rendition.AUDIO, parent_id=video.id)

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file in the object store, checked and ready to serve: what its media asset records of it."""
+
+    kind: m.MediaKind
+    name: str  # the last segment of its URL: /media/{id}/{name}.{extension}
+    extension: str
+    mime_type: str
+    size_bytes: int
+    storage_key: str
+    sha256: str | None = None
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 class MediaRepository:
@@ -34,10 +51,41 @@ class MediaRepository:
         )
         return (await self.session.execute(query.limit(1))).scalar_one_or_none()
 
-    async def add(self, asset: m.MediaAsset) -> m.MediaAsset:
-        self.session.add(asset)
+    async def register(
+        self,
+        file: StoredFile,
+        *,
+        rendition: m.Rendition = m.Rendition.ORIGINAL,
+        parent_id: uuid.UUID | None = None,
+        ref: str | None = None,
+        asset_id: uuid.UUID | None = None,
+    ) -> m.MediaAsset:
+        """The one way a stored file becomes a (ready) media asset.
+
+        With ``asset_id``, an asset of that id is updated in place rather than duplicated: a job run again
+        after a crash derives the same ids and overwrites what the previous run left.
+        """
+        asset = await self.get(asset_id) if asset_id is not None else None
+        if asset is None:
+            asset = m.MediaAsset(id=asset_id or uuid.uuid4())
+            self.session.add(asset)
+        asset.ref, asset.parent_id, asset.rendition = ref, parent_id, rendition
+        asset.kind, asset.status = file.kind, m.MediaStatus.READY
+        asset.name, asset.extension, asset.mime_type = file.name, file.extension, file.mime_type
+        asset.size_bytes, asset.sha256, asset.storage_key = file.size_bytes, file.sha256, file.storage_key
+        asset.duration_seconds, asset.width, asset.height = file.duration_seconds, file.width, file.height
         await self.session.flush()
         return asset
+
+    async def episode_files(self, asset_id: uuid.UUID) -> list[m.MediaAsset]:
+        """An episode's original file and its downloadable renditions (not its poster)."""
+        asset = m.MediaAsset
+        rows = await self.session.execute(
+            select(asset)
+            .where(or_(asset.id == asset_id, asset.parent_id == asset_id), asset.rendition != m.Rendition.POSTER)
+            .order_by(asset.parent_id.nulls_first(), asset.name)
+        )
+        return list(rows.scalars())
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser
 from learning.db import models as m
 from learning.lib.guards import requires_json_body
+from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.progress.events import Event, ModuleProgress, ProgressService, resume_point
-from learning.progress.repositories import EnrollmentRepository, LessonFacts, ProgressRepository, ProgressState
+from learning.progress.repositories import LessonFacts, ProgressState
 from learning.progress.schemas import (
     BatchRead,
     EnrollmentCreate,
@@ -28,12 +27,9 @@ from learning.progress.schemas import (
     LessonState,
     LessonStatus,
     ModuleProgressRead,
+    XapiStatements,
 )
 from learning.progress.services import EnrollmentService
-
-
-def provide_enrollment_service(db_session: NamedDependency[AsyncSession]) -> EnrollmentService:
-    return EnrollmentService(EnrollmentRepository(db_session))
 
 
 def _read(enrollment: m.Enrollment, module: m.Module) -> EnrollmentRead:
@@ -82,10 +78,6 @@ class EnrollmentController(Controller):
     ) -> None:
         """Unenroll; your history is kept and comes back if you enroll again."""
         await enrollments.withdraw(request.user.id, module_slug)
-
-
-def provide_progress_service(db_session: NamedDependency[AsyncSession], state: State) -> ProgressService:
-    return ProgressService(ProgressRepository(db_session, state.engine))
 
 
 def _progress_read(lesson: m.Lesson | LessonFacts, row: m.LessonProgress | ProgressState | None) -> LessonProgressRead:
@@ -170,13 +162,6 @@ class ProgressController(Controller):
     ) -> list[ModuleProgressRead]:
         """Progress in every module you are enrolled in."""
         return [_module_read(found) for found in await progress.overview(request.user.id)]
-
-
-class XapiStatements(msgspec.Struct):
-    """An xAPI StatementResult."""
-
-    statements: list[dict[str, Any]]
-    more: str = ""
 
 
 class XapiController(Controller):

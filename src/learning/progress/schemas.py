@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -76,3 +76,10 @@ class ModuleProgressRead(msgspec.Struct):
     percent_complete: float
     next_lesson: str | None
     lessons: list[LessonStatus]
+
+
+class XapiStatements(msgspec.Struct):
+    """An xAPI StatementResult."""
+
+    statements: list[dict[str, Any]]
+    more: str = ""

@@ -14,7 +14,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser, requires_admin
 from learning.db import models as m
@@ -22,11 +21,9 @@ from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_respo
 from learning.lib.http_ranges import http_date
 from learning.lib.openapi import no_content, raw_body, request_header
 from learning.lib.pagination import Page, PageRequest, provide_page_request
-from learning.lib.queue import JobQueue
 from learning.lib.streams import content_length, request_body
-from learning.uploads.repositories import UploadRepository
+from learning.uploads.deps import provide_upload_service
 from learning.uploads.services import BadUpload, UploadService, parse_metadata
-from learning.uploads.writers import writer_for
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
@@ -100,15 +97,6 @@ def _read(upload: m.Upload) -> UploadRead:
         error=upload.error, attempts=upload.attempts, asset_id=upload.asset_id, created_at=upload.created_at,
         updated_at=upload.updated_at, expires_at=upload.expires_at,
     )  # fmt: skip
-
-
-def provide_upload_service(db_session: NamedDependency[AsyncSession], state: State) -> UploadService:
-    return UploadService(
-        UploadRepository(db_session),
-        writer_for(state.store),
-        JobQueue(db_session),
-        max_size=state.settings.upload_max_bytes,
-    )
 
 
 def _tus_headers(upload: m.Upload | None = None) -> dict[str, str]:

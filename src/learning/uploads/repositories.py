@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -44,6 +45,16 @@ class UploadRepository:
             select(m.Upload).order_by(m.Upload.created_at.desc(), m.Upload.id).limit(limit).offset(offset)
         )
         return list(rows.scalars()), total
+
+    async def latest_per_target(self) -> dict[uuid.UUID, m.Upload]:
+        """Each target's most recent upload."""
+        upload = m.Upload
+        rows = await self.session.execute(
+            select(upload)
+            .ext(distinct_on(upload.target_id))
+            .order_by(upload.target_id, upload.created_at.desc(), upload.id)
+        )
+        return {row.target_id: row for row in rows.scalars()}
 
     async def expired(self, now: datetime, *, limit: int = 100) -> list[m.Upload]:
         rows = await self.session.execute(
@@ -86,3 +97,10 @@ class UploadRepository:
             .where(m.Module.slug == module_slug, m.Lesson.slug == lesson_slug)
         )
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def target(self, kind: m.UploadTarget, target_id: uuid.UUID) -> m.WebinarSession | m.Lesson | None:
+        """The webinar session or lesson an upload is for."""
+        model: type[m.WebinarSession] | type[m.Lesson] = (
+            m.WebinarSession if kind is m.UploadTarget.WEBINAR_SESSION else m.Lesson
+        )
+        return await self.session.get(model, target_id)

@@ -54,6 +54,10 @@ class NotRetryable(Conflict):
     title = "Upload cannot be retried"
 
 
+class TargetGone(Unprocessable):
+    title = "Upload target gone"
+
+
 @dataclass(frozen=True, slots=True)
 class UploadRequest:
     """What ``Upload-Metadata`` carries: the file's name and type, its target, whether to publish."""
@@ -233,6 +237,10 @@ class UploadService:
     async def listing(self, *, limit: int, offset: int) -> tuple[list[m.Upload], int]:
         return await self.uploads.listing(limit=limit, offset=offset)
 
+    async def latest_per_target(self) -> dict[uuid.UUID, m.Upload]:
+        """Each webinar session's or lesson's most recent upload, by target id."""
+        return await self.uploads.latest_per_target()
+
     async def requeue_stalled(self, older_than: timedelta) -> int:
         """Queue again the processing of uploads nothing has touched for a while (a lost job)."""
         stalled = await self.uploads.stalled(utcnow() - older_than)
@@ -247,3 +255,52 @@ class UploadService:
             await self.writer.discard(upload)
             await self.uploads.delete(upload)
         return len(expired)
+
+    # --- processing (the replay job) -------------------------------------------------------------
+    async def start_processing(self, upload_id: uuid.UUID) -> m.Upload | None:
+        """Mark an upload as being processed (one more attempt); None when there is nothing to process
+        (terminated, already done, or failed: an admin retries those)."""
+        upload = await self.uploads.get(upload_id, lock=True)
+        if upload is None or upload.status not in {m.UploadStatus.UPLOADED, m.UploadStatus.PROCESSING}:
+            return None
+        upload.status = m.UploadStatus.PROCESSING
+        upload.attempts += 1
+        upload.error = None
+        return upload
+
+    async def replay_ready(self, upload_id: uuid.UUID, asset_id: uuid.UUID, duration_seconds: float) -> None:
+        """Attach the processed replay to its webinar session or lesson (publishing it if asked) and
+        mark the upload ready."""
+        upload = await self.uploads.get(upload_id, lock=True)
+        if upload is None:
+            return
+        target = await self.uploads.target(upload.target_kind, upload.target_id)
+        if target is None:
+            raise TargetGone("The webinar session or lesson of this upload no longer exists.")
+        if isinstance(target, m.WebinarSession):
+            target.replay_id = asset_id
+            target.status = m.SessionStatus.REPLAY_AVAILABLE
+        else:
+            target.media_id = asset_id
+            target.duration_seconds = round(duration_seconds)
+        if upload.publish_on_ready:
+            target.publication = m.Publication.PUBLISHED
+            target.publish_at = target.publish_at or utcnow()
+        upload.status = m.UploadStatus.READY
+        upload.asset_id = asset_id
+        upload.offset = upload.length
+        await self.uploads.flush()
+
+    async def fail(self, upload_id: uuid.UUID, error: str) -> m.Upload | None:
+        """Mark an upload failed, saying why (an admin may retry it while its file is stored)."""
+        upload = await self.uploads.get(upload_id, lock=True)
+        if upload is not None:
+            upload.status = m.UploadStatus.FAILED
+            upload.error = error
+        return upload
+
+    async def process_later(self, upload_id: uuid.UUID, attempt: int, after: timedelta) -> None:
+        """Queue the processing again after ``after`` (the store or the database was away)."""
+        await self.jobs.enqueue(
+            PROCESS_UPLOAD, upload_id.bytes, dedupe_key=f"upload:{upload_id}:after:{attempt}", execute_after=after
+        )

@@ -10,19 +10,16 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, delete, put
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import requires_admin
 from learning.db import models as m
 from learning.lib.openapi import raw_body
 from learning.lib.streams import content_length, request_body
-from learning.media.repositories import MediaRepository
 from learning.media.urls import media_url
-from learning.uploads.repositories import UploadRepository
+from learning.uploads.deps import provide_side_file_service
 from learning.uploads.sidefile_services import RULES, SideFileKind, SideFileService, SideFileTarget
 
 SESSION_FILE = "/webinars/{series_slug:str}/sessions/{session_slug:str}/files/{kind:str}"
@@ -48,10 +45,6 @@ class SideFileRead(msgspec.Struct):
     sha256: str | None
     width: int | None
     height: int | None
-
-
-def provide_side_file_service(db_session: NamedDependency[AsyncSession], state: State) -> SideFileService:
-    return SideFileService(UploadRepository(db_session), MediaRepository(db_session), state.store)
 
 
 class SideFileController(Controller):

@@ -34,7 +34,7 @@ from learning.lib.errors import (
     UnsupportedMediaType,
 )
 from learning.media.library import new_storage_key, url_name
-from learning.media.repositories import MediaRepository
+from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectStore, StorageUnavailable
 from learning.uploads.repositories import UploadRepository
 from learning.uploads.sidefile_artwork import InvalidArtwork, check_artwork
@@ -145,21 +145,12 @@ class SideFileService:
             except StorageUnavailable:
                 raise ServiceUnavailable("The file store is unavailable; send the file again shortly.") from None
         try:
-            asset = m.MediaAsset(
-                id=uuid.uuid4(),
-                kind=rule.media_kind,
-                rendition=m.Rendition.ORIGINAL,
-                status=m.MediaStatus.READY,
-                name=url_name(f"{owner.slug}-{kind.value}"),
-                extension=checked.extension,
-                mime_type=checked.mime_type,
-                size_bytes=size,
-                sha256=digest,
-                width=checked.width,
-                height=checked.height,
-                storage_key=key,
-            )
-            await self.media.add(asset)
+            stored = StoredFile(
+                kind=rule.media_kind, name=url_name(f"{owner.slug}-{kind.value}"), extension=checked.extension,
+                mime_type=checked.mime_type, size_bytes=size, storage_key=key, sha256=digest,
+                width=checked.width, height=checked.height,
+            )  # fmt: skip
+            asset = await self.media.register(stored)
             await self._replace(owner, rule, asset.id)
         except BaseException:
             # Nothing half-written: the database never pointed at the object, so remove it.

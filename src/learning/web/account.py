@@ -19,16 +19,16 @@ from learning.accounts.services import AccountService, EmailTaken, InvalidCreden
 from learning.catalog.deps import provide_catalog_service
 from learning.catalog.services import CatalogService
 from learning.db import models as m
-from learning.feeds.controllers import provide_feed_service
+from learning.feeds.deps import provide_feed_service
 from learning.feeds.services import FeedService
 from learning.lib.clock import utcnow
 from learning.lib.errors import TooManyRequests, Unprocessable
-from learning.progress.controllers import provide_enrollment_service, provide_progress_service
+from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.progress.events import Event, ProgressService
 from learning.progress.services import EnrollmentService
+from learning.web.deps import provide_viewer
 from learning.web.security import (
     expired_session_cookie,
-    provide_viewer,
     requires_signed_in,
     safe_next,
     session_cookie,

@@ -13,22 +13,22 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser
-from learning.admin.downloads import provide_download_stats
 from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_editor
 from learning.catalog.editing import CatalogEditor
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound, Unprocessable
+from learning.media.deps import provide_download_stats, provide_media_service
 from learning.media.downloads import DownloadStatsService
-from learning.uploads.controllers import provide_upload_service
+from learning.media.services import MediaService
+from learning.uploads.deps import provide_upload_service
 from learning.uploads.services import NotRetryable, UploadService
 from learning.web.charts import downloads_chart
-from learning.web.repositories import DeskRepository, Episode
-from learning.web.security import provide_viewer, requires_admin_page
+from learning.web.deps import provide_viewer
+from learning.web.security import requires_admin_page
 from learning.web.templating import Flash, page, see_other
 
 UPLOAD_LABELS = {
@@ -53,7 +53,7 @@ PERIODS = (7, 30, 90, 365)
 
 @dataclass(frozen=True, slots=True)
 class DeskRow:
-    episode: Episode
+    episode: s.Episode
     upload: m.Upload | None
     downloads: int
 
@@ -84,10 +84,6 @@ class PublicationForm(msgspec.Struct):
     etat: Literal["published", "draft"] = "published"
 
 
-def provide_desk(db_session: NamedDependency[AsyncSession]) -> DeskRepository:
-    return DeskRepository(db_session)
-
-
 def _group(rows: list[DeskRow]) -> list[tuple[str, str, list[DeskRow]]]:
     groups: dict[str, tuple[str, str, list[DeskRow]]] = {}
     for row in rows:
@@ -112,7 +108,7 @@ class AdminPages(Controller):
     path = "/admin"
     guards = [requires_admin_page]
     dependencies = {
-        "desk": Provide(provide_desk, sync_to_thread=False),
+        "media": Provide(provide_media_service, sync_to_thread=False),
         "uploads": Provide(provide_upload_service, sync_to_thread=False),
         "editor": Provide(provide_catalog_editor, sync_to_thread=False),
         "download_stats": Provide(provide_download_stats, sync_to_thread=False),
@@ -122,18 +118,19 @@ class AdminPages(Controller):
     @get("/", name="web:admin")
     async def desk_page(
         self,
-        desk: NamedDependency[DeskRepository],
+        editor: NamedDependency[CatalogEditor],
         uploads: NamedDependency[UploadService],
+        download_stats: NamedDependency[DownloadStatsService],
         viewer: NamedDependency[CurrentUser],
         fait: Annotated[str, QueryParameter(max_length=40)] = "",
     ) -> Template:
         """Every session and lesson with its replay state and publication; the recent uploads."""
-        sessions, lessons = await desk.sessions(), await desk.lessons()
-        latest = await desk.latest_uploads()
+        sessions, lessons = await editor.session_episodes(), await editor.lesson_episodes()
+        latest = await uploads.latest_per_target()
         media_ids = [episode.media_id for episode in [*sessions, *lessons] if episode.media_id is not None]
-        totals = await desk.download_totals(media_ids)
+        totals = await download_stats.episode_totals(media_ids)
 
-        def row(episode: Episode) -> DeskRow:
+        def row(episode: s.Episode) -> DeskRow:
             downloads = totals.get(episode.media_id, 0) if episode.media_id else 0
             return DeskRow(episode, latest.get(episode.id), downloads)
 
@@ -149,13 +146,13 @@ class AdminPages(Controller):
     @get("/envoi", name="web:admin-upload")
     async def upload_page(
         self,
-        desk: NamedDependency[DeskRepository],
+        editor: NamedDependency[CatalogEditor],
         viewer: NamedDependency[CurrentUser],
         cible: Annotated[str, QueryParameter(max_length=300)] = "",
     ) -> Template:
         """The resumable upload of a replay (the page's script speaks tus to /api/v1/admin/uploads/)."""
-        sessions = await desk.sessions()
-        lessons = [lesson for lesson in await desk.lessons() if lesson.lesson_kind is not m.LessonKind.TEXT]
+        sessions = await editor.session_episodes()
+        lessons = [lesson for lesson in await editor.lesson_episodes() if lesson.lesson_kind is not m.LessonKind.TEXT]
         return page(
             "admin/upload.html", viewer, sessions=_group([DeskRow(e, None, 0) for e in sessions]),
             modules=_group([DeskRow(e, None, 0) for e in lessons]), selected=cible,
@@ -187,13 +184,14 @@ class AdminPages(Controller):
     async def downloads(
         self,
         asset_id: FromPath[uuid.UUID],
-        desk: NamedDependency[DeskRepository],
+        editor: NamedDependency[CatalogEditor],
+        media: NamedDependency[MediaService],
         download_stats: NamedDependency[DownloadStatsService],
         viewer: NamedDependency[CurrentUser],
         jours: Annotated[int, QueryParameter(ge=1, le=366)] = 30,
     ) -> Template:
         """Downloads of an episode per day (its video and its audio file together), and per app."""
-        files = await desk.episode_files(asset_id)
+        files = await media.episode_files(asset_id)
         if not files:
             raise NotFound("Aucun épisode pour ce fichier.")
         end = utcnow().date()
@@ -209,7 +207,7 @@ class AdminPages(Controller):
                 apps[app] = apps.get(app, 0) + count
             per_file.append((file, report.total))
         days = sorted(per_day.items())
-        episode = await desk.episode_of(asset_id)
+        episode = await editor.episode_of(asset_id)
         title = episode.title if episode is not None else files[0].name
         chart = downloads_chart(days, title=f"Téléchargements par jour : {title}")
         return page(

@@ -7,11 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from learning.db import models as m
-from learning.media.repositories import MediaRepository
-from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
+from learning.media.services import MediaService
 
 MAX_CHAPTERS_BYTES = 256 * 1024
 
@@ -65,17 +61,9 @@ def to_webvtt(chapters: list[Chapter], duration: float | None) -> str:
     return "\n".join(lines)
 
 
-async def load_chapters(session: AsyncSession, store: ObjectStore, asset_id: uuid.UUID | None) -> list[Chapter]:
+async def load_chapters(media: MediaService, asset_id: uuid.UUID | None) -> list[Chapter]:
     """The chapters of a (ready) chapters asset; nothing when absent, unreadable or the store is away."""
     if asset_id is None:
         return []
-    asset = await MediaRepository(session).get(asset_id)
-    if asset is None or asset.kind is not m.MediaKind.CHAPTERS or asset.status is not m.MediaStatus.READY:
-        return []
-    if asset.size_bytes > MAX_CHAPTERS_BYTES:
-        return []
-    try:
-        raw = b"".join([chunk async for chunk in store.read(asset.storage_key)])
-    except (ObjectNotFound, StorageUnavailable):
-        return []
-    return parse_chapters(raw)
+    raw = await media.chapters_file(asset_id, max_bytes=MAX_CHAPTERS_BYTES)
+    return parse_chapters(raw) if raw is not None else []

@@ -10,20 +10,18 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import CurrentUser
 from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_service
-from learning.catalog.repositories import CatalogRepository
 from learning.catalog.services import BadSearch, CatalogService
 from learning.db import models as m
-from learning.media.repositories import MediaRepository
-from learning.progress.controllers import provide_progress_service
+from learning.media.deps import provide_media_service
+from learning.media.services import MediaService
+from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
-from learning.storage import ObjectStore
 from learning.web.chapters import load_chapters, to_webvtt
-from learning.web.security import provide_viewer
+from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page
 from learning.web.views import FeedLink, feed_link, local_url, module_marks, search_path
 
@@ -31,15 +29,14 @@ ALL = 100  # the catalog is small: one page of everything
 VTT = "text/vtt; charset=utf-8"
 
 
-async def _feeds(session: AsyncSession, base_url: str) -> dict[tuple[m.FeedKind, str], FeedLink]:
-    rows = await CatalogRepository(session).all_feeds()
-    return {(row.kind, row.source_slug): feed_link(base_url, row.kind, row.source_slug) for row in rows}
+async def _feeds(catalog: CatalogService, base_url: str) -> dict[tuple[m.FeedKind, str], FeedLink]:
+    return {(kind, slug): feed_link(base_url, kind, slug) for kind, slug in await catalog.feed_sources()}
 
 
-async def _poster(session: AsyncSession, media: s.MediaRef | None) -> str | None:
-    if media is None or not media.mime_type.startswith("video/"):
+async def _poster(media: MediaService, found: s.MediaRef | None) -> str | None:
+    if found is None or not found.mime_type.startswith("video/"):
         return None
-    poster = await MediaRepository(session).rendition(media.id, m.Rendition.POSTER)
+    poster = await media.poster(found.id)
     return f"/media/{poster.id}/{poster.name}.{poster.extension}" if poster is not None else None
 
 
@@ -50,36 +47,34 @@ def _captions(transcript: s.MediaRef | None, base_url: str) -> str | None:
 
 
 async def _player(
-    session: AsyncSession,
-    state: State,
-    media: s.MediaRef | None,
+    media: MediaService,
+    base_url: str,
+    found: s.MediaRef | None,
     transcript: s.MediaRef | None,
     chapters: s.MediaRef | None,
     chapters_track: str,
 ) -> dict[str, Any]:
     """What the player of a lesson or a webinar session shows: the media, its poster, captions and chapters."""
-    base = state.settings.base_url
-    loaded = await load_chapters(session, state.store, chapters.id if chapters else None)
+    loaded = await load_chapters(media, chapters.id if chapters else None)
     return {
-        "media_url": local_url(media.url if media else None, base),
-        "poster": await _poster(session, media),
-        "captions": _captions(transcript, base),
+        "media_url": local_url(found.url if found else None, base_url),
+        "poster": await _poster(media, found),
+        "captions": _captions(transcript, base_url),
         "chapters": loaded,
         "chapters_track": chapters_track if loaded else None,
     }
 
 
-async def _chapters_vtt(
-    session: AsyncSession, store: ObjectStore, chapters: s.MediaRef | None, media: s.MediaRef | None
-) -> Response[str]:
-    loaded = await load_chapters(session, store, chapters.id if chapters else None)
-    return Response(to_webvtt(loaded, media.duration_seconds if media else None), media_type=VTT)
+async def _chapters_vtt(media: MediaService, chapters: s.MediaRef | None, found: s.MediaRef | None) -> Response[str]:
+    loaded = await load_chapters(media, chapters.id if chapters else None)
+    return Response(to_webvtt(loaded, found.duration_seconds if found else None), media_type=VTT)
 
 
 class PublicPages(Controller):
     dependencies = {
         "catalog": Provide(provide_catalog_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
+        "media": Provide(provide_media_service, sync_to_thread=False),
         "viewer": Provide(provide_viewer),
     }
 
@@ -88,7 +83,7 @@ class PublicPages(Controller):
         self,
         catalog: NamedDependency[CatalogService],
         viewer: NamedDependency[CurrentUser | None],
-        db_session: NamedDependency[AsyncSession],
+        media: NamedDependency[MediaService],
         state: State,
     ) -> Template:
         """The MOOC's modules and the webinar series, each with its feed."""
@@ -98,7 +93,7 @@ class PublicPages(Controller):
         webinars = [
             await catalog.series(series.slug, status=None, year=None, limit=ALL, offset=0) for series in series_list
         ]
-        return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(db_session, base))
+        return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base))
 
     @get("/modules/{slug:str}", name="web:module")
     async def module(
@@ -107,13 +102,13 @@ class PublicPages(Controller):
         catalog: NamedDependency[CatalogService],
         progress: NamedDependency[ProgressService],
         viewer: NamedDependency[CurrentUser | None],
-        db_session: NamedDependency[AsyncSession],
+        media: NamedDependency[MediaService],
         state: State,
     ) -> Template:
         """A module and its lessons; a signed-in learner sees where they are and can resume."""
         module = await catalog.module(slug)
         marks = module_marks(await progress.module(viewer.id, slug)) if viewer is not None else None
-        feeds = await _feeds(db_session, state.settings.base_url)
+        feeds = await _feeds(catalog, state.settings.base_url)
         return page("module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)))
 
     @get("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")
@@ -124,7 +119,7 @@ class PublicPages(Controller):
         catalog: NamedDependency[CatalogService],
         progress: NamedDependency[ProgressService],
         viewer: NamedDependency[CurrentUser | None],
-        db_session: NamedDependency[AsyncSession],
+        media: NamedDependency[MediaService],
         state: State,
     ) -> Template:
         """A lesson: its text, and its player when it has a video or a sound."""
@@ -137,7 +132,7 @@ class PublicPages(Controller):
             marks=marks,
             mark=marks.lessons.get(lesson.id) if marks is not None else None,
             **await _player(
-                db_session, state, lesson.media, lesson.transcript, lesson.chapters,
+                media, state.settings.base_url, lesson.media, lesson.transcript, lesson.chapters,
                 f"/modules/{slug}/lecons/{lesson_slug}/chapitres.vtt",
             ),
         )  # fmt: skip
@@ -148,12 +143,11 @@ class PublicPages(Controller):
         slug: FromPath[str],
         lesson_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
-        db_session: NamedDependency[AsyncSession],
-        state: State,
+        media: NamedDependency[MediaService],
     ) -> Response[str]:
         """The lesson's chapters as WebVTT, for the player's chapter track."""
         lesson = await catalog.lesson(slug, lesson_slug)
-        return await _chapters_vtt(db_session, state.store, lesson.chapters, lesson.media)
+        return await _chapters_vtt(media, lesson.chapters, lesson.media)
 
     @get("/webinaires/{series_slug:str}", name="web:series")
     async def series(
@@ -161,12 +155,12 @@ class PublicPages(Controller):
         series_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
         viewer: NamedDependency[CurrentUser | None],
-        db_session: NamedDependency[AsyncSession],
+        media: NamedDependency[MediaService],
         state: State,
     ) -> Template:
         """A webinar series and all its sessions."""
         series = await catalog.series(series_slug, status=None, year=None, limit=ALL, offset=0)
-        feeds = await _feeds(db_session, state.settings.base_url)
+        feeds = await _feeds(catalog, state.settings.base_url)
         return page("series.html", viewer, series=series, feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series.slug)))
 
     @get("/webinaires/{series_slug:str}/{session_slug:str}", name="web:session")
@@ -176,19 +170,19 @@ class PublicPages(Controller):
         session_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
         viewer: NamedDependency[CurrentUser | None],
-        db_session: NamedDependency[AsyncSession],
+        media: NamedDependency[MediaService],
         state: State,
     ) -> Template:
         """A webinar session: its programme, speakers and replay."""
         session = await catalog.session(series_slug, session_slug)
-        feeds = await _feeds(db_session, state.settings.base_url)
+        feeds = await _feeds(catalog, state.settings.base_url)
         return page(
             "session.html",
             viewer,
             session=session,
             feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series_slug)),
             **await _player(
-                db_session, state, session.replay, session.transcript, session.chapters,
+                media, state.settings.base_url, session.replay, session.transcript, session.chapters,
                 f"/webinaires/{series_slug}/{session_slug}/chapitres.vtt",
             ),
         )  # fmt: skip
@@ -199,12 +193,11 @@ class PublicPages(Controller):
         series_slug: FromPath[str],
         session_slug: FromPath[str],
         catalog: NamedDependency[CatalogService],
-        db_session: NamedDependency[AsyncSession],
-        state: State,
+        media: NamedDependency[MediaService],
     ) -> Response[str]:
         """The session's chapters as WebVTT, for the player's chapter track."""
         session = await catalog.session(series_slug, session_slug)
-        return await _chapters_vtt(db_session, state.store, session.chapters, session.replay)
+        return await _chapters_vtt(media, session.chapters, session.replay)
 
     @get("/recherche", name="web:search")
     async def search(

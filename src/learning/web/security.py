@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
-from litestar import Request
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, ResponseHeader
@@ -150,10 +149,6 @@ def known_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser 
     """The viewer if this request already verified it (error pages render without awaiting anything)."""
     found: CurrentUser | None = cast("dict[str, Any]", connection.scope).get(_VIEWER)
     return found
-
-
-async def provide_viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    return await viewer_of(request)
 
 
 async def requires_signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -12,6 +12,8 @@ from learning.db.models.catalog import (
     SessionStatus,
     WebinarSeries,
     WebinarSession,
+    is_visible,
+    publishes_later,
 )
 from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.feeds import FeedKind, PodcastFeed, PrivateFeedToken
@@ -51,4 +53,6 @@ __all__ = [
     "UserAccount",
     "WebinarSeries",
     "WebinarSession",
+    "is_visible",
+    "publishes_later",
 ]

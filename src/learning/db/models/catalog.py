@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Computed,
@@ -69,6 +69,31 @@ class SessionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Scheduled(Protocol):
+    """Anything that carries a publication state: a catalog row, or a plain row read from one."""
+
+    @property
+    def publication(self) -> Publication: ...
+
+    @property
+    def publish_at(self) -> datetime | None: ...
+
+
+def is_visible(row: Scheduled, now: datetime) -> bool:
+    """The visibility rule, in Python (``Publishable.visible`` is the same rule in SQL): published, or
+    scheduled and due."""
+    return row.publication is Publication.PUBLISHED or (
+        row.publication is Publication.SCHEDULED and row.publish_at is not None and row.publish_at <= now
+    )
+
+
+def publishes_later(row: Scheduled, now: datetime) -> datetime | None:
+    """When a row scheduled but not yet due becomes visible; None for any other row."""
+    if row.publication is Publication.SCHEDULED and row.publish_at is not None and row.publish_at > now:
+        return row.publish_at
+    return None
+
+
 class Publishable:
     """Draft, scheduled (visible from ``publish_at``, without restart or cron) or published."""
 
@@ -80,6 +105,7 @@ class Publishable:
 
     @classmethod
     def visible(cls, now: Any = None) -> ColumnElement[bool]:
+        """The visibility rule in SQL (``is_visible`` is the same rule in Python)."""
         moment = now if now is not None else func.now()
         return or_(
             cls.publication == Publication.PUBLISHED,

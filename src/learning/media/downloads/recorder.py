@@ -12,11 +12,10 @@ from collections import defaultdict, deque
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.lib.clock import utcnow
+from learning.lib.errors import is_database_outage
 from learning.media.downloads import agents, maintenance
 from learning.media.downloads.repository import DownloadRepository
 from learning.media.downloads.rules import (
@@ -33,21 +32,6 @@ logger = logging.getLogger("learning.downloads")
 
 _MAX_USER_AGENT = 512
 _MAX_ATTEMPTS = 3  # a batch failing this often for a reason other than an outage is dropped
-
-
-def _is_outage(exc: BaseException) -> bool:
-    """Whether the database is unreachable (worth waiting for), rather than refusing this batch."""
-    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError | PoolTimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    cause = getattr(exc, "orig", None) or exc.__cause__
-    return isinstance(cause, OSError | ConnectionError) or type(cause).__name__ in {
-        "ConnectionDoesNotExistError",
-        "AdminShutdownError",
-        "CannotConnectNowError",
-        "TooManyConnectionsError",
-    }
 
 
 class DownloadRecorder:
@@ -224,7 +208,7 @@ class DownloadRecorder:
         return max(0, len(batch) - overflow)
 
     def _failed(self, exc: Exception, kept: int) -> None:
-        if _is_outage(exc):
+        if is_database_outage(exc):
             if not self._outage:
                 logger.warning("downloads: database unavailable (%s), records wait in memory", type(exc).__name__)
             self._outage = True

@@ -132,3 +132,18 @@ class DownloadRepository:
             .offset(offset)
         )
         return [(asset_id, ref, name, count) for asset_id, ref, name, count in rows.all()], total
+
+    async def episode_totals(self, asset_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """All-time downloads of each asset and its renditions together."""
+        if not asset_ids:
+            return {}
+        asset, download = m.MediaAsset, m.MediaDownload
+        episode = func.coalesce(asset.parent_id, asset.id)
+        rows = await self.session.execute(
+            select(episode, func.count())
+            .select_from(download)
+            .join(asset, asset.id == download.asset_id)
+            .where(episode.in_(asset_ids))
+            .group_by(episode)
+        )
+        return {row[0]: row[1] for row in rows.all()}

@@ -89,3 +89,7 @@ class DownloadStatsService:
             start=period.start if period else None, end=period.end if period else None, limit=limit, offset=offset
         )
         return [AssetTotal(*row) for row in rows], total
+
+    async def episode_totals(self, asset_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """All-time downloads of each episode (a feed's audio file counts for its video)."""
+        return await self.downloads.episode_totals(asset_ids)

@@ -1,0 +1,14 @@
+"""Dependency providers of the feeds domain."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.feeds.repositories import FeedRepository
+from learning.feeds.services import FeedService
+
+
+def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
+    return FeedService(FeedRepository(db_session), state.settings.base_url)
