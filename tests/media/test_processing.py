@@ -11,14 +11,11 @@ import av
 import numpy as np
 import pytest
 
-from learning.media.processing import (
-    MediaInfo,
-    UnsupportedMedia,
-    inspect,
-    make_audio_rendition,
-    make_poster,
-    sha256_file,
-)
+from learning.media.containers import UnsupportedMedia
+from learning.media.inspection import MediaInfo, inspect
+from learning.media.library import sha256_of
+from learning.media.posters import make_poster
+from learning.media.renditions import make_audio_rendition
 from tests.helpers.media import (
     HEIGHT,
     WIDTH,
@@ -172,7 +169,7 @@ def test_inspect_measures_a_recording_without_duration_in_its_header(tmp_path: P
             "cannot be",  # read or decoded: where FFmpeg gives up depends on the noise
             id="id3-tag-then-noise",
         ),
-        pytest.param("poster.mp4", make_png, "still image (PNG)", id="png"),
+        pytest.param("poster.mp4", make_png, "PNG picture, a still image", id="png"),
         pytest.param("replay.avi", lambda path: make_video(path, fmt="avi"), "AVI", id="avi"),
         pytest.param("replay.mkv", lambda path: make_video(path, fmt="mkv"), "Matroska (MKV) with h264", id="mkv-h264"),
         pytest.param("replay.ogg", lambda path: make_audio(path, fmt="ogg"), "Ogg", id="ogg"),
@@ -320,8 +317,8 @@ def test_poster_of_audio_only_is_refused(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- checksum
 
 
-def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
+def test_sha256_of_matches_hashlib(tmp_path: Path) -> None:
     path = make_random_bytes(tmp_path / "blob", size=3 * 1024 * 1024 + 17)  # several 1 MiB blocks and a tail
 
-    assert sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert sha256_file(make_empty(tmp_path / "empty")) == hashlib.sha256(b"").hexdigest()
+    assert sha256_of(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sha256_of(make_empty(tmp_path / "empty")) == hashlib.sha256(b"").hexdigest()

@@ -42,7 +42,7 @@ from learning.admin.commands import create_admin
 from learning.app import create_app
 from learning.config import Settings
 from learning.jobs import replays
-from learning.media import processing
+from learning.media import renditions
 from tests.helpers.accounts import PASSWORD
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.cli import clean_environment, learning_command
@@ -403,7 +403,7 @@ def test_store_outage_during_processing_publishes_nothing_then_the_job_completes
     before, assets_before = march(url), asset_count(url)
     # The store goes away at a precise step of the job: the source has been read from it, the audio
     # rendition is being made and is about to be stored.
-    make_audio_rendition = processing.make_audio_rendition
+    make_audio_rendition = renditions.make_audio_rendition
     gone = threading.Event()
 
     def store_goes_away_then_render(*args: Any) -> Any:

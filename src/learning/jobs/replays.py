@@ -23,14 +23,12 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
-from learning.media.library import url_name
-from learning.media.processing import (
-    UnsupportedMedia,
-    inspect,
-    make_audio_rendition,
-    make_poster,
-    sha256_file,
-)
+from learning.media import formats
+from learning.media.containers import UnsupportedMedia
+from learning.media.inspection import inspect
+from learning.media.library import sha256_of, url_name
+from learning.media.posters import make_poster
+from learning.media.renditions import make_audio_rendition
 from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from learning.storage.local import LocalStore
@@ -82,19 +80,19 @@ class ReplayProcessor:
             work = Path(folder)
             source = await self._local_copy(upload, work)
             info = await anyio.to_thread.run_sync(inspect, source)
-            digest = await anyio.to_thread.run_sync(sha256_file, source)
-            audio_path = work / "audio.m4a"
+            digest = await anyio.to_thread.run_sync(sha256_of, source)
+            audio_path = work / f"audio.{formats.M4A.extension}"
             audio = await anyio.to_thread.run_sync(make_audio_rendition, source, audio_path)
-            audio_key = f"renditions/{upload.id.hex}/audio.m4a"
-            audio_size = (await self.store.put_file(audio_key, audio_path, "audio/x-m4a")).size
+            audio_key = f"renditions/{upload.id.hex}/audio.{formats.M4A.extension}"
+            audio_size = (await self.store.put_file(audio_key, audio_path, formats.M4A.mime_type)).size
             poster_key, poster = None, None
             if info.has_video:
-                poster_path = work / "poster.jpg"
+                poster_path = work / f"poster.{formats.JPEG.extension}"
                 poster = await anyio.to_thread.run_sync(
                     lambda: make_poster(source, poster_path, duration_seconds=info.duration_seconds)
                 )
-                poster_key = f"renditions/{upload.id.hex}/poster.jpg"
-                await self.store.put_file(poster_key, poster_path, "image/jpeg")
+                poster_key = f"renditions/{upload.id.hex}/poster.{formats.JPEG.extension}"
+                await self.store.put_file(poster_key, poster_path, formats.JPEG.mime_type)
             size = (await self.store.stat(upload.storage_key)).size
 
         name = url_name(upload.filename)
@@ -111,7 +109,8 @@ class ReplayProcessor:
             )  # fmt: skip
             await media.register(
                 StoredFile(
-                    kind=m.MediaKind.AUDIO, name=name, extension="m4a", mime_type="audio/x-m4a", size_bytes=audio_size,
+                    kind=m.MediaKind.AUDIO, name=name, extension=formats.M4A.extension, mime_type=formats.M4A.mime_type,
+                    size_bytes=audio_size,
                     storage_key=audio_key, duration_seconds=audio.duration_seconds,
                 ),
                 rendition=m.Rendition.AUDIO, parent_id=original.id, asset_id=_asset_id(upload.id, "audio"),
@@ -119,9 +118,9 @@ class ReplayProcessor:
             if poster is not None and poster_key is not None:
                 await media.register(
                     StoredFile(
-                        kind=m.MediaKind.IMAGE, name=name, extension="jpg", mime_type="image/jpeg",
-                        size_bytes=poster.size_bytes, storage_key=poster_key, width=poster.width,
-                        height=poster.height,
+                        kind=m.MediaKind.IMAGE, name=name, extension=formats.JPEG.extension,
+                        mime_type=formats.JPEG.mime_type, size_bytes=poster.size_bytes, storage_key=poster_key,
+                        width=poster.width, height=poster.height,
                     ),
                     rendition=m.Rendition.POSTER, parent_id=original.id, asset_id=_asset_id(upload.id, "poster"),
                 )  # fmt: skip

@@ -12,23 +12,11 @@ from pathlib import Path
 import anyio
 
 from learning.db import models as m
+from learning.media.formats import M4A, kind_for
 from learning.media.probe import probe
-from learning.media.processing import make_audio_rendition
+from learning.media.renditions import make_audio_rendition
 from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectStore
-
-_KIND_BY_TYPE = {
-    "video": m.MediaKind.VIDEO,
-    "audio": m.MediaKind.AUDIO,
-    "image": m.MediaKind.IMAGE,
-    "text/vtt": m.MediaKind.TRANSCRIPT,
-    "application/x-subrip": m.MediaKind.TRANSCRIPT,
-    "application/json+chapters": m.MediaKind.CHAPTERS,
-}
-
-
-def kind_for(mime_type: str) -> m.MediaKind:
-    return _KIND_BY_TYPE.get(mime_type) or _KIND_BY_TYPE[mime_type.split("/")[0]]
 
 
 def new_storage_key(kind: m.MediaKind, extension: str) -> str:
@@ -123,14 +111,14 @@ class MediaLibrary:
         if await self.media.rendition(video.id, m.Rendition.AUDIO) is not None:
             return
         with tempfile.TemporaryDirectory(prefix="learning-audio-") as work:
-            target = Path(work) / "audio.m4a"
+            target = Path(work) / f"audio.{M4A.extension}"
             info = await anyio.to_thread.run_sync(make_audio_rendition, path, target)
-            key = new_storage_key(m.MediaKind.AUDIO, "m4a")
-            size = (await self.store.put_file(key, target, "audio/x-m4a")).size
+            key = new_storage_key(M4A.kind, M4A.extension)
+            size = (await self.store.put_file(key, target, M4A.mime_type)).size
             report.new_keys.append(key)
             digest = await anyio.to_thread.run_sync(sha256_of, target)
         audio = StoredFile(
-            kind=m.MediaKind.AUDIO, name=video.name, extension="m4a", mime_type="audio/x-m4a", size_bytes=size,
+            kind=M4A.kind, name=video.name, extension=M4A.extension, mime_type=M4A.mime_type, size_bytes=size,
             storage_key=key, sha256=digest, duration_seconds=info.duration_seconds,
         )  # fmt: skip
         await self.media.register(audio, rendition=m.Rendition.AUDIO, parent_id=video.id)
