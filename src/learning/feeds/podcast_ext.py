@@ -22,10 +22,10 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree  # feedgen builds its trees with lxml
 
 from learning.feeds.model import Enclosure, LiveItem, Person, Transcript
+from learning.media.formats import CHAPTERS
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-CHAPTERS_TYPE = "application/json+chapters"
 CONTENT_LINK_TEXT = "Suivre le webinaire"
 
 
@@ -163,7 +163,7 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]  # f
                 rel="captions" if transcript.captions else None,
             )
         if self._chapters:
-            _element(item, _podcast("chapters"), url=self._chapters, type=CHAPTERS_TYPE)
+            _element(item, _podcast("chapters"), url=self._chapters, type=CHAPTERS.mime_type)
         for person in self._persons:
             _write_person(item, person)
         for enclosure in self._alternate_enclosures:

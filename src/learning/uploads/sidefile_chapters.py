@@ -7,9 +7,8 @@ import math
 from typing import Any, Final
 
 from learning.lib.errors import Unprocessable
+from learning.media.formats import CHAPTERS
 from learning.uploads.sidefile_formats import CheckedFile
-
-CHAPTERS_TYPE: Final = "application/json+chapters"
 
 
 class InvalidChapters(Unprocessable):
@@ -63,7 +62,7 @@ def check_chapters(data: bytes, duration: float | None) -> CheckedFile:
         if "toc" in chapter and not isinstance(chapter["toc"], bool):
             raise InvalidChapters(f'{where}: "toc" must be true or false.')
         previous = start
-    return CheckedFile(mime_type=CHAPTERS_TYPE, extension="json")
+    return CheckedFile(mime_type=CHAPTERS.mime_type, extension=CHAPTERS.extension)
 
 
 def _is_number(value: Any) -> bool:

@@ -33,6 +33,7 @@ from learning.lib.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from learning.media import formats
 from learning.media.library import new_storage_key, url_name
 from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectStore, StorageUnavailable
@@ -61,12 +62,17 @@ class _Rule:
 
 
 RULES: Final[dict[SideFileKind, _Rule]] = {
-    SideFileKind.ARTWORK: _Rule(10 * MiB, ("image/jpeg", "image/png"), m.MediaKind.IMAGE, "artwork_id"),
+    SideFileKind.ARTWORK: _Rule(
+        10 * MiB, (formats.JPEG.mime_type, formats.PNG.mime_type), m.MediaKind.IMAGE, "artwork_id"
+    ),
     SideFileKind.TRANSCRIPT: _Rule(
-        2 * MiB, ("text/vtt", "application/x-subrip", "text/plain"), m.MediaKind.TRANSCRIPT, "transcript_id"
+        2 * MiB,
+        (formats.VTT.mime_type, formats.SRT.mime_type, formats.PLAIN_TEXT),
+        m.MediaKind.TRANSCRIPT,
+        "transcript_id",
     ),
     SideFileKind.CHAPTERS: _Rule(
-        1 * MiB, ("application/json+chapters", "application/json"), m.MediaKind.CHAPTERS, "chapters_id"
+        1 * MiB, (formats.CHAPTERS.mime_type, formats.JSON), m.MediaKind.CHAPTERS, "chapters_id"
     ),
 }
 

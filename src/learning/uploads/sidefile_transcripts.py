@@ -6,10 +6,8 @@ import re
 from typing import Final
 
 from learning.lib.errors import Unprocessable
+from learning.media.formats import PLAIN_TEXT, SRT, VTT
 from learning.uploads.sidefile_formats import CheckedFile
-
-VTT: Final = "text/vtt"
-SRT: Final = "application/x-subrip"
 
 
 class InvalidTranscript(Unprocessable):
@@ -37,21 +35,21 @@ def check_transcript(data: bytes, declared: str) -> CheckedFile:
     if "\x00" in text:
         raise InvalidTranscript("The transcript is not text (it contains NUL characters).")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if declared == VTT or (declared == "text/plain" and _VTT_HEADER.fullmatch(lines[0])):
+    if declared == VTT.mime_type or (declared == PLAIN_TEXT and _VTT_HEADER.fullmatch(lines[0])):
         cues = _vtt_cues(lines)
-        mime_type, extension = VTT, "vtt"
+        checked = VTT
     else:
         cues = _srt_cues(lines)
-        mime_type, extension = SRT, "srt"
+        checked = SRT
     if not cues:
         raise InvalidTranscript("The transcript has no cues (a cue is a timing line and its text).")
-    return CheckedFile(mime_type=mime_type, extension=extension)
+    return CheckedFile(mime_type=checked.mime_type, extension=checked.extension)
 
 
 def _vtt_cues(lines: list[str]) -> int:
     if not _VTT_HEADER.fullmatch(lines[0]):
         looks_like_srt = any(_SRT_TIMING.fullmatch(line.strip()) for line in lines[:5])
-        hint = " (this looks like SubRip: send it as application/x-subrip)" if looks_like_srt else ""
+        hint = f" (this looks like SubRip: send it as {SRT.mime_type})" if looks_like_srt else ""
         raise InvalidTranscript(f"A WebVTT file starts with the line 'WEBVTT'{hint}.")
     cues = 0
     previous_start = 0.0
@@ -80,7 +78,7 @@ def _vtt_cues(lines: list[str]) -> int:
 
 def _srt_cues(lines: list[str]) -> int:
     if _VTT_HEADER.fullmatch(lines[0]):
-        raise InvalidTranscript("This is a WebVTT file, not SubRip: send it as text/vtt.")
+        raise InvalidTranscript(f"This is a WebVTT file, not SubRip: send it as {VTT.mime_type}.")
     cues = 0
     previous_start = 0.0
     for number, block in _blocks(lines):

@@ -16,6 +16,7 @@ from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_service
 from learning.catalog.services import BadSearch, CatalogService
 from learning.db import models as m
+from learning.media import formats
 from learning.media.deps import provide_media_service
 from learning.media.services import MediaService
 from learning.progress.deps import provide_progress_service
@@ -26,7 +27,7 @@ from learning.web.templating import Flash, page
 from learning.web.views import FeedLink, feed_link, local_url, module_marks, search_path
 
 ALL = 100  # the catalog is small: one page of everything
-VTT = "text/vtt; charset=utf-8"
+VTT = f"{formats.VTT.mime_type}; charset=utf-8"
 
 
 async def _feeds(catalog: CatalogService, base_url: str) -> dict[tuple[m.FeedKind, str], FeedLink]:
@@ -41,7 +42,7 @@ async def _poster(media: MediaService, found: s.MediaRef | None) -> str | None:
 
 
 def _captions(transcript: s.MediaRef | None, base_url: str) -> str | None:
-    if transcript is None or not transcript.mime_type.startswith("text/vtt"):
+    if transcript is None or not transcript.mime_type.startswith(formats.VTT.mime_type):
         return None
     return local_url(transcript.url, base_url)
 

@@ -35,22 +35,16 @@ from learning.catalog.content.sources import (
     SessionSource,
 )
 from learning.catalog.content.validation import Model, convert
+from learning.media import formats
 
 SLUG = re.compile(SLUG_PATTERN)
 LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 SESSION_FILE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+# The files ``media/`` may hold, in the order a reference without extension tries them; their types come
+# from the one MIME table.
 MEDIA_EXTENSIONS = {
-    "mp4": "video/mp4",
-    "m4v": "video/x-m4v",
-    "mov": "video/quicktime",
-    "m4a": "audio/x-m4a",
-    "mp3": "audio/mpeg",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "vtt": "text/vtt",
-    "srt": "application/x-subrip",
-    "json": "application/json+chapters",
+    extension: formats.BY_EXTENSION[extension].mime_type
+    for extension in ("mp4", "m4v", "mov", "m4a", "mp3", "jpg", "jpeg", "png", "vtt", "srt", "json")
 }
 
 
