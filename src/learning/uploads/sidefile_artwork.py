@@ -11,6 +11,7 @@ import av
 import av.error
 
 from learning.lib.errors import Unprocessable
+from learning.media import formats, sniffing
 from learning.uploads.sidefile_formats import CheckedFile
 
 # Apple Podcasts: square, 1400 to 3000 pixels a side, JPEG or PNG, RGB.
@@ -26,19 +27,9 @@ class InvalidArtwork(Unprocessable):
     title = "Invalid artwork"
 
 
-_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
-_JPEG_SIGNATURE: Final = b"\xff\xd8\xff"
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic…); not DHT (C4), JPG (C8), DAC (CC).
 _JPEG_FRAME_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_STANDALONE_MARKERS: Final = frozenset({0x01, *range(0xD0, 0xD8)})
-_OTHER_SIGNATURES: Final[tuple[tuple[int, bytes, str], ...]] = (
-    (0, b"GIF8", "a GIF picture"),
-    (8, b"WEBP", "a WebP picture"),
-    (0, b"%PDF", "a PDF document"),
-    (0, b"PK\x03\x04", "a ZIP archive (or an office document)"),
-    (0, b"<svg", "an SVG drawing"),
-    (0, b"<?xml", "an XML document"),
-)
 # FFmpeg reads our JPEG or PNG with the demuxer the signature names (it never guesses), touches no other file,
 # refuses to allocate more than the largest accepted picture, and treats any damage as an error.
 _DECODE_OPTIONS: Final = {"protocol_whitelist": "file", "max_pixels": str(ARTWORK_MAX_SIDE * ARTWORK_MAX_SIDE)}
@@ -47,7 +38,7 @@ _CODEC_OPTIONS: Final = {"max_pixels": str(ARTWORK_MAX_SIDE * ARTWORK_MAX_SIDE),
 
 @dataclass(frozen=True, slots=True)
 class _PictureHeader:
-    format: str  # "png" | "jpeg"
+    sniffed: sniffing.Sniffed  # sniffing.PNG or sniffing.JPEG
     width: int
     height: int
     cmyk: bool
@@ -60,12 +51,12 @@ def check_artwork(path: Path) -> CheckedFile:
     then PyAV decodes the picture and its real size must match.
     """
     header = _picture_header(path)
-    what = "PNG" if header.format == "png" else "JPEG"
+    what = "PNG" if header.sniffed is sniffing.PNG else "JPEG"
     if header.cmyk:
         raise InvalidArtwork(f"The JPEG is in CMYK colours; artwork must be RGB. {ARTWORK_RULE}")
     _check_artwork_size(header.width, header.height)
     try:
-        with av.open(str(path), "r", format=f"{header.format}_pipe", options=_DECODE_OPTIONS) as container:
+        with av.open(str(path), "r", format=header.sniffed.demuxer, options=_DECODE_OPTIONS) as container:
             if not container.streams.video:
                 raise InvalidArtwork(f"The file starts like a {what} picture but holds none.")
             stream = container.streams.video[0]
@@ -80,9 +71,8 @@ def check_artwork(path: Path) -> CheckedFile:
     if (frame.width, frame.height) != (header.width, header.height):
         raise InvalidArtwork(f"The {what} header does not match its picture: the file is damaged.")
     _check_artwork_size(frame.width, frame.height)
-    if header.format == "png":
-        return CheckedFile(mime_type="image/png", extension="png", width=frame.width, height=frame.height)
-    return CheckedFile(mime_type="image/jpeg", extension="jpg", width=frame.width, height=frame.height)
+    stored = formats.PNG if header.sniffed is sniffing.PNG else formats.JPEG
+    return CheckedFile(mime_type=stored.mime_type, extension=stored.extension, width=frame.width, height=frame.height)
 
 
 def _check_artwork_size(width: int, height: int) -> None:
@@ -95,12 +85,13 @@ def _check_artwork_size(width: int, height: int) -> None:
 
 def _picture_header(path: Path) -> _PictureHeader:
     with path.open("rb") as handle:
-        head = handle.read(32)
-        if head.startswith(_PNG_SIGNATURE):
+        head = handle.read(sniffing.HEAD_BYTES)
+        found = sniffing.sniff(head)
+        if found is sniffing.PNG:
             return _png_header(head)
-        if head.startswith(_JPEG_SIGNATURE):
+        if found is sniffing.JPEG:
             return _jpeg_header(handle)
-    raise InvalidArtwork(f"The file is {_what_is(head)}, not a JPEG or PNG picture. {ARTWORK_RULE}")
+    raise InvalidArtwork(f"The file is {found.what}, not a JPEG or PNG picture. {ARTWORK_RULE}")
 
 
 def _png_header(head: bytes) -> _PictureHeader:
@@ -108,7 +99,7 @@ def _png_header(head: bytes) -> _PictureHeader:
     if len(head) < 26 or head[12:16] != b"IHDR":
         raise InvalidArtwork("The file starts like a PNG picture but its header is missing: it is damaged.")
     width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    return _PictureHeader(format="png", width=width, height=height, cmyk=False)
+    return _PictureHeader(sniffed=sniffing.PNG, width=width, height=height, cmyk=False)
 
 
 def _jpeg_header(handle: BinaryIO) -> _PictureHeader:
@@ -131,21 +122,6 @@ def _jpeg_header(handle: BinaryIO) -> _PictureHeader:
             if len(frame) < 6:
                 break
             height, width = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
-            return _PictureHeader(format="jpeg", width=width, height=height, cmyk=frame[5] == 4)
+            return _PictureHeader(sniffed=sniffing.JPEG, width=width, height=height, cmyk=frame[5] == 4)
         handle.seek(length - 2, 1)
     raise InvalidArtwork("The file starts like a JPEG picture but has no frame header: it is damaged or truncated.")
-
-
-def _what_is(head: bytes) -> str:
-    for offset, signature, what in _OTHER_SIGNATURES:
-        if head[offset : offset + len(signature)] == signature:
-            return what
-    if b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.start >= len(head) - 3:  # a character cut at the end of what was read
-                return "text"
-        else:
-            return "text"
-    return "in a format we do not recognise"
