@@ -9,7 +9,7 @@ keep them quick: 160x90 at 10 fps, mono 48 kHz audio, a few seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -168,6 +168,16 @@ def make_random_bytes(path: Path, size: int = 256 * 1024, *, seed: int = 5) -> P
 def make_empty(path: Path) -> Path:
     path.write_bytes(b"")
     return path
+
+
+def bytes_file(data: bytes) -> Callable[[Path], Path]:
+    """A maker writing ``data``: for files made of a few chosen bytes."""
+
+    def write(path: Path) -> Path:
+        path.write_bytes(data)
+        return path
+
+    return write
 
 
 def make_truncated(source: Path, path: Path, *, keep: float = 0.6) -> Path:

@@ -20,6 +20,7 @@ from tests.helpers.media import (
     HEIGHT,
     WIDTH,
     VideoFormat,
+    bytes_file,
     make_audio,
     make_empty,
     make_png,
@@ -34,14 +35,6 @@ SECONDS = 3.0
 TOLERANCE = 0.1  # seconds, the bar for durations
 
 Maker = Callable[[Path], Path]
-
-
-def bytes_file(data: bytes) -> Maker:
-    def write(path: Path) -> Path:
-        path.write_bytes(data)
-        return path
-
-    return write
 
 
 NOISE = np.random.default_rng(7).integers(0, 256, 64 * 1024, dtype=np.uint8).tobytes()

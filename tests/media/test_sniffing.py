@@ -11,17 +11,9 @@ from learning.media import sniffing
 from learning.media.containers import UnsupportedMedia
 from learning.media.inspection import inspect
 from learning.uploads.sidefile_artwork import InvalidArtwork, check_artwork
-from tests.helpers.media import make_audio, make_jpeg, make_png, make_text, make_video
+from tests.helpers.media import bytes_file, make_audio, make_jpeg, make_png, make_text, make_video
 
 Maker = Callable[[Path], Path]
-
-
-def bytes_file(data: bytes) -> Maker:
-    def make(path: Path) -> Path:
-        path.write_bytes(data)
-        return path
-
-    return make
 
 
 @pytest.mark.parametrize(
