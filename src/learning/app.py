@@ -42,7 +42,7 @@ from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
-from learning.media.delivery import count_download
+from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.storage import StorageUnavailable, create_object_store
@@ -60,10 +60,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     database_url = settings.require_database_url()
     store = create_object_store(settings)
     downloads = DownloadRecorder()
+    redirect = settings.media_delivery is DeliveryMode.REDIRECT and store.supports_presigned_urls
     edge = Edge(
         enabled=settings.edge,
         # Ranges are answered from memory only for local files served by the app itself.
-        media_store=store if isinstance(store, LocalStore) and settings.media_delivery is DeliveryMode.STREAM else None,
+        media_store=store if isinstance(store, LocalStore) and not redirect else None,
+        presign=functools.partial(presigned_location, store, settings.presign_ttl_seconds) if redirect else None,
         count_download=functools.partial(count_download, downloads),
         cors=bool(settings.cors_origins),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -84,3 +85,24 @@ def test_store_outage_gives_503_with_retry_after_then_recovers(
         recovered = client.get(path, headers={"Range": "bytes=0-99"})
         assert recovered.status_code == 206
         assert recovered.content == AUDIO.read_bytes()[:100]
+
+
+def test_redirect_mode_from_the_edge_answers_and_counts_like_the_route(s3_app_settings: Settings) -> None:
+    path = _audio_path(s3_app_settings)
+    settings = s3_app_settings.model_copy(update={"media_delivery": MediaDelivery.REDIRECT})
+    agent = {"User-Agent": "AntennaPod/3.4.0"}
+    with TestClient(app=create_app(settings)) as client:
+        deadline = time.monotonic() + 10
+        while not client.app.state.edge.hub.active:  # the edge keeps the asset only while it listens
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        by_route = client.get(path, follow_redirects=False, headers=agent)
+        by_edge = client.get(path, follow_redirects=False, headers=agent)
+        head = client.head(path, follow_redirects=False, headers=agent)  # answered, never counted
+    assert (by_route.status_code, by_edge.status_code, head.status_code) == (302, 302, 302)
+    assert (by_route.headers.get("x-answered-by"), by_edge.headers.get("x-answered-by")) == (None, "edge")
+    assert by_edge.headers["cache-control"] == by_route.headers["cache-control"] == "private, no-store"
+    assert httpx.get(by_edge.headers["location"]).content == AUDIO.read_bytes()
+    size = AUDIO.stat().st_size
+    rows = sql(settings.require_database_url(), "SELECT range_start, range_end FROM media_request ORDER BY id")
+    assert [(r["range_start"], r["range_end"]) for r in rows] == [(0, size - 1), (0, size - 1)]

@@ -2,9 +2,9 @@
 
 A GET or HEAD whose answer is in the store (``edge/answers.py``) is answered here, with the planning and
 headers of ``edge/respond.py`` that the routes use too: a rendered document (200 in the encoding asked for,
-or 304), or a media asset's 304 or small range already in memory. Everything else — misses, 412 and 416,
-big ranges, S3, redirect mode, requests that CORS must see — goes to the app, whose routes produce the
-answer and hand it to the store.
+or 304); for a known media asset, its 304, a small range already in memory (local store), or in redirect mode
+the 302 to a presigned URL. Everything else — misses, 412 and 416, big ranges, requests that CORS must see —
+goes to the app, whose routes produce the answer and hand it to the store.
 
 It fails open: an exception while planning is logged once (type and redacted path, nothing the client
 sent) and the request falls through to the app. Every answer sent here carries ``X-Answered-By: edge``,
@@ -23,7 +23,15 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from learning.edge.answers import AnswerStore, Deliverable, cache_key, media_key
 from learning.edge.hub import CATALOG, NotifyHub
-from learning.edge.respond import Answer, document_answer, media_decision, media_not_modified, media_partial
+from learning.edge.respond import (
+    Answer,
+    document_answer,
+    media_decision,
+    media_not_modified,
+    media_partial,
+    media_redirect,
+    requested_ranges,
+)
 from learning.lib.http_ranges import Outcome
 from learning.lib.logging import ANSWERED_BY, redact_path
 from learning.storage import ObjectNotFound, RangeNotSatisfiable
@@ -58,6 +66,7 @@ class Edge:
         *,
         enabled: bool = True,
         media_store: LocalStore | None = None,
+        presign: Callable[[Deliverable], str] | None = None,
         count_download: CountDownload | None = None,
         cors: bool = False,
     ) -> None:
@@ -66,6 +75,7 @@ class Edge:
         self.hub.subscribe(CATALOG, self.answers.invalidate)
         self.enabled = enabled
         self._media_store = media_store  # only a local store in stream mode serves ranges from memory
+        self._presign = presign  # redirect mode: a 302 to a presigned URL
         self._count_download = count_download
         self._cors = cors  # with CORS configured, a request with Origin goes to the app's CORS layer
 
@@ -90,8 +100,6 @@ class Edge:
         return _Planned(answer) if isinstance(answer, Answer) else None
 
     def _plan_media(self, path: str, method: str, headers: Mapping[str, str], scope: Scope) -> _Planned | None:
-        if self._media_store is None:
-            return None
         asset, _, filename = path[len(MEDIA_PREFIX) :].partition("/")
         try:
             asset_id = uuid.UUID(asset)
@@ -100,10 +108,14 @@ class Edge:
         item = self.answers.peek(media_key(asset_id))
         if not isinstance(item, Deliverable) or item.filename != filename:
             return None
+        agent = headers.get("user-agent", "")
+        if self._presign is not None:
+            ranges = requested_ranges(method, headers, item.size)
+            return _Planned(media_redirect(self._presign(item)), _Counted(item, ranges, agent) if ranges else None)
         decision = media_decision(item, method, headers)
         if decision.outcome is Outcome.NOT_MODIFIED:
             return _Planned(media_not_modified(item))
-        if decision.outcome is not Outcome.PARTIAL or len(decision.ranges) != 1:
+        if self._media_store is None or decision.outcome is not Outcome.PARTIAL or len(decision.ranges) != 1:
             return None
         byte_range = decision.ranges[0]
         try:
@@ -113,7 +125,7 @@ class Edge:
         if data is None:
             return None
         served = [(byte_range.start, byte_range.end)]
-        counted = None if served == [(0, 1)] else _Counted(item, served, headers.get("user-agent", ""))  # probes: never
+        counted = None if served == [(0, 1)] else _Counted(item, served, agent)  # probes never count
         return _Planned(media_partial(item, byte_range, data), counted)
 
     def count(self, scope: Scope, counted: _Counted) -> None:

@@ -19,7 +19,16 @@ from litestar.response.base import ASGIResponse
 
 from learning.edge.answers import Deliverable, Rendered
 from learning.lib.errors import PROBLEM_JSON, problem_response
-from learning.lib.http_ranges import ByteRange, Decision, Outcome, accepts_gzip, evaluate, http_date
+from learning.lib.http_ranges import (
+    ByteRange,
+    Decision,
+    Outcome,
+    Unsatisfiable,
+    accepts_gzip,
+    evaluate,
+    http_date,
+    parse_ranges,
+)
 
 # Objects never change under an asset: a changed file becomes a new asset with a new URL.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -127,6 +136,24 @@ def media_partial(item: Deliverable, byte_range: ByteRange, data: bytes) -> Answ
         (b"content-length", str(len(data)).encode()),
     ]
     return Answer(206, headers, data)
+
+
+def media_redirect(location: str) -> Answer:
+    """Redirect mode: 302 to a short-lived presigned URL of the object store (never cached anywhere)."""
+    return Answer(302, [(b"location", location.encode()), (b"cache-control", b"private, no-store")])
+
+
+def requested_ranges(method: str, headers: Mapping[str, str], size: int) -> list[tuple[int, int]]:
+    """The byte ranges a GET asks for (the whole file without a usable Range): what redirect mode counts."""
+    if method != "GET":
+        return []
+    try:
+        ranges = parse_ranges(headers.get("range"), size)
+    except Unsatisfiable:
+        return []
+    if ranges is None:
+        return [(0, size - 1)] if size else []
+    return [(r.start, r.end) for r in ranges]
 
 
 def media_problem(item: Deliverable, outcome: Outcome) -> Response[Any]:

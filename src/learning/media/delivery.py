@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from learning.db import models as m
 from learning.edge import AnswerStore, Deliverable, media_key
 from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound
 from learning.media.downloads import DownloadRecorder
 from learning.media.repositories import MediaRepository
+from learning.storage import ObjectStore
 
 
 class MediaNotFound(NotFound):
@@ -32,23 +35,32 @@ def _snapshot(asset: m.MediaAsset) -> Deliverable:
 
 
 class MediaDelivery:
-    def __init__(self, media: MediaRepository, answers: AnswerStore) -> None:
-        self.media = media
+    """Finds the asset behind a media URL: from the edge's snapshots, or (on a miss) from PostgreSQL through a
+    session of its own, so a request for a known asset costs no database session at all."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], answers: AnswerStore) -> None:
+        self.sessions = sessions
         self.answers = answers
 
     async def find(self, asset_id: uuid.UUID, filename: str) -> Deliverable:
         """The ready asset behind ``/media/{asset_id}/{filename}``; 404 for a wrong name or extension."""
 
         async def load() -> Deliverable | None:
-            asset = await self.media.get(asset_id)
-            if asset is None or asset.status is not m.MediaStatus.READY:
-                return None  # nothing half-processed is ever served
-            return _snapshot(asset)
+            async with self.sessions() as session:
+                asset = await MediaRepository(session).get(asset_id)
+                if asset is None or asset.status is not m.MediaStatus.READY:
+                    return None  # nothing half-processed is ever served
+                return _snapshot(asset)
 
         found = await self.answers.value(media_key(asset_id), load)
         if found is None or found.filename != filename:
             raise MediaNotFound("No such media file.")
         return found
+
+
+def presigned_location(store: ObjectStore, expires_seconds: int, item: Deliverable) -> str:
+    """Redirect mode's target: a short-lived presigned URL (signing is local computation, no request)."""
+    return store.presigned_get(item.storage_key, expires_seconds=expires_seconds, content_type=item.mime_type)
 
 
 def count_download(

@@ -12,8 +12,8 @@ from learning.media.repositories import MediaRepository
 from learning.media.services import MediaService
 
 
-def provide_media_delivery(db_session: NamedDependency[AsyncSession], state: State) -> MediaDelivery:
-    return MediaDelivery(MediaRepository(db_session), state.edge.answers)
+def provide_media_delivery(state: State) -> MediaDelivery:
+    return MediaDelivery(state.sessionmaker, state.edge.answers)
 
 
 def provide_download_stats(db_session: NamedDependency[AsyncSession]) -> DownloadStatsService:

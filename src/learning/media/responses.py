@@ -26,11 +26,19 @@ from litestar.types import Receive, Scope, Send
 
 from learning.config import MediaDelivery as DeliveryMode
 from learning.edge import Deliverable
-from learning.edge.respond import media_decision, media_headers, media_not_modified, media_problem, respond
+from learning.edge.respond import (
+    media_decision,
+    media_headers,
+    media_not_modified,
+    media_problem,
+    media_redirect,
+    requested_ranges,
+    respond,
+)
 from learning.lib.errors import problem_response
-from learning.lib.http_ranges import ByteRange, Decision, Outcome, Unsatisfiable, parse_ranges
+from learning.lib.http_ranges import ByteRange, Decision, Outcome
 from learning.lib.openapi import CONDITIONAL_HEADERS, RANGE_HEADERS, no_content
-from learning.media.delivery import count_download
+from learning.media.delivery import count_download, presigned_location
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from learning.storage.local import LocalStore
 
@@ -191,12 +199,8 @@ def respond_with_media(request: Request[Any, Any, Any], state: State, item: Deli
     method = request.method
     settings = state.settings
     if settings.media_delivery is DeliveryMode.REDIRECT and store.supports_presigned_urls:
-        # Signing is local computation: no request reaches the store here.
-        location = store.presigned_get(
-            item.storage_key, expires_seconds=settings.presign_ttl_seconds, content_type=item.mime_type
-        )
-        _count(request, state, item, _requested_ranges(method, request.headers.get("range"), item.size))
-        return Response(b"", status_code=302, headers={"Location": location, "Cache-Control": "private, no-store"})
+        _count(request, state, item, requested_ranges(method, request.headers, item.size))
+        return respond(media_redirect(presigned_location(store, settings.presign_ttl_seconds, item)))
     decision = media_decision(item, method, request.headers)
     if decision.outcome is Outcome.NOT_MODIFIED:
         return respond(media_not_modified(item))
@@ -224,18 +228,6 @@ async def _count_async(
     request: Request[Any, Any, Any], state: State, item: Deliverable, ranges: list[tuple[int, int]]
 ) -> None:
     _count(request, state, item, ranges)
-
-
-def _requested_ranges(method: str, header: str | None, size: int) -> list[tuple[int, int]]:
-    if method != "GET":
-        return []
-    try:
-        ranges = parse_ranges(header, size)
-    except Unsatisfiable:
-        return []
-    if ranges is None:
-        return [(0, size - 1)] if size else []
-    return [(r.start, r.end) for r in ranges]
 
 
 def _count(request: Request[Any, Any, Any], state: State, item: Deliverable, ranges: list[tuple[int, int]]) -> None:
