@@ -13,13 +13,14 @@ import hashlib
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl
 
 import msgspec
 
+from learning.edge.headers import Variant, document_variant, gzip_etag
 from learning.lib.clock import utcnow
 
 T = TypeVar("T")
@@ -38,6 +39,20 @@ class Rendered:
     expires: datetime | None = None  # the answer changes by itself then (a live webinar starts, say)
     cache_control: str = "public, max-age=30"
     gzipped: bytes | None = None  # the same body gzip-compressed once, for clients that accept it
+    # Its answers' headers, encoded once: plain, then gzip-encoded when there is a gzip copy.
+    variants: tuple[Variant, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        varies = self.gzipped is not None
+        variants = [self._variant(self.body, self.etag, varies=varies, gzipped=False)]
+        if self.gzipped is not None:
+            variants.append(self._variant(self.gzipped, gzip_etag(self.etag), varies=True, gzipped=True))
+        object.__setattr__(self, "variants", tuple(variants))
+
+    def _variant(self, body: bytes, etag: str, *, varies: bool, gzipped: bool) -> Variant:
+        return document_variant(
+            body, etag, self.media_type, self.cache_control, self.last_modified, varies=varies, gzipped=gzipped
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.response.base import ASGIResponse
 
 from learning.edge.answers import Deliverable, Rendered
+from learning.edge.headers import Headers, asset_headers, gzip_etag, validator_headers
 from learning.lib.errors import PROBLEM_JSON, problem_response
 from learning.lib.http_ranges import (
     ByteRange,
@@ -26,13 +27,8 @@ from learning.lib.http_ranges import (
     Unsatisfiable,
     accepts_gzip,
     evaluate,
-    http_date,
     parse_ranges,
 )
-
-# Objects never change under an asset: a changed file becomes a new asset with a new URL.
-IMMUTABLE = "public, max-age=31536000, immutable"
-Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +38,6 @@ class Answer:
     status: int
     headers: Headers
     body: bytes = b""
-
-
-def gzip_etag(etag: str) -> str:
-    """A strong ETag names one representation: the gzip-encoded one gets its own."""
-    return etag[:-1] + '-gz"'
 
 
 # --- rendered documents (catalog JSON, feeds) -------------------------------------------------------
@@ -60,63 +51,42 @@ class Validators:
     has_gzip: bool
 
 
-def validators_of(rendered: Rendered) -> Validators:
-    return Validators(rendered.etag, rendered.last_modified, rendered.cache_control, rendered.gzipped is not None)
-
-
-def _document_headers(validators: Validators, etag: str) -> Headers:
-    headers = [(b"etag", etag.encode()), (b"cache-control", validators.cache_control.encode())]
-    if validators.has_gzip:
-        headers.append((b"vary", b"Accept-Encoding"))
-    if validators.last_modified is not None:
-        headers.append((b"last-modified", http_date(validators.last_modified).encode()))
-    return headers
+def _precondition(
+    etag: str, last_modified: datetime | None, method: str, headers: Mapping[str, str]
+) -> Outcome | None:  # fmt: skip
+    """NOT_MODIFIED, PRECONDITION_FAILED, or None when the document itself is to be sent."""
+    outcome = evaluate(method=method, headers=headers, size=0, etag=etag, last_modified=last_modified, ranges=False)
+    return None if outcome.outcome is Outcome.FULL else outcome.outcome
 
 
 def document_precondition(validators: Validators, method: str, headers: Mapping[str, str]) -> Answer | int | None:
-    """304 as an ``Answer``, 412 as its status, or None when the document itself must be sent."""
+    """Before rendering: 304 as an ``Answer``, 412 as its status, or None when the document must be rendered."""
     gzipped = validators.has_gzip and accepts_gzip(headers.get("accept-encoding"))
     etag = gzip_etag(validators.etag) if gzipped else validators.etag
-    decision = evaluate(
-        method=method, headers=headers, size=0, etag=etag, last_modified=validators.last_modified, ranges=False
-    )
-    if decision.outcome is Outcome.NOT_MODIFIED:
-        return Answer(304, _document_headers(validators, etag))
-    if decision.outcome is Outcome.PRECONDITION_FAILED:
-        return 412
-    return None
+    outcome = _precondition(etag, validators.last_modified, method, headers)
+    if outcome is Outcome.NOT_MODIFIED:
+        cache_control, has_gzip, modified = validators.cache_control, validators.has_gzip, validators.last_modified
+        return Answer(304, validator_headers(etag, cache_control, has_gzip, modified))
+    return None if outcome is None else 412
 
 
 def document_answer(rendered: Rendered, method: str, headers: Mapping[str, str]) -> Answer | int:
     """The answer to a GET or HEAD of a rendered document: 200 (gzip-encoded when accepted), 304, or 412."""
-    validators = validators_of(rendered)
-    early = document_precondition(validators, method, headers)
-    if early is not None:
-        return early
-    gzipped = rendered.gzipped is not None and accepts_gzip(headers.get("accept-encoding"))
-    body = rendered.gzipped if gzipped and rendered.gzipped is not None else rendered.body
-    answer_headers = _document_headers(validators, gzip_etag(rendered.etag) if gzipped else rendered.etag)
-    answer_headers.append((b"content-type", rendered.media_type.encode()))
-    answer_headers.append((b"content-length", str(len(body)).encode()))
-    if gzipped:
-        answer_headers.append((b"content-encoding", b"gzip"))
-    return Answer(200, answer_headers, b"" if method == "HEAD" else body)
+    variants = rendered.variants
+    variant = variants[1] if len(variants) > 1 and accepts_gzip(headers.get("accept-encoding")) else variants[0]
+    outcome = _precondition(variant.etag, rendered.last_modified, method, headers)
+    if outcome is Outcome.NOT_MODIFIED:
+        return Answer(304, variant.not_modified)
+    if outcome is not None:
+        return 412
+    return Answer(200, variant.full, b"" if method == "HEAD" else variant.body)
 
 
 # --- media ------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def media_headers(item: Deliverable, *, ranges: bool = True) -> Headers:
     """The validators and caching of a media answer (``ranges``: with ``Accept-Ranges``; 304s omit it)."""
-    return list(_media_headers(item, ranges))
-
-
-@functools.lru_cache(maxsize=4096)
-def _media_headers(item: Deliverable, ranges: bool) -> tuple[tuple[bytes, bytes], ...]:
-    headers = (
-        (b"etag", item.etag.encode()),
-        (b"last-modified", http_date(item.last_modified).encode()),
-        (b"cache-control", IMMUTABLE.encode()),
-    )
-    return ((b"accept-ranges", b"bytes"), *headers) if ranges else headers
+    return asset_headers(item.etag, item.last_modified, ranges=ranges)
 
 
 def media_decision(item: Deliverable, method: str, headers: Mapping[str, str]) -> Decision:
@@ -129,18 +99,18 @@ def media_not_modified(item: Deliverable) -> Answer:
 
 def media_partial(item: Deliverable, byte_range: ByteRange, data: bytes) -> Answer:
     """206 with one range whose bytes are already in memory."""
-    headers = [
+    headers = (
         *media_headers(item),
         (b"content-range", byte_range.content_range(item.size).encode()),
         (b"content-type", item.mime_type.encode()),
         (b"content-length", str(len(data)).encode()),
-    ]
+    )
     return Answer(206, headers, data)
 
 
 def media_redirect(location: str) -> Answer:
     """Redirect mode: 302 to a short-lived presigned URL of the object store (never cached anywhere)."""
-    return Answer(302, [(b"location", location.encode()), (b"cache-control", b"private, no-store")])
+    return Answer(302, ((b"location", location.encode()), (b"cache-control", b"private, no-store")))
 
 
 def requested_ranges(method: str, headers: Mapping[str, str], size: int) -> list[tuple[int, int]]:
