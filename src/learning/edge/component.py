@@ -22,9 +22,9 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from learning.edge.answers import AnswerStore, Deliverable, cache_key, media_key
+from learning.edge.headers import Answer
 from learning.edge.hub import CATALOG, NotifyHub
 from learning.edge.respond import (
-    Answer,
     document_answer,
     media_decision,
     media_not_modified,

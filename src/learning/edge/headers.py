@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -29,13 +30,22 @@ def validator_headers(etag: str, cache_control: str, varies: bool, last_modified
     return tuple(headers)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A complete HTTP answer, ready to send as it is."""
+
+    status: int
+    headers: Headers
+    body: bytes = b""
+
+
 class Variant(NamedTuple):
-    """One encoding of a stored document with its headers, encoded once when the document is stored."""
+    """One encoding of a stored document and its answers, built once when the document is stored."""
 
     etag: str
-    not_modified: Headers
-    full: Headers
-    body: bytes
+    ok: Answer  # 200 to a GET
+    head: Answer  # 200 to a HEAD: the same headers, no body
+    not_modified: Answer  # 304
 
 
 def document_variant(
@@ -46,7 +56,7 @@ def document_variant(
     full = [*validators, (b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
     if gzipped:
         full.append((b"content-encoding", b"gzip"))
-    return Variant(etag, validators, tuple(full), body)
+    return Variant(etag, Answer(200, tuple(full), body), Answer(200, tuple(full)), Answer(304, validators))
 
 
 def asset_headers(etag: str, last_modified: datetime, *, ranges: bool) -> Headers:

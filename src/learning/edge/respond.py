@@ -18,7 +18,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.response.base import ASGIResponse
 
 from learning.edge.answers import Deliverable, Rendered
-from learning.edge.headers import Headers, asset_headers, gzip_etag, validator_headers
+from learning.edge.headers import Answer, Headers, asset_headers, gzip_etag, validator_headers
 from learning.lib.errors import PROBLEM_JSON, problem_response
 from learning.lib.http_ranges import (
     ByteRange,
@@ -29,15 +29,6 @@ from learning.lib.http_ranges import (
     evaluate,
     parse_ranges,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A complete HTTP answer, ready to send as it is."""
-
-    status: int
-    headers: Headers
-    body: bytes = b""
 
 
 # --- rendered documents (catalog JSON, feeds) -------------------------------------------------------
@@ -76,10 +67,10 @@ def document_answer(rendered: Rendered, method: str, headers: Mapping[str, str])
     variant = variants[1] if len(variants) > 1 and accepts_gzip(headers.get("accept-encoding")) else variants[0]
     outcome = _precondition(variant.etag, rendered.last_modified, method, headers)
     if outcome is Outcome.NOT_MODIFIED:
-        return Answer(304, variant.not_modified)
+        return variant.not_modified
     if outcome is not None:
         return 412
-    return Answer(200, variant.full, b"" if method == "HEAD" else variant.body)
+    return variant.head if method == "HEAD" else variant.ok
 
 
 # --- media ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Headers are parsed defensively: numbers are ASCII digits of bounded length, q-va
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ def qvalue(params: str) -> float | None:
     return 1.0
 
 
+@functools.lru_cache(maxsize=1024)  # clients send a handful of distinct values, over and over
 def accepts_gzip(header: str | None) -> bool:
     """Whether an Accept-Encoding header admits gzip (RFC 9110 §12.5.3).
 
@@ -174,6 +176,12 @@ class Decision:
     ranges: tuple[ByteRange, ...] = ()
 
 
+_FULL = Decision(Outcome.FULL)
+
+
+_CONDITIONAL_HEADERS = frozenset({"if-match", "if-none-match", "if-modified-since", "if-unmodified-since"})
+
+
 def evaluate(
     *,
     method: str,
@@ -188,7 +196,9 @@ def evaluate(
     Without a modification date, If-Modified-Since and If-Unmodified-Since are ignored (§13.1.3, §13.1.4);
     ``ranges=False`` is for representations served whole (catalog JSON, feeds): Range is ignored.
     """
-    modified = last_modified.replace(microsecond=0) if last_modified is not None else None
+    if not _CONDITIONAL_HEADERS.intersection(headers) and (method != "GET" or not ranges):
+        return _FULL  # nothing to evaluate: the commonest case, answered at once
+    modified = last_modified.replace(microsecond=0) if last_modified and last_modified.microsecond else last_modified
     if_match = headers.get("if-match")
     if if_match is not None:
         if not _strong_match(if_match, etag):
@@ -206,7 +216,7 @@ def evaluate(
         if since is not None and modified <= since:
             return Decision(Outcome.NOT_MODIFIED)
     if method != "GET" or not ranges:  # range handling is defined for GET only
-        return Decision(Outcome.FULL)
+        return _FULL
     if_range = headers.get("if-range")
     if if_range is not None and (modified is None or not _if_range_holds(if_range.strip(), etag, modified)):
         return Decision(Outcome.FULL)
