@@ -114,7 +114,7 @@ def routes(app: App) -> tuple[Route, Route, Route, Route, str]:
     ping = fetch(app.url(PING_PATH))
     if ping.status != 200 or not ping.body:
         raise RuntimeError(f"{PING_PATH} answered {ping.status}: {ping.body[:300]!r}")
-    first = fetch(app.url(FEED_PATH), GZIP)  # renders the feed and stores it in the response cache
+    first = fetch(app.url(FEED_PATH), GZIP)  # renders the feed and hands it to the edge
     if first.status != 200 or first.etag is None:
         raise RuntimeError(f"{FEED_PATH} answered {first.status} (ETag {first.etag}): {first.body[:300]!r}")
     if not (first.content_type or "").startswith("application/rss+xml"):
@@ -553,7 +553,7 @@ def build_report(
         notes.append(line + "; p99 ms per round " + " · ".join(f"{x.run.p99_ms:.1f}" for x in mine) + ".")
     notes.append(
         f"HTTP: one `learning serve` (granian, 1 worker, `LEARNING_LOG_LEVEL=WARNING`), the shipped content synced "
-        f"at start; the feed ({http.described}) was fetched twice (rendered, then from the response cache) and "
+        f"at start; the feed ({http.described}) was fetched twice (rendered by the route, then answered by the edge) and "
         f"its 304 checked before the load. {args.rounds} rounds, orders {' / '.join(http.orders)}, each route "
         f"{args.duration} s measured with wrk -t2 -c{args.connections} --timeout {args.timeout}s after one "
         f"{args.warmup} s checked warm-up per route; the same Lua hook runs in every run of every route (ping "
@@ -587,7 +587,7 @@ def build_report(
         notes.append(
             f"Over HTTP (one request each, informational): the 1,000-item feed's first GET took "
             f"{render.http_cold_ms:.0f} ms (cold render in the server), the next {render.http_cached_ms:.1f} ms "
-            "(response cache); the server's bytes "
+            "(the edge); the server's bytes "
             + ("are" if render.http_identical else "**are not**")
             + " the in-process render's."
         )
