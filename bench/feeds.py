@@ -553,9 +553,9 @@ def build_report(
         notes.append(line + "; p99 ms per round " + " · ".join(f"{x.run.p99_ms:.1f}" for x in mine) + ".")
     notes.append(
         f"HTTP: one `learning serve` (granian, 1 worker, `LEARNING_LOG_LEVEL=WARNING`), the shipped content synced "
-        f"at start; the feed ({http.described}) was fetched twice (rendered by the route, then answered by the edge) and "
-        f"its 304 checked before the load. {args.rounds} rounds, orders {' / '.join(http.orders)}, each route "
-        f"{args.duration} s measured with wrk -t2 -c{args.connections} --timeout {args.timeout}s after one "
+        f"at start; the feed ({http.described}) was fetched twice (rendered by the route, then answered by the "
+        f"edge) and its 304 checked before the load. {args.rounds} rounds, orders {' / '.join(http.orders)}, "
+        f"each route {args.duration} s measured with wrk -t2 -c{args.connections} --timeout {args.timeout}s after one "
         f"{args.warmup} s checked warm-up per route; the same Lua hook runs in every run of every route (ping "
         "included), so its cost is on both sides of the ratio. Medians of the rounds; wrk shares the machine, so "
         "the figures are lower bounds."
