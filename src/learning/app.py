@@ -26,7 +26,7 @@ from learning.admin.downloads import AdminDownloadController
 from learning.catalog.controllers import CatalogController
 from learning.config import MediaDelivery as DeliveryMode
 from learning.config import Settings, load_settings
-from learning.db.session import create_engine, create_sessionmaker, libpq_url
+from learning.db.session import DatabaseLimits, create_engine, create_sessionmaker, libpq_url
 from learning.edge import ACCOUNTS, Edge
 from learning.feeds.controllers import (
     FeedTokenController,
@@ -75,7 +75,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(database_url, pool_size=settings.database_pool_size, max_overflow=0)
+        engine = create_engine(
+            database_url, pool_size=settings.database_pool_size, max_overflow=0, limits=database_limits(settings)
+        )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         await edge.hub.start(libpq_url(database_url))
@@ -152,6 +154,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 async def ping() -> dict[str, str]:
     """A trivial JSON route: the baseline of the benchmarks."""
     return {"status": "ok"}
+
+
+def database_limits(settings: Settings) -> DatabaseLimits:
+    return DatabaseLimits(
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+        lock_timeout_ms=settings.database_lock_timeout_ms,
+        pool_timeout_seconds=settings.database_pool_timeout_seconds,
+        connect_timeout_seconds=settings.database_connect_timeout_seconds,
+    )
 
 
 def _initial_state(
