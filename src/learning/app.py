@@ -39,6 +39,7 @@ from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
+from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=_initial_state(settings, store, jwt_auth, edge, verified_tokens, downloads),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,
+        request_class=bounded_request_class(settings.json_max_depth),
         openapi_config=OpenAPIConfig(
             title="learning",
             version=__version__,
