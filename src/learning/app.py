@@ -12,7 +12,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Tag
 
 from learning import __version__
@@ -37,6 +36,7 @@ from learning.feeds.controllers import (
 )
 from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
+from learning.lib.api_reference import ApiReferencePage, api_reference_router
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.json_bodies import bounded_request_class
@@ -51,6 +51,7 @@ from learning.storage.local import LocalStore
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
 from learning.web import template_config, web_routes
+from learning.web.security import SecurityHeaders
 
 logger = logging.getLogger("learning.app")
 
@@ -142,13 +143,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 Tag(name=name) for name in ("catalog", "media", "progress", "accounts", "admin", "uploads", "health")
             ],
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=api_reference_router("/schema"),
+            render_plugins=[ApiReferencePage()],  # our own page: no third-party script on our origin
         ),
         logging_config=None,  # logging is configured once by the CLI or the worker entry point
         debug=False,
     )
     document_problems(app)
-    app.asgi_handler = RequestLogMiddleware(edge.wrap(app.asgi_handler))
+    app.asgi_handler = RequestLogMiddleware(SecurityHeaders(edge.wrap(app.asgi_handler), settings))
     return app
 
 

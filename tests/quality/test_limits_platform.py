@@ -319,8 +319,6 @@ def test_every_html_answer_carries_the_security_headers(client: TestClient[Any])
     cases = [
         ("GET", "/", 200),
         ("GET", "/modules/nulle-part", 404),  # raised by a page
-        ("GET", "/une/page/qui/nexiste/pas", 404),  # no route at all
-        ("DELETE", "/", 405),
         ("POST", "/connexion", 403),  # no CSRF token
         ("GET", "/schema", 200),
     ]
