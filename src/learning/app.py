@@ -12,7 +12,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Tag
 
 from learning import __version__
@@ -26,7 +25,7 @@ from learning.admin.downloads import AdminDownloadController
 from learning.catalog.controllers import CatalogController
 from learning.config import MediaDelivery as DeliveryMode
 from learning.config import Settings, load_settings
-from learning.db.session import create_engine, create_sessionmaker, libpq_url
+from learning.db.session import DatabaseLimits, create_engine, create_sessionmaker, libpq_url
 from learning.edge import ACCOUNTS, Edge
 from learning.feeds.controllers import (
     FeedTokenController,
@@ -37,8 +36,10 @@ from learning.feeds.controllers import (
 )
 from learning.health.controllers import HealthController
 from learning.jobs.worker import job_runner
+from learning.lib.api_reference import ApiReferencePage, api_reference_router
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
+from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.media.controllers import serve_media
@@ -50,6 +51,7 @@ from learning.storage.local import LocalStore
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
 from learning.web import template_config, web_routes
+from learning.web.security import SecurityHeaders
 
 logger = logging.getLogger("learning.app")
 
@@ -75,7 +77,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(database_url, pool_size=settings.database_pool_size, max_overflow=0)
+        engine = create_engine(
+            database_url, pool_size=settings.database_pool_size, max_overflow=0, limits=database_limits(settings)
+        )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         await edge.hub.start(libpq_url(database_url))
@@ -129,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=_initial_state(settings, store, jwt_auth, edge, verified_tokens, downloads),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_request_body_bytes,
+        request_class=bounded_request_class(settings.json_max_depth),
         openapi_config=OpenAPIConfig(
             title="learning",
             version=__version__,
@@ -138,13 +143,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 Tag(name=name) for name in ("catalog", "media", "progress", "accounts", "admin", "uploads", "health")
             ],
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=api_reference_router("/schema"),
+            render_plugins=[ApiReferencePage()],  # our own page: no third-party script on our origin
         ),
         logging_config=None,  # logging is configured once by the CLI or the worker entry point
         debug=False,
     )
     document_problems(app)
-    app.asgi_handler = RequestLogMiddleware(edge.wrap(app.asgi_handler))
+    app.asgi_handler = RequestLogMiddleware(SecurityHeaders(edge.wrap(app.asgi_handler), settings))
     return app
 
 
@@ -152,6 +158,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 async def ping() -> dict[str, str]:
     """A trivial JSON route: the baseline of the benchmarks."""
     return {"status": "ok"}
+
+
+def database_limits(settings: Settings) -> DatabaseLimits:
+    return DatabaseLimits(
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+        lock_timeout_ms=settings.database_lock_timeout_ms,
+        pool_timeout_seconds=settings.database_pool_timeout_seconds,
+        connect_timeout_seconds=settings.database_connect_timeout_seconds,
+    )
 
 
 def _initial_state(

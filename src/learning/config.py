@@ -94,6 +94,24 @@ class Settings(BaseSettings):
         default=True, description="Run the processing jobs inside the app (else in `learning worker`)."
     )
 
+    # --- platform limits (issue 17) ---
+    database_statement_timeout_ms: int = Field(
+        default=5000, ge=100, le=600_000,
+        description="PostgreSQL statement_timeout of every connection (ms); the client gives up 1 s later.",
+    )  # fmt: skip
+    database_lock_timeout_ms: int = Field(
+        default=2000, ge=10, le=600_000, description="PostgreSQL lock_timeout of every connection (ms)."
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="Longest wait for a pooled connection before answering 503."
+    )
+    database_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="Longest wait to open a PostgreSQL connection."
+    )
+    json_max_depth: int = Field(
+        default=32, ge=2, le=256, description="Deepest nesting of arrays and objects in a JSON body (400 beyond)."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -332,7 +332,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/ping"): public(),
     ("GET", "/schema"): public(),
     ("GET", "/schema/openapi.json"): public(),
-    ("GET", "/schema/scalar"): public(),
     ("GET", "/schema/{path:str}"): public(404, path=lambda _: "absent"),
     # accounts
     ("POST", "/api/v1/auth/register"): public(

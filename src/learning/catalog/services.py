@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 from learning.catalog import schemas as s
@@ -14,6 +15,10 @@ from learning.lib.errors import Conflict, NotFound, Unprocessable
 from learning.media.urls import media_url
 
 MAX_QUERY_LENGTH = 200
+# websearch_to_tsquery reads "-" as NOT; NOTs with no word between them pile up on PostgreSQL's parser stack,
+# which holds 32 ("tsquery stack too small", a 500). A "-" not directly before a word negates nothing: it
+# becomes a space, which leaves at most one NOT per word.
+_DANGLING_NOT = re.compile(r"-(?!\w)")
 
 
 class ModuleNotFound(NotFound):
@@ -222,6 +227,7 @@ class CatalogService:
             raise BadSearch("The search needs some words (q=…).")
         if len(text) > MAX_QUERY_LENGTH or any(ord(c) < 32 for c in text):
             raise BadSearch(f"The search must be at most {MAX_QUERY_LENGTH} printable characters.")
+        text = _DANGLING_NOT.sub(" ", text)
         hits, total = await self.catalog.search(text, limit=limit, offset=offset)
         results = []
         for hit in hits:

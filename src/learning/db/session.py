@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -42,8 +44,37 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> AsyncEngine:
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """How long anything may wait on PostgreSQL (settings ``LEARNING_DATABASE_*_TIMEOUT_*``).
+
+    The server ends a statement past ``statement_timeout_ms`` and a lock wait past ``lock_timeout_ms``; the
+    client gives up one second after the statement timeout, for the case the server cannot answer at all
+    (stopped, or a dead network path). A pool checkout and a new connection each wait a bounded time too.
+    Every one of these ends in an outage error, which the problem handlers answer with 503 + Retry-After.
+    """
+
+    statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 2000
+    pool_timeout_seconds: float = 3.0
+    connect_timeout_seconds: float = 3.0
+
+    @property
+    def command_timeout_seconds(self) -> float:
+        return self.statement_timeout_ms / 1000 + 1.0
+
+    def server_settings(self) -> dict[str, str]:
+        return {"statement_timeout": str(self.statement_timeout_ms), "lock_timeout": str(self.lock_timeout_ms)}
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int | None = None, limits: DatabaseLimits | None = None
+) -> AsyncEngine:
     """The engine; ``max_overflow`` defaults to ``pool_size`` (the app passes 0: see below).
+
+    With ``limits`` (the app's engine), every connection carries the statement and lock timeouts, every
+    statement a client-side deadline, and a checkout waits at most the pool timeout; without, the commands'
+    engines (content sync, migrations) only bound the connection attempt.
 
     A fixed pool (no overflow) is what a busy app process wants: an overflow connection is closed as soon
     as the pool is full again, so a steady load above ``pool_size`` opens and closes PostgreSQL connections
@@ -56,17 +87,40 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = N
     silently fails its next statement, which the error handlers turn into a 503, and SQLAlchemy then
     replaces every connection of the pool older than the failure.
     """
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": "learning"}, "timeout": 5}
+    pool_timeout = 30.0
+    if limits is not None:
+        connect_args["server_settings"].update(limits.server_settings())
+        connect_args["timeout"] = limits.connect_timeout_seconds
+        connect_args["command_timeout"] = limits.command_timeout_seconds  # asyncpg's default per statement
+        pool_timeout = limits.pool_timeout_seconds
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=False,
         pool_recycle=1800,
+        pool_timeout=pool_timeout,
         hide_parameters=True,  # SQL errors and logs never carry values (password hashes, tokens, e-mails)
-        connect_args={"server_settings": {"application_name": "learning"}, "timeout": 5},
+        connect_args=connect_args,
     )
     event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
+    event.listen(engine.sync_engine, "handle_error", _drop_timed_out_connection)
     return engine
+
+
+def _drop_timed_out_connection(context: ExceptionContext) -> None:
+    # A statement the client gave up on leaves its connection waiting for the server's answer to the
+    # cancel request: reusing it (even to roll back) would wait as long as the server is silent. Treated
+    # as a disconnect, the connection is terminated and the pool replaces it.
+    error: BaseException | None = context.original_exception
+    for _ in range(3):
+        if error is None:
+            return
+        if isinstance(error, TimeoutError):
+            context.is_disconnect = True
+            return
+        error = getattr(error, "orig", None) or error.__cause__
 
 
 def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -249,6 +249,18 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: _internal_error_handler,
 }
 
+
+def problem_for(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The answer the app gives ``exc`` (status, headers such as Retry-After, and the same logging), for the
+    layers that render errors their own way (the pages' HTML error page)."""
+    for kind in type(exc).__mro__:
+        handler = EXCEPTION_HANDLERS.get(kind)
+        if handler is not None:
+            answer: Response[dict[str, Any]] = handler(request, exc)
+            return answer
+    return _internal_error_handler(request, exc)
+
+
 __all__ = [
     "EXCEPTION_HANDLERS",
     "PROBLEM_JSON",
@@ -262,5 +274,6 @@ __all__ = [
     "Unprocessable",
     "UnsupportedMediaType",
     "is_database_outage",
+    "problem_for",
     "problem_response",
 ]

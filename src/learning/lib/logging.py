@@ -1,7 +1,7 @@
 """Structured logging: one JSON line per request, with secrets kept out.
 
-The path is logged without its query string (presigned URLs and tokens travel there), and the token
-segment of private-feed paths is masked.
+The path is logged without its query string (presigned URLs and tokens travel there). Private-feed
+tokens are masked in every line, whatever logged it, by one filter on the handlers (``RedactSecrets``).
 """
 
 from __future__ import annotations
@@ -19,15 +19,50 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 access_logger = logging.getLogger("learning.access")
 
-_PRIVATE_FEED = re.compile(r"^(/feeds/private/)[^/]+")
+
+def _spelled(word: str) -> str:
+    # each letter as itself or percent-encoded, in any case (with re.IGNORECASE)
+    return "".join(f"(?:{letter}|%{ord(letter):02x})" for letter in word)
+
+
+_SLASHES = r"(?:/|%2f)+"
+# A private-feed token in a path or a URL, however spelled: doubled slashes, percent-encoded slashes or letters,
+# any case, inside a message, an exception's text or a traceback.
+_PRIVATE_FEED = re.compile(
+    rf"({_spelled('feeds')}{_SLASHES}{_spelled('private')}{_SLASHES})(?:(?!%2f)[^/\s\"'<>?#\\])+", re.IGNORECASE
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 ANSWERED_BY = "answered_by"  # the scope state key (and log field) naming which path answered: edge or app
 
 
-def redact_path(path: str) -> str:
-    return _PRIVATE_FEED.sub(r"\1***", path)
+def redact(text: str) -> str:
+    """``text`` with every private-feed token replaced by ``***`` (the one redaction of every log line)."""
+    return _PRIVATE_FEED.sub(r"\1***", text)
+
+
+redact_path = redact  # the edge's name for it
+
+
+class RedactSecrets(logging.Filter):
+    """On every handler: the message, its arguments, structured fields, exception text and stack of a record
+    are redacted before any formatter sees them (ours, a server's, or a test's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if (cleaned := redact(message)) != message:
+            record.msg, record.args = cleaned, None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {key: redact(value) if isinstance(value, str) else value for key, value in fields.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,8 +76,12 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -53,7 +92,15 @@ def logging_config(level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "filters": {"redact": {"()": RedactSecrets}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["redact"],
+                "stream": "ext://sys.stderr",
+            }
+        },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "_granian": {"handlers": ["stderr"], "level": level, "propagate": False},

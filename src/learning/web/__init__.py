@@ -10,14 +10,13 @@ from typing import Any
 
 from litestar import Request, Response, Router
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from learning.config import Settings
-from learning.lib.errors import LearningError
+from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_for
 from learning.web.account import AccountPages, LearnerPages
 from learning.web.admin import AdminPages
 from learning.web.pages import PublicPages
@@ -36,24 +35,29 @@ TITLES = {
     413: "Contenu trop volumineux",
     422: "Requête impossible à traiter",
     429: "Trop de requêtes",
+    503: "Service momentanément indisponible",
 }
 DETAILS = {
     403: "Vous n’avez pas accès à cette page, ou la vérification de sécurité du formulaire a échoué : "
     "rechargez la page et réessayez.",
     404: "Cette page n’existe pas, ou n’est pas (encore) publiée.",
+    503: "Le service ne répond pas pour le moment : réessayez dans quelques instants.",
 }
 
 
 def _page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Errors on pages are pages too (in French); signing in is a redirect."""
+    """Errors on pages are pages too (in French); signing in is a redirect. The status, the headers (such as
+    Retry-After) and the logging are the API's (``problem_for``); the security headers come from
+    ``SecurityHeaders``, as for every HTML answer."""
     if isinstance(exc, SignInRequired):
         return Redirect(sign_in_url(str(exc.extra.get("next", "/"))), status_code=303)
-    status = exc.status_code if isinstance(exc, LearningError | HTTPException) else 500
+    problem = problem_for(request, exc)
+    status = problem.status_code or 500
     title = TITLES.get(status, "Erreur du serveur" if status >= 500 else "Erreur")
     detail = DETAILS.get(status, "")
     if isinstance(exc, LearningError) and status != 404 and exc.detail and not exc.detail.isascii():
         detail = exc.detail  # our pages' own messages are in French; the services' are in English
-    headers = exc.headers if isinstance(exc, LearningError) else None
+    headers = {name: value for name, value in problem.headers.items() if name.lower() != "content-type"}
     return page("error.html", known_viewer(request), status_code=status, headers=headers, title=title, detail=detail)
 
 
@@ -63,11 +67,7 @@ def web_routes(settings: Settings) -> list[Router]:
         route_handlers=[PublicPages, AccountPages, LearnerPages, AdminPages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(settings))],
         response_headers=security_headers(settings),
-        exception_handlers={
-            LearningError: _page_error,
-            HTTPException: _page_error,
-            ValidationException: _page_error,
-        },
+        exception_handlers=dict.fromkeys(EXCEPTION_HANDLERS, _page_error),
         include_in_schema=False,
         opt={"exclude_from_auth": True},  # pages read the session cookie themselves (web/security.py)
     )

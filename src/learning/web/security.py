@@ -18,9 +18,11 @@ from urllib.parse import quote, urlsplit
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, ResponseHeader
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from learning.accounts.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, CurrentUser, VerifiedTokens
 from learning.config import MediaDelivery, Settings, StorageBackend
@@ -104,6 +106,51 @@ def security_headers(settings: Settings) -> list[ResponseHeader]:
         ResponseHeader(name="X-Frame-Options", value="DENY"),
         ResponseHeader(name="Cache-Control", value="no-store"),  # pages carry CSRF tokens, some a feed token
     ]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every HTML answer, whatever made it (a page, a page's
+    error, the app's 404 or 405, the API reference), and ``no-store`` on answers to signed-in requests.
+
+    Headers an answer already has are kept (the API reference brings its own CSP; feeds and media their own
+    Cache-Control). An answer to a request that carries a bearer token or the session cookie is personal
+    (the feed-token answer holds the token itself): unless it says otherwise, no cache may keep it.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.html_headers = [(h.name.lower().encode(), (h.value or "").encode()) for h in security_headers(settings)]
+        self.private_headers = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        signed_in = _carries_credentials(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                names = {name.lower(): value for name, value in headers}
+                wanted = self.html_headers if names.get(b"content-type", b"").startswith(b"text/html") else None
+                if wanted is None and signed_in:
+                    wanted = self.private_headers
+                if wanted is not None:
+                    missing = [(name, value) for name, value in wanted if name not in names]
+                    if missing:
+                        message["headers"] = [*headers, *missing]  # a new list: the edge's are shared
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_SESSION = f"{SESSION_COOKIE}=".encode()
+
+
+def _carries_credentials(scope: Scope) -> bool:
+    return any(
+        name == b"authorization" or (name == b"cookie" and _SESSION in value) for name, value in scope["headers"]
+    )
 
 
 async def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
