@@ -121,7 +121,7 @@ class ProgressController(Controller):
     guards = [requires_json_body]
     dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
 
-    @post("/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK, opt={"problems": [403, 409]})
+    @post("/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK, opt={"problems": [403, 409, 429]})
     async def record(
         self,
         data: JSONBody[EventBatch],
