@@ -112,6 +112,17 @@ class Settings(BaseSettings):
         default=32, ge=2, le=256, description="Deepest nesting of arrays and objects in a JSON body (400 beyond)."
     )
 
+    # --- progress limits (issue 17) ---
+    # Far above a real player (a batch of a few events every few seconds); a batch holds at most 500 events,
+    # so each limit lets at least one full batch through.
+    progress_events_per_minute: int = Field(
+        default=1200, ge=500, le=1_000_000, description="Progress events one learner may store per minute (429)."
+    )
+    progress_events_per_lesson_per_day: int = Field(
+        default=20_000, ge=500, le=10_000_000,
+        description="Progress events one learner may store for one lesson per UTC day (429).",
+    )  # fmt: skip
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

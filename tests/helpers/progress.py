@@ -9,10 +9,24 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
+from learning.config import Settings
 from tests.helpers.accounts import Account
+from tests.helpers.catalog import sync
+from tests.helpers.database import sql
 
 MODULE = "dix-ans-de-recherche"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def synced_course(settings: Settings) -> dict[str, Any]:
+    """Sync the shipped catalog; the ids of a video lesson (and its duration) and a text lesson of ``MODULE``."""
+    sync(settings)
+    rows = sql(settings.require_database_url(),
+               "SELECT l.id, l.kind, l.duration_seconds FROM lesson l JOIN module m ON m.id = l.module_id "
+               "WHERE m.slug = $1 ORDER BY l.position", MODULE)  # fmt: skip
+    video = next(r for r in rows if r["kind"] == "video")
+    text = next(r for r in rows if r["kind"] == "text")
+    return {"video": str(video["id"]), "duration": video["duration_seconds"], "text": str(text["id"])}
 
 
 def enroll(client: TestClient[Any], account: Account) -> None:

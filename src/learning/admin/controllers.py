@@ -16,7 +16,14 @@ from learning.accounts.services import AccountService
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
-from learning.progress.schemas import XapiStatements
+from learning.progress.schemas import (
+    XAPI_DEFAULT_LIMIT,
+    XAPI_MAX_LIMIT,
+    XapiCursor,
+    XapiLimit,
+    XapiStatements,
+    statement_result,
+)
 
 
 class AdminUserController(Controller):
@@ -42,17 +49,21 @@ class AdminUserController(Controller):
         """One account."""
         return user_read(await accounts.get(user_id))
 
-    @get("/{user_id:uuid}/xapi/statements", operation_id="GetLearnerXapiStatements")
+    @get("/{user_id:uuid}/xapi/statements", operation_id="GetLearnerXapiStatements", opt={"problems": [400]})
     async def learner_statements(
         self,
         user_id: FromPath[uuid.UUID],
         accounts: NamedDependency[AccountService],
         progress: NamedDependency[ProgressService],
         state: State,
+        limit: XapiLimit = XAPI_DEFAULT_LIMIT,
+        cursor: XapiCursor = None,
     ) -> XapiStatements:
-        """One learner's activity as xAPI statements (the same export the learner gets)."""
+        """One learner's activity as xAPI statements (the same export, and pages, the learner gets)."""
         await accounts.get(user_id)  # 404 for an unknown account
-        return XapiStatements(statements=await progress.statements(user_id, state.settings.base_url))
+        limit = limit or XAPI_MAX_LIMIT
+        page, following = await progress.statements(user_id, state.settings.base_url, limit=limit, cursor=cursor)
+        return statement_result(page, following, f"{self.path}/{user_id}/xapi/statements", limit)
 
     @delete("/{user_id:uuid}", operation_id="DeleteUser")
     async def delete_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> None:

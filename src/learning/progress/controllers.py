@@ -19,6 +19,8 @@ from learning.progress.deps import provide_enrollment_service, provide_progress_
 from learning.progress.events import Event, ModuleProgress, ProgressService, resume_point
 from learning.progress.repositories import LessonFacts, ProgressState
 from learning.progress.schemas import (
+    XAPI_DEFAULT_LIMIT,
+    XAPI_MAX_LIMIT,
     BatchRead,
     EnrollmentCreate,
     EnrollmentRead,
@@ -27,7 +29,10 @@ from learning.progress.schemas import (
     LessonState,
     LessonStatus,
     ModuleProgressRead,
+    XapiCursor,
+    XapiLimit,
     XapiStatements,
+    statement_result,
 )
 from learning.progress.services import EnrollmentService
 
@@ -116,7 +121,7 @@ class ProgressController(Controller):
     guards = [requires_json_body]
     dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
 
-    @post("/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK, opt={"problems": [403, 409]})
+    @post("/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK, opt={"problems": [403, 409, 429]})
     async def record(
         self,
         data: JSONBody[EventBatch],
@@ -169,9 +174,19 @@ class XapiController(Controller):
     tags = ["progress"]
     dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
 
-    @get("/statements", operation_id="GetMyXapiStatements")
+    @get("/statements", operation_id="GetMyXapiStatements", opt={"problems": [400]})
     async def statements(
-        self, request: Request[CurrentUser, Any, Any], progress: NamedDependency[ProgressService], state: State
+        self,
+        request: Request[CurrentUser, Any, Any],
+        progress: NamedDependency[ProgressService],
+        state: State,
+        limit: XapiLimit = XAPI_DEFAULT_LIMIT,
+        cursor: XapiCursor = None,
     ) -> XapiStatements:
-        """Your activity as xAPI 1.0.3 statements (ADL video profile; cmi5-style for lessons and modules)."""
-        return XapiStatements(statements=await progress.statements(request.user.id, state.settings.base_url))
+        """Your activity as xAPI 1.0.3 statements (ADL video profile; cmi5-style for lessons and modules), a page
+        at a time: follow `more` until it is empty."""
+        limit = limit or XAPI_MAX_LIMIT
+        page, following = await progress.statements(
+            request.user.id, state.settings.base_url, limit=limit, cursor=cursor
+        )
+        return statement_result(page, following, f"{self.path}/statements", limit)

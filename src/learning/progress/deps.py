@@ -6,7 +6,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from learning.progress.events import ProgressService
+from learning.progress.events import EventLimits, ProgressService
 from learning.progress.repositories import EnrollmentRepository, ProgressRepository
 from learning.progress.services import EnrollmentService
 
@@ -16,4 +16,6 @@ def provide_enrollment_service(db_session: NamedDependency[AsyncSession]) -> Enr
 
 
 def provide_progress_service(db_session: NamedDependency[AsyncSession], state: State) -> ProgressService:
-    return ProgressService(ProgressRepository(db_session, state.engine))
+    settings = state.settings
+    limits = EventLimits(settings.progress_events_per_minute, settings.progress_events_per_lesson_per_day)
+    return ProgressService(ProgressRepository(db_session, state.engine), limits)

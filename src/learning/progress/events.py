@@ -1,25 +1,30 @@
 """Progress events: validated as a batch, applied once each, merged so that progress never goes back.
 
 A batch is applied whole or not at all: one invalid event (422), one event for a lesson outside the
-learner's enrollments (403) or one id reused with other content (409) rejects the batch, and nothing
-of it is stored. Replayed events (same id, same content) are recognised and skipped, so clients may
-retry freely. Segments are merged as a union, the resume position is the one with the latest client
-time, and completion — decided here, not by the client — never regresses.
+learner's enrollments (403), one id reused with other content (409) or new events beyond the learner's
+quotas (429, per minute and per lesson per day) rejects the batch, and nothing of it is stored.
+Replayed events (same id, same content) are recognised and skipped, so clients may retry freely.
+Segments are merged as a union, the resume position is the one with the latest client time, and
+completion — decided here, not by the client — never regresses.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import anyio
+
 from learning.db import models as m
+from learning.lib import clock
 from learning.lib.clock import plausible
-from learning.lib.errors import Conflict, Forbidden, NotFound, Unprocessable
-from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState
-from learning.progress.xapi import LearnerActivity, StatementBuilder
+from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState, QuotaWindows, Verdict
+from learning.progress.xapi import EVENTS, FIRST, Key, LearnerActivity, StatementBuilder, cursor_of, key_of
 
 DURATION_TOLERANCE = 1.0  # seconds: players report positions a little past the end
 
@@ -54,9 +59,32 @@ class BatchResult:
     lessons: list[tuple[LessonFacts, ProgressState]]
 
 
+class EventQuotaExceeded(TooManyRequests):
+    title = "Too many progress events"
+
+
+@dataclass(frozen=True, slots=True)
+class EventLimits:
+    """Events a learner may store: per minute, and per lesson per UTC day (settings)."""
+
+    per_minute: int
+    per_lesson_per_day: int
+
+
+def _retry_after(now: datetime, windows: QuotaWindows, verdict: Verdict) -> int:
+    """Seconds until every window the batch would overflow has ended."""
+    ends = []
+    if verdict.over_minute:
+        ends.append(windows.minute + timedelta(minutes=1))
+    if verdict.over_day:
+        ends.append(datetime.combine(windows.day + timedelta(days=1), time(), tzinfo=UTC))
+    return math.ceil((max(ends) - now).total_seconds())
+
+
 class ProgressService:
-    def __init__(self, progress: ProgressRepository) -> None:
+    def __init__(self, progress: ProgressRepository, limits: EventLimits) -> None:
         self.progress = progress
+        self.limits = limits
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
@@ -65,7 +93,13 @@ class ProgressService:
         ):  # the full list of problems also names those that need the lessons' facts
             lessons = await self.progress.lesson_facts(user_id, sorted({event.lesson_id for event in events}))
             raise InvalidEvents("Some events are invalid; none was applied.", errors=_problems(events, lessons))
-        found = await self.progress.ingest(user_id, [_row(event) for event in events], tolerance=DURATION_TOLERANCE)
+        now = clock.utcnow()
+        windows = QuotaWindows(
+            minute=now.replace(second=0, microsecond=0), day=now.date(),
+            per_minute=self.limits.per_minute, per_day=self.limits.per_lesson_per_day,
+        )  # fmt: skip
+        rows = [_row(event) for event in events]
+        found = await self.progress.ingest(user_id, rows, tolerance=DURATION_TOLERANCE, quota=windows)
         verdict, lessons = found.verdict, found.lessons
         if not verdict.valid:
             raise InvalidEvents("Some events are invalid; none was applied.", errors=_problems(events, lessons))
@@ -73,6 +107,12 @@ class ProgressService:
             raise NotEnrolledInLesson("Some events are for lessons of modules you are not enrolled in.")
         if verdict.reused_id is not None:
             raise EventIdReused(f"Event {verdict.reused_id} was already sent with other content.")
+        if verdict.over_minute or verdict.over_day:
+            raise EventQuotaExceeded(
+                f"Too many progress events: at most {self.limits.per_minute} a minute, and "
+                f"{self.limits.per_lesson_per_day} a day for one lesson; none of this batch was stored.",
+                retry_after=_retry_after(now, windows, verdict),
+            )
         return BatchResult(
             applied=verdict.applied,
             replayed=verdict.replayed,
@@ -107,18 +147,39 @@ class ProgressService:
             )  # fmt: skip
         return figures
 
-    async def statements(self, user_id: uuid.UUID, base_url: str) -> list[dict[str, Any]]:
-        """The learner's xAPI statements (stable ids; the registration of each enrollment in context)."""
-        events, enrollments, modules, lessons, rows = await self.progress.learner_activity(user_id)
+    async def statements(
+        self, user_id: uuid.UUID, base_url: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the learner's xAPI statements (stable ids; the registration of each enrollment in context)
+        and the cursor of the next page (None after the last). See ``xapi``'s docstring for the order."""
+        start = key_of(cursor) if cursor else FIRST
+        enrollments, modules, lessons, rows = await self.progress.xapi_context(user_id)
         activity = LearnerActivity(
             user_id=user_id,
-            events=events,
             lessons={lesson.id: lesson for lesson in lessons},
             modules={module.id: module for module in modules},
             registrations={enrollment.module_id: enrollment.registration for enrollment in enrollments},
             progress={row.lesson_id: row for row in rows},
         )
-        return StatementBuilder(base_url, activity).build()
+        builder = StatementBuilder(base_url, activity)
+        keyed: list[tuple[Key, dict[str, Any]]] = []
+        events_done = start[0] != EVENTS
+        if not events_done:
+            wanted = limit // 2 + 2  # two statements an event: enough for the page and a look at the next one
+            first = (start[1], start[2]) if len(start) > 1 else None
+            events = await self.progress.played_events(user_id, list(activity.lessons), first, wanted)
+            before = {}
+            if events:
+                page_lessons = sorted({event.lesson_id for event in events})
+                before = await self.progress.played_before(user_id, page_lessons, (events[0].client_time, events[0].id))
+            # Up to XAPI_MAX_LIMIT statements: built off the event loop, which other requests keep meanwhile.
+            keyed += await anyio.to_thread.run_sync(builder.played, events, before)
+            events_done = len(events) < wanted
+        if events_done:  # the other sections are bounded by the catalog
+            keyed += builder.completions() + builder.modules()
+        keyed = [item for item in keyed if item[0] >= start]
+        following = cursor_of(keyed[limit][0]) if len(keyed) > limit else None
+        return [statement for _, statement in keyed[:limit]], following
 
     async def lesson(self, user_id: uuid.UUID, lesson_id: uuid.UUID) -> tuple[m.Lesson, m.LessonProgress | None]:
         """A lesson and the learner's progress on it (None before the first event)."""

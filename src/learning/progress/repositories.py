@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from learning.db import models as m
@@ -85,6 +86,18 @@ class Verdict:
     reused_id: uuid.UUID | None = None  # an event id already stored with other content
     applied: int = 0  # events stored and merged by this batch
     replayed: int = 0  # events already stored with the same content: skipped
+    over_minute: bool = False  # storing the batch's new events would pass the learner's quota for this minute
+    over_day: bool = False  # … or one lesson's quota for this day
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaWindows:
+    """The quota windows a batch counts in, and their limits (events stored)."""
+
+    minute: datetime  # the start of the current minute
+    day: date  # the current UTC day
+    per_minute: int  # per learner
+    per_day: int  # per learner and lesson
 
 
 @dataclass(slots=True)
@@ -101,12 +114,18 @@ class Ingested:
 #   checked   each event against its lesson (the rules ``events._fact_problem`` words for the client; the
 #             rules that need no lesson were checked before) and against an event already stored with its id;
 #   verdict   valid / enrolled / the first id reused with other content / how many replays;
-#   inserted  the event log, only when the verdict accepts the batch; replays are skipped;
+#   quota     whether the batch's new events would pass the learner's quota for this minute (the counters of
+#             the learner's progress rows for this minute, summed) or a lesson's quota for this day;
+#   inserted  the event log, only when the verdict accepts the batch and the quotas allow it; replays skipped;
 #   batch     the inserted events per lesson: their segments (clipped to the duration) as one multirange,
-#             the position with the latest client time, a mark-done, the seconds that complete the lesson;
+#             the position with the latest client time, a mark-done, the seconds that complete the lesson,
+#             how many events;
 #   saved     the learner's progress rows, upserted in lesson order (concurrent batches never deadlock):
 #             the segments are unioned with the stored ones under the row lock of ON CONFLICT DO UPDATE, the
-#             position only moves to a later client time, completion never goes back.
+#             position only moves to a later client time, completion never goes back, the quota counters
+#             add the batch's events (or restart in a new window).
+# The quotas are read on the statement's snapshot: concurrent batches of one learner may pass a limit by what
+# they store together (at most their own events), which a quota far above a real player tolerates.
 # If a concurrent request stored one of the batch's ids after this statement's snapshot, ON CONFLICT skips it
 # without telling whether its content is the same: ``retry_unless`` then aborts the whole statement (SQLSTATE
 # 40001) and the repository runs it again, on a snapshot that sees that event.
@@ -141,11 +160,20 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     " (array_agg(id ORDER BY n) FILTER (WHERE NOT same))[1] AS reused_id,"
     " count(*) FILTER (WHERE same) AS replayed, count(*) AS events"
     " FROM checked"
+    "), quota AS ("
+    " SELECT count(*) FILTER (WHERE same IS NULL) > 0 AND count(*) FILTER (WHERE same IS NULL)"
+    " + (SELECT coalesce(sum(p.minute_events), 0) FROM lesson_progress p"
+    " WHERE p.user_id = :user_id AND p.quota_minute = :minute) > :per_minute AS over_minute,"
+    " EXISTS (SELECT FROM checked c LEFT JOIN lesson_progress p ON p.user_id = :user_id"
+    " AND p.lesson_id = c.lesson_id AND p.quota_day = :day WHERE c.same IS NULL GROUP BY c.lesson_id"
+    " HAVING count(*) + coalesce(max(p.day_events), 0) > :per_day) AS over_day"
+    " FROM checked"
     "), inserted AS ("
     " INSERT INTO progress_event (id, user_id, lesson_id, kind, client_time, start_seconds, end_seconds,"
     " position_seconds)"
     " SELECT id, :user_id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds FROM checked"
-    " WHERE same IS NULL AND (SELECT valid AND enrolled AND reused_id IS NULL FROM verdict) ORDER BY n"
+    " WHERE same IS NULL AND (SELECT valid AND enrolled AND reused_id IS NULL FROM verdict)"
+    " AND (SELECT NOT (over_minute OR over_day) FROM quota) ORDER BY n"
     " ON CONFLICT (id) DO NOTHING RETURNING id"
     "), batch AS ("
     " SELECT c.lesson_id,"
@@ -156,14 +184,15 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     " max(c.client_time) FILTER (WHERE c.kind = 'position') AS position_time,"
     " bool_or(c.kind = 'completed') AS marked,"
     " CASE WHEN min(c.completion_rule) = 'coverage' AND min(c.duration) > 0"
-    " THEN min(c.completion_threshold) * min(c.duration) END AS needed"
+    " THEN min(c.completion_threshold) * min(c.duration) END AS needed, count(*) AS events"
     " FROM checked c JOIN inserted i ON i.id = c.id GROUP BY c.lesson_id"
     "), saved AS ("
     " INSERT INTO lesson_progress AS p (user_id, lesson_id, segments, watched_seconds, position_seconds,"
-    " position_time, completed, completed_at, updated_at)"
+    " position_time, completed, completed_at, updated_at, quota_minute, minute_events, quota_day, day_events)"
     " SELECT :user_id, b.lesson_id, b.segments, seconds_watched(b.segments), b.position_seconds, b.position_time,"
     " b.marked OR coalesce(seconds_watched(b.segments) >= b.needed, false),"
-    " CASE WHEN b.marked OR coalesce(seconds_watched(b.segments) >= b.needed, false) THEN now() END, now()"
+    " CASE WHEN b.marked OR coalesce(seconds_watched(b.segments) >= b.needed, false) THEN now() END, now(),"
+    " :minute, b.events, :day, b.events"
     " FROM batch b ORDER BY b.lesson_id"
     " ON CONFLICT (user_id, lesson_id) DO UPDATE SET"
     " segments = p.segments + excluded.segments,"
@@ -176,20 +205,29 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     " completed_at = CASE WHEN p.completed THEN p.completed_at"
     " WHEN excluded.completed OR coalesce(seconds_watched(p.segments + excluded.segments)"
     " >= (SELECT b.needed FROM batch b WHERE b.lesson_id = excluded.lesson_id), false) THEN now() END,"
-    " updated_at = now()"
+    " updated_at = now(),"
+    # A window's counter adds up; a newer window restarts it; a request late on another process's clock
+    # leaves the newer window alone.
+    " minute_events = CASE WHEN p.quota_minute = excluded.quota_minute THEN p.minute_events + excluded.minute_events"
+    " WHEN p.quota_minute > excluded.quota_minute THEN p.minute_events ELSE excluded.minute_events END,"
+    " quota_minute = greatest(p.quota_minute, excluded.quota_minute),"
+    " day_events = CASE WHEN p.quota_day = excluded.quota_day THEN p.day_events + excluded.day_events"
+    " WHEN p.quota_day > excluded.quota_day THEN p.day_events ELSE excluded.day_events END,"
+    " quota_day = greatest(p.quota_day, excluded.quota_day)"
     " RETURNING p.lesson_id, p.segments, p.watched_seconds, p.position_seconds, p.completed"
     ")"
     " SELECT 'verdict' AS part, CAST(v.reused_id AS uuid) AS id, CAST(NULL AS uuid) AS module_id,"
     " CAST(v.valid AS boolean) AS flag, CAST(v.enrolled AS boolean) AS enrolled,"
     " CAST(NULL AS integer) AS duration_seconds, CAST(NULL AS text) AS rule, CAST(NULL AS float8) AS number,"
     " CAST(v.replayed AS integer) AS replayed, CAST((SELECT count(*) FROM inserted) AS integer) AS applied,"
-    " CAST(NULL AS seconds_multirange) AS segments, CAST(NULL AS float8) AS position_seconds FROM verdict v"
-    " WHERE retry_unless(NOT (v.valid AND v.enrolled AND v.reused_id IS NULL)"
+    " CAST(NULL AS seconds_multirange) AS segments, CAST(NULL AS float8) AS position_seconds,"
+    " q.over_minute, q.over_day FROM verdict v, quota q"
+    " WHERE retry_unless(NOT (v.valid AND v.enrolled AND v.reused_id IS NULL AND NOT (q.over_minute OR q.over_day))"
     " OR (SELECT count(*) FROM inserted) + v.replayed = v.events, 'an event of the batch was stored meanwhile')"
     " UNION ALL SELECT 'lesson', f.id, f.module_id, NULL, f.enrolled, f.duration_seconds,"
-    " CAST(f.completion_rule AS text), f.completion_threshold, NULL, NULL, NULL, NULL FROM facts f"
+    " CAST(f.completion_rule AS text), f.completion_threshold, NULL, NULL, NULL, NULL, NULL, NULL FROM facts f"
     " UNION ALL SELECT 'progress', s.lesson_id, NULL, s.completed, NULL, NULL, NULL, s.watched_seconds, NULL, NULL,"
-    " s.segments, s.position_seconds FROM saved s"
+    " s.segments, s.position_seconds, NULL, NULL FROM saved s"
 )
 _FACTS = text(
     "SELECT l.id, l.module_id, l.duration_seconds, CAST(l.completion_rule AS text) AS rule, l.completion_threshold,"
@@ -198,6 +236,12 @@ _FACTS = text(
     " FROM lesson l WHERE l.id = ANY(CAST(:lessons AS uuid[]))"
 )
 _ATTEMPTS = 5
+_PLAYED_BEFORE = text(
+    "SELECT lesson_id, range_agg(seconds_range(start_seconds, end_seconds)) AS segments FROM progress_event"
+    " WHERE user_id = :user_id AND lesson_id = ANY(CAST(:lessons AS uuid[])) AND kind = 'played'"
+    " AND start_seconds IS NOT NULL AND end_seconds IS NOT NULL AND (client_time, id) < (:time, :id)"
+    " GROUP BY lesson_id"
+)
 
 
 class ProgressRepository(EnrollmentRepository):
@@ -207,10 +251,13 @@ class ProgressRepository(EnrollmentRepository):
         super().__init__(session)
         self.engine = engine
 
-    async def ingest(self, user_id: uuid.UUID, events: list[dict[str, Any]], *, tolerance: float) -> Ingested:
+    async def ingest(
+        self, user_id: uuid.UUID, events: list[dict[str, Any]], *, tolerance: float, quota: QuotaWindows
+    ) -> Ingested:
         """Apply a batch in one atomic statement (see ``_APPLY``) and say what was decided and changed."""
         values = {
-            "user_id": user_id, "tolerance": tolerance,
+            "user_id": user_id, "tolerance": tolerance, "minute": quota.minute, "day": quota.day,
+            "per_minute": quota.per_minute, "per_day": quota.per_day,
             "ids": [event["id"] for event in events], "lesson_ids": [event["lesson_id"] for event in events],
             "kinds": [event["kind"].value for event in events],
             "client_times": [event["client_time"] for event in events],
@@ -266,13 +313,10 @@ class ProgressRepository(EnrollmentRepository):
         )
         return {row.lesson_id: row for row in rows.scalars()}
 
-    async def learner_activity(
+    async def xapi_context(
         self, user_id: uuid.UUID
-    ) -> tuple[list[m.ProgressEvent], list[m.Enrollment], list[m.Module], list[m.Lesson], list[m.LessonProgress]]:
-        """Everything of one learner that xAPI statements are made of."""
-        events = list(
-            (await self.session.execute(select(m.ProgressEvent).where(m.ProgressEvent.user_id == user_id))).scalars()
-        )
+    ) -> tuple[list[m.Enrollment], list[m.Module], list[m.Lesson], list[m.LessonProgress]]:
+        """What every page of a learner's xAPI export needs (bounded by the catalog, not by the activity)."""
         enrollments = list(
             (await self.session.execute(select(m.Enrollment).where(m.Enrollment.user_id == user_id))).scalars()
         )
@@ -284,7 +328,35 @@ class ProgressRepository(EnrollmentRepository):
         rows = list(
             (await self.session.execute(select(m.LessonProgress).where(m.LessonProgress.user_id == user_id))).scalars()
         )
-        return events, enrollments, modules, lessons, rows
+        return enrollments, modules, lessons, rows
+
+    async def played_events(
+        self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID], start: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[m.ProgressEvent]:
+        """At most ``limit`` played segments of these lessons, in (client time, id) order from ``start`` on.
+
+        A keyset page: ``ix_progress_event_user_client_time`` reads it in order, whatever the learner stored.
+        """
+        event = m.ProgressEvent
+        query = select(event).where(
+            event.user_id == user_id, event.lesson_id.in_(lesson_ids), event.kind == m.EventKind.PLAYED,
+            event.start_seconds.is_not(None), event.end_seconds.is_not(None),
+        )  # fmt: skip
+        if start is not None:
+            query = query.where(tuple_(event.client_time, event.id) >= tuple_(*start))
+        rows = await self.session.execute(query.order_by(event.client_time, event.id).limit(limit))
+        return list(rows.scalars())
+
+    async def played_before(
+        self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID], end: tuple[datetime, uuid.UUID]
+    ) -> dict[uuid.UUID, list[list[float]]]:
+        """Per lesson, the union of the segments played before ``end`` (what a page's first ``paused`` adds to).
+
+        PostgreSQL unions them (``range_agg``): only the union, a few ranges, reaches the app.
+        """
+        rows = await self.session.execute(_PLAYED_BEFORE, {"user_id": user_id, "lessons": lesson_ids,
+                                                           "time": end[0], "id": end[1]})  # fmt: skip
+        return {row.lesson_id: segments_of(row.segments) for row in rows}
 
     async def enrollment_completion(self) -> list[tuple[uuid.UUID, int, int]]:
         """For each active enrollment: (module id, lessons touched, lessons completed)."""
@@ -326,7 +398,8 @@ def _ingested(rows: Sequence[Any]) -> Ingested:
         if row["part"] == "verdict":
             found.verdict = Verdict(
                 valid=bool(row["flag"]), enrolled=bool(row["enrolled"]), reused_id=row["id"],
-                applied=row["applied"], replayed=row["replayed"],
+                applied=row["applied"], replayed=row["replayed"], over_minute=bool(row["over_minute"]),
+                over_day=bool(row["over_day"]),
             )  # fmt: skip
         elif row["part"] == "lesson":
             found.lessons[row["id"]] = LessonFacts(

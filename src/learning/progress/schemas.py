@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.params import QueryParameter
 
 from learning.db import models as m
+from learning.lib.pagination import CURSOR_PATTERN, more_link
 
 
 class EnrollmentCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,7 +81,29 @@ class ModuleProgressRead(msgspec.Struct):
 
 
 class XapiStatements(msgspec.Struct):
-    """An xAPI StatementResult."""
+    """An xAPI StatementResult: a page of statements and ``more``, the relative URL of the next page ("" after
+    the last)."""
 
     statements: list[dict[str, Any]]
     more: str = ""
+
+
+XAPI_DEFAULT_LIMIT = 100
+XAPI_MAX_LIMIT = 500  # a page is built and encoded on the event loop: bounded whatever the learner stored
+
+XapiLimit = Annotated[
+    int,
+    QueryParameter(ge=0, le=XAPI_MAX_LIMIT, description=f"Statements per page (0: the most, {XAPI_MAX_LIMIT})"),
+]
+XapiCursor = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=CURSOR_PATTERN, max_length=400, description="Where the page starts: from the previous page's `more`"
+    ),
+]
+
+
+def statement_result(statements: list[dict[str, Any]], cursor: str | None, path: str, limit: int) -> XapiStatements:
+    """A page of statements, with the link to the next one when there is one."""
+    more = more_link(path, limit=limit, cursor=cursor) if cursor else ""
+    return XapiStatements(statements=statements, more=more)

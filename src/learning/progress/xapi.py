@@ -6,6 +6,12 @@ media lesson a ``completed`` statement with the time, progress, played segments,
 Text lessons and modules get cmi5-style ``completed`` / ``progressed`` statements. Statement ids are
 UUIDv5 of what they describe, so exporting again gives the same ids; the enrollment's registration is in
 every context.
+
+The export is read in pages (an xAPI StatementResult with a ``more`` link): statements have a total order —
+the played segments by (client time, event id), each as ``played`` then ``paused``; then the completed
+lessons by id; then the modules by id — and a page starts at the ``Key`` its cursor names. A page reads at
+most its own events plus, per lesson, the union of the segments played before it (computed by PostgreSQL),
+so its cost does not grow with what the learner stored.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from learning.db import models as m
+from learning.lib.pagination import BadCursor, decode_cursor, encode_cursor
 from learning.progress.segments import merge
 
 NAMESPACE = uuid.UUID("6f5b1f0e-2c0a-5d1e-9c3b-6c6561726e69")  # fixed: statement ids must never change
@@ -31,10 +38,39 @@ VERBS = {
 }
 
 
+# A statement's place in the export: (0, client time, event id, 0 played | 1 paused), (1, lesson id) for a
+# completed lesson, (2, module id) for a module. Keys of different sections compare on their first item.
+Key = tuple[Any, ...]
+FIRST: Key = (0,)
+EVENTS, LESSONS, MODULES = 0, 1, 2
+_SECTIONS = {"e": EVENTS, "l": LESSONS, "m": MODULES}
+
+
+def cursor_of(key: Key) -> str:
+    if key[0] == EVENTS:
+        return encode_cursor("e", key[1].isoformat(), str(key[2]), str(key[3]))
+    return encode_cursor("l" if key[0] == LESSONS else "m", str(key[1]))
+
+
+def key_of(cursor: str) -> Key:
+    """The key a cursor of ``cursor_of`` names; ``BadCursor`` (400) for anything else."""
+    parts = decode_cursor(cursor)
+    try:
+        section = _SECTIONS[parts[0]]
+        if section == EVENTS and len(parts) == 4 and parts[3] in {"0", "1"}:
+            moment = datetime.fromisoformat(parts[1])
+            if moment.tzinfo is not None:
+                return (EVENTS, moment, uuid.UUID(parts[2]), int(parts[3]))
+        elif section != EVENTS and len(parts) == 2:
+            return (section, uuid.UUID(parts[1]))
+    except (KeyError, ValueError):
+        pass
+    raise BadCursor("This cursor was not given by a previous page; follow the `more` link.")
+
+
 @dataclass(frozen=True, slots=True)
 class LearnerActivity:
     user_id: uuid.UUID
-    events: list[m.ProgressEvent]
     lessons: dict[uuid.UUID, m.Lesson]
     modules: dict[uuid.UUID, m.Module]
     registrations: dict[uuid.UUID, uuid.UUID]  # module id → registration
@@ -94,21 +130,26 @@ class StatementBuilder:
             "timestamp": timestamp.isoformat(),
         }
 
-    def build(self) -> list[dict[str, Any]]:
-        statements: list[dict[str, Any]] = []
-        watched: dict[uuid.UUID, list[list[float]]] = {}
-        for event in sorted(self.activity.events, key=lambda e: (e.client_time, str(e.id))):
+    def played(
+        self, events: list[m.ProgressEvent], before: dict[uuid.UUID, list[list[float]]]
+    ) -> list[tuple[Key, dict[str, Any]]]:
+        """``played`` and ``paused`` for each event (in export order); ``before``: each lesson's segments so far."""
+        statements: list[tuple[Key, dict[str, Any]]] = []
+        watched = {lesson_id: [list(s) for s in segments] for lesson_id, segments in before.items()}
+        for event in events:
             lesson = self.activity.lessons[event.lesson_id]
-            if lesson.module_id not in self.activity.registrations:
-                continue
-            if event.kind is m.EventKind.PLAYED and event.start_seconds is not None and event.end_seconds is not None:
-                statements.extend(self._played(event, lesson, watched))
-        for lesson_id, row in sorted(self.activity.progress.items(), key=lambda item: str(item[0])):
+            pair = self._played(event, lesson, watched)
+            statements += [((EVENTS, event.client_time, event.id, part), pair[part]) for part in (0, 1)]
+        return statements
+
+    def completions(self) -> list[tuple[Key, dict[str, Any]]]:
+        """A ``completed`` statement per completed lesson of the learner's modules, by lesson id."""
+        statements: list[tuple[Key, dict[str, Any]]] = []
+        for lesson_id, row in sorted(self.activity.progress.items()):
             done = self.activity.lessons.get(lesson_id)
             if done is None or not row.completed or done.module_id not in self.activity.registrations:
                 continue
-            statements.append(self._completed(done, row))
-        statements.extend(self._modules())
+            statements.append(((LESSONS, lesson_id), self._completed(done, row)))
         return statements
 
     def _played(
@@ -152,9 +193,10 @@ class StatementBuilder:
         context = self._context(lesson, (f"{EXT}/completion-threshold", lesson.completion_threshold))
         return self._statement(f"lesson:{lesson.id}:completed", "completed", obj, result, context, moment)
 
-    def _modules(self) -> list[dict[str, Any]]:
-        statements = []
-        for module_id, registration in sorted(self.activity.registrations.items(), key=lambda i: str(i[0])):
+    def modules(self) -> list[tuple[Key, dict[str, Any]]]:
+        """A ``completed`` or ``progressed`` statement per module the learner touched, by module id."""
+        statements: list[tuple[Key, dict[str, Any]]] = []
+        for module_id, registration in sorted(self.activity.registrations.items()):
             module = self.activity.modules[module_id]
             lessons = [lesson for lesson in self.activity.lessons.values() if lesson.module_id == module_id]
             if not lessons:
@@ -174,7 +216,8 @@ class StatementBuilder:
             result: dict[str, Any] = {"extensions": {CMI5_PROGRESS: percent}}
             if verb == "completed":
                 result["completion"] = True
-            statements.append(
+            statements.append((
+                (MODULES, module_id),
                 self._statement(
                     f"module:{module_id}:{verb}:{percent}",
                     verb,
@@ -182,6 +225,6 @@ class StatementBuilder:
                     result,
                     {"registration": str(registration)},
                     max(touched),
-                )
-            )
+                ),
+            ))  # fmt: skip
         return statements

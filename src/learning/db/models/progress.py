@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, UniqueConstraint, func
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -45,7 +45,7 @@ class ProgressEvent(Base):
     __tablename__ = "progress_event"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lesson.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "progress_event_kind"))
     client_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -53,6 +53,9 @@ class ProgressEvent(Base):
     end_seconds: Mapped[float | None] = mapped_column(Float)
     position_seconds: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    # A learner's events in the xAPI export's order: its keyset pages (and every lookup by learner) use it.
+    __table_args__ = (Index("ix_progress_event_user_client_time", "user_id", "client_time", "id"),)
 
 
 class LessonProgress(Base):
@@ -72,3 +75,10 @@ class LessonProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # Quota counters, kept in the row the ingestion statement writes anyway: the events stored for this lesson
+    # in the minute starting at ``quota_minute`` (summed over the learner's rows: the per-learner quota) and
+    # on the UTC day ``quota_day`` (the per-lesson quota).
+    quota_minute: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    minute_events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    quota_day: Mapped[date | None] = mapped_column(Date)
+    day_events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
