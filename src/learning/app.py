@@ -41,6 +41,7 @@ from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
+from learning.lib.proxies import ForwardedHeaders
 from learning.media.controllers import serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_problems(app)
     app.asgi_handler = RequestLogMiddleware(edge.wrap(app.asgi_handler))
+    if settings.trusted_proxies:  # the client behind a trusted proxy, for everything after (lib/proxies.py)
+        app.asgi_handler = ForwardedHeaders(app.asgi_handler, settings.trusted_proxies)
     return app
 
 

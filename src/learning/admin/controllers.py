@@ -54,7 +54,7 @@ class AdminUserController(Controller):
         await accounts.get(user_id)  # 404 for an unknown account
         return XapiStatements(statements=await progress.statements(user_id, state.settings.base_url))
 
-    @delete("/{user_id:uuid}", operation_id="DeleteUser")
+    @delete("/{user_id:uuid}", operation_id="DeleteUser", opt={"problems": [409]})
     async def delete_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> None:
-        """Delete an account; its tokens stop working."""
+        """Delete an account; its tokens stop working. The last admin cannot be deleted (409)."""
         await accounts.delete(user_id)
