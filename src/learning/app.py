@@ -42,6 +42,7 @@ from learning.lib.errors import EXCEPTION_HANDLERS
 from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
+from learning.lib.proxies import ForwardedHeaders
 from learning.media.controllers import serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
@@ -151,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_problems(app)
     app.asgi_handler = RequestLogMiddleware(SecurityHeaders(edge.wrap(app.asgi_handler), settings))
+    if settings.trusted_proxies:  # the client behind a trusted proxy, for everything after (lib/proxies.py)
+        app.asgi_handler = ForwardedHeaders(app.asgi_handler, settings.trusted_proxies)
     return app
 
 

@@ -221,7 +221,9 @@ def server_for(settings: Settings, explicit: str | None) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False, proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -270,7 +272,7 @@ def _run_server(settings: Settings) -> None:
             log_config=None,
             access_log=False,
             lifespan="on",
-            proxy_headers=False,
+            proxy_headers=False,  # LEARNING_TRUSTED_PROXIES alone decides, in the app (lib/proxies.py)
         )
         return
     # Worker processes rebuild settings from the environment: hand them the resolved database URL.
@@ -286,6 +288,7 @@ def _run_server(settings: Settings) -> None:
             workers=settings.workers,
             log_config=None,
             access_log=False,
+            proxy_headers=False,  # LEARNING_TRUSTED_PROXIES alone decides, in the app (lib/proxies.py)
         )
         return
     from granian.constants import Interfaces

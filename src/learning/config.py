@@ -5,6 +5,7 @@ Settings are built once — by the CLI or by a test — and injected; no module 
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -85,7 +86,9 @@ class Settings(BaseSettings):
     token_lifetime_seconds: int = Field(default=24 * 3600, ge=60, le=90 * 24 * 3600)
     password_min_length: int = Field(default=10, ge=8, le=128)
     login_ip_limit: int = Field(default=20, ge=1, description="Login attempts per IP per window.")
-    login_account_limit: int = Field(default=5, ge=1, description="Failed logins per account per window.")
+    login_account_limit: int = Field(
+        default=5, ge=1, description="Failed logins per account from one client per window."
+    )
     login_window_seconds: int = Field(default=300, ge=1)
 
     # --- uploads ------------------------------------------------------------------------------
@@ -123,11 +126,54 @@ class Settings(BaseSettings):
         description="Progress events one learner may store for one lesson per UTC day (429).",
     )  # fmt: skip
 
+    # --- accounts limits (issue 17) ---
+    login_account_ceiling: int = Field(
+        default=50, ge=1, le=100_000,
+        description="Failed logins per account from all clients per window before clients that failed wait.",
+    )  # fmt: skip
+    login_backoff_seconds: int = Field(
+        default=2, ge=1, le=3600, description="First wait above the ceiling; doubles with each further ceiling."
+    )
+    login_backoff_max_seconds: int = Field(default=300, ge=1, le=24 * 3600, description="Longest backoff wait.")
+    register_ip_limit: int = Field(default=10, ge=1, le=100_000, description="Registrations per client per window.")
+    register_window_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    password_check_limit: int = Field(
+        default=5, ge=1, le=10_000,
+        description="Wrong current passwords on /me/password per account, and per client, per login window.",
+    )  # fmt: skip
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Password hashes computed at once per process (argon2: 64 MiB each)."
+    )
+    password_hash_wait_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest wait for a hashing slot before a 503."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
         return value
 
     @field_validator("secret_key")

@@ -181,7 +181,11 @@ def synced(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Setti
     truncate_all(database_url)
     # Many logins from one test client: the per-IP limit is not what these tests are about.
     settings = make_settings(
-        database_url, tmp_path_factory.mktemp("authz") / "var", login_ip_limit=100_000, jobs_in_process=False
+        database_url,
+        tmp_path_factory.mktemp("authz") / "var",
+        login_ip_limit=100_000,
+        register_ip_limit=100_000,
+        jobs_in_process=False,
     )
     sync(settings)
     return settings
@@ -259,12 +263,18 @@ def admin(*ok: int, send: Send | None = None, **params: Callable[[World], str]) 
     return Rule("admin", frozenset(ok or {200}), send, params)
 
 
-def page_public(*ok: int, media: str | None = HTML, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
-    return Rule("public", frozenset(ok or {200}), send, params, page=True, media=media)
+def page_public(
+    *ok: int,
+    media: str | None = HTML,
+    send: Send | None = None,
+    fresh_actors: bool = False,
+    **params: Callable[[World], str],
+) -> Rule:
+    return Rule("public", frozenset(ok or {200}), send, params, fresh_actors, page=True, media=media)
 
 
-def page_user(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
-    return Rule("user", frozenset(ok or {200}), send, params, page=True, media=HTML)
+def page_user(*ok: int, send: Send | None = None, fresh_actors: bool = False, **params: Callable[[World], str]) -> Rule:
+    return Rule("user", frozenset(ok or {200}), send, params, fresh_actors, page=True, media=HTML)
 
 
 def page_admin(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
@@ -343,6 +353,8 @@ RULES: dict[tuple[str, str], Rule] = {
         send=_json(lambda _: {"current_password": PASSWORD, "new_password": NEW_PASSWORD}), fresh_actors=True
     ),
     # the learner's own progress
+    ("POST", "/api/v1/me/sign-out"): user(204, fresh_actors=True),
+    ("POST", "/api/v1/me/sign-out-everywhere"): user(204, fresh_actors=True),
     ("GET", "/api/v1/me/enrollments"): user(),
     ("POST", "/api/v1/me/enrollments"): user(200, send=_json(lambda _: {"module": MODULE})),
     ("DELETE", "/api/v1/me/enrollments/{module_slug:str}"): user(204),
@@ -431,10 +443,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/connexion"): page_public(303, send=_SIGN_IN),
     ("GET", "/inscription"): page_public(),
     ("POST", "/inscription"): page_public(303, send=_SIGN_UP),
-    ("POST", "/deconnexion"): page_public(303),
+    ("POST", "/deconnexion"): page_public(303, fresh_actors=True),  # revokes the session's token
     # pages: the signed-in learner's own account and forms
     ("GET", "/compte"): page_user(),
     ("POST", "/compte/jeton-prive"): page_user(send=_form(lambda _: {"action": "create"})),
+    ("POST", "/compte/deconnexion-partout"): page_user(303, fresh_actors=True),
     ("POST", "/modules/{slug:str}/inscription"): page_user(303),
     ("POST", "/modules/{slug:str}/desinscription"): page_user(303),
     ("POST", PAGE_LESSON + "/terminee"): page_user(303, **_TEXT_LESSON),

@@ -32,7 +32,9 @@ _counter = itertools.count(1)
 def web_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A synced catalog shared by a test module; sign-in limits high enough for many accounts."""
     truncate_all(database_url)
-    settings = make_settings(database_url, tmp_path_factory.mktemp("web") / "var", login_ip_limit=10_000)
+    settings = make_settings(
+        database_url, tmp_path_factory.mktemp("web") / "var", login_ip_limit=10_000, register_ip_limit=10_000
+    )
     sync(settings)
     return settings
 

@@ -53,7 +53,7 @@ def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     port = free_port()
     settings = make_settings(
         database_url, tmp_path_factory.mktemp("browser") / "var", public_base_url=f"http://127.0.0.1:{port}",
-        login_ip_limit=10_000,
+        login_ip_limit=10_000, register_ip_limit=10_000,
     )  # fmt: skip
     sync(settings)
     with live_server(create_app(settings), port=port) as base:

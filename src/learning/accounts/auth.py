@@ -1,12 +1,14 @@
 """Bearer-token authentication (Litestar's JWT middleware) and the authorization guards.
 
-A token carries the account's ``token_version``: changing the password bumps it, which turns every
-older token away. A token whose account is gone, that is tampered with or expired, gives 401.
+A token carries the account's ``token_version``: changing the password, or signing out everywhere, bumps it,
+which turns every older token away. A token carries an id (``jti``) too: signing out revokes that id
+(``revoked_token``, until the token expires). A token whose account is gone, that is revoked, tampered with
+or expired, gives 401.
 
 A token once verified (signature, expiry, account and version looked up) is remembered in memory, so a
 learner's next requests skip that work. The memory is emptied whenever any account changes: at commit by
-the process that changed it, and in every process by ``NOTIFY learning_accounts`` (a trigger on
-``user_account``). While the change listener is down, nothing is remembered.
+the process that changed it, and in every process by ``NOTIFY learning_accounts`` (triggers on
+``user_account`` and ``revoked_token``). While the change listener is down, nothing is remembered.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
@@ -125,8 +128,8 @@ def build_jwt_auth(*, secret: str, lifetime_seconds: int) -> JWTAuth[CurrentUser
             return None
         sessionmaker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
         async with sessionmaker() as session:
-            user = await UserRepository(session).get(user_id)
-        if user is None or token.extras.get("ver") != user.token_version:
+            user, revoked = await UserRepository(session).get_with_revocation(user_id, token_id(token))
+        if user is None or revoked or token.extras.get("ver") != user.token_version:
             return None
         return CurrentUser(id=user.id, email=user.email, role=user.role)
 
@@ -142,7 +145,34 @@ def build_jwt_auth(*, secret: str, lifetime_seconds: int) -> JWTAuth[CurrentUser
 
 
 def issue_token(jwt_auth: JWTAuth[CurrentUser, Token], user: m.UserAccount) -> str:
-    return jwt_auth.create_token(identifier=str(user.id), token_extras={"ver": user.token_version})
+    return jwt_auth.create_token(
+        identifier=str(user.id), token_unique_jwt_id=uuid.uuid4().hex, token_extras={"ver": user.token_version}
+    )
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The client's address, as rate limits count it (behind a trusted proxy: the forwarded one, lib/proxies.py)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+def token_id(token: Token) -> str | None:
+    """The token's id (``jti``); None for a token issued before tokens carried one."""
+    jti = token.jti
+    return jti if isinstance(jti, str) and 0 < len(jti) <= 64 else None
+
+
+def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> Token | None:
+    """The pages' session token, when its signature and expiry hold (whatever its account says)."""
+    encoded = connection.cookies.get(SESSION_COOKIE)
+    if not encoded:
+        return None
+    jwt_auth: JWTAuth[CurrentUser, Token] = connection.app.state.jwt_auth
+    try:
+        return jwt_auth.token_cls.decode(
+            encoded_token=encoded, secret=jwt_auth.token_secret, algorithm=jwt_auth.algorithm
+        )
+    except NotAuthorizedException:
+        return None
 
 
 def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

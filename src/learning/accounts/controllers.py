@@ -9,9 +9,10 @@ from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from learning.accounts.auth import CurrentUser, issue_token
+from learning.accounts.auth import CurrentUser, client_ip, issue_token, token_id
 from learning.accounts.deps import provide_account_service
 from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequest, TokenRead, UserRead, user_read
 from learning.accounts.services import AccountService
@@ -36,10 +37,17 @@ class AuthController(Controller):
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
     opt = {"exclude_from_auth": True}
 
-    @post("/register", status_code=HTTP_201_CREATED, operation_id="Register", opt={"problems": [409]})
-    async def register(self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]) -> UserRead:
-        """Create a learner account."""
-        user = await accounts.register(email=data.email, password=data.password, display_name=data.display_name)
+    @post("/register", status_code=HTTP_201_CREATED, operation_id="Register", opt={"problems": [409, 429]})
+    async def register(
+        self,
+        data: JSONBody[RegisterRequest],
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
+    ) -> UserRead:
+        """Create a learner account (registrations are limited per client: 429 with Retry-After)."""
+        user = await accounts.register(
+            email=data.email, password=data.password, display_name=data.display_name, client_ip=client_ip(request)
+        )
         return user_read(user)
 
     @post("/login", status_code=HTTP_200_OK, operation_id="Login", opt={"problems": [401, 429]})
@@ -51,8 +59,7 @@ class AuthController(Controller):
         state: State,
     ) -> TokenRead:
         """Exchange an e-mail and a password for a bearer token."""
-        client_ip = request.client.host if request.client else "unknown"
-        user = await accounts.authenticate(email=data.email, password=data.password, client_ip=client_ip)
+        user = await accounts.authenticate(email=data.email, password=data.password, client_ip=client_ip(request))
         return _token_read(state, user)
 
 
@@ -67,7 +74,7 @@ class MeController(Controller):
         """The signed-in account."""
         return user_read(await accounts.get(request.user.id))
 
-    @put("/password", operation_id="ChangePassword")
+    @put("/password", operation_id="ChangePassword", opt={"problems": [429]})
     async def change_password(
         self,
         data: JSONBody[PasswordChange],
@@ -75,6 +82,23 @@ class MeController(Controller):
         accounts: NamedDependency[AccountService],
         state: State,
     ) -> TokenRead:
-        """Change the password; tokens issued before stop working, and a fresh token is returned."""
-        user = await accounts.change_password(request.user.id, current=data.current_password, new=data.new_password)
+        """Change the password; tokens issued before stop working, and a fresh token is returned. Wrong current
+        passwords are limited per account and per client (429 with Retry-After)."""
+        user = await accounts.change_password(
+            request.user.id, current=data.current_password, new=data.new_password, client_ip=client_ip(request)
+        )
         return _token_read(state, user)
+
+    @post("/sign-out", status_code=HTTP_204_NO_CONTENT, operation_id="SignOut")
+    async def sign_out(
+        self, request: Request[CurrentUser, Token, Any], accounts: NamedDependency[AccountService]
+    ) -> None:
+        """Revoke the token of this request, in every process, until it expires."""
+        await accounts.sign_out(request.user.id, jti=token_id(request.auth), expires_at=request.auth.exp)
+
+    @post("/sign-out-everywhere", status_code=HTTP_204_NO_CONTENT, operation_id="SignOutEverywhere")
+    async def sign_out_everywhere(
+        self, request: Request[CurrentUser, Any, Any], accounts: NamedDependency[AccountService]
+    ) -> None:
+        """Revoke every token of the account (every device, the pages included)."""
+        await accounts.sign_out_everywhere(request.user.id)

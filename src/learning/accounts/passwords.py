@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from learning.lib.errors import ServiceUnavailable
+
+T = TypeVar("T")
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" parameters
 
@@ -34,18 +40,47 @@ def password_problem(password: str, *, email: str, min_length: int) -> str | Non
     return None
 
 
-async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
+class PasswordHashing:
+    """Hashes and verifies passwords, at most ``concurrency`` at a time in this process.
 
+    Each argon2id computation fills 64 MiB: left to the thread pool (40 threads), a burst of sign-ups or
+    logins grows the process by gigabytes and slows everyone. Waiting for a slot is bounded: past
+    ``wait_seconds`` the request gets 503 with Retry-After.
+    """
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    def verify() -> bool:
+    def __init__(self, *, concurrency: int, wait_seconds: float) -> None:
+        self._concurrency = concurrency
+        self._wait_seconds = wait_seconds
+        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on first use
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._concurrency)
+        limiter = self._limiter
+        acquired = False
+        with anyio.move_on_after(self._wait_seconds):  # bounds the wait for a slot, not the work
+            await limiter.acquire()
+            acquired = True
+        if not acquired:
+            raise ServiceUnavailable("Too many password checks at once; try again shortly.", retry_after=2)
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-        except (VerificationError, InvalidHashError):
-            return False
+            return await anyio.to_thread.run_sync(work)
+        finally:
+            limiter.release()
 
-    return await anyio.to_thread.run_sync(verify)
+    async def hash(self, password: str) -> str:
+        return await self._run(lambda: _hasher.hash(password))
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether ``password`` matches; as slow for a missing hash (an unknown account) as for a real one."""
+
+        def verify() -> bool:
+            try:
+                return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await self._run(verify)
 
 
 def normalize_email(email: str) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, false, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
+from learning.db.session import ACCOUNTS_CHANGED
 
 
 class UserRepository:
@@ -29,6 +32,17 @@ class UserRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
+    async def lock_admins(self) -> list[uuid.UUID]:
+        """The admins' ids, their rows locked until the transaction ends (two admins removed at once cannot
+        both see the other one still there)."""
+        rows = await self.session.execute(
+            select(m.UserAccount.id)
+            .where(m.UserAccount.role == m.Role.ADMIN)
+            .order_by(m.UserAccount.id)
+            .with_for_update()
+        )
+        return list(rows.scalars())
+
     async def list(self, *, limit: int, offset: int) -> tuple[list[m.UserAccount], int]:
         total = (await self.session.execute(select(func.count()).select_from(m.UserAccount))).scalar_one()
         rows = await self.session.execute(
@@ -39,3 +53,17 @@ class UserRepository:
     async def delete(self, user: m.UserAccount) -> None:
         await self.session.delete(user)
         await self.session.flush()
+
+    async def get_with_revocation(self, user_id: uuid.UUID, jti: str | None) -> tuple[m.UserAccount | None, bool]:
+        """The account, and whether the token id ``jti`` was revoked (one round trip)."""
+        revoked = exists().where(m.RevokedToken.jti == jti) if jti is not None else false()
+        row = (await self.session.execute(select(m.UserAccount, revoked).where(m.UserAccount.id == user_id))).first()
+        return (None, False) if row is None else (row[0], bool(row[1]))
+
+    async def revoke(self, jti: str, expires_at: datetime, now: datetime) -> None:
+        """Remember ``jti`` as revoked until ``expires_at``; forget revocations of tokens expired by now."""
+        await self.session.execute(delete(m.RevokedToken).where(m.RevokedToken.expires_at <= now))
+        await self.session.execute(
+            insert(m.RevokedToken).values(jti=jti, expires_at=expires_at).on_conflict_do_nothing()
+        )
+        self.session.info[ACCOUNTS_CHANGED] = True  # this process forgets its verified tokens at commit

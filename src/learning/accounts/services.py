@@ -1,14 +1,28 @@
-"""Account rules: registration, authentication with rate limits, password changes."""
+"""Account rules: registration, authentication with rate limits, password changes, sign-out.
+
+Limits (counters in PostgreSQL, shared by every process; see the README's « Sign-in limits »):
+
+- registrations per client address;
+- login attempts per client address;
+- failed logins per account *from one client*: a guesser is stopped without locking the owner out;
+- failed logins per account from all clients, past a ceiling: a client that already failed on the account
+  waits (one attempt per backoff period for all such clients, the period doubling with each further ceiling
+  of failures), while a client that has not failed there signs in as usual;
+- wrong current passwords on ``/me/password`` per account and per client.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from learning.accounts.passwords import hash_password, normalize_email, password_problem, verify_password
+from learning.accounts.passwords import PasswordHashing, normalize_email, password_problem
 from learning.accounts.repositories import UserRepository
 from learning.db import models as m
+from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, Unprocessable
 from learning.lib.ratelimit import Limit, RateLimiter
 
@@ -31,11 +45,26 @@ class UserNotFound(NotFound):
     title = "User not found"
 
 
+class LastAdmin(Conflict):
+    title = "Last admin"
+
+
 @dataclass(frozen=True, slots=True)
 class LoginPolicy:
     ip_limit: Limit
-    account_limit: Limit
+    account_limit: Limit  # failed logins per account from one client
+    account_ceiling: Limit  # failed logins per account from all clients, before backoff
+    backoff_seconds: int
+    backoff_max_seconds: int
+    register_limit: Limit
+    password_check_limit: Limit
     password_min_length: int
+    hashing: PasswordHashing
+
+
+def _account_key(email: str) -> str:
+    # Hashed: a counter's key has a bounded length whatever the submitted address.
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 class AccountService:
@@ -45,9 +74,20 @@ class AccountService:
         self.policy = policy
 
     async def register(
-        self, *, email: str, password: str, display_name: str | None = None, role: m.Role = m.Role.LEARNER
+        self,
+        *,
+        email: str,
+        password: str,
+        display_name: str | None = None,
+        role: m.Role = m.Role.LEARNER,
+        client_ip: str | None = None,
     ) -> m.UserAccount:
-        """Create an account; the e-mail is normalised and must be unused."""
+        """Create an account; the e-mail is normalised and must be unused. Registrations are limited per
+        client address (``client_ip``; None for the command line)."""
+        if client_ip is not None:
+            verdict = await self.limiter.hit(f"register:ip:{client_ip}", self.policy.register_limit)
+            if not verdict.allowed:
+                raise TooManyRequests("Too many registrations from this address.", retry_after=verdict.retry_after)
         email = self._valid_email(email)
         if problem := password_problem(password, email=email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
@@ -55,7 +95,7 @@ class AccountService:
             raise EmailTaken("An account already exists for this e-mail address.")
         user = m.UserAccount(
             email=email,
-            password_hash=await hash_password(password),
+            password_hash=await self.policy.hashing.hash(password),
             display_name=display_name.strip() if display_name else None,
             role=role,
             token_version=1,
@@ -63,20 +103,40 @@ class AccountService:
         return await self.users.add(user)
 
     async def authenticate(self, *, email: str, password: str, client_ip: str) -> m.UserAccount:
-        """Check credentials; attempts are limited per client IP and failures per account."""
-        email = normalize_email(email)
-        ip_verdict = await self.limiter.hit(f"login:ip:{client_ip}", self.policy.ip_limit)
+        """Check credentials under the limits of the module's docstring."""
+        policy = self.policy
+        account = _account_key(normalize_email(email))
+        ip_verdict = await self.limiter.hit(f"login:ip:{client_ip}", policy.ip_limit)
         if not ip_verdict.allowed:
             raise TooManyRequests("Too many login attempts from this address.", retry_after=ip_verdict.retry_after)
-        account_key = f"login:account:{email}"
-        account_verdict = await self.limiter.check(account_key, self.policy.account_limit)
-        if not account_verdict.allowed:
-            raise TooManyRequests("Too many failed logins for this account.", retry_after=account_verdict.retry_after)
-        user = await self.users.get_by_email(email)
-        if not await verify_password(user.password_hash if user else None, password) or user is None:
-            await self.limiter.hit(account_key, self.policy.account_limit)
+        pair_key = f"login:pair:{account}:{client_ip}"
+        here = await self.limiter.check(pair_key, policy.account_limit)
+        if not here.allowed:
+            raise TooManyRequests(
+                "Too many failed logins for this account from this address.", retry_after=here.retry_after
+            )
+        account_key = f"login:account:{account}"
+        if here.hits > 0:
+            await self._back_off(account, await self.limiter.count(account_key, policy.account_ceiling.window_seconds))
+        user = await self.users.get_by_email(normalize_email(email))
+        if not await policy.hashing.verify(user.password_hash if user else None, password) or user is None:
+            await self.limiter.hit(pair_key, policy.account_limit)
+            await self.limiter.hit(account_key, policy.account_ceiling)
             raise InvalidCredentials("The e-mail or the password is wrong.")
         return user
+
+    async def _back_off(self, account: str, failures: int) -> None:
+        """Above the account's ceiling, clients that failed on it share one attempt per backoff period."""
+        ceiling = self.policy.account_ceiling.hits
+        if failures < ceiling:
+            return
+        doublings = min((failures - ceiling) // ceiling, 16)
+        wait = min(self.policy.backoff_seconds * 2**doublings, self.policy.backoff_max_seconds)
+        verdict = await self.limiter.hit(f"login:slow:{account}:{wait}", Limit(1, wait))
+        if not verdict.allowed:
+            raise TooManyRequests(
+                "Many failed logins for this account: wait before trying again.", retry_after=verdict.retry_after
+            )
 
     async def get(self, user_id: uuid.UUID) -> m.UserAccount:
         user = await self.users.get(user_id)
@@ -84,21 +144,60 @@ class AccountService:
             raise UserNotFound("No such user.")
         return user
 
-    async def change_password(self, user_id: uuid.UUID, *, current: str, new: str) -> m.UserAccount:
-        """Replace the password and invalidate every token issued before."""
+    async def change_password(self, user_id: uuid.UUID, *, current: str, new: str, client_ip: str) -> m.UserAccount:
+        """Replace the password and invalidate every token issued before. Wrong current passwords are
+        limited per account and per client address."""
+        keys = (f"password:account:{user_id}", f"password:ip:{client_ip}")
+        for key in keys:
+            verdict = await self.limiter.check(key, self.policy.password_check_limit)
+            if not verdict.allowed:
+                raise TooManyRequests(
+                    "Too many wrong passwords: wait before trying again.", retry_after=verdict.retry_after
+                )
         user = await self.get(user_id)
-        if not await verify_password(user.password_hash, current):
+        if not await self.policy.hashing.verify(user.password_hash, current):
+            for key in keys:
+                await self.limiter.hit(key, self.policy.password_check_limit)
             raise InvalidCredentials("The current password is wrong.")
         if problem := password_problem(new, email=user.email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
-        user.password_hash = await hash_password(new)
+        user.password_hash = await self.policy.hashing.hash(new)
         user.token_version += 1
         await self.users.flush()
         return user
 
+    async def sign_out(self, subject: uuid.UUID | str, *, jti: str | None, expires_at: datetime) -> None:
+        """Revoke one token (of the account ``subject``) in every process until it expires."""
+        if jti is not None:
+            await self.users.revoke(jti, expires_at, utcnow())
+            return
+        # A token issued before tokens carried an id: only ending all the account's tokens ends it.
+        try:
+            user = await self.users.get(subject if isinstance(subject, uuid.UUID) else uuid.UUID(subject))
+        except ValueError:
+            return
+        if user is not None:
+            user.token_version += 1
+            await self.users.flush()
+
+    async def sign_out_everywhere(self, user_id: uuid.UUID) -> None:
+        """Revoke every token of the account (tokens carry the account's version, which moves on)."""
+        user = await self.get(user_id)
+        user.token_version += 1
+        await self.users.flush()
+
     async def set_role(self, user: m.UserAccount, role: m.Role) -> None:
+        if role is not m.Role.ADMIN:
+            await self._keep_an_admin(user)
         user.role = role
         await self.users.flush()
+
+    async def _keep_an_admin(self, user: m.UserAccount) -> None:
+        if user.role is not m.Role.ADMIN:
+            return
+        admins = await self.users.lock_admins()
+        if admins == [user.id]:
+            raise LastAdmin("This is the last admin account: give the admin role to another account first.")
 
     async def find(self, email: str) -> m.UserAccount | None:
         return await self.users.get_by_email(normalize_email(email))
@@ -113,5 +212,7 @@ class AccountService:
         return await self.users.list(limit=limit, offset=offset)
 
     async def delete(self, user_id: uuid.UUID) -> None:
-        """Delete an account; its tokens stop working at once."""
-        await self.users.delete(await self.get(user_id))
+        """Delete an account; its tokens stop working at once. The last admin is kept (409)."""
+        user = await self.get(user_id)
+        await self._keep_an_admin(user)
+        await self.users.delete(user)

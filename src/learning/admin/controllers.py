@@ -65,7 +65,7 @@ class AdminUserController(Controller):
         page, following = await progress.statements(user_id, state.settings.base_url, limit=limit, cursor=cursor)
         return statement_result(page, following, f"{self.path}/{user_id}/xapi/statements", limit)
 
-    @delete("/{user_id:uuid}", operation_id="DeleteUser")
+    @delete("/{user_id:uuid}", operation_id="DeleteUser", opt={"problems": [409]})
     async def delete_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> None:
-        """Delete an account; its tokens stop working."""
+        """Delete an account; its tokens stop working. The last admin cannot be deleted (409)."""
         await accounts.delete(user_id)

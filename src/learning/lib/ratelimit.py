@@ -28,6 +28,7 @@ class Limit:
 class Verdict:
     allowed: bool
     retry_after: int
+    hits: int  # events in the window (for ``hit``, this one included)
 
 
 def _window_start(now: datetime, window_seconds: int) -> datetime:
@@ -38,9 +39,9 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
 def _verdict(count: int, limit: Limit, window: datetime, now: datetime, *, allow_equal: bool) -> Verdict:
     allowed = count <= limit.hits if allow_equal else count < limit.hits
     if allowed:
-        return Verdict(True, 0)
+        return Verdict(True, 0, count)
     end = window + timedelta(seconds=limit.window_seconds)
-    return Verdict(False, math.ceil((end - now).total_seconds()))
+    return Verdict(False, math.ceil((end - now).total_seconds()), count)
 
 
 class RateLimiter:
@@ -73,6 +74,13 @@ class RateLimiter:
         """Whether one more event would still be within the limit, without counting it."""
         now = utcnow()
         window = _window_start(now, limit.window_seconds)
+        return _verdict(await self._count(key, window), limit, window, now, allow_equal=False)
+
+    async def count(self, key: str, window_seconds: int) -> int:
+        """How many events ``key`` holds in the current window."""
+        return await self._count(key, _window_start(utcnow(), window_seconds))
+
+    async def _count(self, key: str, window: datetime) -> int:
         async with self._sessionmaker() as session:
             count = (
                 await session.execute(
@@ -81,7 +89,7 @@ class RateLimiter:
                     )
                 )
             ).scalar_one_or_none()
-        return _verdict(count or 0, limit, window, now, allow_equal=False)
+        return count or 0
 
     async def purge_before(self, moment: datetime) -> int:
         """Delete windows that started before ``moment``; returns how many rows went."""

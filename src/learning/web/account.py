@@ -13,7 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from learning.accounts.auth import CurrentUser, issue_token
+from learning.accounts.auth import CurrentUser, client_ip, issue_token, session_token, token_id
 from learning.accounts.deps import provide_account_service
 from learning.accounts.services import AccountService, EmailTaken, InvalidCredentials, WeakPassword
 from learning.catalog.deps import provide_catalog_service
@@ -60,10 +60,6 @@ def _signed_in(state: State, user: m.UserAccount, target: str) -> Redirect:
     return see_other(safe_next(target), cookies=[cookie])
 
 
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _wait(exc: TooManyRequests) -> str:
     seconds = int(exc.headers.get("Retry-After", "60"))
     minutes = max(1, round(seconds / 60))
@@ -96,7 +92,7 @@ class AccountPages(Controller):
         """Check the e-mail and password, then keep the session in an HttpOnly cookie."""
         suite = safe_next(data.suite)
         try:
-            user = await accounts.authenticate(email=data.email, password=data.password, client_ip=_client_ip(request))
+            user = await accounts.authenticate(email=data.email, password=data.password, client_ip=client_ip(request))
         except InvalidCredentials:
             flash = Flash("Adresse e-mail ou mot de passe incorrect.", "error")
             return page("signin.html", viewer, status_code=400, flash=flash, email=data.email, suite=suite)
@@ -121,17 +117,22 @@ class AccountPages(Controller):
     async def sign_up(
         self,
         data: URLEncodedBody[SignUpForm],
+        request: Request[Any, Any, Any],
         accounts: NamedDependency[AccountService],
         viewer: NamedDependency[CurrentUser | None],
         state: State,
     ) -> Redirect | Template:
         """Create a learner account and sign it in."""
         min_length = state.settings.password_min_length
-        problem = None
+        problem, status = None, 400
         try:
             user = await accounts.register(
-                email=data.email, password=data.password, display_name=data.display_name.strip()[:120] or None
-            )
+                email=data.email, password=data.password, display_name=data.display_name.strip()[:120] or None,
+                client_ip=client_ip(request),
+            )  # fmt: skip
+        except TooManyRequests as exc:
+            problem = _wait(exc)
+            status = 429
         except EmailTaken:
             problem = "Un compte existe déjà pour cette adresse : connectez-vous."
         except WeakPassword:
@@ -143,13 +144,19 @@ class AccountPages(Controller):
             problem = "Cette adresse e-mail n’est pas valide."
         if problem is not None:
             return page(
-                "signup.html", viewer, status_code=400, flash=Flash(problem, "error"), email=data.email,
+                "signup.html", viewer, status_code=status, flash=Flash(problem, "error"), email=data.email,
                 display_name=data.display_name, suite=safe_next(data.suite), min_length=min_length,
             )  # fmt: skip
         return _signed_in(state, user, data.suite)
 
     @post("/deconnexion", name="web:sign-out")
-    async def sign_out(self, state: State) -> Redirect:
+    async def sign_out(
+        self, request: Request[Any, Any, Any], accounts: NamedDependency[AccountService], state: State
+    ) -> Redirect:
+        """Sign out: the session's token is revoked in every process (not only its cookie dropped)."""
+        token = session_token(request)
+        if token is not None:
+            await accounts.sign_out(token.sub, jti=token_id(token), expires_at=token.exp)
         return see_other("/", cookies=[expired_session_cookie(state.settings)])
 
 
@@ -158,6 +165,7 @@ class LearnerPages(Controller):
 
     guards = [requires_signed_in]
     dependencies = {
+        "accounts": Provide(provide_account_service, sync_to_thread=False),
         "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
         "feeds": Provide(provide_feed_service, sync_to_thread=False),
@@ -206,6 +214,14 @@ class LearnerPages(Controller):
         token, _ = await feeds.issue_token(viewer.id, utcnow())
         flash = Flash("Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché.")
         return await self._account(viewer, progress, feeds, token=token, flash=flash)
+
+    @post("/compte/deconnexion-partout", name="web:sign-out-everywhere")
+    async def sign_out_everywhere(
+        self, viewer: NamedDependency[CurrentUser], accounts: NamedDependency[AccountService], state: State
+    ) -> Redirect:
+        """« Se déconnecter partout »: every session of the account ends, this one included."""
+        await accounts.sign_out_everywhere(viewer.id)
+        return see_other("/", cookies=[expired_session_cookie(state.settings)])
 
     @post("/modules/{slug:str}/inscription", name="web:enroll")
     async def enroll(

@@ -1,7 +1,7 @@
 """All models, importable as ``from learning.db import models as m``."""
 
 from learning.db.base import Base
-from learning.db.models.accounts import RateLimitCounter, Role, UserAccount
+from learning.db.models.accounts import RateLimitCounter, RevokedToken, Role, UserAccount
 from learning.db.models.catalog import (
     CompletionRule,
     Lesson,
@@ -45,6 +45,7 @@ __all__ = [
     "Publication",
     "RateLimitCounter",
     "Rendition",
+    "RevokedToken",
     "Role",
     "SessionStatus",
     "Upload",

@@ -39,3 +39,15 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class RevokedToken(Base):
+    """A signed-out bearer token's id (``jti``), refused until the token would have expired anyway.
+
+    Kept in PostgreSQL so every app process refuses it; a trigger sends ``NOTIFY learning_accounts`` on insert,
+    so every process also forgets the token it had verified (accounts/auth.py)."""
+
+    __tablename__ = "revoked_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
