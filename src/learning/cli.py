@@ -220,9 +220,11 @@ def server_for(settings: Settings, explicit: str | None) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
+    # This app serves only this command: its public address (tus Location is built from it) is its own.
+    own = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False, proxy_headers=False
+            create_app(own), host="127.0.0.1", port=port, log_config=None, access_log=False, proxy_headers=False
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -152,6 +152,24 @@ class Settings(BaseSettings):
         description="Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed.",
     )
 
+    # --- uploads limits (issue 17) ---
+    upload_body_timeout_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description="A tus body that sends no byte for this long is cut (what it delivered is kept).",
+    )
+    upload_quota_bytes: int = Field(
+        default=64 * 1024**3,
+        ge=1024,
+        description="Total declared bytes of the unfinished uploads; a creation beyond is 507.",
+    )
+    upload_free_space_reserve_bytes: int = Field(
+        default=1024**3,
+        ge=0,
+        description="Local store: bytes left free after every unfinished upload completes; a creation beyond is 507.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -281,8 +281,10 @@ def relay(s3_server: MotoServer) -> Iterator[StoreRelay]:
 @pytest.fixture
 def s3_uploads(synced: Settings, s3_server: MotoServer, s3_bucket: str, relay: StoreRelay) -> Iterator[Server]:
     """A live app (jobs in process) storing uploads in a fresh bucket, reached through the relay."""
-    settings = synced.model_copy(update=s3_server.settings(s3_bucket) | {"s3_endpoint": relay.endpoint})
-    with live_server(create_app(settings)) as base:
+    port = free_port()  # the public address is the server's own: tus Location is built from it
+    public = {"s3_endpoint": relay.endpoint, "public_base_url": f"http://127.0.0.1:{port}"}
+    settings = synced.model_copy(update=s3_server.settings(s3_bucket) | public)
+    with live_server(create_app(settings), port=port) as base:
         yield Server(base=base, settings=settings, token=login(base))
 
 
@@ -727,8 +729,10 @@ def test_killed_app_resumes_the_upload_and_finishes_the_job_exactly_once(
 
 def test_head_answers_while_a_stalled_patch_holds_the_upload(synced: Settings) -> None:
     data = os.urandom(8 * MIB)
-    with live_server(create_app(synced)) as base:
-        server = Server(base=base, settings=synced, token=login(base))
+    port = free_port()  # the public address is the server's own: tus Location is built from it
+    settings = synced.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+    with live_server(create_app(settings), port=port) as base:
+        server = Server(base=base, settings=settings, token=login(base))
         first = new_upload(server, data)
         first.upload(stop_at=CHUNK)
         location = upload_url(first)

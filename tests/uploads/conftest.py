@@ -81,7 +81,9 @@ def start_server(upload_settings: Settings) -> Iterator[Callable[..., Any]]:
     running: list[Server] = []
 
     def start(**overrides: Any) -> Server:
-        settings = upload_settings.model_copy(update=overrides) if overrides else upload_settings
+        # The public address is the server's own: tus Location is built from it.
+        public = {"public_base_url": f"http://127.0.0.1:{port}"}
+        settings = upload_settings.model_copy(update=public | overrides)
         context = live_server(create_app(settings), port=port)
         base = context.__enter__()
         server = Server(base=base, settings=settings, token=_login(base, "regie@example.org"), context=context)

@@ -6,10 +6,12 @@ It runs inside the app in the embedded default (``jobs_in_process``), or alone a
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.config import Settings
@@ -31,9 +33,16 @@ STALLED_AFTER = timedelta(minutes=10)
 
 
 def job_runner(database_url: str, sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> JobRunner:
-    """The job handlers, ready to run against ``database_url``."""
+    """The job handlers and the maintenance (expired uploads swept, stalled ones re-queued), ready to run
+    against ``database_url`` in whichever process runs jobs: `learning serve` (jobs in process) or
+    `learning worker`."""
     processor = ReplayProcessor(sessionmaker, store)
-    return JobRunner(libpq_url(database_url), {PROCESS_UPLOAD: processor.handle})
+    return JobRunner(
+        libpq_url(database_url),
+        {PROCESS_UPLOAD: processor.handle},
+        periodic=functools.partial(maintain, sessionmaker, store),
+        period=MAINTENANCE_INTERVAL_SECONDS,
+    )
 
 
 async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> dict[str, int]:
@@ -52,6 +61,14 @@ async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store:
     return done
 
 
+async def maintain(sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> None:
+    """One maintenance pass; the database or the store briefly away only delays it to the next pass."""
+    try:
+        await run_maintenance(sessionmaker, store)
+    except (OSError, StorageUnavailable, SQLAlchemyError) as exc:
+        logger.warning("maintenance failed: %s", type(exc).__name__)
+
+
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
     """Run jobs and maintenance until SIGINT/SIGTERM (with ``once``: one maintenance pass, no jobs)."""
     database_url = settings.require_database_url()
@@ -62,25 +79,17 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = None if once else job_runner(database_url, sessionmaker, store)
     try:
         await store.open()
-        if runner is not None:
-            await runner.start()
-        while True:
-            try:
-                await run_maintenance(sessionmaker, store)
-            except (OSError, StorageUnavailable) as exc:  # briefly away: the next pass retries
-                logger.warning("maintenance failed: %s", type(exc).__name__)
-            if once:
-                return
-            try:
-                await asyncio.wait_for(stop.wait(), MAINTENANCE_INTERVAL_SECONDS)
-                return
-            except TimeoutError:
-                continue
-    finally:
-        if runner is not None:
+        if once:
+            await maintain(sessionmaker, store)
+            return
+        runner = job_runner(database_url, sessionmaker, store)
+        await runner.start()
+        try:
+            await stop.wait()
+        finally:
             await runner.stop()
+    finally:
         await store.close()
         await engine.dispose()

@@ -49,22 +49,46 @@ class JobQueue:
 
 
 Handler = Callable[[bytes], Awaitable[None]]
+Periodic = Callable[[], Awaitable[object]]
 
 
 class JobRunner:
-    """Runs registered job handlers until stopped; reconnects when the database goes away."""
+    """Runs registered job handlers until stopped; reconnects when the database goes away. ``periodic`` (the
+    maintenance) runs at start and then every ``period`` seconds, in whichever process runs the jobs."""
 
-    def __init__(self, dsn: str, handlers: dict[str, Handler], *, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        handlers: dict[str, Handler],
+        *,
+        concurrency: int = 1,
+        periodic: Periodic | None = None,
+        period: float = 300.0,
+    ) -> None:
         self.dsn = dsn
         self.handlers = handlers
         self.concurrency = concurrency
+        self.periodic = periodic
+        self.period = period
         self._task: asyncio.Task[None] | None = None
+        self._periodic_task: asyncio.Task[None] | None = None
         self._manager: QueueManager | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         self._stopping.clear()
         self._task = asyncio.create_task(self._run_forever(), name="job-runner")
+        if self.periodic is not None:
+            self._periodic_task = asyncio.create_task(self._run_periodic(self.periodic), name="job-periodic")
+
+    async def _run_periodic(self, periodic: Periodic) -> None:
+        while not self._stopping.is_set():
+            try:
+                await periodic()
+            except Exception:  # a bug: logged, and the next pass runs all the same
+                logger.exception("periodic task failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.period)
 
     async def stop(self) -> None:
         """Let the job in progress finish (up to ``STOP_TIMEOUT_SECONDS``), then stop; a job cut short is
@@ -72,6 +96,12 @@ class JobRunner:
         self._stopping.set()
         if self._manager is not None:
             self._manager.shutdown.set()
+        if self._periodic_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._periodic_task), STOP_TIMEOUT_SECONDS)
+            self._periodic_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._periodic_task
         if self._task is None:
             return
         done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_SECONDS)

@@ -144,6 +144,16 @@ class LocalStore:
         """A file outside every key, for data being appended (resumable uploads); ``name`` is ours."""
         return self.root / _APPENDS / check_key(name)
 
+    async def free_bytes(self) -> int:
+        """Bytes free on the file system holding the store (for unprivileged writers)."""
+        root = self.root
+
+        def measure() -> int:
+            root.mkdir(parents=True, exist_ok=True)
+            return shutil.disk_usage(root).free
+
+        return await anyio.to_thread.run_sync(measure)
+
     async def commit_staged(self, staged: Path, key: str) -> ObjectInfo:
         """Move a finished staging file to ``key`` (one rename: readers never see part of it)."""
         target = self.path_for(key)

@@ -3,6 +3,7 @@ checksum) and the admin's view of uploads (state machine, errors, retry). Admin 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -21,9 +22,10 @@ from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_respo
 from learning.lib.http_ranges import http_date
 from learning.lib.openapi import no_content, raw_body, request_header
 from learning.lib.pagination import Page, PageRequest, provide_page_request
-from learning.lib.streams import content_length, request_body
-from learning.uploads.deps import provide_upload_service
+from learning.lib.streams import request_body
+from learning.uploads.deps import provide_upload_service, provide_upload_transfers
 from learning.uploads.services import BadUpload, UploadService, parse_metadata
+from learning.uploads.transfers import Body, UploadTransfers
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
@@ -32,6 +34,8 @@ BASE = "/api/v1/admin/uploads"
 
 
 _BROKEN = "The connection broke during the upload; resume from the offset HEAD reports."
+MAX_DIGITS = 18  # every size below 10^18 bytes; a longer number is no size, and never reaches int()
+_NUMBER = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 
 # What the tus handlers read from the request themselves, for the OpenAPI document.
 _TUS_RESUMABLE = request_header(
@@ -40,6 +44,7 @@ _TUS_RESUMABLE = request_header(
     "The tus version (412 otherwise).",
     required=True,
 )
+_SIZE = Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=10**MAX_DIGITS - 1)
 _UPLOAD_CHECKSUM = request_header(
     "Upload-Checksum",
     Schema(type=OpenAPIType.STRING),
@@ -48,7 +53,10 @@ _UPLOAD_CHECKSUM = request_header(
 CREATE_HEADERS = (
     _TUS_RESUMABLE,
     request_header(
-        "Upload-Length", Schema(type=OpenAPIType.INTEGER, minimum=1), "The file's size in bytes.", required=True
+        "Upload-Length",
+        Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=10**MAX_DIGITS - 1),
+        "The file's size in bytes (ASCII digits).",
+        required=True,
     ),
     request_header(
         "Upload-Metadata",
@@ -63,8 +71,8 @@ APPEND_HEADERS = (
     _TUS_RESUMABLE,
     request_header(
         "Upload-Offset",
-        Schema(type=OpenAPIType.INTEGER, minimum=0),
-        "Where these bytes go: the offset HEAD reports.",
+        _SIZE,
+        "Where these bytes go: the offset HEAD reports (ASCII digits).",
         required=True,
     ),
     _UPLOAD_CHECKSUM,
@@ -129,6 +137,19 @@ def _with_tus_header(handler: Any) -> Any:
     return handle
 
 
+def tus_number(value: str | None, name: str) -> int:
+    """A numeric tus header: ASCII digits only (``²`` passes ``isdigit``), at most ``MAX_DIGITS`` of them."""
+    if value is None or not _NUMBER.fullmatch(value):
+        raise BadUpload(f"{name} is required: a whole number of bytes, at most {MAX_DIGITS} ASCII digits.")
+    return int(value)
+
+
+def _body(request: Request[Any, Any, Any]) -> Body:
+    declared = request.headers.get("content-length")
+    size = int(declared) if declared is not None and _NUMBER.fullmatch(declared) else None
+    return Body(request_body(request, when_broken=_BROKEN), size)
+
+
 def _check_stream_type(request: Request[Any, Any, Any]) -> None:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != OFFSET_STREAM:
         raise _UnsupportedStream(f"Upload data is sent as {OFFSET_STREAM}.")
@@ -145,6 +166,7 @@ class UploadController(Controller):
     guards = [requires_admin]
     dependencies = {
         "uploads": Provide(provide_upload_service, sync_to_thread=False),
+        "transfers": Provide(provide_upload_transfers, sync_to_thread=False),
         "page": Provide(provide_page_request, sync_to_thread=False),
     }
     exception_handlers = {
@@ -175,30 +197,31 @@ class UploadController(Controller):
         "/", operation_id="CreateUpload", status_code=HTTP_201_CREATED, before_request=requires_tus_version,
         request_max_body_size=None, responses={HTTP_201_CREATED: no_content("Created: its URL in Location")},
         opt={
-            "problems": [409, 412, 413, 415, 422, 460], "request_headers": CREATE_HEADERS, "request_body": CREATE_BODY,
+            "problems": [408, 409, 412, 413, 415, 422, 423, 460, 507], "request_headers": CREATE_HEADERS,
+            "request_body": CREATE_BODY,
         },
     )  # fmt: skip
     async def create(
-        self, request: Request[CurrentUser, Any, Any], uploads: NamedDependency[UploadService]
+        self, request: Request[CurrentUser, Any, Any], transfers: NamedDependency[UploadTransfers], state: State
     ) -> Response[None]:
         """Create an upload (``Upload-Length``, ``Upload-Metadata``), optionally with its first bytes."""
         if request.headers.get("upload-defer-length"):
             raise BadUpload("Deferred lengths are not supported: send Upload-Length.")
-        length_header = request.headers.get("upload-length", "")
-        if not length_header.isdigit():
-            raise BadUpload("Upload-Length is required (a whole number of bytes).")
-        upload = await uploads.create(
-            length=int(length_header),
+        length = tus_number(request.headers.get("upload-length"), "Upload-Length")
+        body = _body(request)
+        with_bytes = bool(body.size) or bool(request.headers.get("content-type"))
+        if with_bytes:
+            _check_stream_type(request)  # before anything is created
+        upload = await transfers.create(
+            length=length,
             metadata=parse_metadata(request.headers.get("upload-metadata")),
             created_by=request.user.id,
+            body=body if with_bytes else None,
+            checksum_header=request.headers.get("upload-checksum"),
         )
-        if content_length(request) or request.headers.get("content-type"):
-            _check_stream_type(request)
-            upload = await uploads.append(
-                upload.id, 0, request_body(request, when_broken=_BROKEN), request.headers.get("upload-checksum")
-            )
-        headers = _tus_headers(upload) | {"Location": f"{request.base_url}{BASE.lstrip('/')}/{upload.id}"}
-        return Response(None, status_code=HTTP_201_CREATED, headers=headers)
+        # The public address, never the request's Host header (a client could make it point anywhere).
+        location = f"{state.settings.base_url}{BASE}/{upload.id}"
+        return Response(None, status_code=HTTP_201_CREATED, headers=_tus_headers(upload) | {"Location": location})
 
     @head(
         "/{upload_id:uuid}", operation_id="UploadOffset", before_request=requires_tus_version,
@@ -214,22 +237,21 @@ class UploadController(Controller):
         "/{upload_id:uuid}", http_method="PATCH", operation_id="AppendToUpload", before_request=requires_tus_version,
         request_max_body_size=None, status_code=HTTP_204_NO_CONTENT,
         responses={HTTP_204_NO_CONTENT: no_content("Appended: the new offset in Upload-Offset")},
-        opt={"problems": [409, 412, 413, 415, 460], "request_headers": APPEND_HEADERS, "request_body": APPEND_BODY},
+        opt={
+            "problems": [408, 409, 412, 413, 415, 423, 460, 507], "request_headers": APPEND_HEADERS,
+            "request_body": APPEND_BODY,
+        },
     )  # fmt: skip
     async def append(
-        self, request: Request[Any, Any, Any], upload_id: FromPath[uuid.UUID], uploads: NamedDependency[UploadService]
+        self,
+        request: Request[Any, Any, Any],
+        upload_id: FromPath[uuid.UUID],
+        transfers: NamedDependency[UploadTransfers],
     ) -> Response[None]:
         """Append bytes at ``Upload-Offset``."""
         _check_stream_type(request)
-        offset_header = request.headers.get("upload-offset", "")
-        if not offset_header.isdigit():
-            raise BadUpload("Upload-Offset is required (a whole number of bytes).")
-        upload = await uploads.append(
-            upload_id,
-            int(offset_header),
-            request_body(request, when_broken=_BROKEN),
-            request.headers.get("upload-checksum"),
-        )
+        offset = tus_number(request.headers.get("upload-offset"), "Upload-Offset")
+        upload = await transfers.append(upload_id, offset, _body(request), request.headers.get("upload-checksum"))
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers(upload))
 
     @delete(

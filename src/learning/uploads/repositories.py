@@ -16,11 +16,25 @@ class UploadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, upload_id: uuid.UUID, *, lock: bool = False) -> m.Upload | None:
+    async def get(self, upload_id: uuid.UUID, *, lock: bool = False, skip_locked: bool = False) -> m.Upload | None:
+        """The upload; with ``lock``, its row locked (``skip_locked``: None rather than wait for another)."""
         query = select(m.Upload).where(m.Upload.id == upload_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def unfinished_bytes(self, now: datetime) -> tuple[int, int]:
+        """Of the uploads still receiving bytes (not expired): their declared bytes, and those still to come."""
+        upload = m.Upload
+        row = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(upload.length), 0),
+                    func.coalesce(func.sum(upload.length - upload.offset), 0),
+                ).where(upload.status == m.UploadStatus.UPLOADING, upload.expires_at > now)
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     async def skip_commit_flush(self) -> None:
         """This transaction's commit need not wait for the WAL flush: what it records (an upload's offset

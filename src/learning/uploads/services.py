@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from learning.db import models as m
@@ -16,8 +16,9 @@ from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, LearningError, NotFound, Unprocessable
 from learning.lib.queue import PROCESS_UPLOAD, JobQueue
 from learning.media.library import new_storage_key
+from learning.storage import ObjectNotFound, ObjectStore
 from learning.uploads.repositories import UploadRepository
-from learning.uploads.writers import Checksum, ChecksumMismatch, TooManyBytes, UploadWriter
+from learning.uploads.writers import Checksum, UploadWriter, writer_for
 
 UPLOAD_LIFETIME = timedelta(hours=24)
 CHECKSUM_ALGORITHMS = {"sha1": "sha1", "md5": "md5", "sha256": "sha256"}
@@ -34,6 +35,11 @@ class OffsetMismatch(Conflict):
 class UploadTooLarge(LearningError):
     status_code = 413
     title = "Upload too large"
+
+
+class InsufficientStorage(LearningError):
+    status_code = 507
+    title = "Insufficient storage"
 
 
 class ChecksumFailed(LearningError):
@@ -56,6 +62,15 @@ class NotRetryable(Conflict):
 
 class TargetGone(Unprocessable):
     title = "Upload target gone"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLimits:
+    """What creations may take: one upload's size, the unfinished uploads' total, the disk space kept free."""
+
+    max_size: int = 0
+    quota: int | None = None
+    free_space_reserve: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +126,18 @@ def parse_checksum(header: str | None) -> Checksum | None:
 
 
 class UploadService:
-    def __init__(self, uploads: UploadRepository, writer: UploadWriter, jobs: JobQueue, *, max_size: int) -> None:
+    def __init__(
+        self, uploads: UploadRepository, writer: UploadWriter, jobs: JobQueue, limits: UploadLimits | None = None
+    ) -> None:
         self.uploads = uploads
         self.writer = writer
         self.jobs = jobs
-        self.max_size = max_size
+        self.limits = limits or UploadLimits()
+
+    @classmethod
+    def on(cls, session: AsyncSession, store: ObjectStore, limits: UploadLimits | None = None) -> UploadService:
+        """The service on ``session``, writing to ``store``."""
+        return cls(UploadRepository(session), writer_for(store), JobQueue(session), limits)
 
     async def _target(self, target: str) -> tuple[m.UploadTarget, uuid.UUID]:
         kind, _, path = target.partition(":")
@@ -142,10 +164,11 @@ class UploadService:
         """A new upload (tus creation): checks the size and the target, prepares the storage."""
         if length < 1:
             raise BadUpload("Upload-Length must be a positive number of bytes.")
-        if length > self.max_size:
-            raise UploadTooLarge(f"The upload is larger than the limit of {self.max_size} bytes.")
+        if length > self.limits.max_size:
+            raise UploadTooLarge(f"The upload is larger than the limit of {self.limits.max_size} bytes.")
         request = upload_request(metadata)
         target_kind, target_id = await self._target(request.target)
+        await self._check_room(length)
         upload = m.Upload(
             id=uuid.uuid4(),
             created_by=created_by,
@@ -164,6 +187,21 @@ class UploadService:
         await self.writer.begin(upload)
         return await self.uploads.add(upload)
 
+    async def _check_room(self, length: int) -> None:
+        declared, remaining = await self.uploads.unfinished_bytes(utcnow())
+        quota = self.limits.quota
+        if quota is not None and declared + length > quota:
+            raise InsufficientStorage(
+                f"The unfinished uploads already declare {declared} bytes of the {quota}-byte upload quota: "
+                "finish or terminate some before starting another."
+            )
+        free = await self.writer.free_bytes()
+        if free is not None and free - remaining - length < self.limits.free_space_reserve:
+            raise InsufficientStorage(
+                f"Not enough free disk space: {free} bytes free, {remaining} still to come for unfinished uploads, "
+                f"{self.limits.free_space_reserve} kept free; this upload needs {length}."
+            )
+
     async def get(self, upload_id: uuid.UUID, *, lock: bool = False) -> m.Upload:
         upload = await self.uploads.get(upload_id, lock=lock)
         if upload is None:
@@ -176,37 +214,56 @@ class UploadService:
         """The upload with its offset as the store has it (bytes may have arrived after the last update)."""
         upload = await self.get(upload_id)
         if upload.status is m.UploadStatus.UPLOADING:
-            # Shown, not written: a reader must never wait for the row lock a stalled PATCH still holds.
-            set_committed_value(upload, "offset", await self.writer.offset(upload))
+            offset = await self.writer.offset(upload)
+            if offset >= upload.length:
+                # Every byte is stored but the hand-over was lost (the database failed at the end of the last
+                # PATCH): finish it now, unless a PATCH is recording it at this moment.
+                locked = await self.uploads.get(upload_id, lock=True, skip_locked=True)
+                if locked is not None and locked.status is m.UploadStatus.UPLOADING:
+                    await self._hand_over(locked)
+                    await self.uploads.flush()
+                    return locked
+            # Shown, not written: a reader never waits for a row lock.
+            set_committed_value(upload, "offset", offset)
         return upload
 
-    async def append(
-        self, upload_id: uuid.UUID, offset: int, body: AsyncIterator[bytes], checksum_header: str | None
-    ) -> m.Upload:
-        """Write one PATCH body at ``offset``; when the last byte is in, hand the upload to processing."""
-        checksum = parse_checksum(checksum_header)
-        upload = await self.get(upload_id, lock=True)  # one PATCH at a time per upload
+    async def ready_for(self, upload_id: uuid.UUID, offset: int, size: int | None) -> m.Upload:
+        """Check a body of ``size`` bytes (None: unknown) may be written at ``offset`` (the offset the store
+        holds). An upload whose bytes are all stored is handed over and returned as it now is."""
+        upload = await self.get(upload_id, lock=True)
         if upload.status is not m.UploadStatus.UPLOADING:
-            raise OffsetMismatch("This upload is already complete.", headers={"Upload-Offset": str(upload.length)})
+            return upload
         current = await self.writer.offset(upload)
+        if current >= upload.length:
+            await self._hand_over(upload)
+            await self.uploads.flush()
+            return upload
         if offset != current:
-            upload.offset = current
             raise OffsetMismatch(f"Upload-Offset is {offset} but the upload holds {current} bytes.")
-        try:
-            upload.offset = await self.writer.append(upload, offset, body, checksum)
-        except ChecksumMismatch:
-            raise ChecksumFailed("The chunk does not match its Upload-Checksum; it was discarded.") from None
-        except TooManyBytes:
-            raise UploadTooLarge("More bytes than the declared Upload-Length.") from None
+        if size is not None and offset + size > upload.length:
+            raise UploadTooLarge("More bytes than the declared Upload-Length; nothing was kept.")
+        return upload
+
+    async def record(self, upload_id: uuid.UUID, received: int) -> m.Upload:
+        """Record that the store holds ``received`` bytes; at the last byte, hand the upload to processing."""
+        upload = await self.get(upload_id, lock=True)
+        if upload.status is not m.UploadStatus.UPLOADING:
+            return upload  # handed over meanwhile (by a HEAD that found every byte stored)
+        upload.offset = received
         upload.expires_at = utcnow() + UPLOAD_LIFETIME
         if upload.offset < upload.length:
             await self.uploads.skip_commit_flush()  # only the offset mirror changes
         else:
-            await self.writer.finish(upload)
-            upload.status = m.UploadStatus.UPLOADED
-            await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
+            await self._hand_over(upload)
         await self.uploads.flush()
         return upload
+
+    async def _hand_over(self, upload: m.Upload) -> None:
+        """Every byte is stored: make it the object, and queue its processing (idempotent)."""
+        await self.writer.finish(upload)
+        upload.status = m.UploadStatus.UPLOADED
+        upload.offset = upload.length
+        await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
 
     async def terminate(self, upload_id: uuid.UUID) -> None:
         """Remove an upload that is still receiving bytes: its bytes and its row."""
@@ -251,10 +308,20 @@ class UploadService:
     async def remove_expired(self) -> int:
         """Remove uploads that stopped receiving bytes before completing (their bytes and rows)."""
         expired = await self.uploads.expired(utcnow())
+        removed = 0
         for upload in expired:
+            try:
+                complete = await self.writer.offset(upload) >= upload.length
+            except ObjectNotFound:
+                complete = False
+            if complete:  # its last PATCH stored every byte, then the database failed: finish it instead
+                await self._hand_over(upload)
+                continue
             await self.writer.discard(upload)
             await self.uploads.delete(upload)
-        return len(expired)
+            removed += 1
+        await self.uploads.flush()
+        return removed
 
     # --- processing (the replay job) -------------------------------------------------------------
     async def start_processing(self, upload_id: uuid.UUID) -> m.Upload | None:

@@ -6,7 +6,11 @@
   counts a byte twice: an incomplete object whose number is not the next part number is stale.
 
 In both cases the store is the truth about how many bytes arrived (``offset``); an upload therefore
-resumes after an app restart, even one in the middle of a PATCH.
+resumes after an app restart, even one in the middle of a PATCH. Once ``finish`` made the bytes an object,
+``offset`` reports the object's size and ``finish`` may run again (a crash between it and the database's
+record of it is recovered that way).
+
+An empty chunk in a body means "the client paused": the writers store what they hold, so HEAD reports it.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from typing import Protocol
 import anyio
 
 from learning.db import models as m
-from learning.storage import ObjectInfo, ObjectNotFound, ObjectStore
+from learning.storage import ObjectInfo, ObjectNotFound, ObjectStore, UploadNotFound
 from learning.storage.local import LocalStore
 
 PART_SIZE = 8 * 1024 * 1024
+_OCTETS = "application/octet-stream"
 WRITE_BLOCK = 4 * 1024 * 1024  # local appends are written in blocks of this size (one thread hop each)
 
 
@@ -58,8 +63,10 @@ class UploadWriter(Protocol):
     async def offset(self, upload: m.Upload) -> int: ...
 
     async def append(
-        self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None
+        self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None, *, size: int | None
     ) -> int: ...
+
+    async def free_bytes(self) -> int | None: ...
 
     async def finish(self, upload: m.Upload) -> ObjectInfo: ...
 
@@ -102,9 +109,14 @@ class LocalAppendWriter:
         try:
             return (await anyio.Path(self._staged(upload)).stat()).st_size
         except FileNotFoundError:
-            raise ObjectNotFound(upload.storage_key) from None
+            return (await self.store.stat(upload.storage_key)).size  # finished: the object (or ObjectNotFound)
 
-    async def append(self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None) -> int:
+    async def free_bytes(self) -> int | None:
+        return await self.store.free_bytes()
+
+    async def append(
+        self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None, *, size: int | None
+    ) -> int:
         path = self._staged(upload)
         fd = await anyio.to_thread.run_sync(os.open, path, os.O_WRONLY)
         position = offset  # where the next block goes
@@ -120,7 +132,7 @@ class LocalAppendWriter:
                     if checksum is not None:
                         checksum.update(chunk)
                     pending.append(chunk)
-                    if received - position >= WRITE_BLOCK:
+                    if received - position >= WRITE_BLOCK or (not chunk and received > position):
                         # One block is written while the next one arrives; the chunks go to the file as
                         # they are (pwritev), never copied into a bigger buffer.
                         if in_flight is not None:
@@ -149,7 +161,10 @@ class LocalAppendWriter:
         # Durable once, before the rename makes it the object (not after every PATCH: the staging file's
         # size is what HEAD reports, and the page cache outlives an app crash).
         staged = self._staged(upload)
-        await anyio.to_thread.run_sync(_fsync_path, staged)
+        try:
+            await anyio.to_thread.run_sync(_fsync_path, staged)
+        except FileNotFoundError:  # renamed already: this finish was done, then not recorded
+            return await self.store.stat(upload.storage_key)
         return await self.store.commit_staged(staged, upload.storage_key)
 
     async def discard(self, upload: m.Upload) -> None:
@@ -204,21 +219,35 @@ class MultipartWriter:
         return in_parts, next_number, pending
 
     async def offset(self, upload: m.Upload) -> int:
-        in_parts, _, pending = await self._state(upload)
+        try:
+            in_parts, _, pending = await self._state(upload)
+        except UploadNotFound:  # completed (or aborted): the object, if any, holds every byte
+            return (await self.store.stat(upload.storage_key)).size
         return in_parts + len(pending)
 
-    async def append(self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None) -> int:
+    async def free_bytes(self) -> int | None:
+        return None  # the object store's own business
+
+    async def append(
+        self, upload: m.Upload, offset: int, body: AsyncIterator[bytes], checksum: Checksum | None, *, size: int | None
+    ) -> int:
         in_parts, number, pending = await self._state(upload)
-        if checksum is not None:
-            # A chunk with a checksum is held back (on disk) until it is verified: parts sent to S3
-            # cannot be taken back.
+        if checksum is not None or size is None:
+            # A chunk with a checksum, or of unknown size, is held back (on disk) until it is verified:
+            # parts sent to S3 cannot be taken back.
             body = await _verified(body, checksum, upload.length - offset)
         buffer = bytearray(pending)
+        saved = len(buffer)  # bytes of the buffer already in the incomplete object
         stale: list[str] = []
+        overflow = False
         try:
             async for chunk in body:
                 if in_parts + len(buffer) + len(chunk) > upload.length:
+                    overflow = True
                     raise TooManyBytes
+                if not chunk and len(buffer) > saved:  # the client paused: store what it sent
+                    await self.store.put_bytes(self._incomplete_key(upload, number), bytes(buffer), _OCTETS)
+                    saved = len(buffer)
                 buffer += chunk
                 while len(buffer) >= self.part_size:
                     await self._put_part(upload, number, bytes(buffer[: self.part_size]))
@@ -226,12 +255,12 @@ class MultipartWriter:
                     del buffer[: self.part_size]
                     in_parts += self.part_size
                     number += 1
+                    saved = 0
         finally:
             # Keep what arrived, even when the connection broke: the bytes that do not fill a part wait
-            # in the incomplete object of the next part.
-            if buffer:
-                pending_key = self._incomplete_key(upload, number)
-                await self.store.put_bytes(pending_key, bytes(buffer), "application/octet-stream")
+            # in the incomplete object of the next part (but nothing of a body longer than the upload).
+            if buffer and len(buffer) > saved and not overflow:
+                await self.store.put_bytes(self._incomplete_key(upload, number), bytes(buffer), _OCTETS)
             for key in stale:
                 with contextlib.suppress(ObjectNotFound):
                     await self.store.delete(key)
@@ -243,7 +272,12 @@ class MultipartWriter:
 
     async def finish(self, upload: m.Upload) -> ObjectInfo:
         assert upload.multipart_id is not None  # noqa: S101 — set at creation
-        _, number, pending = await self._state(upload)
+        try:
+            _, number, pending = await self._state(upload)
+        except UploadNotFound:  # completed already: this finish was done, then not recorded
+            info = await self.store.stat(upload.storage_key)
+            await self._sweep_incomplete(upload, upload.length // self.part_size + 1)
+            return info
         if pending or number == 1:  # the last part may be small (or the upload empty)
             await self._put_part(upload, number, pending)
         parts = await self.store.list_parts(upload.storage_key, upload.multipart_id)
@@ -278,8 +312,9 @@ class MultipartWriter:
             await asyncio.gather(*(delete(number) for number in numbers[start : start + 16]))
 
 
-async def _verified(body: AsyncIterator[bytes], checksum: Checksum, limit: int) -> AsyncIterator[bytes]:
-    """Spool ``body`` to a temporary file, check it, then replay it; ``ChecksumMismatch`` otherwise."""
+async def _verified(body: AsyncIterator[bytes], checksum: Checksum | None, limit: int) -> AsyncIterator[bytes]:
+    """Spool ``body`` to a temporary file, check its size and checksum, then replay it; ``TooManyBytes`` or
+    ``ChecksumMismatch`` otherwise."""
     spool = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
     size = 0
     async for chunk in body:
@@ -287,9 +322,11 @@ async def _verified(body: AsyncIterator[bytes], checksum: Checksum, limit: int) 
         if size > limit:
             await anyio.to_thread.run_sync(spool.close)
             raise TooManyBytes
-        checksum.update(chunk)
-        await anyio.to_thread.run_sync(spool.write, chunk)
-    if not checksum.matches():
+        if checksum is not None:
+            checksum.update(chunk)
+        if chunk:
+            await anyio.to_thread.run_sync(spool.write, chunk)
+    if checksum is not None and not checksum.matches():
         await anyio.to_thread.run_sync(spool.close)
         raise ChecksumMismatch
     await anyio.to_thread.run_sync(spool.seek, 0)
