@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -264,6 +264,8 @@ class MultipartWriter:
             for key in stale:
                 with contextlib.suppress(ObjectNotFound):
                     await self.store.delete(key)
+            if isinstance(body, AsyncGenerator):  # a spooled body's file closes now, even when a part failed
+                await body.aclose()
         return in_parts + len(buffer)
 
     async def _put_part(self, upload: m.Upload, number: int, data: bytes) -> None:
