@@ -27,5 +27,6 @@ async def request_body(request: Request[Any, Any, Any], *, when_broken: str) -> 
 
 
 def content_length(request: Request[Any, Any, Any]) -> int | None:
+    """The declared body size: ASCII digits of bounded length only (``isdigit`` would take « ² »)."""
     value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and len(value) <= 18 and value.isascii() and value.isdigit() else None
