@@ -1,10 +1,22 @@
 """Test set-up: a real PostgreSQL (LEARNING_TEST_DATABASE_URL, or an embedded server for the session),
-the schema built by the migrations, every test starting from empty tables."""
+the schema built by the migrations, every test starting from empty tables.
+
+Two rules for the whole run:
+- the browser tests (marker ``browser``) need Debian's Chromium; when it is missing the run stops at once
+  and names the package and the command that installs it: a browser test is never skipped in silence;
+- a run changes no tracked file: the content of every tracked file is fingerprinted when the run starts
+  and compared when it ends, and a difference fails the run (tests write under their temporary folders and
+  ``build/``).
+
+With pytest-xdist each worker is its own session: its own embedded PostgreSQL, database and data folders.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +33,60 @@ from learning.embedded import embedded_postgres
 from tests.helpers.database import libpq, make_settings, truncate_all
 
 pytest_plugins = ["tests.helpers.accounts", "tests.helpers.s3"]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_MISSING = (
+    "The browser tests need Debian's Chromium, which is not installed ({path} is missing). "
+    "Install it with: apt-get install -y chromium   (then run the tests again; "
+    "to run everything else only, add: -m 'not browser')"
+)
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+_TRACKED = pytest.StashKey[dict[str, str] | None]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not Path(CHROMIUM).exists() and any(item.get_closest_marker("browser") for item in items):
+        raise pytest.UsageError(CHROMIUM_MISSING.format(path=CHROMIUM))
+
+
+def _tracked_fingerprints() -> dict[str, str] | None:
+    """Every tracked file's content hash (None outside a git checkout)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=REPOSITORY_ROOT, capture_output=True, check=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    fingerprints: dict[str, str] = {}
+    for name in filter(None, listed.decode().split("\0")):
+        path = REPOSITORY_ROOT / name
+        fingerprints[name] = hashlib.blake2b(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+    return fingerprints
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _is_xdist_worker(session.config):
+        session.config.stash[_TRACKED] = _tracked_fingerprints()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _is_xdist_worker(session.config):
+        return
+    before = session.config.stash.get(_TRACKED, None)
+    after = _tracked_fingerprints() if before is not None else None
+    if before is None or after is None:
+        return
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the test run changed tracked files: " + ", ".join(changed[:20])
+        if reporter is not None:
+            reporter.write_line(message, red=True, bold=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 async def _admin_execute(server_url: str, *statements: str) -> None:

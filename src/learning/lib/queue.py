@@ -125,7 +125,9 @@ class JobRunner:
                 if self._stopping.is_set():  # stopped while connecting
                     return
                 await manager.run(dequeue_timeout=timedelta(seconds=5), heartbeat_timeout=HEARTBEAT_TIMEOUT)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            # InterfaceError: the connection was closed under the runner (killed while it waited between
+            # two polls); like the others, it means reconnecting, never ending the runner.
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 logger.warning("job runner lost its database connection: %s", type(exc).__name__)
             finally:
                 self._manager = None
