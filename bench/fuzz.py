@@ -50,7 +50,8 @@ def run_fuzzing(examples: int, seed: int | None, pytest_args: Sequence[str]) -> 
     if seed is not None:
         os.environ["LEARNING_FUZZ_SEED"] = str(seed)
     recorder = _Outcomes()
-    args = [str(TEST_FILE), "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *pytest_args]
+    # One process: the recorder plugin reads the reports here (one test file gains nothing from workers).
+    args = [str(TEST_FILE), "-q", "-n", "0", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *pytest_args]
     print(f"  pytest {' '.join(args)} (LEARNING_FUZZ_EXAMPLES={examples})", flush=True)
     started = time.monotonic()
     status = int(pytest.main(args, plugins=[recorder]))

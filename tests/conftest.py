@@ -30,20 +30,16 @@ from learning.app import create_app
 from learning.config import Settings
 from learning.db.migrate import upgrade
 from learning.embedded import embedded_postgres
+from tests.helpers.browser import CHROMIUM, CHROMIUM_MISSING
 from tests.helpers.database import libpq, make_settings, truncate_all
 
 pytest_plugins = ["tests.helpers.accounts", "tests.helpers.s3"]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_MISSING = (
-    "The browser tests need Debian's Chromium, which is not installed ({path} is missing). "
-    "Install it with: apt-get install -y chromium   (then run the tests again; "
-    "to run everything else only, add: -m 'not browser')"
-)
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 _TRACKED = pytest.StashKey[dict[str, str] | None]()
 
 
+@pytest.hookimpl(trylast=True)  # after -m / -k have deselected what the run leaves out
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not Path(CHROMIUM).exists() and any(item.get_closest_marker("browser") for item in items):
         raise pytest.UsageError(CHROMIUM_MISSING.format(path=CHROMIUM))

@@ -26,7 +26,9 @@ VIDEO_LESSON = "la-co-construction-en-quelques-mots"
 TEXT_LESSON = "pourquoi-faire-alliance"
 # Where the browser tests leave their screenshots: a build folder, so a test run changes no tracked file.
 # `bench/screenshots` points this at docs/screenshots/ to refresh the pictures the README shows.
-SCREENSHOTS = Path(os.environ.get("LEARNING_SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "build" / "screenshots")
+SCREENSHOTS = Path(
+    os.environ.get("LEARNING_SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
 _META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 _counter = itertools.count(1)
 

@@ -25,11 +25,11 @@ from learning.admin.commands import create_admin
 from learning.app import create_app
 from learning.config import Settings
 from tests.helpers.accounts import PASSWORD
+from tests.helpers.browser import CHROMIUM
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.database import make_settings, sql, truncate_all
 from tests.helpers.live import free_port, live_server
 from tests.helpers.media import make_video
-from tests.conftest import CHROMIUM
 from tests.web.conftest import MODULE, SCREENSHOTS, TEXT_LESSON, VIDEO_LESSON, new_email
 
 T = TypeVar("T")

@@ -18,8 +18,12 @@ T = TypeVar("T")
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" parameters
 
-# Verifying against this keeps a login for an unknown e-mail as slow as one for a known e-mail.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-but-a-timing-equaliser")
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a login for an unknown e-mail as slow as one for a known e-mail. Made on
+    first use, not at import: an argon2id hash costs every process that imports the app ~0.5 s of CPU."""
+    return _hasher.hash("not-a-real-password-but-a-timing-equaliser")
 
 
 @cache
@@ -76,7 +80,7 @@ class PasswordHashing:
 
         def verify() -> bool:
             try:
-                return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+                return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
             except (VerificationError, InvalidHashError):
                 return False
 
