@@ -16,14 +16,18 @@ Files written next to this script:
 - ``artwork-webinaires.jpg`` and ``artwork-mooc.png``: 1400x1400 RGB feed artwork;
 - ``webinar-2019-01.vtt`` and ``webinar-2019-01.chapters.json``: a transcript and Podcasting 2.0
   chapters for the January replay;
+- ``seance-a-venir.m4a`` (AAC): the stand-in enclosure of a ``podcast:liveItem`` (a session whose replay
+  is not published yet), a short French notice in a synthetic voice (espeak-ng) saying so;
 - ``README.md``: the list of files and their durations.
 """
 
 from __future__ import annotations
 
 import colorsys
+import io
 import json
 import math
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -476,6 +480,36 @@ def write_audio(spec: AudioSpec, path: Path) -> None:
         encode_audio(container, stream, samples)
 
 
+# The liveItem stand-in: what a podcast app plays for a session that has no replay yet. It says that the voice
+# is synthetic and nothing a session page would not say.
+LIVE_NOTICE_TEXT = (
+    "Voix de synthèse. Cette séance du webinaire n'a pas encore d'enregistrement. "
+    "Sa date et son programme sont sur sa page, sur le site. "
+    "L'enregistrement sera publié dans ce flux après la séance."
+)
+LIVE_NOTICE_RATE = 24_000  # espeak-ng's own sample rate, encoded as it comes
+
+
+def speak(text: str) -> FloatArray:
+    """French speech from Debian's espeak-ng (``apt-get install espeak-ng``), as mono float samples."""
+    command = ["/usr/bin/espeak-ng", "-v", "fr", "-s", "150", "--stdout", text]  # our own text, no shell
+    wav = subprocess.run(command, capture_output=True, check=True, timeout=60).stdout  # noqa: S603
+    with av.open(io.BytesIO(wav), "r") as container:
+        chunks = [frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)]
+    pcm = np.concatenate(chunks).astype(np.float64)
+    peak = float(np.max(np.abs(pcm))) or 1.0
+    return (0.8 * pcm / peak).astype(np.float64)
+
+
+def write_spoken_notice(path: Path, text: str) -> float:
+    samples = speak(text)
+    with av.open(str(path), "w", container_options=container_options()) as container:
+        set_metadata(container, "Séance à venir", SERIES, None)
+        stream = add_audio_stream(container, "aac", LIVE_NOTICE_RATE)
+        encode_audio(container, stream, samples)
+    return len(samples) / LIVE_NOTICE_RATE
+
+
 def encode_still(rgb: UInt8Array, codec: str) -> bytes:
     """Encode one picture with an image codec; the packet is the complete file (JPEG or PNG)."""
     context = av.CodecContext.create(codec, "w")
@@ -717,6 +751,11 @@ def main() -> int:
     verify_companions(vtt, chapters, REPLAY_SECONDS)
     record(vtt, None, f"WebVTT transcript (fr) of `webinar-2019-01.mp4`, {len(TRANSCRIPT_CUES)} cues")
     record(chapters, None, f"Podcasting 2.0 JSON chapters of `webinar-2019-01.mp4`, {len(CHAPTERS)} chapters")
+
+    notice = MEDIA_DIR / "seance-a-venir.m4a"
+    seconds = write_spoken_notice(notice, LIVE_NOTICE_TEXT)
+    duration = verify_media(notice, seconds, video=False, audio_codec="aac", sample_rate=LIVE_NOTICE_RATE)
+    record(notice, duration, "AAC mono 24 kHz, synthetic French voice (espeak-ng): the liveItem stand-in")
 
     (MEDIA_DIR / "README.md").write_text(readme(written), encoding="utf-8")
     total = sum(item.size for item in written)

@@ -73,6 +73,10 @@ def _fill_feed(feed: m.PodcastFeed, source: FeedSource, media: dict[str, Any]) -
     feed.medium = data.get("medium", "podcast")
     feed.locked = bool(data.get("locked", True))
     feed.complete = bool(data.get("complete", False))
+    feed.live_enclosure_id = media.get(data["live_enclosure"]) if data.get("live_enclosure") else None
+    frequency = data.get("update_frequency")
+    frequency = frequency if isinstance(frequency, dict) else {}
+    feed.update_rrule, feed.update_text = frequency.get("rrule"), frequency.get("text")
     feed.copyright = data.get("copyright")
     feed.content_hash = source.content_hash
 

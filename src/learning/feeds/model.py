@@ -78,6 +78,10 @@ class LiveItem:
     start: datetime
     end: datetime
     content_link: str  # where to follow it (podcast:contentLink)
+    # What an app plays meanwhile: the live media or room when known, else the series' stand-in (a short notice
+    # that the session has no recording yet: feeds/<series>.yaml `live_enclosure`). Podcast Index's parser
+    # drops a liveItem without one.
+    enclosure: Enclosure | None = None
     persons: tuple[Person, ...] = ()
 
 
@@ -104,4 +108,5 @@ class Channel:
     updated: datetime  # timezone-aware: the newest content change (lastBuildDate, Atom <updated>)
     items: tuple[Item, ...] = ()
     live_items: tuple[LiveItem, ...] = ()
+    update_frequency: tuple[str, str] | None = None  # podcast:updateFrequency (RRULE, wording)
     private: bool = field(default=False)  # a learner's private feed: noindex (itunes:block yes)

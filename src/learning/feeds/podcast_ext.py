@@ -26,6 +26,7 @@ from learning.media.formats import CHAPTERS
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_LINK_TEXT = "Suivre le webinaire"
 
 
@@ -68,13 +69,9 @@ def _write_person(parent: Any, person: Person) -> None:
     )
 
 
-def _write_live_item(channel: Any, live: LiveItem) -> None:
-    element = _element(
-        channel,
-        _podcast("liveItem"),
-        status=live.status,
-        start=live.start.isoformat(),
-        end=live.end.isoformat(),
+def _live_item_element(live: LiveItem) -> Any:
+    element = etree.Element(
+        _podcast("liveItem"), {"status": live.status, "start": live.start.isoformat(), "end": live.end.isoformat()}
     )
     _element(element, "title", live.title)
     if live.description_html:
@@ -82,12 +79,16 @@ def _write_live_item(channel: Any, live: LiveItem) -> None:
     if live.link:
         _element(element, "link", live.link)
     _element(element, "guid", live.guid, isPermaLink="false")
+    if live.enclosure is not None:
+        # The spec's fallback for apps that cannot play the stream; Podcast Index's parser drops a liveItem without
+        # one. Until a session has a live stream, it is the series' stand-in notice (see LiveItem.enclosure).
+        _element(element, "enclosure", url=live.enclosure.url, length=str(live.enclosure.length),
+                 type=live.enclosure.mime_type)  # fmt: skip
     for person in live.persons:
         _write_person(element, person)
-    # No <enclosure>: the spec asks for one only as a "should" fallback pointing at the stream itself, and a webinar
-    # has no stream URL a podcast app could play (a web page as enclosure would break players). podcast:contentLink
-    # is the one the spec requires, for apps that cannot play the stream: it points to the webinar page.
+    # podcast:contentLink, which the spec requires: the webinar page, where the session is followed.
     _element(element, _podcast("contentLink"), CONTENT_LINK_TEXT, href=live.content_link)
+    return element
 
 
 class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
@@ -97,6 +98,7 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
         self._guid: str | None = None
         self._locked: tuple[bool, str] | None = None
         self._medium: str | None = None
+        self._update_frequency: tuple[str, str, bool] | None = None
         self._live_items: list[LiveItem] = []
 
     def extend_ns(self) -> dict[str, str]:
@@ -113,6 +115,10 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
     def medium(self, value: str) -> None:
         self._medium = value
 
+    def update_frequency(self, rrule: str, wording: str, complete: bool) -> None:
+        """``podcast:updateFrequency``: how often episodes come (an RFC 5545 RRULE), and whether none will."""
+        self._update_frequency = (rrule, wording, complete)
+
     def add_live_item(self, live: LiveItem) -> None:
         self._live_items.append(live)
 
@@ -125,9 +131,16 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
             _element(channel, _podcast("locked"), "yes" if value else "no", owner=owner)
         if self._medium:
             _element(channel, _podcast("medium"), self._medium)
-        # Children of <channel>, not <item>s: feedgen appends the items after the extensions have run.
-        for live in self._live_items:
-            _write_live_item(channel, live)
+        if self._update_frequency is not None:
+            rrule, wording, complete = self._update_frequency
+            _element(channel, _podcast("updateFrequency"), wording, rrule=rrule, complete="true" if complete else None)
+        # Children of <channel>, not <item>s, written first: readers that do not know podcast:liveItem (feedparser)
+        # take its <link> and <guid> for the channel's, unless the channel's own come after them. The channel's own
+        # <link> is written by feedgen below; its id is atom:id, after the live items (feedparser takes the last).
+        for position, live in enumerate(self._live_items):
+            channel.insert(position, _live_item_element(live))
+        if self._guid:  # the channel's identity for readers that look for one (as in the Atom feed)
+            _element(channel, f"{{{ATOM_NS}}}id", f"urn:uuid:{self._guid}")
         return rss
 
 

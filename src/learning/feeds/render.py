@@ -113,6 +113,7 @@ def _live_item(live: LiveItem) -> LiveItem:
         description_html=_html(live.description_html),
         link=sanitize(live.link),
         content_link=sanitize(live.content_link),
+        enclosure=replace(live.enclosure, url=sanitize(live.enclosure.url)) if live.enclosure else None,
         persons=tuple(_persons(live.persons)),
     )
 
@@ -227,6 +228,9 @@ def build_feed(channel: Channel) -> FeedGenerator:
     podcast.guid(str(channel.guid))
     podcast.locked(channel.locked, owner_email)
     podcast.medium(sanitize(channel.medium, TITLE_LIMIT))
+    if channel.update_frequency is not None:
+        rrule, wording = channel.update_frequency
+        podcast.update_frequency(sanitize(rrule, TITLE_LIMIT), sanitize(wording, TITLE_LIMIT), channel.complete)
     for live in channel.live_items:
         podcast.add_live_item(_live_item(live))
 

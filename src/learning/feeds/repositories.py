@@ -76,7 +76,7 @@ class FeedRepository:
         query = (
             select(m.PodcastFeed)
             .where(m.PodcastFeed.kind == kind, m.PodcastFeed.source_slug == source_slug)
-            .options(selectinload(m.PodcastFeed.artwork))
+            .options(selectinload(m.PodcastFeed.artwork), selectinload(m.PodcastFeed.live_enclosure))
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 

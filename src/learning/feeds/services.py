@@ -74,6 +74,8 @@ class FeedService:
         items: list[Item] = []
         live: list[LiveItem] = []
         changes: list[datetime] = []
+        notice = _ready(feed.live_enclosure)
+        stand_in = _enclosure(notice, self._public_media, "Séance à venir") if notice else None
         updated = [feed.updated_at, series.updated_at]
         for session in sorted(sessions, key=lambda s: s.scheduled_at, reverse=True):
             if (due := m.publishes_later(session, now)) is not None:
@@ -94,7 +96,7 @@ class FeedService:
                 live.append(
                     LiveItem(guid=str(session.id), title=session.title, description_html=session.body_html or
                              session.summary, link=link, status=status, start=start, end=end, content_link=link,
-                             persons=persons)
+                             enclosure=stand_in, persons=persons)
                 )  # fmt: skip
                 continue
             items.append(
@@ -227,9 +229,12 @@ class FeedService:
             image_url=self._public_media(artwork) if artwork else "", category=feed.category,
             subcategory=feed.subcategory, explicit=feed.explicit, author=feed.author, owner_name=feed.owner_name,
             owner_email=feed.owner_email, podcast_type="serial" if feed.podcast_type == "serial" else "episodic",
-            complete=feed.complete, guid=feed.podcast_guid, locked=feed.locked, medium=feed.medium,
+            # itunes:complete: no episode will be added, so not while a session is to come or live.
+            complete=feed.complete and all(item.status == "ended" for item in live),
+            guid=feed.podcast_guid, locked=feed.locked, medium=feed.medium,
             copyright=feed.copyright, updated=max(updated).replace(microsecond=0), items=tuple(items),
             live_items=tuple(live), private=private,
+            update_frequency=(feed.update_rrule, feed.update_text) if feed.update_rrule and feed.update_text else None,
         )  # fmt: skip
 
 

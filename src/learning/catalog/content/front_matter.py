@@ -92,6 +92,13 @@ class SessionFrontMatter(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     publish_at: Moment | None = None  # required when publication is 'scheduled'
 
 
+class UpdateFrequency(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``podcast:updateFrequency``: an RFC 5545 recurrence rule and its wording for people."""
+
+    rrule: Annotated[str, Meta(pattern=r"^FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY)(;[A-Z]+=[A-Z0-9,+-]+)*$", max_length=200)]
+    text: Annotated[str, Meta(pattern=r"\S", max_length=120)]
+
+
 class FeedFile(msgspec.Struct, kw_only=True):
     """The keys of a feed file that are checked; the channel's other keys (owner, category, …) are kept as written."""
 
@@ -102,3 +109,7 @@ class FeedFile(msgspec.Struct, kw_only=True):
     language: Literal["fr"] = "fr"
     type: Literal["serial", "episodic"] = "episodic"
     artwork: MediaRef | None = None
+    # A series feed: the enclosure of its podcast:liveItem entries while a session has no replay (an audio or
+    # video file of media/), and podcast:updateFrequency.
+    live_enclosure: MediaRef | None = None
+    update_frequency: UpdateFrequency | None = None

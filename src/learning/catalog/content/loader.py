@@ -318,9 +318,14 @@ class _Loader:
             if source not in (self.module_slugs if front.kind == "module" else self.series_slugs):
                 document.error("source", f"unknown {front.kind.replace('_', ' ')} '{source}'")
             artwork = self.media_ref(document, "artwork", front.artwork, kinds=("image",))
+            live = self.media_ref(document, "live_enclosure", front.live_enclosure, kinds=("audio", "video"))
+            if live and front.kind != "webinar_series":
+                document.error("live_enclosure", "only a webinar series feed has live items")
             data = dict(document.values)  # the channel's keys as written; sync reads the ones it knows
             if artwork:
                 data["artwork"] = artwork
+            if live:
+                data["live_enclosure"] = live
             feeds.append(FeedSource(path.stem, front.kind, source, data, digest(text.encode()), path))
         return feeds
 

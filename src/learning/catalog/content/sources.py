@@ -115,6 +115,5 @@ class ContentBundle:
             for session in series.sessions:
                 refs.update(r for r in (session.replay_ref, session.transcript_ref, session.chapters_ref) if r)
         for feed in self.feeds:
-            if isinstance(feed.data.get("artwork"), str):
-                refs.add(feed.data["artwork"])
+            refs.update(feed.data[key] for key in ("artwork", "live_enclosure") if isinstance(feed.data.get(key), str))
         return [self.media[ref] for ref in sorted(refs) if ref in self.media]

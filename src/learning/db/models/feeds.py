@@ -40,14 +40,19 @@ class PodcastFeed(UUIDPrimaryKey, Timestamps, Base):
     podcast_type: Mapped[str] = mapped_column(String(16), default="episodic")
     medium: Mapped[str] = mapped_column(String(32), default="podcast")
     locked: Mapped[bool] = mapped_column(Boolean, default=True)
-    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)  # itunes:complete once no session is to come
+    # A series: the enclosure of its podcast:liveItem entries, and podcast:updateFrequency (rule and wording).
+    live_enclosure_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    update_rrule: Mapped[str | None] = mapped_column(String(200))
+    update_text: Mapped[str | None] = mapped_column(String(120))
     copyright: Mapped[str | None] = mapped_column(String(255))
     # podcast:guid, assigned once from the first public URL and kept when the host moves.
     podcast_guid: Mapped[uuid.UUID] = mapped_column(unique=True)
     origin: Mapped[Origin] = mapped_column(_enum(Origin, "content_origin"), default=Origin.CONTENT)
     content_hash: Mapped[str | None] = mapped_column(String(64))
 
-    artwork: Mapped[MediaAsset | None] = relationship(lazy="raise")
+    artwork: Mapped[MediaAsset | None] = relationship(foreign_keys=[artwork_id], lazy="raise")
+    live_enclosure: Mapped[MediaAsset | None] = relationship(foreign_keys=[live_enclosure_id], lazy="raise")
 
     __table_args__ = (UniqueConstraint("kind", "source_slug"),)
 
