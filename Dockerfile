@@ -3,10 +3,15 @@
 # The `learning` image: one image for the HTTP app (`learning serve`, the default command) and the
 # background worker (`learning worker`). See docker-compose.yml for a full stack.
 #
-# The project is installed in editable mode from /app so that `learning` finds the content folders
-# (migrations/, modules/, feeds/, media/) next to its source, exactly as in a checkout.
+# The project is installed as a wheel (not editable): the wheel carries the content folders (migrations/,
+# modules/, feeds/, media/) under learning/_data, so the runtime stage needs nothing but the virtualenv.
+# Without the `embedded` extra: the image always names its PostgreSQL (LEARNING_DATABASE_URL).
+#
+# tests/test_docker_build.py reproduces this build without Docker (its COPY and pip steps) and starts the
+# installed `learning`; tests/test_compose.py checks the rest statically.
 
-ARG PYTHON_VERSION=3.12
+# One Python version for the image, CI (.ci/run) and pyproject.toml's requires-python.
+ARG PYTHON_VERSION=3.11
 
 # ---------------------------------------------------------------------------------------------------
 # build: a virtualenv with the dependencies and the project
@@ -20,7 +25,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
-WORKDIR /app
+WORKDIR /build
 
 # Dependencies first (read from pyproject.toml), so that a source change does not reinstall them.
 COPY pyproject.toml README.md ./
@@ -28,10 +33,13 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt
 
-# The project itself (editable: the venv points at /app/src, which the runtime stage copies verbatim).
+# The project: everything the wheel includes (pyproject.toml: the package and its force-included folders).
 COPY src/ ./src/
 COPY migrations/ ./migrations/
-RUN pip install --no-deps -e /app
+COPY modules/ ./modules/
+COPY feeds/ ./feeds/
+COPY media/ ./media/
+RUN pip install /build
 
 # ---------------------------------------------------------------------------------------------------
 # runtime
@@ -50,15 +58,10 @@ RUN groupadd --system --gid 10001 learning \
     && useradd --system --uid 10001 --gid learning --home-dir /var/lib/learning --shell /usr/sbin/nologin learning \
     && install -d -o learning -g learning -m 0750 /var/lib/learning
 
+# The same path as in the build stage: a virtualenv is not relocatable.
 COPY --from=build /opt/venv /opt/venv
 
-WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
-COPY src/ ./src/
-COPY migrations/ ./migrations/
-COPY modules/ ./modules/
-COPY feeds/ ./feeds/
-COPY media/ ./media/
+WORKDIR /var/lib/learning
 
 USER learning:learning
 

