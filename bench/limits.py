@@ -9,8 +9,11 @@ after the last (the median of these runs is the baseline of every ratio). The ca
 started a second before the observers' window and stopped after it:
 
 1. ``xapi``: a learner with 100,000 ``played`` events (10 posted through the API, the rest inserted into
-   ``progress_event`` directly) pages through ``GET /api/v1/me/xapi/statements?limit=500`` following ``more``,
-   one keep-alive connection, as fast as it can, starting over when it reaches the end.
+   ``progress_event`` directly, 7 s apart) pages through ``GET /api/v1/me/xapi/statements?limit=500``
+   following ``more``, one keep-alive connection, as fast as it can. It starts at the page of the 75,000th
+   event (the cursor its ``more`` link would carry, made with the app's ``cursor_of``): the export's last and
+   dearest quarter (each page unions the segments played before it), which a window of seconds would never
+   reach from the first page; at the end it starts over from there.
 2. ``stalled PATCHes``: an admin opens 20 tus uploads (8 MiB declared each) and sends on 20 raw sockets a PATCH
    whose headers announce 8 MiB, then 1 MiB of body, then nothing (the sockets stay open until the case ends).
 3. ``registrations, 100 clients``: 100 threads keep 100 ``POST /api/v1/auth/register`` in flight, each
@@ -24,7 +27,11 @@ started a second before the observers' window and stopped after it:
 
 Targets per case: the observers' p99 at most 3× the unloaded p99 (each URL), and the app's resident memory
 (``App.rss()``, the process tree, sampled every 0.5 s from the case's start to its end) growing by less than
-200 MB. And a resume after a half-open PATCH: a PATCH sends half of a 2 MiB upload and stalls (socket open,
+200 MB. Informational: the driving client's 5xx answers, the app's and the drivers' CPU. The observers are
+closed-loop (each connection sends its next request when the last is answered) and neither touches the
+database, so what the rows show is the event loop's and the CPUs' share, not the connection pool's.
+
+And a resume after a half-open PATCH: a PATCH sends half of a 2 MiB upload and stalls (socket open,
 like a phone losing its network); 1.5 s later a new client sends HEAD then a PATCH of the rest from the offset
 HEAD gave; target: the new PATCH answered within 1 s of the HEAD's start (the server cuts the stalled PATCH,
 keeping its bytes). Five resumes; the worst counts.
@@ -248,6 +255,7 @@ class Case:
     title: str
     start: Callable[[], None]
     stop: Callable[[], list[str]]
+    statuses: Counter[int] | None = None  # the driving client's answers by status, when it counts them
 
 
 @dataclass
@@ -334,7 +342,7 @@ def xapi_case(app: App, token: str, start: str) -> Case:
         ]
 
     title = f"xAPI export of {XAPI_EVENTS:,} events (its last quarter)"
-    return Case("xapi", title, lambda: drivers.spawn(export), stop)
+    return Case("xapi", title, lambda: drivers.spawn(export), stop, statuses)
 
 
 def tus_headers(token: str, **extra: str) -> dict[str, str]:
@@ -457,6 +465,7 @@ def registrations_case(app: App, *, distinct: bool) -> Case:
         f"{REGISTRATIONS} concurrent registrations, {who}",
         lambda: drivers.spawn(register, REGISTRATIONS),
         stop,
+        statuses,
     )
 
 
@@ -493,7 +502,8 @@ def flood_case(app: App, token: str, lessons: list[tuple[str, int]]) -> Case:
             f"{ms_p99(times):.1f} ms; Retry-After on the 429s: {shown or '—'}"
         ]
 
-    return Case("flood", "a learner flooding progress events", lambda: drivers.spawn(flood, FLOOD_CONNECTIONS), stop)
+    title = "a learner flooding progress events"
+    return Case("flood", title, lambda: drivers.spawn(flood, FLOOD_CONNECTIONS), stop, statuses)
 
 
 def unloaded(app: App, seconds: int, cores: list[float]) -> Observed:
@@ -680,6 +690,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "psutil RSS of the server's process tree every 0.5 s from the case's start to its end",
                    target=1.0, higher_is_better=False),
         ]  # fmt: skip
+        if done.case.statuses is not None:
+            answers = done.case.statuses
+            results.append(
+                Result(f"{title}: the driving client's answers 5xx or no answer (informational; baseline column: "
+                       "its answers)", sum(n for status, n in answers.items() if status >= 500 or status == 0),
+                       sum(answers.values()), "count", "the driver's count of statuses", higher_is_better=False)
+            )  # fmt: skip
     if resumes:
         worst = max(resumes, key=lambda r: r.seconds)
         results.append(
