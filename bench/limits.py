@@ -618,9 +618,12 @@ def timed(label: str) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.limits", description=__doc__)
     parser.add_argument("--duration", type=int, default=8, help="seconds of each observers' window")
-    parser.add_argument("--cases", nargs="+", default=["xapi", "stalls", "register", "register-1", "flood"])
+    known = ["xapi", "stalls", "register", "register-1", "flood"]
+    parser.add_argument("--cases", nargs="+", choices=known, default=known, help="each at most once")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if len(set(args.cases)) != len(args.cases):
+        parser.error("a case counts its answers from the start of the run: name each case at most once")
     ensure_wrk()
     env = {
         "LEARNING_CONTENT_SYNC_ON_START": "true",
