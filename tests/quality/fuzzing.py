@@ -93,8 +93,9 @@ CONFIG = schemathesis.Config.from_dict(
             # A new password of the documented length (from the settings) must still not be a common password
             # nor the e-mail address, which no schema can say: 422.
             {"include-operation-id": ["Register", "ChangePassword"], "checks": _expect(valid=(422,))},
-            # A valid batch may name lessons that do not exist, a segment whose from is not before its to, or
-            # go past the lesson's duration: 422.
+            # A valid batch may name lessons that do not exist, leave out a played event's from and to (or a
+            # position's position), have a segment whose from is not before its to, or go past the lesson's
+            # duration, rules between fields and with the data: 422.
             {"include-operation-id": "RecordProgressEvents", "checks": _expect(valid=(422,))},
             # An xAPI export's cursor is opaque: only one a page gave starts a page, which no schema can say: 400.
             {
