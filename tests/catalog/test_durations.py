@@ -19,6 +19,7 @@ from litestar.testing import TestClient
 
 from learning.catalog.content import ContentError
 from learning.config import Settings
+from tests.helpers.accounts import Account
 from tests.helpers.catalog import sync
 from tests.helpers.database import REPOSITORY, sql
 
@@ -101,3 +102,30 @@ def test_api_page_and_feed_give_the_probed_duration_of_a_media_lesson(
     feed = ET.fromstring(client.get(f"/feeds/modules/{MODULE}.xml").content)
     item = next(i for i in feed.iter("item") if i.findtext("guid") == api["id"])
     assert item.findtext(f"{ITUNES}duration") == str(round(probed))
+
+
+def test_a_second_sync_reads_the_stored_durations_without_probing_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync(settings)
+
+    def no_probe(path: Path) -> None:
+        raise AssertionError(f"{path.name} probed again although its content did not change")
+
+    monkeypatch.setattr("learning.media.library.probe", no_probe)
+    assert sync(settings).changes == 0
+    rows = sql(settings.require_database_url(), "SELECT duration_seconds FROM lesson WHERE slug = $1", VIDEO_LESSON)
+    assert rows[0]["duration_seconds"] == 20
+
+
+def test_an_admin_cannot_set_the_duration_of_a_media_lesson(
+    settings: Settings, client: TestClient[Any], admin: Account
+) -> None:
+    sync(settings)
+    base = f"/api/v1/admin/modules/{MODULE}/lessons"
+    refused = client.patch(f"{base}/{VIDEO_LESSON}", json={"duration_seconds": 25}, headers=admin.headers)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert client.get(f"/api/v1/modules/{MODULE}/lessons/{VIDEO_LESSON}").json()["duration_seconds"] == 20
+    text = client.patch(f"{base}/chronologie-2006-2018", json={"duration_seconds": 360}, headers=admin.headers)
+    assert text.status_code == 200  # a text lesson's reading time is the admin's to say
