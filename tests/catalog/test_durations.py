@@ -22,6 +22,7 @@ from learning.config import Settings
 from tests.helpers.accounts import Account
 from tests.helpers.catalog import sync
 from tests.helpers.database import REPOSITORY, sql
+from tests.helpers.progress import played, send
 
 MODULE = "dix-ans-de-recherche"
 AUDIO_LESSON = "de-la-caravane-au-voyage-d-etudes"  # mooc-audio-02.m4a
@@ -84,8 +85,8 @@ def test_a_text_lesson_keeps_its_declared_reading_time(settings: Settings) -> No
     assert rows[0]["duration_seconds"] == 300  # as its front matter says
 
 
-def test_api_page_and_feed_give_the_probed_duration_of_a_media_lesson(
-    settings: Settings, client: TestClient[Any]
+def test_api_page_feed_and_xapi_give_the_probed_duration_of_a_media_lesson(
+    settings: Settings, client: TestClient[Any], learner: Account
 ) -> None:
     sync(settings)
     probed = _probed("mooc-audio-02.m4a")
@@ -102,6 +103,13 @@ def test_api_page_and_feed_give_the_probed_duration_of_a_media_lesson(
     feed = ET.fromstring(client.get(f"/feeds/modules/{MODULE}.xml").content)
     item = next(i for i in feed.iter("item") if i.findtext("guid") == api["id"])
     assert item.findtext(f"{ITUNES}duration") == str(round(probed))
+    assert client.post("/api/v1/me/enrollments", json={"module": MODULE}, headers=learner.headers).status_code == 201
+    send(client, learner, [played(api["id"], 0, 10)])
+    statements = client.get("/api/v1/me/xapi/statements", headers=learner.headers).json()["statements"]
+    about = [s for s in statements if s["object"]["id"].endswith(f"/lessons/{AUDIO_LESSON}")]
+    lengths = {s["context"]["extensions"]["https://w3id.org/xapi/video/extensions/length"] for s in about}
+    assert about
+    assert lengths == {float(round(probed))}
 
 
 def test_a_second_sync_reads_the_stored_durations_without_probing_again(
