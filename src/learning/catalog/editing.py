@@ -30,6 +30,10 @@ class BadPublication(Unprocessable):
     title = "Invalid publication change"
 
 
+class MeasuredDuration(Unprocessable):
+    title = "Duration is measured"
+
+
 def _apply(row: Any, changes: msgspec.Struct) -> None:
     for field in changes.__struct_fields__:
         value = getattr(changes, field)
@@ -110,6 +114,11 @@ class CatalogEditor:
 
     async def update_lesson(self, module_slug: str, lesson_slug: str, data: s.LessonUpdate) -> m.Lesson:
         lesson = await self._lesson(module_slug, lesson_slug)
+        if data.duration_seconds is not None and lesson.media_id is not None:
+            # Progress, pages and feeds count on it: a lesson with media lasts what its media lasts.
+            raise MeasuredDuration(
+                "A lesson with a video or audio lasts what its media lasts: its duration is measured, not set."
+            )
         _apply(lesson, data)
         await self.catalog.flush()
         return lesson

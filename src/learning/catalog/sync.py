@@ -13,6 +13,7 @@ from typing import Any
 
 from learning.catalog.content import (
     ContentBundle,
+    ContentError,
     FeedSource,
     LessonSource,
     ModuleSource,
@@ -20,6 +21,7 @@ from learning.catalog.content import (
     SeriesSource,
     SessionSource,
 )
+from learning.catalog.content.durations import contradicted_durations, lesson_duration
 from learning.catalog.markdown import render_markdown
 from learning.catalog.podcast import feed_url, podcast_guid
 from learning.catalog.repositories import CatalogRepository
@@ -92,6 +94,7 @@ class ContentSync:
         self.library = library
         self.base_url = base_url
         self._shipped: set[Any] = set()
+        self._measured: dict[str, float | None] = {}
 
     async def apply(self, bundle: ContentBundle, report: SyncReport) -> SyncReport:
         """Bring the catalog in line with ``bundle``; the caller commits (or rolls back for a dry run)."""
@@ -103,6 +106,7 @@ class ContentSync:
         # The files own a row's media only while it points at a shipped file (or at nothing): a replay,
         # transcript or chapters an admin uploaded is never replaced by a sync.
         self._shipped = set(media_ids.values()) | set(imported.retired_ids)
+        self._measure(bundle, assets)
         await self._modules(bundle.modules, media_ids, report)
         await self._series(bundle.series, media_ids, report)
         await self._feeds(bundle.feeds, media_ids, report)
@@ -131,6 +135,21 @@ class ContentSync:
 
     def _owned(self, current: Any) -> bool:
         return current is None or current in self._shipped
+
+    def _measure(self, bundle: ContentBundle, assets: dict[str, m.MediaAsset]) -> None:
+        """Keep the media's measured durations (probed when each file's content was first imported) and
+        refuse a media lesson whose declared ``duration`` contradicts its media."""
+        self._measured = {ref: asset.duration_seconds for ref, asset in assets.items()}
+        errors = contradicted_durations(bundle, self._measured)
+        if errors:
+            raise ContentError(errors)
+
+    def _lesson_duration(self, source: LessonSource, lesson: m.Lesson | None, media_id: Any) -> int:
+        """What the lesson lasts: its media's measured duration, or a text lesson's reading time. A lesson
+        keeping a recording an admin uploaded keeps the duration measured when that upload was processed."""
+        if lesson is not None and media_id is not None and not self._owned(media_id):
+            return lesson.duration_seconds
+        return lesson_duration(source, self._measured)
 
     async def _modules(self, sources: list[ModuleSource], media: dict[str, Any], report: SyncReport) -> None:
         existing = {module.slug: module for module in await self.catalog.all_modules()}
@@ -173,7 +192,7 @@ class ContentSync:
             media_id = media.get(source.media_ref) if source.media_ref else None
             if lesson is None:
                 lesson = m.Lesson(module_id=module.id, slug=source.slug, origin=m.Origin.CONTENT)
-                self._fill_lesson(lesson, source, media_id)
+                self._fill_lesson(lesson, source, media_id, self._lesson_duration(source, None, media_id))
                 module.lessons.append(lesson)
                 report.created.append(name)
             elif lesson.origin is m.Origin.ADMIN:
@@ -181,8 +200,11 @@ class ContentSync:
             else:
                 if not self._owned(lesson.media_id):
                     media_id = lesson.media_id  # an uploaded recording stays
-                if lesson.content_hash != source.content_hash or lesson.media_id != media_id:
-                    self._fill_lesson(lesson, source, media_id)
+                duration = self._lesson_duration(source, lesson, media_id)
+                if (lesson.content_hash, lesson.media_id, lesson.duration_seconds) != (
+                    source.content_hash, media_id, duration,
+                ):  # fmt: skip
+                    self._fill_lesson(lesson, source, media_id, duration)
                     report.updated.append(name)
         for lesson in existing.values():
             if lesson.origin is m.Origin.CONTENT and lesson.publication is not m.Publication.DRAFT:
@@ -190,7 +212,7 @@ class ContentSync:
                 report.unpublished.append(f"lesson {module.slug}/{lesson.slug}")
 
     @staticmethod
-    def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any) -> None:
+    def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any, duration: int) -> None:
         lesson.position = source.position
         lesson.title = source.title
         lesson.summary = source.summary
@@ -198,7 +220,7 @@ class ContentSync:
         lesson.body_md = source.body_md
         lesson.body_html = render_markdown(source.body_md)
         lesson.media_id = media_id
-        lesson.duration_seconds = source.duration_seconds
+        lesson.duration_seconds = duration
         lesson.completion_rule = m.CompletionRule(source.completion_rule)
         lesson.completion_threshold = source.completion_threshold
         lesson.tags = source.tags

@@ -21,6 +21,7 @@ from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
 from learning.feeds.repositories import AssetRow, FeedRepository
 from learning.lib.errors import NotFound
+from learning.media.formats import MP3
 from learning.media.urls import media_path
 
 FeedFormat = Literal["rss", "atom"]
@@ -205,9 +206,13 @@ class FeedService:
         chapters: Asset | None, artwork: Asset | None, episode: int | None, season: int | None,
         persons: tuple[Person, ...], updated: list[datetime], media_url: MediaUrl,
     ) -> Item:  # fmt: skip
-        # Audio first: a video replay is enclosed as its audio-only .m4a; the video is the alternate.
-        main = audio if media.kind is m.MediaKind.VIDEO and audio is not None else media
-        alternates = (_enclosure(media, media_url, "Vidéo"),) if main is not media else ()
+        # Audio first: a video replay is enclosed as its audio-only .m4a; the video is the alternate. An
+        # uploaded M4A (or WebM) too: its rendition has its index first, the original maybe not. An MP3 has
+        # no index to place and plays everywhere: it is enclosed as it is.
+        main = audio if audio is not None and media.mime_type != MP3.mime_type else media
+        alternates = (
+            (_enclosure(media, media_url, "Vidéo"),) if main is not media and media.kind is m.MediaKind.VIDEO else ()
+        )
         updated += [asset.updated_at for asset in (media, audio, transcript, chapters, artwork) if asset]
         return Item(
             guid=guid, title=title, description_html=html or summary, summary=summary, link=link,

@@ -48,7 +48,9 @@ class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):
     title: Title
     kind: Literal["text", "video", "audio"]
     summary: Summary = ""
-    duration: Annotated[int, Meta(ge=0)] = 0
+    # A text lesson's reading time. A media lesson lasts what its media lasts (measured at sync); a duration
+    # declared on one must agree with its media.
+    duration: Annotated[int, Meta(ge=0)] | None = None
     completion: Literal["mark_done", "coverage"] | None = None  # 'mark_done' for a text lesson, else 'coverage'
     completion_threshold: Annotated[float, Meta(gt=0, le=1)] = 0.9
     media: MediaRef | None = None  # required for a video or audio lesson, refused for a text lesson

@@ -211,6 +211,7 @@ class _Loader:
             body_md=body,
             media_ref=media_ref,
             duration_seconds=front.duration,
+            duration_line=document.lines.get("duration"),
             completion_rule=rule,
             completion_threshold=front.completion_threshold,
             tags=_unique(front.tags),

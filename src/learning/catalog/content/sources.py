@@ -31,7 +31,8 @@ class LessonSource:
     kind: str
     body_md: str
     media_ref: str | None
-    duration_seconds: int
+    duration_seconds: int | None  # as declared (a text lesson's reading time); None when not declared
+    duration_line: int | None  # the line of 'duration', for the error when it contradicts the media
     completion_rule: str
     completion_threshold: float
     tags: list[str]
