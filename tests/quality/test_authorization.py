@@ -816,7 +816,7 @@ def test_a_learners_page_forms_act_on_their_own_account_only(base_world: World) 
         assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 200
         other_untouched()
         assert post("/compte/jeton-prive", action="revoke").status_code == 200
-        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 404
+        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 410
         other_untouched()
         assert post(f"/modules/{MODULE}/desinscription").status_code == 303
         assert mine()["enrolled"] is False

@@ -1,7 +1,8 @@
 """feedgen extensions for podcast feeds (RSS only).
 
-- ``podcastindex``: the Podcasting 2.0 namespace (``podcast:guid``, ``locked``, ``medium``, ``liveItem`` on the
-  channel; ``transcript``, ``chapters``, ``person``, ``alternateEnclosure`` on items). feedgen 1.0.0 has none of it.
+- ``podcastindex``: the Podcasting 2.0 namespace (``podcast:guid``, ``locked``, ``block``, ``medium``,
+  ``liveItem`` on the channel; ``transcript``, ``chapters``, ``person``, ``alternateEnclosure`` on items).
+  feedgen 1.0.0 has none of it.
 - ``itunes_extra``: the iTunes tags feedgen's own ``podcast`` extension refuses or spells differently from Apple:
   ``itunes:image`` whatever the URL ends with (feedgen drops or rejects anything but ``.jpg``/``.png``),
   ``itunes:explicit`` ``true``/``false`` (feedgen raises on them), ``itunes:complete``/``itunes:block`` ``Yes``
@@ -97,6 +98,7 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
         self._guid: str | None = None
         self._locked: tuple[bool, str] | None = None
         self._medium: str | None = None
+        self._block = False
         self._live_items: list[LiveItem] = []
 
     def extend_ns(self) -> dict[str, str]:
@@ -113,6 +115,10 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
     def medium(self, value: str) -> None:
         self._medium = value
 
+    def block(self, value: bool) -> None:
+        """``podcast:block yes``: no platform may list the feed (a private feed); nothing otherwise."""
+        self._block = value
+
     def add_live_item(self, live: LiveItem) -> None:
         self._live_items.append(live)
 
@@ -125,6 +131,8 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
             _element(channel, _podcast("locked"), "yes" if value else "no", owner=owner)
         if self._medium:
             _element(channel, _podcast("medium"), self._medium)
+        if self._block:
+            _element(channel, _podcast("block"), "yes")
         # Children of <channel>, not <item>s: feedgen appends the items after the extensions have run.
         for live in self._live_items:
             _write_live_item(channel, live)

@@ -227,6 +227,7 @@ def build_feed(channel: Channel) -> FeedGenerator:
     podcast.guid(str(channel.guid))
     podcast.locked(channel.locked, owner_email)
     podcast.medium(sanitize(channel.medium, TITLE_LIMIT))
+    podcast.block(channel.private)
     for live in channel.live_items:
         podcast.add_live_item(_live_item(live))
 
