@@ -391,6 +391,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("HEAD", "/feeds/private/{token:str}/modules/{filename:str}"): public(**_FEED),
     ("GET", "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
     ("HEAD", "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
+    # CORS preflights of public feeds and media: no credentials, nothing personal
+    ("OPTIONS", "/media/{asset_id:uuid}/{filename:str}"): public(204, **_MEDIA),
+    ("OPTIONS", "/feeds/webinars/{filename:str}"): public(204, filename=lambda _: f"{SERIES}.xml"),
+    ("OPTIONS", "/feeds/modules/{filename:str}"): public(204, **_FEED),
     # admin: accounts, analytics, downloads
     ("GET", A + "/users"): admin(),
     ("GET", A + "/users/{user_id:uuid}"): admin(),
