@@ -258,13 +258,13 @@ def test_private_feed_lifecycle_create_use_rotate_revoke(client: TestClient[Any]
 
     rotated = client.post("/api/v1/me/feed-token", headers=learner.headers).json()["token"]
     assert rotated != token
-    assert client.get(_path(feed_url)).status_code == 404  # the old token stopped working
+    assert client.get(_path(feed_url)).status_code == 410  # the old token stopped working: apps stop asking
     new_url = _path(feed_url).replace(token, rotated)
     assert client.get(new_url).status_code == 200
     assert client.delete("/api/v1/me/feed-token", headers=learner.headers).status_code == 204
-    assert client.get(new_url).status_code == 404
+    assert client.get(new_url).status_code == 410
     media_url = _path(parsed["episodes"][0]["enclosures"][0]["url"]).replace(token, rotated)
-    assert client.get(media_url).status_code == 404
+    assert client.get(media_url).status_code == 410
 
 
 def test_private_feeds_only_cover_the_learners_enrolled_modules(client: TestClient[Any]) -> None:

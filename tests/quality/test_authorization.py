@@ -391,6 +391,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("HEAD", "/feeds/private/{token:str}/modules/{filename:str}"): public(**_FEED),
     ("GET", "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
     ("HEAD", "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
+    # CORS preflights of public feeds and media: no credentials, nothing personal
+    ("OPTIONS", "/media/{asset_id:uuid}/{filename:str}"): public(204, **_MEDIA),
+    ("OPTIONS", "/feeds/webinars/{filename:str}"): public(204, filename=lambda _: f"{SERIES}.xml"),
+    ("OPTIONS", "/feeds/modules/{filename:str}"): public(204, **_FEED),
     # admin: accounts, analytics, downloads
     ("GET", A + "/users"): admin(),
     ("GET", A + "/users/{user_id:uuid}"): admin(),
@@ -816,7 +820,7 @@ def test_a_learners_page_forms_act_on_their_own_account_only(base_world: World) 
         assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 200
         other_untouched()
         assert post("/compte/jeton-prive", action="revoke").status_code == 200
-        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 404
+        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 410
         other_untouched()
         assert post(f"/modules/{MODULE}/desinscription").status_code == 303
         assert mine()["enrolled"] is False

@@ -231,6 +231,7 @@ def build_feed(channel: Channel) -> FeedGenerator:
     if channel.update_frequency is not None:
         rrule, wording = channel.update_frequency
         podcast.update_frequency(sanitize(rrule, TITLE_LIMIT), sanitize(wording, TITLE_LIMIT), channel.complete)
+    podcast.block(channel.private)
     for live in channel.live_items:
         podcast.add_live_item(_live_item(live))
 

@@ -137,10 +137,9 @@ class FeedRepository:
         return {row.parent_id: _asset(row) for row in rows.all()}
 
     # --- private feed tokens --------------------------------------------------------------------
-    async def live_token(self, token_hash: str) -> m.PrivateFeedToken | None:
-        query = select(m.PrivateFeedToken).where(
-            m.PrivateFeedToken.token_hash == token_hash, m.PrivateFeedToken.revoked_at.is_(None)
-        )
+    async def token(self, token_hash: str) -> m.PrivateFeedToken | None:
+        """The token of this hash, live or revoked (``revoked_at`` says which)."""
+        query = select(m.PrivateFeedToken).where(m.PrivateFeedToken.token_hash == token_hash)
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def user_tokens(self, user_id: uuid.UUID) -> list[m.PrivateFeedToken]:

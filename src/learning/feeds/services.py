@@ -20,7 +20,7 @@ from typing import Literal, TypeVar
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
 from learning.feeds.repositories import AssetRow, FeedRepository
-from learning.lib.errors import NotFound
+from learning.lib.errors import LearningError, NotFound
 from learning.media.formats import MP3
 from learning.media.urls import media_path
 
@@ -32,6 +32,19 @@ A = TypeVar("A", m.MediaAsset, AssetRow)
 
 class FeedNotFound(NotFound):
     title = "Feed not found"
+
+
+class FeedGone(LearningError):
+    """A private-feed token that was revoked or replaced: 410 tells podcast apps to stop asking (a 404 they retry)."""
+
+    status_code = 410
+    title = "Gone"
+
+
+def private_podcast_guid(public: uuid.UUID, subscriber: uuid.UUID) -> uuid.UUID:
+    """A private feed's ``podcast:guid``: derived from the public feed's and its learner, so it is stable for that
+    subscriber (across token rotations) and never the public feed's (apps must not merge the two feeds)."""
+    return uuid.uuid5(public, f"private-feed:{subscriber}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +126,9 @@ class FeedService:
         channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}.xml", updated, items, live)
         return FeedView(channel, _digest(channel), min(changes, default=None))
 
-    async def module_feed(self, slug: str, now: datetime, *, private_token: str | None = None) -> FeedView:
+    async def module_feed(
+        self, slug: str, now: datetime, *, private_token: str | None = None, subscriber: uuid.UUID | None = None
+    ) -> FeedView:  # fmt: skip
         feed = await self.feeds.feed(m.FeedKind.MODULE, slug)
         module = await self.feeds.module(slug, now) if feed is not None else None
         if feed is None or module is None:
@@ -145,24 +160,31 @@ class FeedService:
             url = f"{self.base}/feeds/modules/{slug}.xml"
         else:
             url = f"{self.base}/feeds/private/{private_token}/modules/{slug}.xml"
-        channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None)
+        guid = private_podcast_guid(feed.podcast_guid, subscriber) if subscriber is not None else None
+        channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None, guid=guid)
         return FeedView(channel, _digest(channel), min(changes, default=None))
 
     # --- private feeds --------------------------------------------------------------------------
     async def private_owner(self, token: str) -> uuid.UUID:
-        """The learner a private-feed token belongs to; 404 for an unknown or revoked token."""
+        """The learner a private-feed token belongs to; 410 for a revoked or replaced token (revoking keeps its
+        row, hash only), 404 for an unknown one."""
         if len(token) > 100:
             raise FeedNotFound("No such feed.")
-        row = await self.feeds.live_token(hash_token(token))
+        row = await self.feeds.token(hash_token(token))
         if row is None:  # looked up by its hash: equal hashes, no timing to compare
             raise FeedNotFound("No such feed.")
+        if row.revoked_at is not None:
+            raise FeedGone(
+                "Ce lien de flux privé a été révoqué ou remplacé : abonnez-vous avec le nouveau lien "
+                "indiqué sur votre page « Mon compte »."
+            )
         return row.user_id
 
     async def private_module_feed(self, token: str, slug: str, now: datetime) -> FeedView:
         user_id = await self.private_owner(token)
         if slug not in {module.slug for module in await self.feeds.enrolled_modules(user_id)}:
             raise FeedNotFound("No such feed.")
-        return await self.module_feed(slug, now, private_token=token)
+        return await self.module_feed(slug, now, private_token=token, subscriber=user_id)
 
     async def private_asset(self, token: str, asset_id: uuid.UUID) -> m.MediaAsset:
         user_id = await self.private_owner(token)
@@ -226,7 +248,7 @@ class FeedService:
 
     def _channel(
         self, feed: m.PodcastFeed, link: str, url: str, updated: Iterable[datetime], items: list[Item],
-        live: list[LiveItem], *, private: bool = False,
+        live: list[LiveItem], *, private: bool = False, guid: uuid.UUID | None = None,
     ) -> Channel:  # fmt: skip
         artwork = _ready(feed.artwork)
         return Channel(
@@ -236,7 +258,7 @@ class FeedService:
             owner_email=feed.owner_email, podcast_type="serial" if feed.podcast_type == "serial" else "episodic",
             # itunes:complete: no episode will be added, so not while a session is to come or live.
             complete=feed.complete and all(item.status == "ended" for item in live),
-            guid=feed.podcast_guid, locked=feed.locked, medium=feed.medium,
+            guid=guid or feed.podcast_guid, locked=feed.locked, medium=feed.medium,
             copyright=feed.copyright, updated=max(updated).replace(microsecond=0), items=tuple(items),
             live_items=tuple(live), private=private,
             update_frequency=(feed.update_rrule, feed.update_text) if feed.update_rrule and feed.update_text else None,
