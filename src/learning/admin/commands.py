@@ -75,11 +75,17 @@ async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False)
 
 
 async def feed_sources(settings: Settings) -> list[tuple[m.FeedKind, str]]:
-    """(kind, slug) of every podcast feed, for the banner of `learning serve`."""
+    """(kind, slug) of the podcast feeds readers can fetch (their module or series is public), for the banner
+    of `learning serve`."""
     engine = create_engine(settings.require_database_url(), pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session:
-            return await CatalogService(CatalogRepository(session), settings.base_url).feed_sources()
+            catalog = CatalogService(CatalogRepository(session), settings.base_url)
+            modules, _ = await catalog.modules(limit=1000, offset=0)
+            series, _ = await catalog.series_list(limit=1000, offset=0)
+            public = {(m.FeedKind.MODULE, found.slug) for found in modules}
+            public |= {(m.FeedKind.WEBINAR_SERIES, found.slug) for found in series}
+            return [source for source in await catalog.feed_sources() if source in public]
     finally:
         await engine.dispose()
 

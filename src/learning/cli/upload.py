@@ -18,7 +18,7 @@ from learning.lib.logging import configure_logging
 
 
 @click.command(cls=FrenchCommand)
-@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(path_type=Path))
 @click.option("--session", "session", metavar="SÉANCE", help="La séance de webinaire : AAAA-MM ou <série>/<séance>.")
 @click.option("--lesson", metavar="LEÇON", help="La leçon : <module>/<leçon>.")
 @click.option("--publish", is_flag=True, help="Publie la séance ou la leçon dès que le replay est prêt.")
@@ -41,8 +41,10 @@ def upload(
     qu’il soit prêt et dit où il est publié."""
     if bool(session) == bool(lesson):
         raise FrenchUsageError("donnez soit --session, soit --lesson")
-    if not file.is_file():
+    if not file.exists():
         raise FrenchUsageError(f"le fichier {file} n’existe pas")
+    if not file.is_file():
+        raise FrenchUsageError(f"{file} n’est pas un fichier")
     target = f"session:{session}" if session else f"lesson:{lesson}"
     settings = settings_or_exit()
     configure_logging("WARNING")
