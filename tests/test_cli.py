@@ -374,6 +374,41 @@ def test_upload_of_one_file_to_two_sessions_attaches_it_to_both(
     assert json.loads((upload_settings.data_dir / "uploads.json").read_text())["uploads"] == {}  # done: forgotten
 
 
+def test_an_interrupted_upload_is_not_resumed_for_another_session(
+    make_server: Callable[..., tuple[str, HoldSecondPatch]], upload_settings: Settings, tmp_path: Path
+) -> None:
+    base, hook = make_server(jobs_in_process=False)  # random bytes: look at them before any processing
+    source = make_random_bytes(tmp_path / "deux.bin", 3 * MIB)
+    url = upload_settings.require_database_url()
+
+    def args(month: str) -> list[str]:
+        return ["upload", str(source), "--session", month, "--server", base, "--no-wait", "--chunk-size", "1"]
+
+    process = subprocess.Popen(learning_command(*args("2019-05")), env=app_environment(upload_settings),
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert hook.holding.wait(120), "the second PATCH never came"
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    finally:
+        hook.release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert hook.done.wait(60)
+
+    other = run_learning(*args("2019-06"), env=app_environment(upload_settings), cwd=tmp_path, timeout=300)
+    assert other.returncode == 0, other.stderr
+    assert "reprise" not in other.stderr  # a new upload for 2019-06, not the rest of 2019-05's
+    first = run_learning(*args("2019-05"), env=app_environment(upload_settings), cwd=tmp_path, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "reprise à" in first.stderr
+    rows = sql(url, 'SELECT s.slug, u."offset", u.length FROM upload u JOIN webinar_session s ON s.id = u.target_id '
+                    "ORDER BY s.slug")  # fmt: skip
+    assert [row["slug"][:7] for row in rows] == ["2019-05", "2019-06"]
+    assert all(row["offset"] == row["length"] == source.stat().st_size for row in rows)
+
+
 def test_upload_ends_with_the_page_where_the_replay_is_published(
     make_server: Callable[..., tuple[str, HoldSecondPatch]], upload_settings: Settings, tmp_path: Path
 ) -> None:
