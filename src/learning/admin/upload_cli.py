@@ -154,7 +154,7 @@ def explain(exc: TusCommunicationError, target: str) -> UploadCommandError:
     status = exc.status_code
     detail = str(_problem(exc.response_content).get("detail") or "")
     if status is None:
-        return UploadCommandError(f"le serveur ne répond pas ({exc}) : relancez la même commande pour reprendre")
+        return UploadCommandError("le serveur ne répond pas : relancez la même commande pour reprendre")
     if status == 422 and "target" in detail.lower():
         return UploadCommandError(f"{describe_target(target)} n’existe pas")
     if status in {401, 403}:
@@ -240,8 +240,8 @@ def upload_file(
 def _state(location: str, headers: dict[str, str]) -> dict[str, Any]:
     try:
         answer = httpx.get(location, headers=headers, timeout=10)
-    except httpx.TransportError as exc:
-        raise UploadCommandError(f"le serveur ne répond plus ({exc}) : relancez la même commande") from None
+    except httpx.TransportError:
+        raise UploadCommandError("le serveur ne répond plus : relancez la même commande pour reprendre") from None
     if answer.status_code != 200:
         raise UploadCommandError(f"impossible de lire l’état de l’envoi (statut {answer.status_code})")
     body: dict[str, Any] = answer.json()
