@@ -55,3 +55,11 @@ def test_head_answers_the_account_page_of_a_signed_in_learner(web: TestClient[An
 def test_head_answers_the_admin_pages_for_an_admin(web: TestClient[Any], web_settings: Settings, path: str) -> None:
     assert sign_in(web, make_admin(web_settings)).status_code == 303
     _same_as_get(web, path)
+
+
+@pytest.mark.parametrize("path", ["/compte", "/admin/", "/admin/envoi"])
+def test_head_sends_a_visitor_to_sign_in_like_get(web: TestClient[Any], path: str) -> None:
+    got = web.get(path, follow_redirects=False)
+    head = web.head(path, follow_redirects=False)
+    assert got.status_code == head.status_code == 303
+    assert head.headers["location"] == got.headers["location"] == f"/connexion?suite={path.rstrip('/')}"
