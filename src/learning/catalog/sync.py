@@ -24,6 +24,7 @@ from learning.catalog.markdown import render_markdown
 from learning.catalog.podcast import feed_url, podcast_guid
 from learning.catalog.repositories import CatalogRepository
 from learning.db import models as m
+from learning.lib import identity
 from learning.lib.errors import Conflict
 from learning.media.library import MediaLibrary
 
@@ -113,7 +114,12 @@ class ContentSync:
             if feed is None:
                 # podcast:guid is assigned once, from the URL the feed is first published at.
                 url = feed_url(self.base_url, source.kind, source.source)
-                feed = m.PodcastFeed(slug=source.slug, podcast_guid=podcast_guid(url), origin=m.Origin.CONTENT)
+                feed = m.PodcastFeed(
+                    id=identity.feed_id(source.slug),
+                    slug=source.slug,
+                    podcast_guid=podcast_guid(url),
+                    origin=m.Origin.CONTENT,
+                )
                 report.created.append(f"feed {source.slug}")
                 _fill_feed(feed, source, media)
                 await self.catalog.add(feed)
@@ -135,7 +141,9 @@ class ContentSync:
             if module is not None and module.origin is m.Origin.ADMIN:
                 raise SlugTakenByAdmin(f"module '{source.slug}' exists and was created through the admin API")
             if module is None:
-                module = m.Module(slug=source.slug, origin=m.Origin.CONTENT, lessons=[])
+                module = m.Module(
+                    id=identity.module_id(source.slug), slug=source.slug, origin=m.Origin.CONTENT, lessons=[]
+                )
                 self._fill_module(module, source)
                 await self.catalog.add(module)
                 report.created.append(f"module {source.slug}")
@@ -168,7 +176,12 @@ class ContentSync:
             name = f"lesson {module.slug}/{source.slug}"
             media_id = media.get(source.media_ref) if source.media_ref else None
             if lesson is None:
-                lesson = m.Lesson(module_id=module.id, slug=source.slug, origin=m.Origin.CONTENT)
+                lesson = m.Lesson(
+                    id=identity.lesson_id(module.slug, source.slug),
+                    module_id=module.id,
+                    slug=source.slug,
+                    origin=m.Origin.CONTENT,
+                )
                 self._fill_lesson(lesson, source, media_id)
                 module.lessons.append(lesson)
                 report.created.append(name)
@@ -208,7 +221,9 @@ class ContentSync:
             if series is not None and series.origin is m.Origin.ADMIN:
                 raise SlugTakenByAdmin(f"webinar series '{source.slug}' was created through the admin API")
             if series is None:
-                series = m.WebinarSeries(slug=source.slug, origin=m.Origin.CONTENT, sessions=[])
+                series = m.WebinarSeries(
+                    id=identity.series_id(source.slug), slug=source.slug, origin=m.Origin.CONTENT, sessions=[]
+                )
                 self._fill_series(series, source)
                 await self.catalog.add(series)
                 report.created.append(f"series {source.slug}")
@@ -247,7 +262,12 @@ class ContentSync:
                 "chapters_id": media.get(source.chapters_ref) if source.chapters_ref else None,
             }
             if session is None:
-                session = m.WebinarSession(series_id=series.id, slug=source.slug, origin=m.Origin.CONTENT)
+                session = m.WebinarSession(
+                    id=identity.session_id(series.slug, source.slug),
+                    series_id=series.id,
+                    slug=source.slug,
+                    origin=m.Origin.CONTENT,
+                )
                 self._fill_session(session, source, refs)
                 series.sessions.append(session)
                 report.created.append(name)
