@@ -9,6 +9,7 @@ with one is an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from learning.catalog.content import (
@@ -83,6 +84,18 @@ def _publication(row: Any, publication: Publication) -> None:
     row.publish_at = publication.publish_at
 
 
+def lesson_date(module: ModuleSource, lesson: LessonSource) -> datetime | None:
+    """A lesson's episode date: its own ``published``, else the day its own schedule publishes it, else its
+    module's date (``published``, or ``publish_at``) plus one minute per position, so that apps sorting
+    episodes by date list them in course order. None when the content dates neither."""
+    if lesson.published is not None:
+        return lesson.published
+    if lesson.publication.state == "scheduled" and lesson.publication.publish_at is not None:
+        return lesson.publication.publish_at
+    start = module.published or module.publication.publish_at
+    return start + timedelta(minutes=lesson.position - 1) if start is not None else None
+
+
 class ContentSync:
     def __init__(self, catalog: CatalogRepository, library: MediaLibrary, *, base_url: str) -> None:
         self.catalog = catalog
@@ -151,6 +164,7 @@ class ContentSync:
                 self._fill_module(module, source)
                 report.updated.append(f"module {source.slug}")
             await self._lessons(module, source.lessons, media, report)
+            self._lesson_dates(module, source, report)
         for module in existing.values():
             if module.origin is m.Origin.CONTENT and module.publication is not m.Publication.DRAFT:
                 module.publication, module.publish_at = m.Publication.DRAFT, None
@@ -197,6 +211,21 @@ class ContentSync:
             if lesson.origin is m.Origin.CONTENT and lesson.publication is not m.Publication.DRAFT:
                 lesson.publication, lesson.publish_at = m.Publication.DRAFT, None
                 report.unpublished.append(f"lesson {module.slug}/{lesson.slug}")
+
+    @staticmethod
+    def _lesson_dates(module: m.Module, source: ModuleSource, report: SyncReport) -> None:
+        """Date the module's content lessons from the files (a module date moved redates lessons whose own
+        file did not change)."""
+        lessons = {lesson.slug: lesson for lesson in module.lessons if lesson.origin is m.Origin.CONTENT}
+        for lesson_source in source.lessons:
+            lesson = lessons.get(lesson_source.slug)
+            date = lesson_date(source, lesson_source)
+            if lesson is None or lesson.published_at == date:
+                continue
+            lesson.published_at = date
+            name = f"lesson {module.slug}/{lesson.slug}"
+            if name not in report.created and name not in report.updated:
+                report.updated.append(name)
 
     @staticmethod
     def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any) -> None:

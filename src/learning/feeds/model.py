@@ -105,3 +105,4 @@ class Channel:
     items: tuple[Item, ...] = ()
     live_items: tuple[LiveItem, ...] = ()
     private: bool = field(default=False)  # a learner's private feed: noindex (itunes:block yes)
+    atom_url: str = ""  # the URL of its Atom variant: rel="self" in the Atom document (none when empty)
