@@ -1,10 +1,13 @@
 """Feeds from the catalog: the channel of a webinar series or a module, its version, its private variant.
 
-A feed's ETag is a digest of the ``Channel`` value (every text, URL, date and status that goes into it),
-so it changes exactly when the content does, never because a cache was rebuilt, and it is known before
-any XML is built. Time matters too: a scheduled item appears at its publication time and a webinar's
-``podcast:liveItem`` goes from pending to live to ended; ``FeedView.expires`` says when the next such
-change is due.
+A feed's ETag is a digest of the ``Channel`` value (every text, URL, date and status that goes into it)
+and of the renderer, so it changes exactly when the bytes do, never because a cache was rebuilt, and it is
+known before any XML is built. A public feed's Last-Modified and lastBuildDate are the newest content change
+or the instant that digest last changed (``feed_version``), whichever is later: they move with the bytes
+too, a new public base URL included, so a client sending only If-Modified-Since never keeps stale URLs.
+
+Time matters too: a scheduled item appears at its publication time and a webinar's ``podcast:liveItem`` goes
+from pending to live to ended; ``FeedView.expires`` says when the next such change is due.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
-from learning.feeds.repositories import AssetRow, FeedRepository
+from learning.feeds.repositories import AssetRow, FeedRepository, SessionRow
 from learning.lib.errors import LearningError, NotFound
 from learning.media.formats import MP3
 from learning.media.urls import media_path
@@ -61,8 +64,14 @@ def _ready(asset: A | None) -> A | None:
     return asset if asset is not None and asset.status is m.MediaStatus.READY else None
 
 
-def _digest(channel: Channel) -> str:
-    return hashlib.blake2b(repr(channel).encode(), digest_size=16).hexdigest()
+def _digest(channel: Channel, renderer: str) -> str:
+    return hashlib.blake2b(f"{renderer}\n{channel!r}".encode(), digest_size=16).hexdigest()
+
+
+def _revised(row: m.Lesson | SessionRow) -> datetime | None:
+    """When an episode's row changed after it was created (None if never): its Atom ``updated`` when later
+    than its date."""
+    return row.updated_at.replace(microsecond=0) if row.updated_at > row.created_at else None
 
 
 def hash_token(token: str) -> str:
@@ -70,9 +79,10 @@ def hash_token(token: str) -> str:
 
 
 class FeedService:
-    def __init__(self, feeds: FeedRepository, base_url: str) -> None:
+    def __init__(self, feeds: FeedRepository, base_url: str, renderer: str = "") -> None:
         self.feeds = feeds
         self.base = base_url.rstrip("/")
+        self.renderer = renderer  # what identifies the renderer's output (``render.fingerprint``)
 
     # --- public feeds ---------------------------------------------------------------------------
     async def series_feed(self, slug: str, now: datetime) -> FeedView:
@@ -116,15 +126,16 @@ class FeedService:
             items.append(
                 self._item(
                     guid=str(session.id), title=session.title, html=session.body_html, summary=session.summary,
-                    link=link, published=session.scheduled_at, media=replay, audio=audio.get(replay.id),
+                    link=link, published=session.scheduled_at, revised=_revised(session), media=replay,
+                    audio=audio.get(replay.id),
                     transcript=_ready(session.transcript), chapters=_ready(session.chapters),
                     artwork=_ready(session.artwork), episode=numbers[session.id], season=series.year,
                     persons=persons, updated=updated, media_url=self._public_media,
                 )
             )  # fmt: skip
         link = f"{self.base}/webinaires/{series.slug}"
-        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}.xml", updated, items, live)
-        return FeedView(channel, _digest(channel), min(changes, default=None))
+        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}", updated, items, live)
+        return await self._view(feed, channel, changes, now, public=True)
 
     async def module_feed(
         self, slug: str, now: datetime, *, private_token: str | None = None, subscriber: uuid.UUID | None = None
@@ -148,7 +159,8 @@ class FeedService:
                 self._item(
                     guid=str(lesson.id), title=lesson.title, html=lesson.body_html, summary=lesson.summary,
                     link=f"{self.base}/modules/{module.slug}/lecons/{lesson.slug}",
-                    published=lesson.publish_at or lesson.created_at, media=media, audio=audio.get(media.id),
+                    published=lesson.published_at or lesson.publish_at or lesson.created_at,
+                    revised=_revised(lesson), media=media, audio=audio.get(media.id),
                     transcript=_ready(lesson.transcript), chapters=_ready(lesson.chapters),
                     artwork=_ready(lesson.artwork), episode=number, season=None, persons=(), updated=updated,
                     media_url=media_url,
@@ -157,12 +169,25 @@ class FeedService:
         items.reverse()  # newest (last lesson) first, as feeds list them
         link = f"{self.base}/modules/{module.slug}"
         if private_token is None:
-            url = f"{self.base}/feeds/modules/{slug}.xml"
+            url = f"{self.base}/feeds/modules/{slug}"
         else:
-            url = f"{self.base}/feeds/private/{private_token}/modules/{slug}.xml"
+            url = f"{self.base}/feeds/private/{private_token}/modules/{slug}"
         guid = private_podcast_guid(feed.podcast_guid, subscriber) if subscriber is not None else None
         channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None, guid=guid)
-        return FeedView(channel, _digest(channel), min(changes, default=None))
+        return await self._view(feed, channel, changes, now, public=private_token is None)
+
+    async def _view(
+        self, feed: m.PodcastFeed, channel: Channel, changes: list[datetime], now: datetime, *, public: bool
+    ) -> FeedView:
+        """The feed's version and dates: a public feed records its digest (a private one, per learner, reads
+        its public feed's instant: the same content under other URLs)."""
+        if public:
+            changed_at: datetime | None = await self.feeds.record_version(feed.id, _digest(channel, self.renderer), now)
+        else:
+            changed_at = await self.feeds.version_changed_at(feed.id)
+        if changed_at is not None and changed_at > channel.updated:
+            channel = replace(channel, updated=changed_at)
+        return FeedView(channel, _digest(channel, self.renderer), min(changes, default=None))
 
     # --- private feeds --------------------------------------------------------------------------
     async def private_owner(self, token: str) -> uuid.UUID:
@@ -224,7 +249,7 @@ class FeedService:
 
     def _item(
         self, *, guid: str, title: str, html: str, summary: str, link: str, published: datetime,
-        media: Asset, audio: Asset | None, transcript: Asset | None,
+        revised: datetime | None, media: Asset, audio: Asset | None, transcript: Asset | None,
         chapters: Asset | None, artwork: Asset | None, episode: int | None, season: int | None,
         persons: tuple[Person, ...], updated: list[datetime], media_url: MediaUrl,
     ) -> Item:  # fmt: skip
@@ -238,7 +263,7 @@ class FeedService:
         updated += [asset.updated_at for asset in (media, audio, transcript, chapters, artwork) if asset]
         return Item(
             guid=guid, title=title, description_html=html or summary, summary=summary, link=link,
-            published=published, updated=max(asset.updated_at for asset in (media, main)),
+            published=published, updated=max(published, revised) if revised is not None else published,
             enclosure=_enclosure(main, media_url, "Audio"), duration_seconds=round(main.duration_seconds or 0),
             episode=episode, season=season, alternate_enclosures=alternates,
             transcript=Transcript(media_url(transcript), transcript.mime_type) if transcript else None,
@@ -252,7 +277,8 @@ class FeedService:
     ) -> Channel:  # fmt: skip
         artwork = _ready(feed.artwork)
         return Channel(
-            title=feed.title, description=feed.description, link=link, feed_url=url, language=feed.language,
+            title=feed.title, description=feed.description, link=link, feed_url=f"{url}.xml",
+            atom_url=f"{url}.atom", language=feed.language,
             image_url=self._public_media(artwork) if artwork else "", category=feed.category,
             subcategory=feed.subcategory, explicit=feed.explicit, author=feed.author, owner_name=feed.owner_name,
             owner_email=feed.owner_email, podcast_type="serial" if feed.podcast_type == "serial" else "episodic",

@@ -38,7 +38,8 @@ class MediaRepository:
 
     async def is_published(self, asset: m.MediaAsset, now: datetime) -> bool:
         """Whether a public URL may serve this asset: it (or, for a rendition, its original) belongs to a
-        visible lesson of a visible module, to a visible session of a visible series, or is a feed's artwork.
+        visible lesson of a visible module, to a visible session of a visible series, or is a feed's artwork or
+        live-item stand-in.
         Media of drafts and of scheduled content not yet due are not public, nor are files attached to nothing."""
         owner = asset.parent_id if asset.rendition is not m.Rendition.ORIGINAL and asset.parent_id else asset.id
         lesson, session = m.Lesson, m.WebinarSession
@@ -62,7 +63,8 @@ class MediaRepository:
                 m.WebinarSeries.visible(now),
             )
         )  # fmt: skip
-        feed_artwork = select(m.PodcastFeed.id).where(m.PodcastFeed.artwork_id == owner)
+        feed = m.PodcastFeed
+        feed_artwork = select(feed.id).where(or_(feed.artwork_id == owner, feed.live_enclosure_id == owner))
         query = select(or_(exists(in_lesson), exists(in_session), exists(feed_artwork)))
         return bool((await self.session.execute(query)).scalar())
 

@@ -42,6 +42,9 @@ class ModuleFile(_Published, kw_only=True, forbid_unknown_fields=True):
     position: Annotated[int, Meta(ge=1)]
     summary: Summary = ""
     description: LongText = ""
+    # The date its lessons are published under in feeds (the first lesson at this instant, each next one a
+    # minute later); without it, ``publish_at``.
+    published: Moment | None = None
 
 
 class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):
@@ -54,6 +57,7 @@ class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):
     completion: Literal["mark_done", "coverage"] | None = None  # 'mark_done' for a text lesson, else 'coverage'
     completion_threshold: Annotated[float, Meta(gt=0, le=1)] = 0.9
     media: MediaRef | None = None  # required for a video or audio lesson, refused for a text lesson
+    published: Moment | None = None  # the episode's date, when not the one its module gives it
 
 
 class SeriesFile(_Published, kw_only=True, forbid_unknown_fields=True):

@@ -160,6 +160,7 @@ class _Loader:
             content_hash=digest(text.encode()),
             path=document.path,
             lessons=lessons,
+            published=front.published,
         )
 
     def _lessons(self, directory: Path) -> list[LessonSource]:
@@ -218,6 +219,7 @@ class _Loader:
             publication=_publication(document, front.status, front.publish_at),
             content_hash=content_hash,
             path=path,
+            published=front.published,
         )
 
     # --- webinar series -----------------------------------------------------------------------

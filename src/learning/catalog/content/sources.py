@@ -39,6 +39,7 @@ class LessonSource:
     publication: Publication
     content_hash: str
     path: Path
+    published: datetime | None = None  # the front matter's `published`
 
 
 @dataclass(slots=True)
@@ -53,6 +54,7 @@ class ModuleSource:
     content_hash: str
     path: Path
     lessons: list[LessonSource] = field(default_factory=list)
+    published: datetime | None = None  # module.yaml's `published`
 
 
 @dataclass(slots=True)
