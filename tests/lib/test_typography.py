@@ -54,6 +54,7 @@ def test_french_text_applies_each_rule(written: str, typeset: str) -> None:
         "a:b et a?b=c",
         "2 l’an",
         "'simple'",
+        "Tom &amp; Jerry &#39;x&#39; &eacute;",
     ],
 )
 def test_french_text_leaves_urls_clocks_and_codes_alone(untouched: str) -> None:
@@ -81,6 +82,13 @@ def test_french_html_leaves_code_and_fields_alone(tag: str) -> None:
     assert french_html(page) == f"<p>Écrire <{tag}>a : b ? 'c' « d » 11 h 00</{tag}>{NNBSP}!</p>"
 
 
+@pytest.mark.parametrize("marked", ['translate="no"', 'lang="en"', 'lang="en-GB"'])
+def test_french_html_leaves_elements_marked_as_not_french_alone(marked: str) -> None:
+    page = f"<p>Fichier <span {marked}>l'essai : <span>« 1 »</span> ?.mp4</span> !</p>"
+    assert french_html(page) == f"<p>Fichier <span {marked}>l'essai : <span>« 1 »</span> ?.mp4</span>{NNBSP}!</p>"
+    assert french_html('<p lang="fr-CA">Quoi ?</p>') == f'<p lang="fr-CA">Quoi{NNBSP}?</p>'
+
+
 def test_french_html_leaves_preformatted_blocks_alone() -> None:
     page = "<pre><code>if a : b ? 'c' « d » 11 h 00\n  12:30 ;-)</code></pre>\n<pre>x ; y</pre>"
     assert french_html(page) == page
@@ -92,7 +100,11 @@ def test_french_html_leaves_scripts_and_styles_byte_for_byte() -> None:
 
 
 def test_french_html_keeps_the_markup_and_the_escaping() -> None:
-    page = '<!DOCTYPE html>\n<html lang="fr"><!-- note : x --><body><p>a &amp; b &lt;c&gt;<br/>d</p></body></html>'
+    page = (
+        '<!DOCTYPE html>\n<html lang="fr"><!-- note : x --><body><p>a &amp; b &lt;c&gt;<br/>d &#233;t&eacute;</p>'
+        '<p data-x="a > b : c">x</p><code>&#34;a&#34; : &#39;b&#39;</code><SCRIPT>a = "<p>b : c</p>";</SCRIPT>'
+        "</body></html>"
+    )
     assert french_html(page) == page
 
 
