@@ -23,6 +23,7 @@ from learning.feeds.podcast_ext import (
     PodcastIndexExtension,
     cdata,
 )
+from learning.lib.typography import french_html, french_text
 
 __all__ = ["build_feed", "render_atom", "render_rss", "sanitize"]
 
@@ -57,13 +58,13 @@ def _cut_bytes(text: str, limit: int) -> str:
 
 def _plain(text: str) -> str:
     """A plain-text description or summary: sanitised, at most 4000 bytes."""
-    return _cut_bytes(sanitize(text), TEXT_LIMIT_BYTES)
+    return _cut_bytes(sanitize(french_text(text)), TEXT_LIMIT_BYTES)
 
 
 def _html(text: str) -> str:
     """An HTML description for a CDATA section: sanitised, at most 4000 bytes once ``]]>`` is escaped; a tag cut
     in half at the end is dropped rather than left open."""
-    html = sanitize(text).replace("]]>", "]]&gt;")
+    html = sanitize(french_html(text)).replace("]]>", "]]&gt;")
     cut = _cut_bytes(html, TEXT_LIMIT_BYTES)
     if len(cut) < len(html) and cut.rfind("<") > cut.rfind(">"):
         cut = cut[: cut.rfind("<")].rstrip()
@@ -71,7 +72,7 @@ def _html(text: str) -> str:
 
 
 def _title(text: str) -> str:
-    return sanitize(text, TITLE_LIMIT) or UNTITLED
+    return sanitize(french_text(text), TITLE_LIMIT) or UNTITLED
 
 
 def _optional(url: str | None) -> str | None:
