@@ -6,7 +6,7 @@ The rules (Imprimerie nationale, *Lexique des règles typographiques*), written 
 - U+202F NARROW NO-BREAK SPACE before ``;`` ``!`` ``?``, and inside « » (``«\u202fmot\u202f»``);
 - U+00A0 NO-BREAK SPACE before ``:`` (a full-width space there), between a number and its unit or ``%``
   (``56\u00a0%``, ``3\u00a0km``) and inside times (``11\u00a0h\u00a000``); the space of a thousands group
-  written by the author becomes U+202F (``10\u202f000``);
+  written by the author becomes U+202F (``10\u202f000``); numbers are not grouped by code (``2019``, ``75001``);
 - quotes inside « » are “ ” (no space inside); straight ``"…"`` become « »; ``'`` between letters is ``’``.
 
 A space (or line break) before the mark is replaced; a mark written without one gets one only where it cannot
@@ -16,8 +16,10 @@ are. URLs, e-mail addresses, character references and ISO date-times in text, th
 name) or with a ``lang`` other than French, are never changed; neither are tags and attributes. Both functions
 are idempotent: applying them to their own output changes nothing.
 
-No library fitted (issue 21): the French-capable ones either leave nested « » alone and put U+00A0 inside « »
-(polytypo), or do not parse HTML (french-typo), and typogrify/smartypants are English-only.
+No library fitted (issue 21). polytypo 1.16 (locale ``fr``, HTML mode) comes closest, but writes U+00A0 inside
+« » with no way to ask for U+202F there, leaves nested « » as they are, leaves a line break after « breakable,
+does not touch ``11 h 00``, and brings tree-sitter along; french-typo 1.6 works on plain text, not HTML;
+typogrify and smartypants are English-only.
 """
 
 from __future__ import annotations
