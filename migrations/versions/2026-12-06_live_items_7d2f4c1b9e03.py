@@ -1,7 +1,7 @@
 """Series feeds: the liveItem stand-in enclosure and podcast:updateFrequency.
 
 Revision ID: 7d2f4c1b9e03
-Revises: 5c1e9a7d2b40
+Revises: 356848dfbcdb
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7d2f4c1b9e03"
-down_revision = "5c1e9a7d2b40"
+down_revision = "356848dfbcdb"
 branch_labels = None
 depends_on = None
 

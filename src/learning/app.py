@@ -29,6 +29,7 @@ from learning.db.session import DatabaseLimits, create_engine, create_sessionmak
 from learning.edge import ACCOUNTS, Edge
 from learning.feeds.controllers import (
     FeedTokenController,
+    feed_preflight,
     module_feed,
     private_media,
     private_module_feed,
@@ -43,7 +44,7 @@ from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.lib.proxies import ForwardedHeaders
-from learning.media.controllers import serve_media
+from learning.media.controllers import media_preflight, serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
@@ -117,6 +118,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminAnalyticsController,
             UploadController,
             SideFileController,
+            # The CORS preflights before their GET/HEAD handlers: registered after, they would clash with the
+            # OPTIONS handler Litestar adds to a path that has none.
+            media_preflight,
+            feed_preflight,
             serve_media,
             series_feed,
             module_feed,

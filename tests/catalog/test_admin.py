@@ -3,6 +3,7 @@ public API (and its cache, in every process) follows at once."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from litestar.testing import TestClient
 
 from learning.catalog.sync import SlugTakenByAdmin
 from learning.config import Settings
+from learning.lib.identity import CONTENT_NAMESPACE
 from tests.helpers.accounts import Account
 from tests.helpers.catalog import SERIES, sync
 
@@ -186,3 +188,17 @@ def test_scheduled_content_appears_at_its_time_without_restart(
     assert total == 4
     assert datetime.now(UTC) >= soon
     assert client.get("/api/v1/modules/dix-ans-de-recherche").status_code == 200
+
+
+def test_rows_created_by_an_admin_get_ids_derived_from_their_slug_path(
+    client: TestClient[Any], admin: Account, synced: Settings
+) -> None:
+    # As content rows do: the same slug path gives the same id on every installation (issue 19).
+    module = client.post("/api/v1/admin/modules", json=MODULE, headers=admin.headers).json()
+    assert module["id"] == str(uuid.uuid5(CONTENT_NAMESPACE, "module/nouveau-module"))
+    lesson = {"slug": "complement", "title": "Un complément", "kind": "text", "position": 1}
+    created = client.post("/api/v1/admin/modules/nouveau-module/lessons", json=lesson, headers=admin.headers).json()
+    assert created["id"] == str(uuid.uuid5(CONTENT_NAMESPACE, "module/nouveau-module/lesson/complement"))
+    session = {"slug": "2019-12-bonus", "title": "Séance bonus", "scheduled_at": "2019-12-20T11:00:00+01:00"}
+    made = client.post(f"/api/v1/admin/webinars/{SERIES}/sessions", json=session, headers=admin.headers).json()
+    assert made["id"] == str(uuid.uuid5(CONTENT_NAMESPACE, f"series/{SERIES}/session/2019-12-bonus"))

@@ -29,6 +29,7 @@ NS = {
 }
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
 FEED_URL = "https://learning.example/feeds/python-basics/podcast.xml"
+ATOM_URL = "https://learning.example/feeds/python-basics/podcast.atom"
 UPDATED = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
 COVER = "https://cdn.learning.example/covers/python-basics?size=1400"  # no .jpg/.png: feedgen would drop it
 
@@ -93,6 +94,7 @@ def make_channel(**changes: Any) -> Channel:
         description="Un cours pour débuter en Python & en programmation.",
         link="https://learning.example/modules/python-basics",
         feed_url=FEED_URL,
+        atom_url=ATOM_URL,
         language="fr",
         image_url=COVER,
         category="Education",
@@ -399,8 +401,8 @@ def test_atom_omits_live_items_and_podcast_tags() -> None:
     assert b"Webinaire" not in xml
     assert NS["podcast"].encode() not in xml
     assert NS["itunes"].encode() not in xml
-    # The channel's rel="self" is the RSS URL: it must not claim to be this Atom document.
-    assert root.xpath("a:link[@rel='self']", namespaces=ATOM) == []
+    # rel="self" is this Atom document's own URL, not the RSS feed's.
+    assert root.xpath("a:link[@rel='self']/@href", namespaces=ATOM) == [ATOM_URL]
 
 
 def test_atom_entry_id_kept_when_guid_is_not_a_uuid() -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from learning.config import Settings
+
 
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any LEARNING_* variable, plus ``settings``."""
@@ -26,3 +28,15 @@ def run_learning(
         learning_command(*args), input=input, env=env, cwd=cwd, capture_output=True, text=True,
         timeout=timeout, check=False,
     )  # fmt: skip
+
+
+def app_environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `learning` command working on the same database, files and key as ``settings``."""
+    return clean_environment(
+        LEARNING_DATABASE_URL=settings.require_database_url(),
+        LEARNING_DATA_DIR=str(settings.data_dir),
+        LEARNING_LOCAL_STORAGE_ROOT=str(settings.media_root),
+        LEARNING_SECRET_KEY=settings.signing_key(),
+        LEARNING_CONTENT_DIR=str(settings.content_root),
+        **extra,
+    )

@@ -70,15 +70,17 @@ def make_video(
     channels: int = 1,
     audio_offset: float = 0.0,
     live: bool = False,
+    faststart: bool = True,
 ) -> Path:
     """A video with a moving bar (and, unless ``with_audio`` is false, a tone); codecs default per format.
 
     ``audio_offset`` starts the sound that many seconds after the pictures (and shortens it as much);
-    ``live`` writes a WebM the way a browser's MediaRecorder does: no duration and no cues in the file.
+    ``live`` writes a WebM the way a browser's MediaRecorder does: no duration and no cues in the file;
+    ``faststart=False`` leaves an MP4's index (``moov``) after its data (``mdat``), as most cameras do.
     """
     video_codec = video_codec or _DEFAULT_VIDEO_CODEC[fmt]
     audio_codec = audio_codec or _DEFAULT_AUDIO_CODEC[fmt]
-    options = {"live": "1"} if live else _container_options(fmt)
+    options = {"live": "1"} if live else _container_options(fmt, faststart=faststart)
     with av.open(str(path), "w", format=_MUXERS[fmt], container_options=options) as container:
         video = container.add_stream(video_codec, rate=fps)
         assert isinstance(video, av.VideoStream)
@@ -119,10 +121,15 @@ def make_audio(
     codec: str | None = None,
     sample_rate: int = SAMPLE_RATE,
     channels: int = 1,
+    faststart: bool = True,
 ) -> Path:
-    """An audio-only file holding a tone; the codec defaults per format (AAC in m4a, MP3, Opus in webm...)."""
+    """An audio-only file holding a tone; the codec defaults per format (AAC in m4a, MP3, Opus in webm...).
+
+    ``faststart=False`` leaves an M4A's index (``moov``) after its data (``mdat``).
+    """
     codec = codec or _DEFAULT_AUDIO_CODEC[fmt]
-    with av.open(str(path), "w", format=_MUXERS[fmt], container_options=_container_options(fmt)) as container:
+    options = _container_options(fmt, faststart=faststart)
+    with av.open(str(path), "w", format=_MUXERS[fmt], container_options=options) as container:
         stream = _add_audio_stream(container, codec, sample_rate, channels)
         _encode_tone(container, stream, seconds)
     return path
@@ -190,10 +197,32 @@ def make_truncated(source: Path, path: Path, *, keep: float = 0.6) -> Path:
 # --------------------------------------------------------------------------- internals
 
 
-def _container_options(fmt: str) -> dict[str, str]:
+def top_level_boxes(data: bytes) -> list[str]:
+    """The types of an ISO BMFF file's top-level boxes, in file order (``ftyp``, ``moov``, ``mdat``...)."""
+    boxes, offset = [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:  # a 64-bit size follows the type
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:  # the box runs to the end of the file
+            break
+        if size < 8:
+            raise ValueError(f"not an ISO BMFF file: box of {size} bytes at {offset}")
+        offset += size
+    return boxes
+
+
+def is_faststart(data: bytes) -> bool:
+    """A player can start before the end arrives: the index (``moov``) comes before the data (``mdat``)."""
+    boxes = top_level_boxes(data)
+    return "moov" in boxes and "mdat" in boxes and boxes.index("moov") < boxes.index("mdat")
+
+
+def _container_options(fmt: str, *, faststart: bool = True) -> dict[str, str]:
     # bitexact: no muxer version strings, so the bytes only change when the content does.
     options = {"fflags": "+bitexact"}
-    if fmt in _ISO_BMFF:
+    if fmt in _ISO_BMFF and faststart:
         options["movflags"] = "+faststart"
     return options
 

@@ -164,6 +164,10 @@ def test_mime_types(client: TestClient[Any], ref: str, mime: str, database_url: 
     from tests.helpers.database import sql
 
     row = sql(database_url, "SELECT id, name, extension FROM media_asset WHERE ref = $1", ref)[0]
+    if ref == "mooc-audio-05.mp3":  # a lesson of a module scheduled for later: its media are not public yet
+        publish = "UPDATE module SET publication = 'published' WHERE id IN "
+        publish += "(SELECT module_id FROM lesson WHERE media_id = $1)"
+        sql(database_url, publish, row["id"])
     response = client.head(f"/media/{row['id']}/{row['name']}.{row['extension']}")
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == mime

@@ -391,6 +391,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("HEAD", "/feeds/private/{token:str}/modules/{filename:str}"): public(**_FEED),
     ("GET", "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
     ("HEAD", "/feeds/private/{token:str}/media/{asset_id:uuid}/{filename:str}"): public(**_MEDIA),
+    # CORS preflights of public feeds and media: no credentials, nothing personal
+    ("OPTIONS", "/media/{asset_id:uuid}/{filename:str}"): public(204, **_MEDIA),
+    ("OPTIONS", "/feeds/webinars/{filename:str}"): public(204, filename=lambda _: f"{SERIES}.xml"),
+    ("OPTIONS", "/feeds/modules/{filename:str}"): public(204, **_FEED),
     # admin: accounts, analytics, downloads
     ("GET", A + "/users"): admin(),
     ("GET", A + "/users/{user_id:uuid}"): admin(),
@@ -462,6 +466,15 @@ RULES: dict[tuple[str, str], Rule] = {
         303, upload_id=lambda w: w.new_upload_id(failed=True)
     ),
 }
+
+# Every page read answers HEAD too (the GET's status and headers, no body): the same rule.
+RULES.update(
+    {
+        ("HEAD", path): rule
+        for (method, path), rule in list(RULES.items())
+        if rule.page and method == "GET" and ("HEAD", path) not in RULES
+    }
+)
 
 # Path values by parameter name, unless a rule names its own.
 DEFAULT_PARAMS: dict[str, Callable[[World], str]] = {
@@ -564,7 +577,7 @@ def check_page_refused(response: httpx.Response, status: int, label: str, says: 
     assert response.status_code == status, f"{label}: {response.status_code} {response.text[:300]}"
     assert response.headers.get("content-type", "").startswith(HTML), f"{label}: {response.headers}"
     assert SESSION_COOKIE not in set_cookie_names(response), f"{label}: a refusal opens a session"
-    if says is not None:
+    if says is not None and response.request.method != "HEAD":  # a HEAD answer has no body to read
         assert says in response.text, f"{label}: {response.text[:300]}"
 
 
@@ -572,7 +585,7 @@ def check_sent_to_sign_in(response: httpx.Response, method: str, path: str, labe
     """A visitor on a page for signed-in users is sent to the sign-in page, back here afterwards (a form,
     without a Referer, comes back to the home page)."""
     assert response.status_code == 303, f"{label}: {response.status_code} {response.text[:300]}"
-    expected = f"/connexion?suite={path}" if method == "GET" else "/connexion?suite=/"
+    expected = f"/connexion?suite={path}" if method in ("GET", "HEAD") else "/connexion?suite=/"
     assert response.headers.get("location") == expected, f"{label}: {response.headers}"
     assert SESSION_COOKIE not in set_cookie_names(response), label
 
@@ -816,7 +829,7 @@ def test_a_learners_page_forms_act_on_their_own_account_only(base_world: World) 
         assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 200
         other_untouched()
         assert post("/compte/jeton-prive", action="revoke").status_code == 200
-        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 404
+        assert client.get(f"/feeds/private/{shown.group(1)}/modules/{MODULE}.xml").status_code == 410
         other_untouched()
         assert post(f"/modules/{MODULE}/desinscription").status_code == 303
         assert mine()["enrolled"] is False

@@ -8,6 +8,7 @@ once Litestar is upgraded and fixes it).
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from litestar.testing import TestClient
 
 from learning.accounts.schemas import EMAIL_PATTERN
 from learning.accounts.services import _EMAIL
-from learning.catalog.services import MAX_QUERY_LENGTH
+from learning.catalog.services import MAX_QUERY_LENGTH, QUERY_PATTERN
 from learning.config import Settings
 from tests.helpers.accounts import Account
 from tests.helpers.catalog import SERIES, sync
@@ -211,12 +212,36 @@ def test_terminating_a_complete_upload_documents_its_409(client: Client, setting
     assert "409" in _operation(client, "delete", "/api/v1/admin/uploads/{upload_id}")["responses"]
 
 
-# --- not fixed yet --------------------------------------------------------------------------------------------
+# --- rules the document now states -------------------------------------------------------------------------
 def test_search_documents_the_length_it_accepts(client: Client, settings: Settings) -> None:
     sync(settings)
     assert client.get("/api/v1/search", params={"q": "a" * (MAX_QUERY_LENGTH + 1)}).status_code == 400
     q = next(p for p in _operation(client, "get", "/api/v1/search")["parameters"] if p["name"] == "q")
     assert q["schema"]["maxLength"] == MAX_QUERY_LENGTH
+
+
+def test_search_documents_the_characters_it_refuses(client: Client, settings: Settings) -> None:
+    # Was: GET /api/v1/search?q=%01 got 400 though the schema allowed any string of up to 200 characters.
+    sync(settings)
+    assert client.get("/api/v1/search", params={"q": "\u0001"}).status_code == 400
+    q = next(p for p in _operation(client, "get", "/api/v1/search")["parameters"] if p["name"] == "q")
+    assert q["schema"]["pattern"] == QUERY_PATTERN
+    assert not re.fullmatch(QUERY_PATTERN, "\u0001")
+
+
+def test_publication_bodies_document_publish_at_with_scheduled_only(client: Client, admin: Account) -> None:
+    # Was: PUT /api/v1/admin/modules/{slug}/publication {"state": "draft", "publish_at": ...} got 422 though
+    # the schema allowed publish_at with any state.
+    client.post("/api/v1/admin/modules", json={"slug": "brouillon", "title": "Brouillon"}, headers=admin.headers)
+    body = {"state": "draft", "publish_at": "2030-01-01T10:00:00Z"}
+    assert (
+        client.put("/api/v1/admin/modules/brouillon/publication", json=body, headers=admin.headers).status_code == 422
+    )
+    assert "publish_at" not in _component(client, "Unpublish")["properties"]
+    assert "publish_at" in _component(client, "Schedule")["required"]
+
+
+# --- not fixed yet --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.xfail(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from learning.config import Settings
+from tests.helpers.catalog import SERIES
 from tests.helpers.database import sql
 from tests.helpers.live import free_port
 from tests.helpers.media import make_random_bytes, make_video
@@ -45,7 +46,9 @@ def test_upload_publishes_a_replay_through_the_running_server(server: Server, me
         env=_env(server.settings), capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith(": ready")
+    # It ends with what was published where: the session's public page.
+    assert result.stdout.strip().splitlines()[-1].startswith("Replay prêt et publié : http")
+    assert f"/webinaires/{SERIES}/2019-05" in result.stdout
     row = sql(server.settings.require_database_url(),
               "SELECT s.publication, a.sha256 FROM webinar_session s JOIN media_asset a ON a.id = s.replay_id "
               "WHERE s.slug LIKE '2019-05%'")[0]  # fmt: skip
@@ -87,7 +90,9 @@ def test_upload_with_no_server_running_starts_the_app_itself(upload_settings: Se
         env=env, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith(": ready")
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("Replay prêt, non publié"), result.stdout
+    assert "/modules/passer-a-l-action/lecons/les-modeles-d-animation-territoriale" in last
 
 
 def test_a_rejected_file_is_reported(server: Server, media_dir: Path) -> None:

@@ -274,7 +274,7 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
     shot(page, "compte")
     page.get_by_role("button", name="Révoquer le jeton").click()
     expect(page.locator("[data-token-summary]")).to_have_text("Vous n’avez pas de jeton actif.")
-    assert httpx.get(private_feed).status_code == 404
+    assert httpx.get(private_feed).status_code == 410  # revoked: apps stop asking
 
 
 # --- an admin -------------------------------------------------------------------------------------------------

@@ -312,7 +312,7 @@ def test_the_private_feed_token_works_without_javascript(web: TestClient[Any]) -
     assert "Jeton actif commençant par" in web.get("/compte").text
     assert token.group(1) not in web.get("/compte").text  # shown once
     web.post("/compte/jeton-prive", data={"action": "revoke", "_csrf_token": csrf_token(web, "/compte")})
-    assert web.get(feed.removeprefix("http://testserver.local")).status_code == 404
+    assert web.get(feed.removeprefix("http://testserver.local")).status_code == 410
 
 
 # --- the admin desk ---------------------------------------------------------------------------------------------

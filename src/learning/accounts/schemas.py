@@ -10,7 +10,7 @@ import msgspec
 
 from learning.db import models as m
 from learning.db.models import Role
-from learning.lib.openapi import STORABLE_TEXT
+from learning.lib.openapi import STORABLE_TEXT, from_settings
 
 # The pattern only documents the check the account service makes once the address is normalised (NFKC,
 # trimmed, case-folded); msgspec does not enforce it, so the service's 422 stays the one answer.
@@ -24,13 +24,26 @@ Email = Annotated[
         extra_json_schema={"extra": {"pattern": EMAIL_PATTERN}},
     ),
 ]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+MAX_PASSWORD_LENGTH = 1024  # hashing cost grows with the length: bounded for every password sent
+# A password to check against the stored hash (login, the current password): any length the policy once allowed.
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+# A password to set: the service applies the policy (passwords.password_problem) with the configured minimum
+# length, which the schema documents from the same setting.
+NewPassword = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="At least the configured length; not a common password, not the e-mail address",
+        extra=from_settings(min_length="password_min_length"),
+    ),
+]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=120, extra_json_schema=STORABLE_TEXT)]
 
 
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
-    password: Password
+    password: NewPassword
     display_name: DisplayName | None = None
 
 
@@ -41,7 +54,7 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class TokenRead(msgspec.Struct):

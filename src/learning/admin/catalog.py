@@ -49,10 +49,10 @@ class AdminCatalogController(Controller):
 
     @put("/modules/{slug:str}/publication", operation_id="SetModulePublication")
     async def publish_module(
-        self, slug: FromPath[str], data: JSONBody[s.PublicationChange], editor: NamedDependency[CatalogEditor]
+        self, slug: FromPath[str], data: JSONBody[s.PublicationRequest], editor: NamedDependency[CatalogEditor]
     ) -> s.PublicationRead:
         """Publish, schedule or unpublish a module."""
-        return await editor.publish_module(slug, data)
+        return await editor.publish_module(slug, data.change())
 
     @post("/modules/{slug:str}/lessons", operation_id="CreateLesson", status_code=HTTP_201_CREATED, opt=CONFLICT)
     async def create_lesson(
@@ -77,11 +77,11 @@ class AdminCatalogController(Controller):
         self,
         slug: FromPath[str],
         lesson_slug: FromPath[str],
-        data: JSONBody[s.PublicationChange],
+        data: JSONBody[s.PublicationRequest],
         editor: NamedDependency[CatalogEditor],
     ) -> s.PublicationRead:
         """Publish, schedule or unpublish a lesson."""
-        return await editor.publish_lesson(slug, lesson_slug, data)
+        return await editor.publish_lesson(slug, lesson_slug, data.change())
 
     @post(
         "/webinars/{series_slug:str}/sessions",
@@ -117,8 +117,8 @@ class AdminCatalogController(Controller):
         self,
         series_slug: FromPath[str],
         session_slug: FromPath[str],
-        data: JSONBody[s.PublicationChange],
+        data: JSONBody[s.PublicationRequest],
         editor: NamedDependency[CatalogEditor],
     ) -> s.PublicationRead:
         """Publish, schedule or unpublish a webinar session."""
-        return await editor.publish_session(series_slug, session_slug, data)
+        return await editor.publish_session(series_slug, session_slug, data.change())

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from pathlib import Path
 
 from learning.accounts.deps import login_policy
 from learning.accounts.repositories import UserRepository
 from learning.accounts.services import AccountService
+from learning.catalog import schemas as s
 from learning.catalog.content import load_content
+from learning.catalog.editing import CatalogEditor
 from learning.catalog.repositories import CatalogRepository
+from learning.catalog.services import CatalogService
 from learning.catalog.sync import ContentSync, SyncReport
 from learning.config import Settings
 from learning.db import models as m
@@ -29,9 +33,9 @@ async def create_admin(settings: Settings, *, email: str, password: str) -> str:
             existing = await accounts.find(email)
             if existing is not None:
                 await accounts.set_role(existing, m.Role.ADMIN)
-                return f"{existing.email} is now an admin (password unchanged)"
+                return f"{existing.email} est maintenant administrateur (mot de passe inchangé)"
             user = await accounts.register(email=email, password=password, role=m.Role.ADMIN)
-            return f"admin {user.email} created"
+            return f"administrateur {user.email} créé"
     finally:
         await engine.dispose()
 
@@ -67,4 +71,34 @@ async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False)
         return report
     finally:
         await store.close()
+        await engine.dispose()
+
+
+async def feed_sources(settings: Settings) -> list[tuple[m.FeedKind, str]]:
+    """(kind, slug) of the podcast feeds readers can fetch (their module or series is public), for the banner
+    of `learning serve`."""
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            catalog = CatalogService(CatalogRepository(session), settings.base_url)
+            modules, _ = await catalog.modules(limit=1000, offset=0)
+            series, _ = await catalog.series_list(limit=1000, offset=0)
+            public = {(m.FeedKind.MODULE, found.slug) for found in modules}
+            public |= {(m.FeedKind.WEBINAR_SERIES, found.slug) for found in series}
+            return [source for source in await catalog.feed_sources() if source in public]
+    finally:
+        await engine.dispose()
+
+
+async def episode(settings: Settings, kind: m.UploadTarget, target_id: uuid.UUID) -> s.Episode | None:
+    """The webinar session or lesson an upload went to (drafts too), for `learning upload` to say where it is."""
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            editor = CatalogEditor(CatalogRepository(session))
+            episodes = await (
+                editor.session_episodes() if kind is m.UploadTarget.WEBINAR_SESSION else editor.lesson_episodes()
+            )
+            return next((found for found in episodes if found.id == target_id), None)
+    finally:
         await engine.dispose()

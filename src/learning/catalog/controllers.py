@@ -16,7 +16,7 @@ from litestar.params import FromPath, QueryParameter
 
 from learning.catalog import schemas as s
 from learning.catalog.deps import provide_answers, provide_catalog_service
-from learning.catalog.services import MAX_QUERY_LENGTH, CatalogService
+from learning.catalog.services import MAX_QUERY_LENGTH, QUERY_PATTERN, CatalogService
 from learning.db import models as m
 from learning.edge import AnswerStore
 from learning.edge.routes import cached_json
@@ -185,7 +185,12 @@ class CatalogController(Controller):
         answers: NamedDependency[AnswerStore],
         page: NamedDependency[PageRequest],
         q: Annotated[
-            str, QueryParameter(max_length=MAX_QUERY_LENGTH, description="Words to find (French, accents optional)")
+            str,
+            QueryParameter(
+                max_length=MAX_QUERY_LENGTH,
+                pattern=QUERY_PATTERN,
+                description="Words to find (French, accents optional): no control characters, not only spaces",
+            ),
         ],
     ) -> Response[bytes]:
         """French full-text search over modules, lessons and webinars, with highlighted snippets."""

@@ -19,6 +19,7 @@ from learning.catalog.services import (
     SlugConflict,
 )
 from learning.db import models as m
+from learning.lib import identity
 from learning.lib.clock import plausible, utcnow
 from learning.lib.errors import Unprocessable
 
@@ -28,6 +29,10 @@ _RENAMED = {"description_markdown": "description_md", "body_markdown": "body_md"
 
 class BadPublication(Unprocessable):
     title = "Invalid publication change"
+
+
+class MeasuredDuration(Unprocessable):
+    title = "Duration is measured"
 
 
 def _apply(row: Any, changes: msgspec.Struct) -> None:
@@ -71,7 +76,13 @@ class CatalogEditor:
         """A new module, as a draft."""
         if await self.catalog.module_by_slug(data.slug, public=False) is not None:
             raise SlugConflict(f"A module '{data.slug}' already exists.")
-        module = m.Module(slug=data.slug, origin=m.Origin.ADMIN, publication=m.Publication.DRAFT, lessons=[])
+        module = m.Module(
+            id=identity.module_id(data.slug),
+            slug=data.slug,
+            origin=m.Origin.ADMIN,
+            publication=m.Publication.DRAFT,
+            lessons=[],
+        )
         _apply(module, data)
         await self.catalog.add(module)
         return module
@@ -101,7 +112,8 @@ class CatalogEditor:
             raise SlugConflict(f"Module '{module_slug}' already has a lesson '{data.slug}'.")
         rule = m.CompletionRule.MARK_DONE if data.kind is m.LessonKind.TEXT else m.CompletionRule.COVERAGE
         lesson = m.Lesson(
-            module_id=module.id, slug=data.slug, origin=m.Origin.ADMIN, publication=m.Publication.DRAFT,
+            id=identity.lesson_id(module.slug, data.slug), module_id=module.id, slug=data.slug,
+            origin=m.Origin.ADMIN, publication=m.Publication.DRAFT,
             completion_rule=rule, kind=data.kind,
         )  # fmt: skip
         _apply(lesson, data)
@@ -110,6 +122,11 @@ class CatalogEditor:
 
     async def update_lesson(self, module_slug: str, lesson_slug: str, data: s.LessonUpdate) -> m.Lesson:
         lesson = await self._lesson(module_slug, lesson_slug)
+        if data.duration_seconds is not None and lesson.media_id is not None:
+            # Progress, pages and feeds count on it: a lesson with media lasts what its media lasts.
+            raise MeasuredDuration(
+                "A lesson with a video or audio lasts what its media lasts: its duration is measured, not set."
+            )
         _apply(lesson, data)
         await self.catalog.flush()
         return lesson
@@ -140,8 +157,10 @@ class CatalogEditor:
         if await self.catalog.session_by_slug(series.id, data.slug, public=False) is not None:
             raise SlugConflict(f"Series '{series_slug}' already has a session '{data.slug}'.")
         _require_offset(data.scheduled_at)
-        session = m.WebinarSession(series_id=series.id, slug=data.slug, origin=m.Origin.ADMIN,
-                                   publication=m.Publication.DRAFT)  # fmt: skip
+        session = m.WebinarSession(
+            id=identity.session_id(series.slug, data.slug), series_id=series.id, slug=data.slug,
+            origin=m.Origin.ADMIN, publication=m.Publication.DRAFT,
+        )  # fmt: skip
         _apply(session, data)
         await self.catalog.add(session)
         return session

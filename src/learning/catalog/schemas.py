@@ -166,10 +166,38 @@ class SearchResult(msgspec.Struct):
 
 # --- admin ------------------------------------------------------------------------------------
 class PublicationChange(msgspec.Struct, forbid_unknown_fields=True):
-    """Publish now, schedule for ``publish_at``, or unpublish (``draft``)."""
+    """Publish now, schedule for ``publish_at``, or unpublish (``draft``): what the editor applies."""
 
     state: m.Publication
     publish_at: datetime | None = None
+
+
+# The API's publication bodies, one shape per state (a tagged union on ``state``): msgspec requires
+# publish_at with "scheduled" and refuses it with the other states, and the document says so (a oneOf with
+# ``state`` as its discriminator). The editor checks the date itself (a UTC offset, between 1900 and 2200).
+class _PublicationState(msgspec.Struct, forbid_unknown_fields=True, tag_field="state"):
+    def change(self) -> PublicationChange:
+        return PublicationChange(state=m.Publication(str(self.__struct_config__.tag)))
+
+
+class Publish(_PublicationState, tag=m.Publication.PUBLISHED.value):
+    """Publish now."""
+
+
+class Unpublish(_PublicationState, tag=m.Publication.DRAFT.value):
+    """Back to draft: hidden from the public."""
+
+
+class Schedule(_PublicationState, tag=m.Publication.SCHEDULED.value):
+    """Publish at ``publish_at``."""
+
+    publish_at: Annotated[datetime, msgspec.Meta(description="With its UTC offset, between 1900 and 2200")]
+
+    def change(self) -> PublicationChange:
+        return PublicationChange(state=m.Publication.SCHEDULED, publish_at=self.publish_at)
+
+
+PublicationRequest = Publish | Unpublish | Schedule
 
 
 class PublicationRead(msgspec.Struct):

@@ -16,6 +16,27 @@ from learning.lib.typography import french_html
 from learning.media.urls import media_url
 
 MAX_QUERY_LENGTH = 200
+
+
+def _char_class(codes: list[int]) -> str:
+    """``codes`` (sorted) as the ranges of a character class, in escapes JSON Schema and Python read alike."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in runs)
+
+
+# The search takes words: at least one character that is neither a space (what str.split() splits on) nor a
+# control character (C0, DEL, C1), and no control character anywhere. The query parameter's schema states it
+# and Litestar enforces it; the service checks it again for the pages. Spaces first, then a word character:
+# the two classes do not overlap, so matching takes one pass whatever the length.
+_CONTROLS = _char_class([*range(0x20), *range(0x7F, 0xA0)])
+_SPACES = _char_class([code for code in range(0x20, 0x10000) if chr(code).isspace() and not 0x7F <= code < 0xA0])
+QUERY_PATTERN = f"^[{_SPACES}]*[^{_CONTROLS}{_SPACES}][^{_CONTROLS}]*$"
+_QUERY = re.compile(QUERY_PATTERN)
 # websearch_to_tsquery reads "-" as NOT; NOTs with no word between them pile up on PostgreSQL's parser stack,
 # which holds 32 ("tsquery stack too small", a 500). A "-" not directly before a word negates nothing: it
 # becomes a space, which leaves at most one NOT per word.
@@ -227,7 +248,7 @@ class CatalogService:
         text = " ".join(query.split())
         if not text:
             raise BadSearch("The search needs some words (q=…).")
-        if len(text) > MAX_QUERY_LENGTH or any(ord(c) < 32 for c in text):
+        if len(text) > MAX_QUERY_LENGTH or not _QUERY.fullmatch(query):
             raise BadSearch(f"The search must be at most {MAX_QUERY_LENGTH} printable characters.")
         text = _DANGLING_NOT.sub(" ", text)
         hits, total = await self.catalog.search(text, limit=limit, offset=offset)

@@ -9,10 +9,12 @@ with one is an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from learning.catalog.content import (
     ContentBundle,
+    ContentError,
     FeedSource,
     LessonSource,
     ModuleSource,
@@ -20,10 +22,12 @@ from learning.catalog.content import (
     SeriesSource,
     SessionSource,
 )
+from learning.catalog.content.durations import contradicted_durations, lesson_duration
 from learning.catalog.markdown import render_markdown
 from learning.catalog.podcast import feed_url, podcast_guid
 from learning.catalog.repositories import CatalogRepository
 from learning.db import models as m
+from learning.lib import identity
 from learning.lib.errors import Conflict
 from learning.media.library import MediaLibrary
 
@@ -86,12 +90,25 @@ def _publication(row: Any, publication: Publication) -> None:
     row.publish_at = publication.publish_at
 
 
+def lesson_date(module: ModuleSource, lesson: LessonSource) -> datetime | None:
+    """A lesson's episode date: its own ``published``, else the day its own schedule publishes it, else its
+    module's date (``published``, or ``publish_at``) plus one minute per position, so that apps sorting
+    episodes by date list them in course order. None when the content dates neither."""
+    if lesson.published is not None:
+        return lesson.published
+    if lesson.publication.state == "scheduled" and lesson.publication.publish_at is not None:
+        return lesson.publication.publish_at
+    start = module.published or module.publication.publish_at
+    return start + timedelta(minutes=lesson.position - 1) if start is not None else None
+
+
 class ContentSync:
     def __init__(self, catalog: CatalogRepository, library: MediaLibrary, *, base_url: str) -> None:
         self.catalog = catalog
         self.library = library
         self.base_url = base_url
         self._shipped: set[Any] = set()
+        self._measured: dict[str, float | None] = {}
 
     async def apply(self, bundle: ContentBundle, report: SyncReport) -> SyncReport:
         """Bring the catalog in line with ``bundle``; the caller commits (or rolls back for a dry run)."""
@@ -103,6 +120,7 @@ class ContentSync:
         # The files own a row's media only while it points at a shipped file (or at nothing): a replay,
         # transcript or chapters an admin uploaded is never replaced by a sync.
         self._shipped = set(media_ids.values()) | set(imported.retired_ids)
+        self._measure(bundle, assets)
         await self._modules(bundle.modules, media_ids, report)
         await self._series(bundle.series, media_ids, report)
         await self._feeds(bundle.feeds, media_ids, report)
@@ -117,7 +135,12 @@ class ContentSync:
             if feed is None:
                 # podcast:guid is assigned once, from the URL the feed is first published at.
                 url = feed_url(self.base_url, source.kind, source.source)
-                feed = m.PodcastFeed(slug=source.slug, podcast_guid=podcast_guid(url), origin=m.Origin.CONTENT)
+                feed = m.PodcastFeed(
+                    id=identity.feed_id(source.slug),
+                    slug=source.slug,
+                    podcast_guid=podcast_guid(url),
+                    origin=m.Origin.CONTENT,
+                )
                 report.created.append(f"feed {source.slug}")
                 _fill_feed(feed, source, media)
                 await self.catalog.add(feed)
@@ -132,6 +155,21 @@ class ContentSync:
     def _owned(self, current: Any) -> bool:
         return current is None or current in self._shipped
 
+    def _measure(self, bundle: ContentBundle, assets: dict[str, m.MediaAsset]) -> None:
+        """Keep the media's measured durations (probed when each file's content was first imported) and
+        refuse a media lesson whose declared ``duration`` contradicts its media."""
+        self._measured = {ref: asset.duration_seconds for ref, asset in assets.items()}
+        errors = contradicted_durations(bundle, self._measured)
+        if errors:
+            raise ContentError(errors)
+
+    def _lesson_duration(self, source: LessonSource, lesson: m.Lesson | None, media_id: Any) -> int:
+        """What the lesson lasts: its media's measured duration, or a text lesson's reading time. A lesson
+        keeping a recording an admin uploaded keeps the duration measured when that upload was processed."""
+        if lesson is not None and media_id is not None and not self._owned(media_id):
+            return lesson.duration_seconds
+        return lesson_duration(source, self._measured)
+
     async def _modules(self, sources: list[ModuleSource], media: dict[str, Any], report: SyncReport) -> None:
         existing = {module.slug: module for module in await self.catalog.all_modules()}
         for source in sources:
@@ -139,7 +177,9 @@ class ContentSync:
             if module is not None and module.origin is m.Origin.ADMIN:
                 raise SlugTakenByAdmin(f"module '{source.slug}' exists and was created through the admin API")
             if module is None:
-                module = m.Module(slug=source.slug, origin=m.Origin.CONTENT, lessons=[])
+                module = m.Module(
+                    id=identity.module_id(source.slug), slug=source.slug, origin=m.Origin.CONTENT, lessons=[]
+                )
                 self._fill_module(module, source)
                 await self.catalog.add(module)
                 report.created.append(f"module {source.slug}")
@@ -147,6 +187,7 @@ class ContentSync:
                 self._fill_module(module, source)
                 report.updated.append(f"module {source.slug}")
             await self._lessons(module, source.lessons, media, report)
+            self._lesson_dates(module, source, report)
         for module in existing.values():
             if module.origin is m.Origin.CONTENT and module.publication is not m.Publication.DRAFT:
                 module.publication, module.publish_at = m.Publication.DRAFT, None
@@ -172,8 +213,13 @@ class ContentSync:
             name = f"lesson {module.slug}/{source.slug}"
             media_id = media.get(source.media_ref) if source.media_ref else None
             if lesson is None:
-                lesson = m.Lesson(module_id=module.id, slug=source.slug, origin=m.Origin.CONTENT)
-                self._fill_lesson(lesson, source, media_id)
+                lesson = m.Lesson(
+                    id=identity.lesson_id(module.slug, source.slug),
+                    module_id=module.id,
+                    slug=source.slug,
+                    origin=m.Origin.CONTENT,
+                )
+                self._fill_lesson(lesson, source, media_id, self._lesson_duration(source, None, media_id))
                 module.lessons.append(lesson)
                 report.created.append(name)
             elif lesson.origin is m.Origin.ADMIN:
@@ -181,8 +227,11 @@ class ContentSync:
             else:
                 if not self._owned(lesson.media_id):
                     media_id = lesson.media_id  # an uploaded recording stays
-                if lesson.content_hash != source.content_hash or lesson.media_id != media_id:
-                    self._fill_lesson(lesson, source, media_id)
+                duration = self._lesson_duration(source, lesson, media_id)
+                if (lesson.content_hash, lesson.media_id, lesson.duration_seconds) != (
+                    source.content_hash, media_id, duration,
+                ):  # fmt: skip
+                    self._fill_lesson(lesson, source, media_id, duration)
                     report.updated.append(name)
         for lesson in existing.values():
             if lesson.origin is m.Origin.CONTENT and lesson.publication is not m.Publication.DRAFT:
@@ -190,7 +239,22 @@ class ContentSync:
                 report.unpublished.append(f"lesson {module.slug}/{lesson.slug}")
 
     @staticmethod
-    def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any) -> None:
+    def _lesson_dates(module: m.Module, source: ModuleSource, report: SyncReport) -> None:
+        """Date the module's content lessons from the files (a module date moved redates lessons whose own
+        file did not change)."""
+        lessons = {lesson.slug: lesson for lesson in module.lessons if lesson.origin is m.Origin.CONTENT}
+        for lesson_source in source.lessons:
+            lesson = lessons.get(lesson_source.slug)
+            date = lesson_date(source, lesson_source)
+            if lesson is None or lesson.published_at == date:
+                continue
+            lesson.published_at = date
+            name = f"lesson {module.slug}/{lesson.slug}"
+            if name not in report.created and name not in report.updated:
+                report.updated.append(name)
+
+    @staticmethod
+    def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any, duration: int) -> None:
         lesson.position = source.position
         lesson.title = source.title
         lesson.summary = source.summary
@@ -198,7 +262,7 @@ class ContentSync:
         lesson.body_md = source.body_md
         lesson.body_html = render_markdown(source.body_md)
         lesson.media_id = media_id
-        lesson.duration_seconds = source.duration_seconds
+        lesson.duration_seconds = duration
         lesson.completion_rule = m.CompletionRule(source.completion_rule)
         lesson.completion_threshold = source.completion_threshold
         lesson.tags = source.tags
@@ -212,7 +276,9 @@ class ContentSync:
             if series is not None and series.origin is m.Origin.ADMIN:
                 raise SlugTakenByAdmin(f"webinar series '{source.slug}' was created through the admin API")
             if series is None:
-                series = m.WebinarSeries(slug=source.slug, origin=m.Origin.CONTENT, sessions=[])
+                series = m.WebinarSeries(
+                    id=identity.series_id(source.slug), slug=source.slug, origin=m.Origin.CONTENT, sessions=[]
+                )
                 self._fill_series(series, source)
                 await self.catalog.add(series)
                 report.created.append(f"series {source.slug}")
@@ -251,7 +317,12 @@ class ContentSync:
                 "chapters_id": media.get(source.chapters_ref) if source.chapters_ref else None,
             }
             if session is None:
-                session = m.WebinarSession(series_id=series.id, slug=source.slug, origin=m.Origin.CONTENT)
+                session = m.WebinarSession(
+                    id=identity.session_id(series.slug, source.slug),
+                    series_id=series.id,
+                    slug=source.slug,
+                    origin=m.Origin.CONTENT,
+                )
                 self._fill_session(session, source, refs)
                 series.sessions.append(session)
                 report.created.append(name)

@@ -39,6 +39,7 @@ class Rendered:
     expires: datetime | None = None  # the answer changes by itself then (a live webinar starts, say)
     cache_control: str = "public, max-age=30"
     gzipped: bytes | None = None  # the same body gzip-compressed once, for clients that accept it
+    cors: bool = False  # readable from any origin (public feeds): see ``edge/headers.py``
     # Its answers' headers, encoded once: plain, then gzip-encoded when there is a gzip copy.
     variants: tuple[Variant, ...] = field(init=False, repr=False, compare=False)
 
@@ -51,8 +52,9 @@ class Rendered:
 
     def _variant(self, body: bytes, etag: str, *, varies: bool, gzipped: bool) -> Variant:
         return document_variant(
-            body, etag, self.media_type, self.cache_control, self.last_modified, varies=varies, gzipped=gzipped
-        )
+            body, etag, self.media_type, self.cache_control, self.last_modified, varies=varies, gzipped=gzipped,
+            cors=self.cors,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

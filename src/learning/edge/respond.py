@@ -18,7 +18,16 @@ from litestar.background_tasks import BackgroundTask
 from litestar.response.base import ASGIResponse
 
 from learning.edge.answers import Deliverable, Rendered
-from learning.edge.headers import Answer, Headers, asset_headers, gzip_etag, validator_headers
+from learning.edge.headers import (
+    PREFLIGHT,
+    Answer,
+    Headers,
+    asset_headers,
+    cors_headers,
+    gzip_etag,
+    redirect_headers,
+    validator_headers,
+)
 from learning.lib.errors import PROBLEM_JSON, problem_response
 from learning.lib.http_ranges import (
     ByteRange,
@@ -40,6 +49,7 @@ class Validators:
     last_modified: datetime | None
     cache_control: str
     has_gzip: bool
+    cors: bool = False  # a public feed: readable from any origin
 
 
 def _precondition(
@@ -57,7 +67,7 @@ def document_precondition(validators: Validators, method: str, headers: Mapping[
     outcome = _precondition(etag, validators.last_modified, method, headers)
     if outcome is Outcome.NOT_MODIFIED:
         cache_control, has_gzip, modified = validators.cache_control, validators.has_gzip, validators.last_modified
-        return Answer(304, validator_headers(etag, cache_control, has_gzip, modified))
+        return Answer(304, validator_headers(etag, cache_control, has_gzip, modified, cors=validators.cors))
     return None if outcome is None else 412
 
 
@@ -75,17 +85,18 @@ def document_answer(rendered: Rendered, method: str, headers: Mapping[str, str])
 
 # --- media ------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
-def media_headers(item: Deliverable, *, ranges: bool = True) -> Headers:
-    """The validators and caching of a media answer (``ranges``: with ``Accept-Ranges``; 304s omit it)."""
-    return asset_headers(item.etag, item.last_modified, ranges=ranges)
+def media_headers(item: Deliverable, *, ranges: bool = True, private: bool = False) -> Headers:
+    """The validators and caching of a media answer (``ranges``: with ``Accept-Ranges``; 304s omit it;
+    ``private``: a private feed's media, kept by no shared cache)."""
+    return asset_headers(item.etag, item.last_modified, ranges=ranges, private=private)
 
 
 def media_decision(item: Deliverable, method: str, headers: Mapping[str, str]) -> Decision:
     return evaluate(method=method, headers=headers, size=item.size, etag=item.etag, last_modified=item.last_modified)
 
 
-def media_not_modified(item: Deliverable) -> Answer:
-    return Answer(304, media_headers(item, ranges=False))
+def media_not_modified(item: Deliverable, *, private: bool = False) -> Answer:
+    return Answer(304, media_headers(item, ranges=False, private=private))
 
 
 def media_partial(item: Deliverable, byte_range: ByteRange, data: bytes) -> Answer:
@@ -99,9 +110,14 @@ def media_partial(item: Deliverable, byte_range: ByteRange, data: bytes) -> Answ
     return Answer(206, headers, data)
 
 
-def media_redirect(location: str) -> Answer:
+def media_redirect(location: str, *, private: bool = False) -> Answer:
     """Redirect mode: 302 to a short-lived presigned URL of the object store (never cached anywhere)."""
-    return Answer(302, ((b"location", location.encode()), (b"cache-control", b"private, no-store")))
+    return Answer(302, redirect_headers(location, private=private))
+
+
+def preflight() -> Answer:
+    """The answer to OPTIONS on a public feed or media URL: which methods and headers other origins may use."""
+    return PREFLIGHT
 
 
 def requested_ranges(method: str, headers: Mapping[str, str], size: int) -> list[tuple[int, int]]:
@@ -117,20 +133,22 @@ def requested_ranges(method: str, headers: Mapping[str, str], size: int) -> list
     return [(r.start, r.end) for r in ranges]
 
 
-def media_problem(item: Deliverable, outcome: Outcome) -> Response[Any]:
+def media_problem(item: Deliverable, outcome: Outcome, *, private: bool = False) -> Response[Any]:
     """412 or 416 as problem+json (the routes send these; they are too rare for the edge to bother)."""
+    cors = {name.decode(): value.decode() for name, value in cors_headers(not private)}
     if outcome is Outcome.UNSATISFIABLE:
         return problem_response(
             416,
             title="Range Not Satisfiable",
             detail=f"The file has {item.size} bytes.",
-            headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag},
+            headers={"Content-Range": f"bytes */{item.size}", "Accept-Ranges": "bytes", "ETag": item.etag, **cors},
         )
-    return precondition_failed()
+    return precondition_failed(cors)
 
 
-def precondition_failed() -> Response[Any]:
-    return problem_response(412, detail="A precondition (If-Match / If-Unmodified-Since) does not hold.")
+def precondition_failed(headers: dict[str, str] | None = None) -> Response[Any]:
+    detail = "A precondition (If-Match / If-Unmodified-Since) does not hold."
+    return problem_response(412, detail=detail, headers=headers)
 
 
 # --- the routes' side -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from learning.accounts.auth import CurrentUser
 from learning.edge import AnswerStore, Rendered, compressed
-from learning.edge.respond import Validators
+from learning.edge.respond import Validators, preflight, respond
 from learning.edge.routes import answer_and_store, early_answer
 from learning.feeds.deps import provide_feed_service
 from learning.feeds.render import render_atom, render_rss
@@ -54,7 +54,7 @@ def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -
     body = render_rss(view.channel) if fmt == "rss" else render_atom(view.channel)
     return Rendered(
         body, view.etag(fmt), MEDIA_TYPES[fmt], view.channel.updated, expires=view.expires,
-        cache_control=_cache_control(max_age, private=private), gzipped=compressed(body),
+        cache_control=_cache_control(max_age, private=private), gzipped=compressed(body), cors=not private,
     )  # fmt: skip
 
 
@@ -64,7 +64,8 @@ def _feed(
 ) -> Response[Any]:  # fmt: skip
     """304 before any XML is built when the client has this version; else render, answer and (public) keep."""
     private = answers is None
-    validators = Validators(view.etag(fmt), view.channel.updated, _cache_control(max_age, private=private), True)
+    cache_control = _cache_control(max_age, private=private)
+    validators = Validators(view.etag(fmt), view.channel.updated, cache_control, True, cors=not private)
     if (unchanged := early_answer(request, validators)) is not None:
         return unchanged
     return answer_and_store(request, answers, _rendered(view, fmt, max_age, private=private), generation)
@@ -96,6 +97,12 @@ FEED_OPTIONS: dict[str, Any] = {
 }  # fmt: skip
 
 
+PRIVATE_FEED_OPTIONS: dict[str, Any] = {
+    **FEED_OPTIONS,
+    "opt": {**FEED_OPTIONS["opt"], "problems": [404, 410, 412, 503]},
+}
+
+
 @route(
     "/feeds/webinars/{filename:str}",
     operation_id=lambda _h, method, _p: f"{method.title()}WebinarSeriesFeed", **FEED_OPTIONS,
@@ -121,8 +128,17 @@ async def module_feed(
 
 
 @route(
+    ["/feeds/webinars/{filename:str}", "/feeds/modules/{filename:str}"],
+    http_method=[HttpMethod.OPTIONS], exclude_from_auth=True, include_in_schema=False,
+)  # fmt: skip
+async def feed_preflight() -> Response[Any]:
+    """What browser players on other origins may ask of a public feed (RSS or Atom); private feeds have none."""
+    return respond(preflight())
+
+
+@route(
     "/feeds/private/{token:str}/modules/{filename:str}",
-    operation_id=lambda _h, method, _p: f"{method.title()}PrivateModuleFeed", **FEED_OPTIONS,
+    operation_id=lambda _h, method, _p: f"{method.title()}PrivateModuleFeed", **PRIVATE_FEED_OPTIONS,
 )  # fmt: skip
 async def private_module_feed(
     request: Request[Any, Any, Any],
@@ -131,8 +147,8 @@ async def private_module_feed(
     feeds: NamedDependency[FeedService],
     state: State,
 ) -> Response[Any]:
-    """A learner's private feed of a module they are enrolled in (the token is the credential); 404 for an
-    unknown or revoked token or a module they are not enrolled in."""
+    """A learner's private feed of a module they are enrolled in (the token is the credential); 410 for a
+    revoked or replaced token (apps stop asking), 404 for an unknown one or a module they are not enrolled in."""
     slug, fmt = _split(filename)
     view = await feeds.private_module_feed(token, slug, utcnow())
     return _feed(request, view, fmt, state.settings.feed_max_age_seconds, None)  # answered, never stored
@@ -147,7 +163,7 @@ async def private_module_feed(
         "delivery": Provide(provide_media_delivery, sync_to_thread=False),
     },
     responses=MEDIA_RESPONSES,
-    opt={"problems": [404, 412, 416, 503], "request_headers": MEDIA_REQUEST_HEADERS},
+    opt={"problems": [404, 410, 412, 416, 503], "request_headers": MEDIA_REQUEST_HEADERS},
 )  # fmt: skip
 async def private_media(
     request: Request[Any, Any, Any],
@@ -158,9 +174,10 @@ async def private_media(
     delivery: NamedDependency[MediaDelivery],
     state: State,
 ) -> Response[Any]:
-    """A private feed's media file, for apps that cannot send credentials: ranges, conditionals, HEAD."""
+    """A private feed's media file, for apps that cannot send credentials: ranges, conditionals, HEAD; kept by
+    no shared cache. 410 for a revoked or replaced token."""
     asset = await feeds.private_asset(token, asset_id)
-    return respond_with_media(request, state, await delivery.find(asset.id, filename))
+    return respond_with_media(request, state, await delivery.find(asset.id, filename), private=True)
 
 
 class FeedTokenRead(msgspec.Struct):
@@ -197,5 +214,5 @@ class FeedTokenController(Controller):
 
     @delete("/", operation_id="RevokeFeedToken")
     async def revoke(self, request: Request[CurrentUser, Any, Any], feeds: NamedDependency[FeedService]) -> None:
-        """Revoke your private-feed token: its feeds and media answer 404 from now on."""
+        """Revoke your private-feed token: its feeds and media answer 410 Gone from now on."""
         await feeds.revoke_tokens(request.user.id, utcnow())

@@ -6,9 +6,10 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.feeds.render import fingerprint
 from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedService
 
 
 def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
-    return FeedService(FeedRepository(db_session), state.settings.base_url)
+    return FeedService(FeedRepository(db_session), state.settings.base_url, fingerprint())

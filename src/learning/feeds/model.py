@@ -110,3 +110,4 @@ class Channel:
     live_items: tuple[LiveItem, ...] = ()
     update_frequency: tuple[str, str] | None = None  # podcast:updateFrequency (RRULE, wording)
     private: bool = field(default=False)  # a learner's private feed: noindex (itunes:block yes)
+    atom_url: str = ""  # the URL of its Atom variant: rel="self" in the Atom document (none when empty)

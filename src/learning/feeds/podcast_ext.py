@@ -1,7 +1,8 @@
 """feedgen extensions for podcast feeds (RSS only).
 
-- ``podcastindex``: the Podcasting 2.0 namespace (``podcast:guid``, ``locked``, ``medium``, ``liveItem`` on the
-  channel; ``transcript``, ``chapters``, ``person``, ``alternateEnclosure`` on items). feedgen 1.0.0 has none of it.
+- ``podcastindex``: the Podcasting 2.0 namespace (``podcast:guid``, ``locked``, ``block``, ``medium``,
+  ``liveItem`` on the channel; ``transcript``, ``chapters``, ``person``, ``alternateEnclosure`` on items).
+  feedgen 1.0.0 has none of it.
 - ``itunes_extra``: the iTunes tags feedgen's own ``podcast`` extension refuses or spells differently from Apple:
   ``itunes:image`` whatever the URL ends with (feedgen drops or rejects anything but ``.jpg``/``.png``),
   ``itunes:explicit`` ``true``/``false`` (feedgen raises on them), ``itunes:complete``/``itunes:block`` ``Yes``
@@ -99,6 +100,7 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
         self._locked: tuple[bool, str] | None = None
         self._medium: str | None = None
         self._update_frequency: tuple[str, str, bool] | None = None
+        self._block = False
         self._live_items: list[LiveItem] = []
 
     def extend_ns(self) -> dict[str, str]:
@@ -119,6 +121,10 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
         """``podcast:updateFrequency``: how often episodes come (an RFC 5545 RRULE), and whether none will."""
         self._update_frequency = (rrule, wording, complete)
 
+    def block(self, value: bool) -> None:
+        """``podcast:block yes``: no platform may list the feed (a private feed); nothing otherwise."""
+        self._block = value
+
     def add_live_item(self, live: LiveItem) -> None:
         self._live_items.append(live)
 
@@ -131,12 +137,15 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]  # feedgen is 
             _element(channel, _podcast("locked"), "yes" if value else "no", owner=owner)
         if self._medium:
             _element(channel, _podcast("medium"), self._medium)
+        if self._block:
+            _element(channel, _podcast("block"), "yes")
         if self._update_frequency is not None:
             rrule, wording, complete = self._update_frequency
             _element(channel, _podcast("updateFrequency"), wording, rrule=rrule, complete="true" if complete else None)
-        # Children of <channel>, not <item>s, written first: readers that do not know podcast:liveItem (feedparser)
-        # take its <link> and <guid> for the channel's, unless the channel's own come after them. The channel's own
-        # <link> is written by feedgen below; its id is atom:id, after the live items (feedparser takes the last).
+        # Children of <channel>, not <item>s, inserted first: readers that do not know podcast:liveItem (feedparser)
+        # take its <link> and <guid> for the channel's unless the channel's own come after them. The channel's
+        # <link> (written by feedgen before this runs) then follows them, and its id is the atom:id written last
+        # (feedparser keeps the last one it reads).
         for position, live in enumerate(self._live_items):
             channel.insert(position, _live_item_element(live))
         if self._guid:  # the channel's identity for readers that look for one (as in the Atom feed)

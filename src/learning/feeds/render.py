@@ -6,9 +6,12 @@ gives a well-formed feed, and nothing depends on the clock: the same ``Channel``
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from feedgen.ext.base import BaseExtension
@@ -25,7 +28,7 @@ from learning.feeds.podcast_ext import (
 )
 from learning.lib.typography import french_html, french_text
 
-__all__ = ["build_feed", "render_atom", "render_rss", "sanitize"]
+__all__ = ["build_feed", "fingerprint", "render_atom", "render_rss", "sanitize"]
 
 TITLE_LIMIT = 255  # characters: Apple's limit for titles and other short values
 TEXT_LIMIT_BYTES = 4000  # UTF-8 bytes: Apple's limit for descriptions and summaries
@@ -232,6 +235,7 @@ def build_feed(channel: Channel) -> FeedGenerator:
     if channel.update_frequency is not None:
         rrule, wording = channel.update_frequency
         podcast.update_frequency(sanitize(rrule, TITLE_LIMIT), sanitize(wording, TITLE_LIMIT), channel.complete)
+    podcast.block(channel.private)
     for live in channel.live_items:
         podcast.add_live_item(_live_item(live))
 
@@ -252,5 +256,36 @@ def render_atom(channel: Channel) -> bytes:
     feed = build_feed(channel)
     # The generator's rel="self" link is the RSS feed's URL, which would be a lie in the Atom document.
     feed.link(href=sanitize(channel.link), rel="alternate", type="text/html", replace=True)
+    if sanitize(channel.atom_url):
+        feed.link(href=sanitize(channel.atom_url), rel="self", type="application/atom+xml")
     xml: bytes = feed.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
     return xml
+
+
+@cache
+def fingerprint() -> str:
+    """What this renderer makes of a sample channel that uses every feature: a deploy that changes the output
+    for the same ``Channel`` changes it too, so that feed versions (ETag, Last-Modified) follow the bytes."""
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    url = "https://example.invalid/"
+    person = Person("P", role="guest")
+    item = Item(
+        guid=str(uuid.UUID(int=1)), title="T", description_html="<p>D</p>", summary="S", link=url,
+        published=moment, updated=moment, enclosure=Enclosure(f"{url}a.m4a", 1, "audio/x-m4a"),
+        duration_seconds=1, episode=1, season=1,
+        alternate_enclosures=(Enclosure(f"{url}v.mp4", 2, "video/mp4", title="V", bitrate=8.0),),
+        transcript=Transcript(f"{url}t.vtt", "text/vtt"), chapters_url=f"{url}c.json", image_url=f"{url}i.jpg",
+        persons=(person,),
+    )  # fmt: skip
+    live = LiveItem(
+        guid=str(uuid.UUID(int=2)), title="L", description_html="<p>L</p>", link=url, status="pending",
+        start=moment, end=moment, content_link=url, persons=(person,),
+    )  # fmt: skip
+    channel = Channel(
+        title="T", description="D", link=url, feed_url=f"{url}f.xml", language="fr", image_url=f"{url}i.jpg",
+        category="Education", subcategory="Courses", explicit=False, author="A", owner_name="O",
+        owner_email="o@example.invalid", podcast_type="serial", complete=True, guid=uuid.UUID(int=3), locked=True,
+        medium="course", copyright="C", updated=moment, items=(item,), live_items=(live,), private=True,
+        atom_url=f"{url}f.atom",
+    )  # fmt: skip
+    return hashlib.blake2b(render_rss(channel) + render_atom(channel), digest_size=8).hexdigest()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -45,6 +46,7 @@ class SessionRow:
     publication: m.Publication
     publish_at: datetime | None
     updated_at: datetime
+    created_at: datetime
     replay: AssetRow | None
     transcript: AssetRow | None
     chapters: AssetRow | None
@@ -60,7 +62,7 @@ _SESSION = m.WebinarSession
 _SESSION_COLUMNS = (
     _SESSION.id, _SESSION.slug, _SESSION.title, _SESSION.summary, _SESSION.body_html, _SESSION.scheduled_at,
     _SESSION.duration_minutes, _SESSION.status, _SESSION.speakers, _SESSION.publication, _SESSION.publish_at,
-    _SESSION.updated_at,
+    _SESSION.updated_at, _SESSION.created_at,
 )  # fmt: skip
 
 
@@ -136,11 +138,45 @@ class FeedRepository:
         )
         return {row.parent_id: _asset(row) for row in rows.all()}
 
-    # --- private feed tokens --------------------------------------------------------------------
-    async def live_token(self, token_hash: str) -> m.PrivateFeedToken | None:
-        query = select(m.PrivateFeedToken).where(
-            m.PrivateFeedToken.token_hash == token_hash, m.PrivateFeedToken.revoked_at.is_(None)
+    # --- what a public feed last looked like ---------------------------------------------------
+    async def record_version(self, feed_id: uuid.UUID, digest: str, now: datetime) -> datetime:
+        """The instant the feed took the look ``digest`` names: kept while it stays the same, moved to ``now``
+        when it differs (at least a second past the previous instant, so that HTTP dates, which count whole
+        seconds, always move). Atomic: processes rendering the same feed at once agree."""
+        version = m.FeedVersion
+        known = (
+            await self.session.execute(select(version.digest, version.changed_at).where(version.feed_id == feed_id))
+        ).first()
+        if known is not None and known.digest == digest:  # the usual case: read only, no row lock
+            recorded: datetime = known.changed_at
+            return recorded
+        insert = pg_insert(version).values(feed_id=feed_id, digest=digest, changed_at=now.replace(microsecond=0))
+        moved = await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[version.feed_id],
+                set_={
+                    "digest": insert.excluded.digest,
+                    "changed_at": func.greatest(
+                        insert.excluded.changed_at,
+                        func.date_trunc("second", version.changed_at) + timedelta(seconds=1),
+                    ),
+                },
+                where=version.digest != insert.excluded.digest,
+            ).returning(version.changed_at)
         )
+        changed_at = moved.scalar_one_or_none()
+        if changed_at is None:  # another process recorded this same look meanwhile: its instant stays
+            changed_at = await self.version_changed_at(feed_id)
+        return changed_at or now.replace(microsecond=0)  # (None only if the feed was deleted meanwhile)
+
+    async def version_changed_at(self, feed_id: uuid.UUID) -> datetime | None:
+        query = select(m.FeedVersion.changed_at).where(m.FeedVersion.feed_id == feed_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    # --- private feed tokens --------------------------------------------------------------------
+    async def token(self, token_hash: str) -> m.PrivateFeedToken | None:
+        """The token of this hash, live or revoked (``revoked_at`` says which)."""
+        query = select(m.PrivateFeedToken).where(m.PrivateFeedToken.token_hash == token_hash)
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def user_tokens(self, user_id: uuid.UUID) -> list[m.PrivateFeedToken]:

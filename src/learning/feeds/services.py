@@ -1,10 +1,13 @@
 """Feeds from the catalog: the channel of a webinar series or a module, its version, its private variant.
 
-A feed's ETag is a digest of the ``Channel`` value (every text, URL, date and status that goes into it),
-so it changes exactly when the content does, never because a cache was rebuilt, and it is known before
-any XML is built. Time matters too: a scheduled item appears at its publication time and a webinar's
-``podcast:liveItem`` goes from pending to live to ended; ``FeedView.expires`` says when the next such
-change is due.
+A feed's ETag is a digest of the ``Channel`` value (every text, URL, date and status that goes into it)
+and of the renderer, so it changes exactly when the bytes do, never because a cache was rebuilt, and it is
+known before any XML is built. A public feed's Last-Modified and lastBuildDate are the newest content change
+or the instant that digest last changed (``feed_version``), whichever is later: they move with the bytes
+too, a new public base URL included, so a client sending only If-Modified-Since never keeps stale URLs.
+
+Time matters too: a scheduled item appears at its publication time and a webinar's ``podcast:liveItem`` goes
+from pending to live to ended; ``FeedView.expires`` says when the next such change is due.
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
-from learning.feeds.repositories import AssetRow, FeedRepository
-from learning.lib.errors import NotFound
+from learning.feeds.repositories import AssetRow, FeedRepository, SessionRow
+from learning.lib.errors import LearningError, NotFound
+from learning.media.formats import MP3
 from learning.media.urls import media_path
 
 FeedFormat = Literal["rss", "atom"]
@@ -31,6 +35,19 @@ A = TypeVar("A", m.MediaAsset, AssetRow)
 
 class FeedNotFound(NotFound):
     title = "Feed not found"
+
+
+class FeedGone(LearningError):
+    """A private-feed token that was revoked or replaced: 410 tells podcast apps to stop asking (a 404 they retry)."""
+
+    status_code = 410
+    title = "Gone"
+
+
+def private_podcast_guid(public: uuid.UUID, subscriber: uuid.UUID) -> uuid.UUID:
+    """A private feed's ``podcast:guid``: derived from the public feed's and its learner, so it is stable for that
+    subscriber (across token rotations) and never the public feed's (apps must not merge the two feeds)."""
+    return uuid.uuid5(public, f"private-feed:{subscriber}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +64,14 @@ def _ready(asset: A | None) -> A | None:
     return asset if asset is not None and asset.status is m.MediaStatus.READY else None
 
 
-def _digest(channel: Channel) -> str:
-    return hashlib.blake2b(repr(channel).encode(), digest_size=16).hexdigest()
+def _digest(channel: Channel, renderer: str) -> str:
+    return hashlib.blake2b(f"{renderer}\n{channel!r}".encode(), digest_size=16).hexdigest()
+
+
+def _revised(row: m.Lesson | SessionRow) -> datetime | None:
+    """When an episode's row changed after it was created (None if never): its Atom ``updated`` when later
+    than its date."""
+    return row.updated_at.replace(microsecond=0) if row.updated_at > row.created_at else None
 
 
 def hash_token(token: str) -> str:
@@ -56,9 +79,10 @@ def hash_token(token: str) -> str:
 
 
 class FeedService:
-    def __init__(self, feeds: FeedRepository, base_url: str) -> None:
+    def __init__(self, feeds: FeedRepository, base_url: str, renderer: str = "") -> None:
         self.feeds = feeds
         self.base = base_url.rstrip("/")
+        self.renderer = renderer  # what identifies the renderer's output (``render.fingerprint``)
 
     # --- public feeds ---------------------------------------------------------------------------
     async def series_feed(self, slug: str, now: datetime) -> FeedView:
@@ -102,17 +126,20 @@ class FeedService:
             items.append(
                 self._item(
                     guid=str(session.id), title=session.title, html=session.body_html, summary=session.summary,
-                    link=link, published=session.scheduled_at, media=replay, audio=audio.get(replay.id),
+                    link=link, published=session.scheduled_at, revised=_revised(session), media=replay,
+                    audio=audio.get(replay.id),
                     transcript=_ready(session.transcript), chapters=_ready(session.chapters),
                     artwork=_ready(session.artwork), episode=numbers[session.id], season=series.year,
                     persons=persons, updated=updated, media_url=self._public_media,
                 )
             )  # fmt: skip
         link = f"{self.base}/webinaires/{series.slug}"
-        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}.xml", updated, items, live)
-        return FeedView(channel, _digest(channel), min(changes, default=None))
+        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}", updated, items, live)
+        return await self._view(feed, channel, changes, now, public=True)
 
-    async def module_feed(self, slug: str, now: datetime, *, private_token: str | None = None) -> FeedView:
+    async def module_feed(
+        self, slug: str, now: datetime, *, private_token: str | None = None, subscriber: uuid.UUID | None = None
+    ) -> FeedView:  # fmt: skip
         feed = await self.feeds.feed(m.FeedKind.MODULE, slug)
         module = await self.feeds.module(slug, now) if feed is not None else None
         if feed is None or module is None:
@@ -132,7 +159,8 @@ class FeedService:
                 self._item(
                     guid=str(lesson.id), title=lesson.title, html=lesson.body_html, summary=lesson.summary,
                     link=f"{self.base}/modules/{module.slug}/lecons/{lesson.slug}",
-                    published=lesson.publish_at or lesson.created_at, media=media, audio=audio.get(media.id),
+                    published=lesson.published_at or lesson.publish_at or lesson.created_at,
+                    revised=_revised(lesson), media=media, audio=audio.get(media.id),
                     transcript=_ready(lesson.transcript), chapters=_ready(lesson.chapters),
                     artwork=_ready(lesson.artwork), episode=number, season=None, persons=(), updated=updated,
                     media_url=media_url,
@@ -141,27 +169,47 @@ class FeedService:
         items.reverse()  # newest (last lesson) first, as feeds list them
         link = f"{self.base}/modules/{module.slug}"
         if private_token is None:
-            url = f"{self.base}/feeds/modules/{slug}.xml"
+            url = f"{self.base}/feeds/modules/{slug}"
         else:
-            url = f"{self.base}/feeds/private/{private_token}/modules/{slug}.xml"
-        channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None)
-        return FeedView(channel, _digest(channel), min(changes, default=None))
+            url = f"{self.base}/feeds/private/{private_token}/modules/{slug}"
+        guid = private_podcast_guid(feed.podcast_guid, subscriber) if subscriber is not None else None
+        channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None, guid=guid)
+        return await self._view(feed, channel, changes, now, public=private_token is None)
+
+    async def _view(
+        self, feed: m.PodcastFeed, channel: Channel, changes: list[datetime], now: datetime, *, public: bool
+    ) -> FeedView:
+        """The feed's version and dates: a public feed records its digest (a private one, per learner, reads
+        its public feed's instant: the same content under other URLs)."""
+        if public:
+            changed_at: datetime | None = await self.feeds.record_version(feed.id, _digest(channel, self.renderer), now)
+        else:
+            changed_at = await self.feeds.version_changed_at(feed.id)
+        if changed_at is not None and changed_at > channel.updated:
+            channel = replace(channel, updated=changed_at)
+        return FeedView(channel, _digest(channel, self.renderer), min(changes, default=None))
 
     # --- private feeds --------------------------------------------------------------------------
     async def private_owner(self, token: str) -> uuid.UUID:
-        """The learner a private-feed token belongs to; 404 for an unknown or revoked token."""
+        """The learner a private-feed token belongs to; 410 for a revoked or replaced token (revoking keeps its
+        row, hash only), 404 for an unknown one."""
         if len(token) > 100:
             raise FeedNotFound("No such feed.")
-        row = await self.feeds.live_token(hash_token(token))
+        row = await self.feeds.token(hash_token(token))
         if row is None:  # looked up by its hash: equal hashes, no timing to compare
             raise FeedNotFound("No such feed.")
+        if row.revoked_at is not None:
+            raise FeedGone(
+                "Ce lien de flux privé a été révoqué ou remplacé : abonnez-vous avec le nouveau lien "
+                "indiqué sur votre page « Mon compte »."
+            )
         return row.user_id
 
     async def private_module_feed(self, token: str, slug: str, now: datetime) -> FeedView:
         user_id = await self.private_owner(token)
         if slug not in {module.slug for module in await self.feeds.enrolled_modules(user_id)}:
             raise FeedNotFound("No such feed.")
-        return await self.module_feed(slug, now, private_token=token)
+        return await self.module_feed(slug, now, private_token=token, subscriber=user_id)
 
     async def private_asset(self, token: str, asset_id: uuid.UUID) -> m.MediaAsset:
         user_id = await self.private_owner(token)
@@ -201,17 +249,21 @@ class FeedService:
 
     def _item(
         self, *, guid: str, title: str, html: str, summary: str, link: str, published: datetime,
-        media: Asset, audio: Asset | None, transcript: Asset | None,
+        revised: datetime | None, media: Asset, audio: Asset | None, transcript: Asset | None,
         chapters: Asset | None, artwork: Asset | None, episode: int | None, season: int | None,
         persons: tuple[Person, ...], updated: list[datetime], media_url: MediaUrl,
     ) -> Item:  # fmt: skip
-        # Audio first: a video replay is enclosed as its audio-only .m4a; the video is the alternate.
-        main = audio if media.kind is m.MediaKind.VIDEO and audio is not None else media
-        alternates = (_enclosure(media, media_url, "Vidéo"),) if main is not media else ()
+        # Audio first: a video replay is enclosed as its audio-only .m4a; the video is the alternate. An
+        # uploaded M4A (or WebM) too: its rendition has its index first, the original maybe not. An MP3 has
+        # no index to place and plays everywhere: it is enclosed as it is.
+        main = audio if audio is not None and media.mime_type != MP3.mime_type else media
+        alternates = (
+            (_enclosure(media, media_url, "Vidéo"),) if main is not media and media.kind is m.MediaKind.VIDEO else ()
+        )
         updated += [asset.updated_at for asset in (media, audio, transcript, chapters, artwork) if asset]
         return Item(
             guid=guid, title=title, description_html=html or summary, summary=summary, link=link,
-            published=published, updated=max(asset.updated_at for asset in (media, main)),
+            published=published, updated=max(published, revised) if revised is not None else published,
             enclosure=_enclosure(main, media_url, "Audio"), duration_seconds=round(main.duration_seconds or 0),
             episode=episode, season=season, alternate_enclosures=alternates,
             transcript=Transcript(media_url(transcript), transcript.mime_type) if transcript else None,
@@ -221,17 +273,18 @@ class FeedService:
 
     def _channel(
         self, feed: m.PodcastFeed, link: str, url: str, updated: Iterable[datetime], items: list[Item],
-        live: list[LiveItem], *, private: bool = False,
+        live: list[LiveItem], *, private: bool = False, guid: uuid.UUID | None = None,
     ) -> Channel:  # fmt: skip
         artwork = _ready(feed.artwork)
         return Channel(
-            title=feed.title, description=feed.description, link=link, feed_url=url, language=feed.language,
+            title=feed.title, description=feed.description, link=link, feed_url=f"{url}.xml",
+            atom_url=f"{url}.atom", language=feed.language,
             image_url=self._public_media(artwork) if artwork else "", category=feed.category,
             subcategory=feed.subcategory, explicit=feed.explicit, author=feed.author, owner_name=feed.owner_name,
             owner_email=feed.owner_email, podcast_type="serial" if feed.podcast_type == "serial" else "episodic",
             # itunes:complete: no episode will be added, so not while a session is to come or live.
             complete=feed.complete and all(item.status == "ended" for item in live),
-            guid=feed.podcast_guid, locked=feed.locked, medium=feed.medium,
+            guid=guid or feed.podcast_guid, locked=feed.locked, medium=feed.medium,
             copyright=feed.copyright, updated=max(updated).replace(microsecond=0), items=tuple(items),
             live_items=tuple(live), private=private,
             update_frequency=(feed.update_rrule, feed.update_text) if feed.update_rrule and feed.update_text else None,

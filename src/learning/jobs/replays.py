@@ -2,7 +2,8 @@
 episode, with no manual step.
 
 Steps: check what the file really is (reject anything but mp4, m4a, mov, mp3 or webm, and remove its
-bytes); probe it; make the audio-only AAC ``.m4a`` for podcast feeds and a poster for videos; compute the
+bytes); probe it; move a video's index to its start (remuxed in place of the original, not re-encoded) when it
+was written last; make the audio-only AAC ``.m4a`` for podcast feeds and a poster for videos; compute the
 sha256; then, in one transaction, create the assets and attach them to the webinar session or lesson.
 Until that transaction commits nothing of the replay is visible.
 
@@ -25,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from learning.db import models as m
 from learning.media import formats
 from learning.media.containers import UnsupportedMedia
-from learning.media.inspection import inspect
+from learning.media.faststart import index_first, remux_faststart
+from learning.media.inspection import MediaInfo, inspect
 from learning.media.library import sha256_of, url_name
 from learning.media.posters import make_poster
 from learning.media.renditions import make_audio_rendition
@@ -80,6 +82,7 @@ class ReplayProcessor:
             work = Path(folder)
             source = await self._local_copy(upload, work)
             info = await anyio.to_thread.run_sync(inspect, source)
+            source = await self._faststart(upload, source, info, work)
             digest = await anyio.to_thread.run_sync(sha256_of, source)
             audio_path = work / f"audio.{formats.M4A.extension}"
             audio = await anyio.to_thread.run_sync(make_audio_rendition, source, audio_path)
@@ -126,6 +129,19 @@ class ReplayProcessor:
                 )  # fmt: skip
             await upload_service(session, self.store).replay_ready(upload.id, original.id, info.duration_seconds)
         logger.info("replay ready", extra={"fields": {"upload": str(upload.id), "format": info.format}})
+
+    async def _faststart(self, upload: m.Upload, source: Path, info: MediaInfo, work: Path) -> Path:
+        """A video whose index (``moov``) comes after its data makes players fetch its end before they play:
+        it is remuxed with the index first and stored in place of the upload. The file to go on with."""
+        if not info.has_video or info.format not in {"mp4", "mov"}:
+            return source
+        if await anyio.to_thread.run_sync(index_first, source):
+            return source
+        target = work / f"faststart{info.extension}"
+        await anyio.to_thread.run_sync(lambda: remux_faststart(source, target, muxer=info.format))
+        # The same key: a job run again finds the faststart file and leaves it as it is.
+        await self.store.put_file(upload.storage_key, target, info.mime_type)
+        return target
 
     async def _local_copy(self, upload: m.Upload, work: Path) -> Path:
         if isinstance(self.store, LocalStore):

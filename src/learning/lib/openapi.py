@@ -6,6 +6,8 @@ documents what Litestar leaves out: that public operations need no token (``secu
 document's global bearer requirement), that JSON bodies refuse unknown fields, and what handlers that
 read the raw request declare in ``opt``: ``request_headers`` (header parameters), ``request_body`` (a
 raw body) and ``media_types`` (the media types a success status comes in, when there are several).
+Bounds that are settings (``from_settings``) are documented with the values of the app's settings, and
+tagged unions of bodies (``oneOf``) name their tag as the ``discriminator``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
+    Discriminator,
     OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -32,6 +35,7 @@ from litestar.plugins import OpenAPISchemaPlugin, OpenAPISchemaPluginProtocol
 from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
+from learning.config import Settings
 from learning.lib.errors import PROBLEM_JSON, _phrase
 from learning.lib.guards import takes_json_body
 
@@ -129,7 +133,8 @@ def _operation_class(handler: HTTPRouteHandler) -> type[Operation]:
     headers: list[Parameter] = list(handler.opt.get("request_headers", ()))
     body: RequestBody | None = handler.opt.get("request_body")
     alternatives: dict[int, tuple[str, ...]] = dict(handler.opt.get("media_types", {}))
-    if not (public or headers or body or alternatives):
+    discriminator = _discriminator(handler)
+    if not (public or headers or body or alternatives or discriminator):
         return handler.operation_class
 
     @dataclass
@@ -141,6 +146,10 @@ def _operation_class(handler: HTTPRouteHandler) -> type[Operation]:
                 self.parameters = [*(self.parameters or ()), *headers]
             if body is not None:
                 self.request_body = body
+            if discriminator and isinstance(self.request_body, RequestBody):
+                for media_type in self.request_body.content.values():
+                    if isinstance(media_type.schema, Schema) and media_type.schema.one_of:
+                        media_type.schema.discriminator = discriminator
             for status, media_types in alternatives.items():
                 response = (self.responses or {}).get(str(status))
                 if isinstance(response, OpenAPIResponse) and response.content:
@@ -150,13 +159,41 @@ def _operation_class(handler: HTTPRouteHandler) -> type[Operation]:
     return DocumentedOperation
 
 
+_FROM_SETTINGS = "learning.from_settings"
+
+
+def from_settings(**bounds: str) -> dict[str, Any]:
+    """``msgspec.Meta(extra=from_settings(min_length="password_min_length"))``: a bound the service checks
+    against a setting, documented with the value the app was built with (msgspec does not enforce it)."""
+    return {_FROM_SETTINGS: bounds}
+
+
+def _discriminator(handler: HTTPRouteHandler) -> Discriminator | None:
+    """The discriminator of a body that is a union of msgspec structs tagged on one field (``tag_field=``):
+    Litestar documents such a union as a ``oneOf`` of their schemas, without naming the tag."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None or not data.is_union:
+        return None
+    configs = [getattr(arg, "__struct_config__", None) for arg in data.args]
+    fields = {config.tag_field if config else None for config in configs}
+    if len(fields) != 1 or None in fields:
+        return None
+    mapping = {
+        str(config.tag): f"#/components/schemas/{arg.__name__}"
+        for arg, config in zip(data.args, configs, strict=True)
+        if config
+    }
+    return Discriminator(property_name=str(fields.pop()), mapping=mapping)
+
+
 class StrictStructSchemaPlugin(OpenAPISchemaPlugin):
     """Request bodies declared with ``forbid_unknown_fields`` say so (``additionalProperties: false``)
-    and document every constraint msgspec enforces on them. The schema itself is built by the plugin
-    that would have built it; this one only adds what that plugin left out."""
+    and document every constraint msgspec enforces on them, and the bounds that are settings. The schema
+    itself is built by the plugin that would have built it; this one only adds what that plugin left out."""
 
-    def __init__(self, others: tuple[OpenAPISchemaPluginProtocol, ...]) -> None:
+    def __init__(self, others: tuple[OpenAPISchemaPluginProtocol, ...], settings: Settings) -> None:
         self._others = others
+        self._settings = settings
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
         config = getattr(field_definition.type_, "__struct_config__", None)
@@ -175,7 +212,7 @@ class StrictStructSchemaPlugin(OpenAPISchemaPlugin):
         built: Schema | Reference = builder.to_openapi_schema(field_definition, schema_creator)
         schema = schema_creator.schema_registry.from_reference(built).schema if isinstance(built, Reference) else built
         schema.additional_properties = False
-        _document_constraints(schema, field_definition.type_)
+        _document_constraints(schema, field_definition.type_, self._settings)
         return built  # type: ignore[return-value]  # Litestar's own struct plugin answers a Reference too
 
 
@@ -185,17 +222,21 @@ _STRING_BOUNDS = {"min_length": "min_length", "max_length": "max_length", "patte
 _ARRAY_BOUNDS = {"min_length": "min_items", "max_length": "max_items"}
 
 
-def _document_constraints(schema: Schema, struct_type: Any) -> None:
+def _document_constraints(schema: Schema, struct_type: Any, settings: Settings) -> None:
     """Copy each field's msgspec constraints that Litestar dropped (it skips zero bounds on optional
-    fields, and every constraint of list items) onto the field's schema."""
+    fields, and every constraint of list items) onto the field's schema, and the bounds that are settings."""
     info = msgspec.inspect.type_info(struct_type)
     for field in getattr(info, "fields", ()):
         prop = (schema.properties or {}).get(field.encode_name)
         if isinstance(prop, Schema):
-            _fill(prop, _without_none(field.type))
+            _fill(prop, _without_none(field.type), settings)
 
 
-def _fill(target: Schema, annotation: msgspec.inspect.Type) -> None:
+def _fill(target: Schema, annotation: msgspec.inspect.Type, settings: Settings) -> None:
+    configured: dict[str, str] = {}
+    if isinstance(annotation, msgspec.inspect.Metadata):
+        configured = (annotation.extra or {}).get(_FROM_SETTINGS, {})
+        annotation = annotation.type
     if isinstance(annotation, msgspec.inspect.IntType | msgspec.inspect.FloatType):
         bounds = _NUMBER_BOUNDS
     elif isinstance(annotation, msgspec.inspect.StrType):
@@ -204,9 +245,11 @@ def _fill(target: Schema, annotation: msgspec.inspect.Type) -> None:
         bounds = _ARRAY_BOUNDS
         for arm in [target, *(target.one_of or ()), *(target.any_of or ())]:
             if isinstance(arm, Schema) and isinstance(arm.items, Schema):
-                _fill(arm.items, _without_none(annotation.item_type))
+                _fill(arm.items, _without_none(annotation.item_type), settings)
     else:
         return
+    for constraint, setting in configured.items():
+        setattr(target, bounds[constraint], getattr(settings, setting))
     for constraint, attribute in bounds.items():
         value = getattr(annotation, constraint, None)
         if value is not None and getattr(target, attribute) is None:
@@ -233,4 +276,5 @@ def document_problems(app: Litestar) -> None:
             handler.responses = specs
             handler.operation_class = _operation_class(handler)
     # The OpenAPI document is built on first use, after this: the plugin is in place by then.
-    app.plugins.openapi = (StrictStructSchemaPlugin(app.plugins.openapi), *app.plugins.openapi)
+    settings: Settings = app.state["settings"]  # the values the services check against
+    app.plugins.openapi = (StrictStructSchemaPlugin(app.plugins.openapi, settings), *app.plugins.openapi)

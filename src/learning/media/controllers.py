@@ -1,5 +1,5 @@
 """``GET|HEAD /media/{asset_id}/{name}.{ext}``: the stable enclosure URL of every replay and lesson media
-(the answer itself is built in ``learning.media.responses``)."""
+(the answer itself is built in ``learning.media.responses``), and its ``OPTIONS`` (CORS preflight)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
+from learning.edge.respond import preflight, respond
 from learning.media.delivery import MediaDelivery
 from learning.media.deps import provide_media_delivery
 from learning.media.responses import MEDIA_REQUEST_HEADERS, MEDIA_RESPONSES, respond_with_media
 
+MEDIA_PATH = "/media/{asset_id:uuid}/{filename:str}"
+
 
 @route(
-    "/media/{asset_id:uuid}/{filename:str}",
+    MEDIA_PATH,
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
     operation_id=lambda _handler, method, _path: f"{method.title()}Media",  # GetMedia, HeadMedia
     tags=["media"],
@@ -35,3 +38,9 @@ async def serve_media(
 ) -> Response[Any]:
     """A media file: byte ranges (206), conditional requests (304/412), HEAD; or a redirect to storage."""
     return respond_with_media(request, state, await delivery.find(asset_id, filename))
+
+
+@route(MEDIA_PATH, http_method=[HttpMethod.OPTIONS], exclude_from_auth=True, include_in_schema=False)
+async def media_preflight() -> Response[Any]:
+    """What browser players on other origins may ask of a public media file (transcripts, chapters too)."""
+    return respond(preflight())

@@ -43,13 +43,17 @@ class MediaDelivery:
         self.answers = answers
 
     async def find(self, asset_id: uuid.UUID, filename: str) -> Deliverable:
-        """The ready asset behind ``/media/{asset_id}/{filename}``; 404 for a wrong name or extension."""
+        """The ready, published asset behind ``/media/{asset_id}/{filename}``; 404 for a wrong name or
+        extension, and for the media of unpublished or scheduled content (the same answer as an unknown asset)."""
 
         async def load() -> Deliverable | None:
             async with self.sessions() as session:
-                asset = await MediaRepository(session).get(asset_id)
+                media = MediaRepository(session)
+                asset = await media.get(asset_id)
                 if asset is None or asset.status is not m.MediaStatus.READY:
                     return None  # nothing half-processed is ever served
+                if not await media.is_published(asset, utcnow()):
+                    return None  # not stored either: a scheduled lesson's media appears when it is due
                 return _snapshot(asset)
 
         found = await self.answers.value(media_key(asset_id), load)

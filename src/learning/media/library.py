@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 
 from learning.db import models as m
+from learning.lib import identity
 from learning.media.formats import M4A, kind_for
 from learning.media.probe import probe
 from learning.media.renditions import make_audio_rendition
@@ -98,7 +99,7 @@ class MediaLibrary:
                 storage_key=key, sha256=digest, duration_seconds=info.duration_seconds if info else None,
                 width=info.width if info else None, height=info.height if info else None,
             )  # fmt: skip
-            asset = await self.media.register(stored, ref=ref)
+            asset = await self.media.register(stored, ref=ref, asset_id=identity.shipped_media_id(digest, ref))
             assets[ref] = asset
             await self._audio_rendition(asset, path, report)
         await self.media.flush()
@@ -121,4 +122,6 @@ class MediaLibrary:
             kind=M4A.kind, name=video.name, extension=M4A.extension, mime_type=M4A.mime_type, size_bytes=size,
             storage_key=key, sha256=digest, duration_seconds=info.duration_seconds,
         )  # fmt: skip
-        await self.media.register(audio, rendition=m.Rendition.AUDIO, parent_id=video.id)
+        await self.media.register(
+            audio, rendition=m.Rendition.AUDIO, parent_id=video.id, asset_id=identity.rendition_id(video.id, "audio")
+        )

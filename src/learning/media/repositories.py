@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.db import models as m
@@ -34,6 +35,38 @@ class MediaRepository:
 
     async def get(self, asset_id: uuid.UUID) -> m.MediaAsset | None:
         return await self.session.get(m.MediaAsset, asset_id)
+
+    async def is_published(self, asset: m.MediaAsset, now: datetime) -> bool:
+        """Whether a public URL may serve this asset: it (or, for a rendition, its original) belongs to a
+        visible lesson of a visible module, to a visible session of a visible series, or is a feed's artwork or
+        live-item stand-in.
+        Media of drafts and of scheduled content not yet due are not public, nor are files attached to nothing."""
+        owner = asset.parent_id if asset.rendition is not m.Rendition.ORIGINAL and asset.parent_id else asset.id
+        lesson, session = m.Lesson, m.WebinarSession
+        in_lesson = (
+            select(lesson.id)
+            .join(m.Module, m.Module.id == lesson.module_id)
+            .where(
+                or_(lesson.media_id == owner, lesson.transcript_id == owner, lesson.chapters_id == owner,
+                    lesson.artwork_id == owner),
+                lesson.visible(now),
+                m.Module.visible(now),
+            )
+        )  # fmt: skip
+        in_session = (
+            select(session.id)
+            .join(m.WebinarSeries, m.WebinarSeries.id == session.series_id)
+            .where(
+                or_(session.replay_id == owner, session.transcript_id == owner, session.chapters_id == owner,
+                    session.artwork_id == owner),
+                session.visible(now),
+                m.WebinarSeries.visible(now),
+            )
+        )  # fmt: skip
+        feed = m.PodcastFeed
+        feed_artwork = select(feed.id).where(or_(feed.artwork_id == owner, feed.live_enclosure_id == owner))
+        query = select(or_(exists(in_lesson), exists(in_session), exists(feed_artwork)))
+        return bool((await self.session.execute(query)).scalar())
 
     async def by_refs(self, refs: Iterable[str]) -> dict[str, m.MediaAsset]:
         wanted = list(refs)

@@ -137,8 +137,9 @@ class MediaResponse(Response[bytes]):
         *,
         local_path: str | None,
         background: BackgroundTask | None,
+        private: bool = False,
     ) -> None:
-        headers = {name.decode(): value.decode() for name, value in media_headers(item)}
+        headers = {name.decode(): value.decode() for name, value in media_headers(item, private=private)}
         status = int(decision.outcome)
         super().__init__(b"", status_code=status, headers=headers, media_type=item.mime_type, background=background)
         self.item = item
@@ -193,26 +194,30 @@ MEDIA_RESPONSES: dict[int, ResponseSpec] = {
 MEDIA_REQUEST_HEADERS = (*RANGE_HEADERS, *CONDITIONAL_HEADERS)
 
 
-def respond_with_media(request: Request[Any, Any, Any], state: State, item: Deliverable) -> Response[Any]:
-    """The media answer for a found asset (ranges, conditionals, HEAD, redirect mode, download counting)."""
+def respond_with_media(
+    request: Request[Any, Any, Any], state: State, item: Deliverable, *, private: bool = False
+) -> Response[Any]:  # fmt: skip
+    """The media answer for a found asset (ranges, conditionals, HEAD, redirect mode, download counting);
+    ``private``: a private feed's media (``Cache-Control: private``, no CORS)."""
     store: ObjectStore = state.store
     method = request.method
     settings = state.settings
     if settings.media_delivery is DeliveryMode.REDIRECT and store.supports_presigned_urls:
         _count(request, state, item, requested_ranges(method, request.headers, item.size))
-        return respond(media_redirect(presigned_location(store, settings.presign_ttl_seconds, item)))
+        location = presigned_location(store, settings.presign_ttl_seconds, item)
+        return respond(media_redirect(location, private=private))
     decision = media_decision(item, method, request.headers)
     if decision.outcome is Outcome.NOT_MODIFIED:
-        return respond(media_not_modified(item))
+        return respond(media_not_modified(item, private=private))
     if decision.outcome in {Outcome.PRECONDITION_FAILED, Outcome.UNSATISFIABLE}:
-        return media_problem(item, decision.outcome)
+        return media_problem(item, decision.outcome, private=private)
     served = [(r.start, r.end) for r in decision.ranges] or ([(0, item.size - 1)] if item.size else [])
     after = None
     if method == "GET" and served != [(0, 1)]:  # probes never count: do not even queue them
         # Counted once the body has gone out (a failed transfer is not a download); recording is an append.
         after = BackgroundTask(_count_async, request, state, item, served)
     local_path = _local_path(store, item.storage_key)
-    return MediaResponse(item, decision, store, local_path=local_path, background=after)
+    return MediaResponse(item, decision, store, local_path=local_path, background=after, private=private)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -25,6 +25,12 @@ class EnrollmentRead(msgspec.Struct):
     enrolled_at: datetime
 
 
+# Seconds into the lesson's media, never negative. The schema documents the service's check (events.py:
+# _shape_problem, with the rules between fields: a played segment needs from < to, both at most the lesson's
+# duration); msgspec does not enforce it, so a refused batch still names every problem it has.
+Seconds = Annotated[float, msgspec.Meta(extra_json_schema={"extra": {"minimum": 0}})]
+
+
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     """One event: ``played`` (from, to), ``position`` (position) or ``completed``; ids come from the client."""
 
@@ -32,9 +38,14 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     type: Literal["played", "position", "completed"]
     lesson_id: uuid.UUID
     client_time: datetime
-    start: float | None = msgspec.field(default=None, name="from")
-    to: float | None = None
-    position: float | None = None
+    start: Annotated[Seconds, msgspec.Meta(description="played: where the segment starts, before `to`")] | None = (
+        msgspec.field(default=None, name="from")
+    )
+    to: (
+        Annotated[Seconds, msgspec.Meta(description="played: where the segment ends, at most the lesson's duration")]
+        | None
+    ) = None
+    position: Annotated[Seconds, msgspec.Meta(description="position: at most the lesson's duration")] | None = None
 
 
 class EventBatch(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
@@ -34,7 +34,7 @@ from learning.web.security import (
     session_cookie,
 )
 from learning.web.templating import Flash, page, see_other
-from learning.web.views import module_marks
+from learning.web.views import module_marks, page_route
 
 
 class SignInForm(msgspec.Struct):
@@ -72,7 +72,7 @@ class AccountPages(Controller):
         "viewer": Provide(provide_viewer),
     }
 
-    @get("/connexion", name="web:sign-in")
+    @page_route("/connexion", name="web:sign-in")
     async def sign_in_form(
         self,
         viewer: NamedDependency[CurrentUser | None],
@@ -101,7 +101,7 @@ class AccountPages(Controller):
             return page("signin.html", viewer, status_code=429, flash=flash, email=data.email, suite=suite)
         return _signed_in(state, user, suite)
 
-    @get("/inscription", name="web:sign-up")
+    @page_route("/inscription", name="web:sign-up")
     async def sign_up_form(
         self,
         viewer: NamedDependency[CurrentUser | None],
@@ -189,7 +189,7 @@ class LearnerPages(Controller):
             "account.html", viewer, flash=flash, overview=overview, token_row=current, token=token, token_urls=urls
         )
 
-    @get("/compte", name="web:account")
+    @page_route("/compte", name="web:account")
     async def account(
         self,
         viewer: NamedDependency[CurrentUser],

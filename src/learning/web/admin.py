@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -30,6 +30,7 @@ from learning.web.charts import downloads_chart
 from learning.web.deps import provide_viewer
 from learning.web.security import requires_admin_page
 from learning.web.templating import Flash, page, see_other
+from learning.web.views import page_route
 
 UPLOAD_LABELS = {
     m.UploadStatus.UPLOADING: "Envoi en cours",
@@ -115,7 +116,7 @@ class AdminPages(Controller):
         "viewer": Provide(provide_viewer),
     }
 
-    @get("/", name="web:admin")
+    @page_route("/", name="web:admin")
     async def desk_page(
         self,
         editor: NamedDependency[CatalogEditor],
@@ -143,7 +144,7 @@ class AdminPages(Controller):
             recent=[(upload, names.get(upload.target_id)) for upload in recent], labels=UPLOAD_LABELS,
         )  # fmt: skip
 
-    @get("/envoi", name="web:admin-upload")
+    @page_route("/envoi", name="web:admin-upload")
     async def upload_page(
         self,
         editor: NamedDependency[CatalogEditor],
@@ -180,7 +181,7 @@ class AdminPages(Controller):
         done = "publie" if data.etat == "published" else "depublie"
         return see_other(f"/admin/?fait={done}#{kind}-{parent}-{slug}")
 
-    @get("/telechargements/{asset_id:uuid}", name="web:admin-downloads")
+    @page_route("/telechargements/{asset_id:uuid}", name="web:admin-downloads")
     async def downloads(
         self,
         asset_id: FromPath[uuid.UUID],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
@@ -24,7 +24,7 @@ from learning.progress.events import ProgressService
 from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page
-from learning.web.views import FeedLink, feed_link, local_url, module_marks, search_path
+from learning.web.views import FeedLink, feed_link, local_url, module_marks, page_route, search_path
 
 ALL = 100  # the catalog is small: one page of everything
 VTT = f"{formats.VTT.mime_type}; charset=utf-8"
@@ -79,7 +79,7 @@ class PublicPages(Controller):
         "viewer": Provide(provide_viewer),
     }
 
-    @get("/", name="web:home")
+    @page_route("/", name="web:home")
     async def home(
         self,
         catalog: NamedDependency[CatalogService],
@@ -96,7 +96,7 @@ class PublicPages(Controller):
         ]
         return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base))
 
-    @get("/modules/{slug:str}", name="web:module")
+    @page_route("/modules/{slug:str}", name="web:module")
     async def module(
         self,
         slug: FromPath[str],
@@ -112,7 +112,7 @@ class PublicPages(Controller):
         feeds = await _feeds(catalog, state.settings.base_url)
         return page("module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)))
 
-    @get("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")
+    @page_route("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")
     async def lesson(
         self,
         slug: FromPath[str],
@@ -138,7 +138,7 @@ class PublicPages(Controller):
             ),
         )  # fmt: skip
 
-    @get("/modules/{slug:str}/lecons/{lesson_slug:str}/chapitres.vtt", name="web:lesson-chapters")
+    @page_route("/modules/{slug:str}/lecons/{lesson_slug:str}/chapitres.vtt", name="web:lesson-chapters")
     async def lesson_chapters(
         self,
         slug: FromPath[str],
@@ -150,7 +150,7 @@ class PublicPages(Controller):
         lesson = await catalog.lesson(slug, lesson_slug)
         return await _chapters_vtt(media, lesson.chapters, lesson.media)
 
-    @get("/webinaires/{series_slug:str}", name="web:series")
+    @page_route("/webinaires/{series_slug:str}", name="web:series")
     async def series(
         self,
         series_slug: FromPath[str],
@@ -164,7 +164,7 @@ class PublicPages(Controller):
         feeds = await _feeds(catalog, state.settings.base_url)
         return page("series.html", viewer, series=series, feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series.slug)))
 
-    @get("/webinaires/{series_slug:str}/{session_slug:str}", name="web:session")
+    @page_route("/webinaires/{series_slug:str}/{session_slug:str}", name="web:session")
     async def session(
         self,
         series_slug: FromPath[str],
@@ -188,7 +188,7 @@ class PublicPages(Controller):
             ),
         )  # fmt: skip
 
-    @get("/webinaires/{series_slug:str}/{session_slug:str}/chapitres.vtt", name="web:session-chapters")
+    @page_route("/webinaires/{series_slug:str}/{session_slug:str}/chapitres.vtt", name="web:session-chapters")
     async def session_chapters(
         self,
         series_slug: FromPath[str],
@@ -200,7 +200,7 @@ class PublicPages(Controller):
         session = await catalog.session(series_slug, session_slug)
         return await _chapters_vtt(media, session.chapters, session.replay)
 
-    @get("/recherche", name="web:search")
+    @page_route("/recherche", name="web:search")
     async def search(
         self,
         catalog: NamedDependency[CatalogService],

@@ -217,7 +217,7 @@ async def requires_admin_page(connection: ASGIConnection[Any, Any, Any, Any], _:
 
 def local_path(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """Where to come back after signing in: this page, or for a form the page it was sent from."""
-    if connection.scope.get("method") != "GET":
+    if connection.scope.get("method") not in {"GET", "HEAD"}:
         referer = urlsplit(connection.headers.get("referer", ""))
         same_site = referer.netloc == connection.url.netloc
         return safe_next(referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/"

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
+
+from litestar import HttpMethod, route
+from litestar.handlers import HTTPRouteHandler
 
 from learning.db import models as m
 from learning.progress.events import ModuleProgress
 from learning.web.formatting import podcast_link
+
+
+def page_route(path: str, **options: Any) -> HTTPRouteHandler:
+    """A page read: GET, and HEAD with the same headers and no body (link checkers and feed readers ask)."""
+    return route(path, http_method=[HttpMethod.GET, HttpMethod.HEAD], **options)
 
 
 @dataclass(frozen=True, slots=True)

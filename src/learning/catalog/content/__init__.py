@@ -8,7 +8,8 @@ file is valid on its own.
 Modules: ``documents`` reads a file once (YAML values and the line of each key), ``front_matter`` declares
 the keys of each kind of file as msgspec models, ``validation`` converts a file to its model with messages
 that name the line, ``loader`` walks the folders and checks files against each other, ``sources`` holds
-the result.
+the result. ``durations`` checks a media lesson's declared ``duration`` against its measured media, once
+sync has imported (and probed) the files.
 
 Layout::
 

@@ -42,16 +42,22 @@ class ModuleFile(_Published, kw_only=True, forbid_unknown_fields=True):
     position: Annotated[int, Meta(ge=1)]
     summary: Summary = ""
     description: LongText = ""
+    # The date its lessons are published under in feeds (the first lesson at this instant, each next one a
+    # minute later); without it, ``publish_at``.
+    published: Moment | None = None
 
 
 class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):
     title: Title
     kind: Literal["text", "video", "audio"]
     summary: Summary = ""
-    duration: Annotated[int, Meta(ge=0)] = 0
+    # A text lesson's reading time. A media lesson lasts what its media lasts (measured at sync); a duration
+    # declared on one must agree with its media.
+    duration: Annotated[int, Meta(ge=0)] | None = None
     completion: Literal["mark_done", "coverage"] | None = None  # 'mark_done' for a text lesson, else 'coverage'
     completion_threshold: Annotated[float, Meta(gt=0, le=1)] = 0.9
     media: MediaRef | None = None  # required for a video or audio lesson, refused for a text lesson
+    published: Moment | None = None  # the episode's date, when not the one its module gives it
 
 
 class SeriesFile(_Published, kw_only=True, forbid_unknown_fields=True):

@@ -160,6 +160,7 @@ class _Loader:
             content_hash=digest(text.encode()),
             path=document.path,
             lessons=lessons,
+            published=front.published,
         )
 
     def _lessons(self, directory: Path) -> list[LessonSource]:
@@ -211,12 +212,14 @@ class _Loader:
             body_md=body,
             media_ref=media_ref,
             duration_seconds=front.duration,
+            duration_line=document.lines.get("duration"),
             completion_rule=rule,
             completion_threshold=front.completion_threshold,
             tags=_unique(front.tags),
             publication=_publication(document, front.status, front.publish_at),
             content_hash=content_hash,
             path=path,
+            published=front.published,
         )
 
     # --- webinar series -----------------------------------------------------------------------

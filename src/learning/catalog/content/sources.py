@@ -31,13 +31,15 @@ class LessonSource:
     kind: str
     body_md: str
     media_ref: str | None
-    duration_seconds: int
+    duration_seconds: int | None  # as declared (a text lesson's reading time); None when not declared
+    duration_line: int | None  # the line of 'duration', for the error when it contradicts the media
     completion_rule: str
     completion_threshold: float
     tags: list[str]
     publication: Publication
     content_hash: str
     path: Path
+    published: datetime | None = None  # the front matter's `published`
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class ModuleSource:
     content_hash: str
     path: Path
     lessons: list[LessonSource] = field(default_factory=list)
+    published: datetime | None = None  # module.yaml's `published`
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from learning.db.models.catalog import (
     publishes_later,
 )
 from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
-from learning.db.models.feeds import FeedKind, PodcastFeed, PrivateFeedToken
+from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 from learning.db.models.progress import Enrollment, EnrollmentStatus, EventKind, LessonProgress, ProgressEvent
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
@@ -28,6 +28,7 @@ __all__ = [
     "EnrollmentStatus",
     "EventKind",
     "FeedKind",
+    "FeedVersion",
     "Lesson",
     "LessonKind",
     "LessonProgress",

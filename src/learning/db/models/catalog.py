@@ -152,6 +152,9 @@ class Lesson(UUIDPrimaryKey, Timestamps, Publishable, Base):
     chapters_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     artwork_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # The episode's date (RSS pubDate, Atom published), from the content: the lesson's `published`, or its
+    # module's date plus one minute per position, so that apps sorting by date show the course order.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completion_rule: Mapped[CompletionRule] = mapped_column(_enum(CompletionRule, "completion_rule"))
     completion_threshold: Mapped[float] = mapped_column(Float, default=0.9)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)

@@ -67,3 +67,17 @@ class PrivateFeedToken(UUIDPrimaryKey, Timestamps, Base):
     hint: Mapped[str] = mapped_column(String(8))  # the token's first characters, to tell tokens apart
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FeedVersion(Base):
+    """What a public feed last looked like (a digest of everything rendered) and since when: its Last-Modified
+    and lastBuildDate move whenever its bytes change, a new public base URL included.
+
+    No NOTIFY trigger: writing it is a consequence of rendering, not a catalog change.
+    """
+
+    __tablename__ = "feed_version"
+
+    feed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("podcast_feed.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
