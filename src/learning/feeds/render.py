@@ -265,12 +265,13 @@ def render_atom(channel: Channel) -> bytes:
 @cache
 def fingerprint() -> str:
     """What this renderer makes of a sample channel that uses every feature: a deploy that changes the output
-    for the same ``Channel`` changes it too, so that feed versions (ETag, Last-Modified) follow the bytes."""
+    for the same ``Channel`` changes it too, so that feed versions (ETag, Last-Modified) follow the bytes. Its item's
+    texts carry French punctuation, so a change of typography shows too."""
     moment = datetime(2000, 1, 1, tzinfo=UTC)
     url = "https://example.invalid/"
     person = Person("P", role="guest")
     item = Item(
-        guid=str(uuid.UUID(int=1)), title="T", description_html="<p>D</p>", summary="S", link=url,
+        guid=str(uuid.UUID(int=1)), title="T ?", description_html="<p>« D »</p>", summary="S : s", link=url,
         published=moment, updated=moment, enclosure=Enclosure(f"{url}a.m4a", 1, "audio/x-m4a"),
         duration_seconds=1, episode=1, season=1,
         alternate_enclosures=(Enclosure(f"{url}v.mp4", 2, "video/mp4", title="V", bitrate=8.0),),
