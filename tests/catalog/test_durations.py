@@ -99,7 +99,7 @@ def test_api_page_feed_and_xapi_give_the_probed_duration_of_a_media_lesson(
     link = f'<a href="/modules/{MODULE}/lecons/{AUDIO_LESSON}">'
     meta = re.search(re.escape(link) + r'.*?<span class="meta">([^<]*)</span>', page, re.S)
     assert meta is not None
-    assert html.unescape(meta.group(1)) == f"Audio · {round(probed)} s"
+    assert html.unescape(meta.group(1)) == f"Audio · {round(probed)}\u00a0s"  # a no-break space: French typography
     feed = ET.fromstring(client.get(f"/feeds/modules/{MODULE}.xml").content)
     item = next(i for i in feed.iter("item") if i.findtext("guid") == api["id"])
     assert item.findtext(f"{ITUNES}duration") == str(round(probed))

@@ -19,6 +19,7 @@ from lxml import etree
 
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript, podcast_guid
 from learning.feeds.render import build_feed, render_atom, render_rss, sanitize
+from learning.lib.typography import NBSP, NNBSP, french_text
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -46,7 +47,7 @@ def make_item(index: int = 1, **changes: Any) -> Item:
     published = UPDATED - timedelta(days=index)
     item = Item(
         guid=str(uuid.UUID(int=index)),
-        title=f"Leçon {index} : les listes",
+        title=f"Leçon {index}\u00a0: les listes",  # French typography: the renderer keeps it as it is
         description_html=f"<p>Les <em>listes</em>, leçon {index}.</p>",
         summary=f"Les listes, leçon {index}.",
         link=f"https://learning.example/lessons/{index}",
@@ -75,7 +76,7 @@ def make_live_item(**changes: Any) -> LiveItem:
     start = datetime(2026, 3, 10, 18, 0, tzinfo=ZoneInfo("Europe/Paris"))
     live = LiveItem(
         guid="0b9c9a4e-8d0a-4c1f-9f51-3f4f3f0e1a11",
-        title="Webinaire : questions & réponses",
+        title="Webinaire\u00a0: questions & réponses",
         description_html="<p>Posez vos <strong>questions</strong>.</p>",
         link="https://learning.example/webinars/42",
         status="pending",
@@ -430,6 +431,32 @@ def test_build_feed_returns_the_populated_generator() -> None:
     assert feed.rss_str(encoding="UTF-8", xml_declaration=True) == render_rss(make_channel())
 
 
+# --- French typography ---
+
+
+def test_feed_texts_get_french_typography() -> None:
+    item = make_item(
+        1, title="Leçon 1 : « les listes » ?", summary="Qu'est-ce qu'une liste ?",
+        description_html='<p>Voir <a href="https://x.example/a?b=c">ici</a> ! <code>a : b</code></p>',
+    )  # fmt: skip
+    live = make_live_item(title="En direct : questions !")
+    channel = make_channel(title="Python ; les bases", description="Un cours : « pas à pas »", items=(item,),
+                           live_items=(live,))  # fmt: skip
+    rss, atom = rss_tree(channel), etree.fromstring(render_atom(channel))
+
+    title = f"Leçon 1{NBSP}: «{NNBSP}les listes{NNBSP}»{NNBSP}?"
+    assert text_of(rss, "/rss/channel/title") == f"Python{NNBSP}; les bases"
+    assert text_of(rss, "/rss/channel/description") == f"Un cours{NBSP}: «{NNBSP}pas à pas{NNBSP}»"
+    assert text_of(rss, "//item/title") == title
+    assert text_of(rss, "//item/itunes:summary") == f"Qu’est-ce qu’une liste{NNBSP}?"
+    html = f'<p>Voir <a href="https://x.example/a?b=c">ici</a>{NNBSP}! <code>a : b</code></p>'
+    assert text_of(rss, "//item/description") == html
+    assert text_of(rss, "//item/content:encoded") == html
+    assert text_of(rss, "/rss/channel/podcast:liveItem/title") == f"En direct{NBSP}: questions{NNBSP}!"
+    assert atom.findtext("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title") == title
+    assert render_rss(channel) == render_rss(replace(channel, items=(replace(item, title=title),), live_items=(live,)))
+
+
 # --- hostile content ---
 
 
@@ -454,7 +481,7 @@ def test_hostile_text_gives_well_formed_feeds(text: str) -> None:
     parsed = podcastparser.parse(FEED_URL, io.BytesIO(rss))
     assert parsed["episodes"][0]["guid"] == item.guid
 
-    expected_title = sanitize(text, 255)
+    expected_title = sanitize(french_text(text), 255)  # typographed (quotes become « »), then sanitised
     assert root.findtext("channel/title") == expected_title
     assert root.findtext("channel/item/title") == expected_title
     assert parsed["title"] == " ".join(expected_title.split())  # podcastparser squashes whitespace
@@ -517,7 +544,7 @@ def test_podcastparser_reads_channel_and_episodes() -> None:
     # podcastparser sorts a serial podcast's episodes oldest first.
     assert [episode["guid"] for episode in parsed["episodes"]] == [item.guid for item in reversed(channel.items)]
     episode, item = parsed["episodes"][-1], channel.items[0]
-    assert episode["title"] == item.title
+    assert episode["title"] == " ".join(item.title.split())  # podcastparser squashes whitespace, no-break too
     assert episode["total_time"] == 3725
     assert episode["published"] == int(item.published.timestamp())
     assert episode["enclosures"] == [

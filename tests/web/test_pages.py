@@ -158,7 +158,8 @@ def test_a_hostile_title_is_escaped_everywhere(web: TestClient[Any], web_setting
         assert "<b>gras</b>" not in page, path
         assert "<img src=x" not in page, path
     desk = web.get("/admin/").text
-    assert "&lt;script&gt;alert(&#34;titre&#34;)&lt;/script&gt; &amp; &lt;b&gt;gras&lt;/b&gt;" in desk
+    # Escaped, and typographed like any French text (its quotes become « »); a file name is not typographed.
+    assert "&lt;script&gt;alert(«\u202ftitre\u202f»)&lt;/script&gt; &amp; &lt;b&gt;gras&lt;/b&gt;" in desk
     assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;.mp4" in desk
 
 
@@ -337,7 +338,7 @@ def test_the_desk_publishes_unpublishes_and_retries(
     admin = login(web, make_admin(web_settings))
     assert sign_in(web, admin.email).status_code == 303
     desk = web.get("/admin/").text
-    assert "Séances de la série « L’innovation territoriale en actions ! — les webinaires 2019 »" in desk
+    assert "Séances de la série «\u202fL’innovation territoriale en actions\u202f! — les webinaires 2019\u202f»" in desk
     row = re.search(rf'<tr id="session-{SERIES}-{FIRST_SESSION}".*?</tr>', desk, re.S)
     assert row
     assert "Publié" in row.group(0)

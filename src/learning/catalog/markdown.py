@@ -1,10 +1,13 @@
 """Markdown to HTML that is safe to insert in a page: raw HTML is not interpreted, and the result is
-sanitised again (nh3, the Rust ammonia library) so no script can come through content."""
+sanitised again (nh3, the Rust ammonia library) so no script can come through content. Its text follows French
+typography (``lib/typography``), so the stored ``body_html`` does, and the feeds that carry it."""
 
 from __future__ import annotations
 
 import nh3
 from markdown_it import MarkdownIt
+
+from learning.lib.typography import french_html
 
 _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
@@ -17,7 +20,7 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"s
 
 def render_markdown(text: str) -> str:
     html = _renderer.render(text)
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
@@ -25,3 +28,4 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},
     )
+    return french_html(clean)

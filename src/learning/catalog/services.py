@@ -12,6 +12,7 @@ from learning.catalog.repositories import MARK_END, MARK_START, CatalogRepositor
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotFound, Unprocessable
+from learning.lib.typography import french_html
 from learning.media.urls import media_url
 
 MAX_QUERY_LENGTH = 200
@@ -86,7 +87,8 @@ def _speakers(raw: list[dict[str, str]]) -> list[s.Speaker]:
 
 
 def _snippet_html(snippet: str) -> str:
-    return html.escape(snippet).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    # The snippet is cut from the Markdown source: typographed here, like the lesson's HTML.
+    return french_html(html.escape(snippet).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
 class CatalogService:

@@ -26,6 +26,7 @@ from learning.feeds.podcast_ext import (
     PodcastIndexExtension,
     cdata,
 )
+from learning.lib.typography import french_html, french_text
 
 __all__ = ["build_feed", "fingerprint", "render_atom", "render_rss", "sanitize"]
 
@@ -60,13 +61,13 @@ def _cut_bytes(text: str, limit: int) -> str:
 
 def _plain(text: str) -> str:
     """A plain-text description or summary: sanitised, at most 4000 bytes."""
-    return _cut_bytes(sanitize(text), TEXT_LIMIT_BYTES)
+    return _cut_bytes(sanitize(french_text(text)), TEXT_LIMIT_BYTES)
 
 
 def _html(text: str) -> str:
     """An HTML description for a CDATA section: sanitised, at most 4000 bytes once ``]]>`` is escaped; a tag cut
     in half at the end is dropped rather than left open."""
-    html = sanitize(text).replace("]]>", "]]&gt;")
+    html = sanitize(french_html(text)).replace("]]>", "]]&gt;")
     cut = _cut_bytes(html, TEXT_LIMIT_BYTES)
     if len(cut) < len(html) and cut.rfind("<") > cut.rfind(">"):
         cut = cut[: cut.rfind("<")].rstrip()
@@ -74,7 +75,7 @@ def _html(text: str) -> str:
 
 
 def _title(text: str) -> str:
-    return sanitize(text, TITLE_LIMIT) or UNTITLED
+    return sanitize(french_text(text), TITLE_LIMIT) or UNTITLED
 
 
 def _optional(url: str | None) -> str | None:
@@ -264,12 +265,13 @@ def render_atom(channel: Channel) -> bytes:
 @cache
 def fingerprint() -> str:
     """What this renderer makes of a sample channel that uses every feature: a deploy that changes the output
-    for the same ``Channel`` changes it too, so that feed versions (ETag, Last-Modified) follow the bytes."""
+    for the same ``Channel`` changes it too, so that feed versions (ETag, Last-Modified) follow the bytes. Its item's
+    texts carry French punctuation, so a change of typography shows too."""
     moment = datetime(2000, 1, 1, tzinfo=UTC)
     url = "https://example.invalid/"
     person = Person("P", role="guest")
     item = Item(
-        guid=str(uuid.UUID(int=1)), title="T", description_html="<p>D</p>", summary="S", link=url,
+        guid=str(uuid.UUID(int=1)), title="T ?", description_html="<p>« D »</p>", summary="S : s", link=url,
         published=moment, updated=moment, enclosure=Enclosure(f"{url}a.m4a", 1, "audio/x-m4a"),
         duration_seconds=1, episode=1, season=1,
         alternate_enclosures=(Enclosure(f"{url}v.mp4", 2, "video/mp4", title="V", bitrate=8.0),),

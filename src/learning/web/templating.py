@@ -1,4 +1,5 @@
-"""The Jinja2 environment of the pages (autoescaping on for every template) and the page response."""
+"""The Jinja2 environment of the pages (autoescaping on for every template, French typography on every page's
+text) and the page response."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Template as JinjaTemplate
 from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
 
 from learning.accounts.auth import CurrentUser
+from learning.lib.typography import french_html
 from learning.web.formatting import clock, date_fr, datetime_fr, duration_fr, size_fr
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,6 +32,14 @@ def static_url(name: str) -> str:
     return f"{STATIC_PREFIX}/{name}?v={digest}"
 
 
+class FrenchTemplate(JinjaTemplate):
+    """A template whose rendered page has French typography in its text nodes: the templates' own words and
+    every title, summary or name they show, whoever wrote them (attributes, forms' fields and code untouched)."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        return french_html(super().render(*args, **kwargs))
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -37,6 +48,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.template_class = FrenchTemplate
     env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, duration=duration_fr, clock=clock, size=size_fr)
     env.globals["static"] = static_url
     return env

@@ -57,7 +57,7 @@
       createForm.querySelector("button").textContent = "Renouveler le jeton";
       revokeForm.hidden = false;
       L.setUpCopyButtons(section);
-      status.textContent = "Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché. L’ancien ne fonctionne plus.";
+      status.textContent = "Nouveau jeton créé\u00a0: copiez-le maintenant, il ne sera plus affiché. L’ancien ne fonctionne plus.";
       tokenInput.focus();
     }).catch(function () {
       status.textContent = "Le jeton n’a pas pu être créé. Rechargez la page et réessayez.";
@@ -74,7 +74,7 @@
       summary.textContent = "Vous n’avez pas de jeton actif.";
       createForm.querySelector("button").textContent = "Créer un jeton";
       revokeForm.hidden = true;
-      status.textContent = "Le jeton a été révoqué : ses flux ne répondent plus.";
+      status.textContent = "Le jeton a été révoqué\u00a0: ses flux ne répondent plus.";
       createForm.querySelector("button").focus();
     }).catch(function () {
       status.textContent = "Le jeton n’a pas pu être révoqué. Rechargez la page et réessayez.";

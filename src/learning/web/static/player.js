@@ -96,7 +96,7 @@
       lastFlush = Date.now();
       L.api("POST", "/api/v1/me/progress/events", { events: batch }, { keepalive: !!leaving }).then(function (response) {
         if (response.status === 401) {
-          say("Votre session a expiré : reconnectez-vous pour enregistrer votre progression.");
+          say("Votre session a expiré\u00a0: reconnectez-vous pour enregistrer votre progression.");
           return;
         }
         if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)) {
@@ -151,7 +151,7 @@
       if (progress.resume_at_seconds > 0) {
         resumeAt(progress.resume_at_seconds, "(position enregistrée)");
       } else if (progress.go_to_next && note) {
-        note.textContent = "Vous aviez terminé cette leçon : vous pouvez passer à la suivante.";
+        note.textContent = "Vous aviez terminé cette leçon\u00a0: vous pouvez passer à la suivante.";
         note.hidden = false;
       }
     }).catch(function () { say("Position enregistrée indisponible pour le moment."); });

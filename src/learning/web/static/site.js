@@ -59,7 +59,7 @@
           if (status) { status.textContent = "Copié dans le presse-papiers."; }
         }, function () {
           input.select();
-          if (status) { status.textContent = "Sélectionné : copiez avec Ctrl+C (ou ⌘+C)."; }
+          if (status) { status.textContent = "Sélectionné\u00a0: copiez avec Ctrl+C (ou ⌘+C)."; }
         });
       });
     });

@@ -39,7 +39,7 @@
   function showProgress(done, total) {
     var value = percent(done, total);
     bar.value = value;
-    percentText.textContent = value + " %";
+    percentText.textContent = value + "\u00a0%";
   }
   function remember(key, entry) { try { localStorage.setItem(key, JSON.stringify(entry)); } catch (e) { /* full */ } }
   function recall(key) { try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; } }
@@ -66,7 +66,7 @@
     }).then(function (response) {
       if (response.status === 201) { return new URL(response.headers.get("Location"), window.location.href).href; }
       return problemText(response).then(function (detail) {
-        var reasons = { 401: "Votre session a expiré : reconnectez-vous.", 413: "Ce fichier est trop volumineux.",
+        var reasons = { 401: "Votre session a expiré\u00a0: reconnectez-vous.", 413: "Ce fichier est trop volumineux.",
                         422: "Cette cible n’existe pas (ou plus)." };
         throw new Fatal((reasons[response.status] || "L’envoi a été refusé.") + (detail ? " (" + detail + ")" : ""));
       });
@@ -95,7 +95,7 @@
       xhr.onload = function () {
         if (xhr.status === 204) { resolve(Number(xhr.getResponseHeader("Upload-Offset"))); return; }
         if (xhr.status === 409 || xhr.status === 423 || xhr.status >= 500) { reject(new Error("PATCH " + xhr.status)); return; }
-        if (xhr.status === 404 || xhr.status === 410) { reject(new Fatal("Cet envoi a expiré côté serveur : recommencez-le.")); return; }
+        if (xhr.status === 404 || xhr.status === 410) { reject(new Fatal("Cet envoi a expiré côté serveur\u00a0: recommencez-le.")); return; }
         reject(new Fatal("Le serveur a refusé un morceau du fichier (" + xhr.status + ")."));
       };
       xhr.onerror = function () { reject(new Error("network")); };
@@ -128,7 +128,7 @@
       }
       return offsetOf(url).then(function (offset) {
         if (offset === null) { localStorage.removeItem(key); url = null; return start(); }
-        say("Reprise de l’envoi à " + percent(offset, file.size) + " %.");
+        say("Reprise de l’envoi à " + percent(offset, file.size) + "\u00a0%.");
         return offset;
       });
     }
@@ -149,10 +149,10 @@
     function retry() {
       var delay = DELAYS[Math.min(failures, DELAYS.length - 1)];
       failures += 1;
-      say("Connexion perdue : nouvelle tentative dans " + delay + " s (l’envoi reprendra où il s’est arrêté).");
+      say("Connexion perdue\u00a0: nouvelle tentative dans " + delay + "\u00a0s (l’envoi reprendra où il s’est arrêté).");
       return sleep(delay).then(function () { return offsetOf(url); }).then(function (offset) {
-        if (offset === null) { throw new Fatal("Cet envoi a expiré côté serveur : recommencez-le."); }
-        say("Reprise de l’envoi à " + percent(offset, file.size) + " %.");
+        if (offset === null) { throw new Fatal("Cet envoi a expiré côté serveur\u00a0: recommencez-le."); }
+        say("Reprise de l’envoi à " + percent(offset, file.size) + "\u00a0%.");
         return send(offset);
       }, function () { return retry(); });
     }
@@ -163,7 +163,7 @@
       say("Fichier reçu. Vérification et préparation du replay…");
       return follow(url, publish);
     }).catch(function (error) {
-      say(error instanceof Fatal ? error.message : "L’envoi s’est interrompu : choisissez à nouveau le fichier pour le reprendre.");
+      say(error instanceof Fatal ? error.message : "L’envoi s’est interrompu\u00a0: choisissez à nouveau le fichier pour le reprendre.");
     }).then(function () {
       running = false;
       startButton.disabled = false;
@@ -186,13 +186,13 @@
             return;
           }
           if (status === "failed") {
-            say("Échec du traitement : " + (state.error || "erreur inconnue") + ". Vous pouvez le relancer depuis le tableau de bord.");
+            say("Échec du traitement\u00a0: " + (state.error || "erreur inconnue") + ". Vous pouvez le relancer depuis le tableau de bord.");
             doneLink.hidden = false;
             return;
           }
           if (status === "processing") { say("Traitement en cours (vérification, version audio, image)…"); }
           else if (status === "uploaded") { say("Fichier reçu, en attente de traitement…"); }
-          if (Date.now() > deadline) { say("Le traitement prend du temps : suivez-le depuis le tableau de bord."); return; }
+          if (Date.now() > deadline) { say("Le traitement prend du temps\u00a0: suivez-le depuis le tableau de bord."); return; }
           return sleep(1).then(poll);
         });
     }
@@ -211,7 +211,7 @@
       var key = pair[0], entry = pair[1];
       if (!entry) { return; }
       var item = document.createElement("li");
-      item.textContent = entry.name + " — " + percent(entry.offset || 0, entry.size) + " % envoyés, pour " + entry.target + " ";
+      item.textContent = entry.name + " — " + percent(entry.offset || 0, entry.size) + "\u00a0% envoyés, pour " + entry.target + " ";
       var forget = document.createElement("button");
       forget.type = "button";
       forget.className = "secondary small";
