@@ -43,6 +43,7 @@ from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.lib.proxies import ForwardedHeaders
+from learning.lib.ratelimit import Refusals
 from learning.media.controllers import serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
@@ -189,6 +190,7 @@ def _initial_state(
             "store": store,
             "jwt_auth": jwt_auth,
             "login_policy": login_policy(settings),
+            "refusals": Refusals(),  # what PostgreSQL refused until when: lib/ratelimit.py
         }
     )
 

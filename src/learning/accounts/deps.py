@@ -32,4 +32,5 @@ def login_policy(settings: Settings) -> LoginPolicy:
 
 
 def provide_account_service(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
-    return AccountService(UserRepository(db_session), RateLimiter(state.sessionmaker), state.login_policy)
+    limiter = RateLimiter(state.sessionmaker, state.refusals)
+    return AccountService(UserRepository(db_session), limiter, state.login_policy)
