@@ -74,7 +74,7 @@ class MeController(Controller):
         """The signed-in account."""
         return user_read(await accounts.get(request.user.id))
 
-    @put("/password", operation_id="ChangePassword", opt={"problems": [429]})
+    @put("/password", operation_id="ChangePassword", opt={"problems": [409, 429]})
     async def change_password(
         self,
         data: JSONBody[PasswordChange],

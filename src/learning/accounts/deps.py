@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.passwords import PasswordHashing
-from learning.accounts.repositories import UserRepository
+from learning.accounts.repositories import CredentialReads, UserRepository
 from learning.accounts.services import AccountService, LoginPolicy
 from learning.config import Settings
 from learning.lib.ratelimit import Limit, RateLimiter
@@ -33,4 +33,4 @@ def login_policy(settings: Settings) -> LoginPolicy:
 
 def provide_account_service(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
     limiter = RateLimiter(state.sessionmaker, state.refusals)
-    return AccountService(UserRepository(db_session), limiter, state.login_policy)
+    return AccountService(UserRepository(db_session), limiter, state.login_policy, CredentialReads(state.sessionmaker))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import cache
 from importlib import resources
 from typing import TypeVar
@@ -49,7 +50,8 @@ class PasswordHashing:
 
     Each argon2id computation fills 64 MiB: left to the thread pool (40 threads), a burst of sign-ups or
     logins grows the process by gigabytes and slows everyone. Waiting for a slot is bounded: past
-    ``wait_seconds`` the request gets 503 with Retry-After.
+    ``wait_seconds`` the request gets 503 with Retry-After. Nothing waits for a slot, or hashes, while holding a
+    database connection (see ``AccountService``): a queue of sign-ups must not empty the pool.
     """
 
     def __init__(self, *, concurrency: int, wait_seconds: float) -> None:
@@ -57,7 +59,14 @@ class PasswordHashing:
         self._wait_seconds = wait_seconds
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on first use
 
-    async def _run(self, work: Callable[[], T]) -> T:
+    @property
+    def waiting(self) -> int:
+        """Hashes and verifications waiting for a slot now."""
+        return 0 if self._limiter is None else self._limiter.statistics().tasks_waiting
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One hashing slot, held for the block (what each hash and verification takes); 503 past the wait."""
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self._concurrency)
         limiter = self._limiter
@@ -68,9 +77,13 @@ class PasswordHashing:
         if not acquired:
             raise ServiceUnavailable("Too many password checks at once; try again shortly.", retry_after=2)
         try:
-            return await anyio.to_thread.run_sync(work)
+            yield
         finally:
             limiter.release()
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        async with self.slot():
+            return await anyio.to_thread.run_sync(work)
 
     async def hash(self, password: str) -> str:
         return await self._run(lambda: _hasher.hash(password))
