@@ -75,6 +75,8 @@ def test_a_refused_client_is_answered_without_the_database_until_its_window_ends
     assert again.status_code == 429, again.text
     assert again.headers["content-type"] == "application/problem+json"
     assert 0 < int(again.headers["retry-after"]) <= int(first_refusal.headers["retry-after"])
+    unread = client.post("/api/v1/auth/register", content=b"{not json", headers={"content-type": "application/json"})
+    assert unread.status_code == 429  # refused before its body is even read
     # The database still decides first: another process (another app) refuses the same client from the counter.
     other = make_client(register_ip_limit=1, register_window_seconds=3600)
     assert other.post("/api/v1/auth/register", json={**body, "email": "ailleurs@example.org"}).status_code == 429

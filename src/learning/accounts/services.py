@@ -75,6 +75,14 @@ class PasswordChangedMeanwhile(Conflict):
     title = "Password changed meanwhile"
 
 
+def registration_key(client_ip: str) -> str:
+    return f"register:ip:{client_ip}"
+
+
+def registrations_refused(retry_after: int) -> TooManyRequests:
+    return TooManyRequests("Too many registrations from this address.", retry_after=retry_after)
+
+
 class AccountService:
     def __init__(
         self,
@@ -112,9 +120,9 @@ class AccountService:
         """Create an account; the e-mail is normalised and must be unused. Registrations are limited per
         client address (``client_ip``; None for the command line)."""
         if client_ip is not None:
-            verdict = await self.limiter.hit(f"register:ip:{client_ip}", self.policy.register_limit)
+            verdict = await self.limiter.hit(registration_key(client_ip), self.policy.register_limit)
             if not verdict.allowed:
-                raise TooManyRequests("Too many registrations from this address.", retry_after=verdict.retry_after)
+                raise registrations_refused(verdict.retry_after)
         email = self._valid_email(email)
         if problem := password_problem(password, email=email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)

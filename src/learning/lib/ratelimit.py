@@ -84,14 +84,20 @@ class Refusals:
         self._until[key] = until
 
 
+def remembered_refusal(refusals: Refusals, key: str, limit: Limit, now: datetime | None = None) -> Verdict | None:
+    """The refusal this process remembers for ``key`` under ``limit`` (what ``RateLimiter`` would answer without
+    a query), or None: for a guard that refuses before the request's body is read."""
+    retry_after = refusals.retry_after((key, limit), now or utcnow())
+    return None if retry_after is None else Verdict(False, retry_after, limit.hits + 1)
+
+
 class RateLimiter:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], refusals: Refusals | None = None) -> None:
         self._sessionmaker = sessionmaker
         self._refusals = refusals if refusals is not None else Refusals()
 
     def _remembered(self, key: str, limit: Limit, now: datetime) -> Verdict | None:
-        retry_after = self._refusals.retry_after((key, limit), now)
-        return None if retry_after is None else Verdict(False, retry_after, limit.hits + 1)
+        return remembered_refusal(self._refusals, key, limit, now)
 
     def _remember(self, key: str, limit: Limit, verdict: Verdict, window: datetime, now: datetime) -> Verdict:
         if not verdict.allowed:  # a window's count only grows: refused until the window ends
