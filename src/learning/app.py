@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,9 @@ from learning.web.security import SecurityHeaders
 logger = logging.getLogger("learning.app")
 
 
+GC_YOUNG_THRESHOLD = 50_000
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; the lifespan opens and closes the database engine and the object store."""
     settings = settings or load_settings()
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         jobs = job_runner(database_url, app.state.sessionmaker, store) if settings.jobs_in_process else None
         if jobs is not None:
             await jobs.start()
+        settle_garbage_collector()
         try:
             yield
         finally:
@@ -162,6 +167,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
 async def ping() -> dict[str, str]:
     """A trivial JSON route: the baseline of the benchmarks."""
     return {"status": "ok"}
+
+
+def settle_garbage_collector() -> None:
+    """Once the app is built and started: what start-up made lives as long as the process, so it leaves the
+    cyclic collector's generations (``gc.freeze``), and the youngest generation is collected every 50,000
+    allocations instead of 700. Decoding a page of rows allocates many objects at once: with the defaults,
+    collections triggered on the event loop, each walking every long-lived object, took 40 % of the GIL
+    during an xAPI export (issue 17)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
 def database_limits(settings: Settings) -> DatabaseLimits:
