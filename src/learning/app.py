@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await edge.hub.stop()
             await store.close()
             await engine.dispose()
+            app.state.login_policy.hashing.close()
 
     app = Litestar(
         route_handlers=[

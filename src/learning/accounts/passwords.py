@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
 import unicodedata
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import cache
 from importlib import resources
@@ -18,6 +23,14 @@ from learning.lib.errors import ServiceUnavailable
 T = TypeVar("T")
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" parameters
+HASHING_NICENESS = 10  # the hashing threads' nice value (Linux schedules each thread on its own)
+
+
+def _lower_priority() -> None:
+    """Run this thread (a hashing thread) after the event loop's when CPUs are short: a burst of sign-ups
+    then slows the sign-ups, not every other request (argon2 releases the GIL and fills a core)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 @cache
@@ -58,6 +71,7 @@ class PasswordHashing:
         self._concurrency = concurrency
         self._wait_seconds = wait_seconds
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on first use
+        self._threads: ThreadPoolExecutor | None = None  # its own threads, at a lower priority
 
     @property
     def waiting(self) -> int:
@@ -83,7 +97,17 @@ class PasswordHashing:
 
     async def _run(self, work: Callable[[], T]) -> T:
         async with self.slot():
-            return await anyio.to_thread.run_sync(work)
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(
+                    self._concurrency, thread_name_prefix="password-hashing", initializer=_lower_priority
+                )
+            return await asyncio.get_running_loop().run_in_executor(self._threads, work)
+
+    def close(self) -> None:
+        """Let the hashing threads end (the app's shutdown); a later hash starts new ones."""
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
 
     async def hash(self, password: str) -> str:
         return await self._run(lambda: _hasher.hash(password))
