@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,7 @@ from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.lib.proxies import ForwardedHeaders
+from learning.lib.ratelimit import Refusals
 from learning.media.controllers import media_preflight, serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
@@ -56,6 +58,9 @@ from learning.web import template_config, web_routes
 from learning.web.security import SecurityHeaders
 
 logger = logging.getLogger("learning.app")
+
+
+GC_YOUNG_THRESHOLD = 50_000
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -93,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         jobs = job_runner(database_url, app.state.sessionmaker, store) if settings.jobs_in_process else None
         if jobs is not None:
             await jobs.start()
+        settle_garbage_collector()
         try:
             yield
         finally:
@@ -102,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await edge.hub.stop()
             await store.close()
             await engine.dispose()
+            app.state.login_policy.hashing.close()
 
     app = Litestar(
         route_handlers=[
@@ -168,6 +175,17 @@ async def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def settle_garbage_collector() -> None:
+    """Once the app is built and started: what start-up made lives as long as the process, so it leaves the
+    cyclic collector's generations (``gc.freeze``), and the youngest generation is collected every 50,000
+    allocations instead of 700. Decoding a page of rows allocates many objects at once: with the defaults,
+    collections triggered on the event loop, each walking every long-lived object, took 40 % of the GIL
+    during an xAPI export (issue 17)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+
+
 def database_limits(settings: Settings) -> DatabaseLimits:
     return DatabaseLimits(
         statement_timeout_ms=settings.database_statement_timeout_ms,
@@ -194,6 +212,7 @@ def _initial_state(
             "store": store,
             "jwt_auth": jwt_auth,
             "login_policy": login_policy(settings),
+            "refusals": Refusals(),  # what PostgreSQL refused until when: lib/ratelimit.py
         }
     )
 

@@ -64,3 +64,15 @@ def test_a_refused_statement_is_not_an_outage(error: BaseException) -> None:
 
 def test_the_download_recorder_uses_the_same_definition() -> None:
     assert recorder.is_database_outage is is_database_outage
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(_wrapped(asyncpg.QueryCanceledError("statement timeout")), id="wrapped-statement-timeout"),
+        pytest.param(_wrapped(asyncpg.LockNotAvailableError("lock timeout")), id="wrapped-lock-timeout"),
+        pytest.param(asyncpg.QueryCanceledError("statement timeout"), id="asyncpg-statement-timeout"),
+    ],
+)
+def test_a_timed_out_wait_on_a_busy_database_is_an_outage(error: BaseException) -> None:
+    assert is_database_outage(error)

@@ -183,3 +183,31 @@ def test_progress_events_beyond_the_per_lesson_daily_quota_are_429_until_midnigh
     assert _stored(settings, learner) == 1001
     moment[0] = datetime(2026, 12, 7, 0, 0, 1, tzinfo=UTC)
     assert send(client, learner, late).status_code == 200
+
+
+def test_a_learner_whose_minute_is_used_up_is_refused_before_the_body_is_read(
+    make_client: Any, course: dict[str, Any], settings: Settings, moment: list[datetime]
+) -> None:
+    # A flooding client must cost next to nothing once over its quota: after PostgreSQL said the minute is used
+    # up, the batches are refused until it ends without being read — shown with a body that is not JSON at all.
+    client = make_client(progress_events_per_minute=5)
+    learner, other = register(client), register(client)
+    enroll(client, learner)
+    enroll(client, other)
+    video, duration = course["video"], course["duration"]
+    assert send(client, learner, _positions(video, 4, duration)).status_code == 200
+    assert send(client, learner, _positions(video, 3, duration, start=4)).status_code == 429  # too big a batch …
+    assert send(client, learner, _positions(video, 1, duration, start=7)).status_code == 200  # … a smaller one fits
+    assert send(client, learner, _positions(video, 1, duration, start=8)).status_code == 429  # the minute is full
+    unread = client.post(
+        "/api/v1/me/progress/events",
+        content=b"{not json",
+        headers={**learner.headers, "content-type": "application/json"},
+    )
+    assert unread.status_code == 429, unread.text
+    assert unread.headers["content-type"] == "application/problem+json"
+    assert unread.headers["retry-after"] == "45"  # the end of the minute
+    assert send(client, other, _positions(video, 5, duration)).status_code == 200  # their own quota
+    moment[0] = NOW + timedelta(seconds=45)
+    assert send(client, learner, _positions(video, 1, duration, start=8)).status_code == 200
+    assert _stored(settings, learner) == 6

@@ -13,7 +13,7 @@ from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from learning.accounts.auth import CurrentUser, client_ip, issue_token, token_id
-from learning.accounts.deps import provide_account_service
+from learning.accounts.deps import provide_account_service, requires_registrations_left
 from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequest, TokenRead, UserRead, user_read
 from learning.accounts.services import AccountService
 from learning.db import models as m
@@ -37,7 +37,10 @@ class AuthController(Controller):
     dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
     opt = {"exclude_from_auth": True}
 
-    @post("/register", status_code=HTTP_201_CREATED, operation_id="Register", opt={"problems": [409, 429]})
+    @post(
+        "/register", status_code=HTTP_201_CREATED, operation_id="Register", guards=[requires_registrations_left],
+        opt={"problems": [409, 429]},
+    )  # fmt: skip
     async def register(
         self,
         data: JSONBody[RegisterRequest],
@@ -74,7 +77,7 @@ class MeController(Controller):
         """The signed-in account."""
         return user_read(await accounts.get(request.user.id))
 
-    @put("/password", operation_id="ChangePassword", opt={"problems": [429]})
+    @put("/password", operation_id="ChangePassword", opt={"problems": [409, 429]})
     async def change_password(
         self,
         data: JSONBody[PasswordChange],

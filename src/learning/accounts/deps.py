@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.accounts.auth import client_ip
 from learning.accounts.passwords import PasswordHashing
-from learning.accounts.repositories import UserRepository
-from learning.accounts.services import AccountService, LoginPolicy
+from learning.accounts.repositories import CredentialReads, UserRepository
+from learning.accounts.services import AccountService, LoginPolicy, registration_key, registrations_refused
 from learning.config import Settings
-from learning.lib.ratelimit import Limit, RateLimiter
+from learning.lib.ratelimit import Limit, RateLimiter, remembered_refusal
 
 
 def login_policy(settings: Settings) -> LoginPolicy:
@@ -32,4 +37,15 @@ def login_policy(settings: Settings) -> LoginPolicy:
 
 
 def provide_account_service(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
-    return AccountService(UserRepository(db_session), RateLimiter(state.sessionmaker), state.login_policy)
+    limiter = RateLimiter(state.sessionmaker, state.refusals)
+    return AccountService(UserRepository(db_session), limiter, state.login_policy, CredentialReads(state.sessionmaker))
+
+
+def requires_registrations_left(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """429 before the body is read for a client this process already knows is over its registration limit."""
+    state = connection.app.state
+    refused = remembered_refusal(
+        state.refusals, registration_key(client_ip(connection)), state.login_policy.register_limit
+    )
+    if refused is not None:
+        raise registrations_refused(refused.retry_after)

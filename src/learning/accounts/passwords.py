@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from functools import cache
 from importlib import resources
 from typing import TypeVar
@@ -17,6 +23,14 @@ from learning.lib.errors import ServiceUnavailable
 T = TypeVar("T")
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" parameters
+HASHING_NICENESS = 10  # the hashing threads' nice value (Linux schedules each thread on its own)
+
+
+def _lower_priority() -> None:
+    """Run this thread (a hashing thread) after the event loop's when CPUs are short: a burst of sign-ups
+    then slows the sign-ups, not every other request (argon2 releases the GIL and fills a core)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 @cache
@@ -49,15 +63,24 @@ class PasswordHashing:
 
     Each argon2id computation fills 64 MiB: left to the thread pool (40 threads), a burst of sign-ups or
     logins grows the process by gigabytes and slows everyone. Waiting for a slot is bounded: past
-    ``wait_seconds`` the request gets 503 with Retry-After.
+    ``wait_seconds`` the request gets 503 with Retry-After. Nothing waits for a slot, or hashes, while holding a
+    database connection (see ``AccountService``): a queue of sign-ups must not empty the pool.
     """
 
     def __init__(self, *, concurrency: int, wait_seconds: float) -> None:
         self._concurrency = concurrency
         self._wait_seconds = wait_seconds
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on first use
+        self._threads: ThreadPoolExecutor | None = None  # its own threads, at a lower priority
 
-    async def _run(self, work: Callable[[], T]) -> T:
+    @property
+    def waiting(self) -> int:
+        """Hashes and verifications waiting for a slot now."""
+        return 0 if self._limiter is None else self._limiter.statistics().tasks_waiting
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One hashing slot, held for the block (what each hash and verification takes); 503 past the wait."""
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self._concurrency)
         limiter = self._limiter
@@ -68,9 +91,23 @@ class PasswordHashing:
         if not acquired:
             raise ServiceUnavailable("Too many password checks at once; try again shortly.", retry_after=2)
         try:
-            return await anyio.to_thread.run_sync(work)
+            yield
         finally:
             limiter.release()
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        async with self.slot():
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(
+                    self._concurrency, thread_name_prefix="password-hashing", initializer=_lower_priority
+                )
+            return await asyncio.get_running_loop().run_in_executor(self._threads, work)
+
+    def close(self) -> None:
+        """Let the hashing threads end (the app's shutdown); a later hash starts new ones."""
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
 
     async def hash(self, password: str) -> str:
         return await self._run(lambda: _hasher.hash(password))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, false, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
 from learning.db.session import ACCOUNTS_CHANGED
@@ -22,6 +22,16 @@ class UserRepository:
 
     async def get_by_email(self, email: str) -> m.UserAccount | None:
         result = await self.session.execute(select(m.UserAccount).where(m.UserAccount.email == email))
+        return result.scalar_one_or_none()
+
+    async def lock(self, user_id: uuid.UUID) -> m.UserAccount | None:
+        """The account, its row locked until the transaction ends (and read afresh)."""
+        result = await self.session.execute(
+            select(m.UserAccount)
+            .where(m.UserAccount.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return result.scalar_one_or_none()
 
     async def add(self, user: m.UserAccount) -> m.UserAccount:
@@ -67,3 +77,23 @@ class UserRepository:
             insert(m.RevokedToken).values(jti=jti, expires_at=expires_at).on_conflict_do_nothing()
         )
         self.session.info[ACCOUNTS_CHANGED] = True  # this process forgets its verified tokens at commit
+
+
+class CredentialReads:
+    """Account reads in a short unit of their own, its connection back in the pool before they return.
+
+    What a password check reads before it waits for a hashing slot (``PasswordHashing``): the request's own
+    session would keep its connection through that wait. The accounts come back detached, their columns
+    loaded; nothing is written here.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def by_email(self, email: str) -> m.UserAccount | None:
+        async with self._sessionmaker() as session:
+            return await UserRepository(session).get_by_email(email)
+
+    async def by_id(self, user_id: uuid.UUID) -> m.UserAccount | None:
+        async with self._sessionmaker() as session:
+            return await UserRepository(session).get(user_id)

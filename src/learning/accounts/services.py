@@ -9,6 +9,10 @@ Limits (counters in PostgreSQL, shared by every process; see the README's « Sig
   waits (one attempt per backoff period for all such clients, the period doubling with each further ceiling
   of failures), while a client that has not failed there signs in as usual;
 - wrong current passwords on ``/me/password`` per account and per client.
+
+Nothing waits for a hashing slot, or hashes, while holding a database connection: a registration hashes
+before its first query; a login or a password change reads the stored hash through ``CredentialReads`` (a
+short unit of its own), verifies with no connection held, and only then uses the request's session.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from learning.accounts.passwords import PasswordHashing, normalize_email, password_problem
-from learning.accounts.repositories import UserRepository
+from learning.accounts.repositories import CredentialReads, UserRepository
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, Unprocessable
@@ -67,11 +71,42 @@ def _account_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
+class PasswordChangedMeanwhile(Conflict):
+    title = "Password changed meanwhile"
+
+
+def registration_key(client_ip: str) -> str:
+    return f"register:ip:{client_ip}"
+
+
+def registrations_refused(retry_after: int) -> TooManyRequests:
+    return TooManyRequests("Too many registrations from this address.", retry_after=retry_after)
+
+
 class AccountService:
-    def __init__(self, users: UserRepository, limiter: RateLimiter, policy: LoginPolicy) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        limiter: RateLimiter,
+        policy: LoginPolicy,
+        credentials: CredentialReads | None = None,
+    ) -> None:
+        """``credentials``: where password checks read the stored hash (the app's short reads); without it
+        (the command line), the ``users`` session reads it."""
         self.users = users
         self.limiter = limiter
         self.policy = policy
+        self.credentials = credentials
+
+    async def _by_email(self, email: str) -> m.UserAccount | None:
+        if self.credentials is None:
+            return await self.users.get_by_email(email)
+        return await self.credentials.by_email(email)
+
+    async def _by_id(self, user_id: uuid.UUID) -> m.UserAccount | None:
+        if self.credentials is None:
+            return await self.users.get(user_id)
+        return await self.credentials.by_id(user_id)
 
     async def register(
         self,
@@ -85,17 +120,19 @@ class AccountService:
         """Create an account; the e-mail is normalised and must be unused. Registrations are limited per
         client address (``client_ip``; None for the command line)."""
         if client_ip is not None:
-            verdict = await self.limiter.hit(f"register:ip:{client_ip}", self.policy.register_limit)
+            verdict = await self.limiter.hit(registration_key(client_ip), self.policy.register_limit)
             if not verdict.allowed:
-                raise TooManyRequests("Too many registrations from this address.", retry_after=verdict.retry_after)
+                raise registrations_refused(verdict.retry_after)
         email = self._valid_email(email)
         if problem := password_problem(password, email=email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
+        # Hashed before the first query of the request's session, which then keeps a connection to the end.
+        password_hash = await self.policy.hashing.hash(password)
         if await self.users.get_by_email(email) is not None:
             raise EmailTaken("An account already exists for this e-mail address.")
         user = m.UserAccount(
             email=email,
-            password_hash=await self.policy.hashing.hash(password),
+            password_hash=password_hash,
             display_name=display_name.strip() if display_name else None,
             role=role,
             token_version=1,
@@ -118,7 +155,7 @@ class AccountService:
         account_key = f"login:account:{account}"
         if here.hits > 0:
             await self._back_off(account, await self.limiter.count(account_key, policy.account_ceiling.window_seconds))
-        user = await self.users.get_by_email(normalize_email(email))
+        user = await self._by_email(normalize_email(email))  # detached: no connection held while verifying
         if not await policy.hashing.verify(user.password_hash if user else None, password) or user is None:
             await self.limiter.hit(pair_key, policy.account_limit)
             await self.limiter.hit(account_key, policy.account_ceiling)
@@ -154,14 +191,22 @@ class AccountService:
                 raise TooManyRequests(
                     "Too many wrong passwords: wait before trying again.", retry_after=verdict.retry_after
                 )
-        user = await self.get(user_id)
-        if not await self.policy.hashing.verify(user.password_hash, current):
+        found = await self._by_id(user_id)  # detached: no connection held while verifying and hashing
+        if found is None:
+            raise UserNotFound("No such user.")
+        if not await self.policy.hashing.verify(found.password_hash, current):
             for key in keys:
                 await self.limiter.hit(key, self.policy.password_check_limit)
             raise InvalidCredentials("The current password is wrong.")
-        if problem := password_problem(new, email=user.email, min_length=self.policy.password_min_length):
+        if problem := password_problem(new, email=found.email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
-        user.password_hash = await self.policy.hashing.hash(new)
+        new_hash = await self.policy.hashing.hash(new)
+        user = await self.users.lock(user_id)
+        if user is None:
+            raise UserNotFound("No such user.")
+        if user.password_hash != found.password_hash:  # another change won the race since the check
+            raise PasswordChangedMeanwhile("The password was changed meanwhile; sign in again.")
+        user.password_hash = new_hash
         user.token_version += 1
         await self.users.flush()
         return user

@@ -205,12 +205,17 @@ _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    # statement_timeout (57014) and lock_timeout (55P03): a bounded wait ran out on a busy database (a queue
+    # on one row, a long lock): the request may succeed a moment later, like after any outage.
+    asyncpg.QueryCanceledError,
+    asyncpg.LockNotAvailableError,
     AsyncAdapt_asyncpg_dbapi.InterfaceError,
 )
 
 
 def is_database_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database is unreachable (worth waiting for), rather than refusing a statement.
+    """Whether ``exc`` says the database is unreachable or too busy (worth waiting for: a lost connection, a
+    statement or lock timeout), rather than refusing a statement.
 
     The exception is looked at with the errors it wraps (SQLAlchemy's ``orig``, then ``__cause__``): a driver
     error sits under SQLAlchemy's adapter error, itself under SQLAlchemy's ``DBAPIError``. Beneath a wrapper

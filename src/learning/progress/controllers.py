@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from learning.accounts.auth import CurrentUser
 from learning.db import models as m
 from learning.lib.guards import requires_json_body
-from learning.progress.deps import provide_enrollment_service, provide_progress_service
+from learning.progress.deps import provide_enrollment_service, provide_progress_service, requires_minute_quota_left
 from learning.progress.events import Event, ModuleProgress, ProgressService, resume_point
 from learning.progress.repositories import LessonFacts, ProgressState
 from learning.progress.schemas import (
@@ -121,7 +121,10 @@ class ProgressController(Controller):
     guards = [requires_json_body]
     dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
 
-    @post("/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK, opt={"problems": [403, 409, 429]})
+    @post(
+        "/events", operation_id="RecordProgressEvents", status_code=HTTP_200_OK,
+        guards=[requires_minute_quota_left], opt={"problems": [403, 409, 429]},
+    )  # fmt: skip
     async def record(
         self,
         data: JSONBody[EventBatch],

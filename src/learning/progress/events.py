@@ -4,6 +4,8 @@ A batch is applied whole or not at all: one invalid event (422), one event for a
 learner's enrollments (403), one id reused with other content (409) or new events beyond the learner's
 quotas (429, per minute and per lesson per day) rejects the batch, and nothing of it is stored.
 Replayed events (same id, same content) are recognised and skipped, so clients may retry freely.
+Once PostgreSQL says a learner's minute is used up, this process refuses their batches (429) until the minute
+ends without reading them (``minute_quota_refusal``, a guard): a flooding client costs next to nothing.
 Segments are merged as a union, the resume position is the one with the latest client time, and
 completion — decided here, not by the client — never regresses.
 """
@@ -23,6 +25,7 @@ from learning.db import models as m
 from learning.lib import clock
 from learning.lib.clock import plausible
 from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from learning.lib.ratelimit import Refusals
 from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState, QuotaWindows, Verdict
 from learning.progress.xapi import EVENTS, FIRST, Key, LearnerActivity, StatementBuilder, cursor_of, key_of
 
@@ -71,6 +74,24 @@ class EventLimits:
     per_lesson_per_day: int
 
 
+def quota_exceeded(limits: EventLimits, retry_after: int) -> EventQuotaExceeded:
+    return EventQuotaExceeded(
+        f"Too many progress events: at most {limits.per_minute} a minute, and "
+        f"{limits.per_lesson_per_day} a day for one lesson; none of this batch was stored.",
+        retry_after=retry_after,
+    )
+
+
+def _minute_key(user_id: uuid.UUID) -> tuple[str, uuid.UUID]:
+    return ("progress:minute", user_id)
+
+
+def minute_quota_refusal(refusals: Refusals, limits: EventLimits, user_id: uuid.UUID) -> EventQuotaExceeded | None:
+    """The 429 for a learner whose minute PostgreSQL said is used up, until it ends (None otherwise)."""
+    retry_after = refusals.retry_after(_minute_key(user_id), clock.utcnow())
+    return None if retry_after is None else quota_exceeded(limits, retry_after)
+
+
 def _retry_after(now: datetime, windows: QuotaWindows, verdict: Verdict) -> int:
     """Seconds until every window the batch would overflow has ended."""
     ends = []
@@ -82,9 +103,10 @@ def _retry_after(now: datetime, windows: QuotaWindows, verdict: Verdict) -> int:
 
 
 class ProgressService:
-    def __init__(self, progress: ProgressRepository, limits: EventLimits) -> None:
+    def __init__(self, progress: ProgressRepository, limits: EventLimits, refusals: Refusals | None = None) -> None:
         self.progress = progress
         self.limits = limits
+        self.refusals = refusals if refusals is not None else Refusals()
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
@@ -107,12 +129,10 @@ class ProgressService:
             raise NotEnrolledInLesson("Some events are for lessons of modules you are not enrolled in.")
         if verdict.reused_id is not None:
             raise EventIdReused(f"Event {verdict.reused_id} was already sent with other content.")
+        if verdict.minute_full:  # no new event fits until the minute ends: refused here until then
+            self.refusals.refuse(_minute_key(user_id), windows.minute + timedelta(minutes=1), now)
         if verdict.over_minute or verdict.over_day:
-            raise EventQuotaExceeded(
-                f"Too many progress events: at most {self.limits.per_minute} a minute, and "
-                f"{self.limits.per_lesson_per_day} a day for one lesson; none of this batch was stored.",
-                retry_after=_retry_after(now, windows, verdict),
-            )
+            raise quota_exceeded(self.limits, _retry_after(now, windows, verdict))
         return BatchResult(
             applied=verdict.applied,
             replayed=verdict.replayed,

@@ -88,6 +88,18 @@ class Verdict:
     replayed: int = 0  # events already stored with the same content: skipped
     over_minute: bool = False  # storing the batch's new events would pass the learner's quota for this minute
     over_day: bool = False  # … or one lesson's quota for this day
+    minute_full: bool = False  # the learner's quota for this minute is used up: no new event fits until it ends
+
+
+@dataclass(frozen=True, slots=True)
+class PlayedEvent:
+    """A played segment as the xAPI export reads it."""
+
+    id: uuid.UUID
+    lesson_id: uuid.UUID
+    client_time: datetime
+    start_seconds: float | None
+    end_seconds: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +176,8 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     " SELECT count(*) FILTER (WHERE same IS NULL) > 0 AND count(*) FILTER (WHERE same IS NULL)"
     " + (SELECT coalesce(sum(p.minute_events), 0) FROM lesson_progress p"
     " WHERE p.user_id = :user_id AND p.quota_minute = :minute) > :per_minute AS over_minute,"
+    " (SELECT coalesce(sum(p.minute_events), 0) FROM lesson_progress p"
+    " WHERE p.user_id = :user_id AND p.quota_minute = :minute) >= :per_minute AS minute_full,"
     " EXISTS (SELECT FROM checked c LEFT JOIN lesson_progress p ON p.user_id = :user_id"
     " AND p.lesson_id = c.lesson_id AND p.quota_day = :day WHERE c.same IS NULL GROUP BY c.lesson_id"
     " HAVING count(*) + coalesce(max(p.day_events), 0) > :per_day) AS over_day"
@@ -221,13 +235,13 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     " CAST(NULL AS integer) AS duration_seconds, CAST(NULL AS text) AS rule, CAST(NULL AS float8) AS number,"
     " CAST(v.replayed AS integer) AS replayed, CAST((SELECT count(*) FROM inserted) AS integer) AS applied,"
     " CAST(NULL AS seconds_multirange) AS segments, CAST(NULL AS float8) AS position_seconds,"
-    " q.over_minute, q.over_day FROM verdict v, quota q"
+    " q.over_minute, q.over_day, q.minute_full FROM verdict v, quota q"
     " WHERE retry_unless(NOT (v.valid AND v.enrolled AND v.reused_id IS NULL AND NOT (q.over_minute OR q.over_day))"
     " OR (SELECT count(*) FROM inserted) + v.replayed = v.events, 'an event of the batch was stored meanwhile')"
     " UNION ALL SELECT 'lesson', f.id, f.module_id, NULL, f.enrolled, f.duration_seconds,"
-    " CAST(f.completion_rule AS text), f.completion_threshold, NULL, NULL, NULL, NULL, NULL, NULL FROM facts f"
+    " CAST(f.completion_rule AS text), f.completion_threshold, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM facts f"
     " UNION ALL SELECT 'progress', s.lesson_id, NULL, s.completed, NULL, NULL, NULL, s.watched_seconds, NULL, NULL,"
-    " s.segments, s.position_seconds, NULL, NULL FROM saved s"
+    " s.segments, s.position_seconds, NULL, NULL, NULL FROM saved s"
 )
 _FACTS = text(
     "SELECT l.id, l.module_id, l.duration_seconds, CAST(l.completion_rule AS text) AS rule, l.completion_threshold,"
@@ -332,20 +346,21 @@ class ProgressRepository(EnrollmentRepository):
 
     async def played_events(
         self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID], start: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[m.ProgressEvent]:
+    ) -> list[PlayedEvent]:
         """At most ``limit`` played segments of these lessons, in (client time, id) order from ``start`` on.
 
         A keyset page: ``ix_progress_event_user_client_time`` reads it in order, whatever the learner stored.
+        Plain rows, not ORM objects: a page is read once and never changed.
         """
         event = m.ProgressEvent
-        query = select(event).where(
+        query = select(event.id, event.lesson_id, event.client_time, event.start_seconds, event.end_seconds).where(
             event.user_id == user_id, event.lesson_id.in_(lesson_ids), event.kind == m.EventKind.PLAYED,
             event.start_seconds.is_not(None), event.end_seconds.is_not(None),
         )  # fmt: skip
         if start is not None:
             query = query.where(tuple_(event.client_time, event.id) >= tuple_(*start))
         rows = await self.session.execute(query.order_by(event.client_time, event.id).limit(limit))
-        return list(rows.scalars())
+        return [PlayedEvent(*row) for row in rows.all()]
 
     async def played_before(
         self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID], end: tuple[datetime, uuid.UUID]
@@ -399,7 +414,7 @@ def _ingested(rows: Sequence[Any]) -> Ingested:
             found.verdict = Verdict(
                 valid=bool(row["flag"]), enrolled=bool(row["enrolled"]), reused_id=row["id"],
                 applied=row["applied"], replayed=row["replayed"], over_minute=bool(row["over_minute"]),
-                over_day=bool(row["over_day"]),
+                over_day=bool(row["over_day"]), minute_full=bool(row["minute_full"]),
             )  # fmt: skip
         elif row["part"] == "lesson":
             found.lessons[row["id"]] = LessonFacts(

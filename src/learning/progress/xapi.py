@@ -23,7 +23,8 @@ from typing import Any
 
 from learning.db import models as m
 from learning.lib.pagination import BadCursor, decode_cursor, encode_cursor
-from learning.progress.segments import merge
+from learning.progress.repositories import PlayedEvent
+from learning.progress.segments import add, merge
 
 NAMESPACE = uuid.UUID("6f5b1f0e-2c0a-5d1e-9c3b-6c6561726e69")  # fixed: statement ids must never change
 VIDEO = "https://w3id.org/xapi/video"
@@ -81,6 +82,14 @@ def _segments(segments: list[list[float]]) -> str:
     return "[,]".join(f"{low:g}[.]{high:g}" for low, high in segments)
 
 
+def _union(segments: list[list[float]]) -> list[list[float]]:
+    """``segments`` as ``segments.merge`` leaves them (sorted, joined), in new lists."""
+    if not segments:
+        return []
+    low, high = segments[0]
+    return merge([list(s) for s in segments[1:]], float(low), float(high))
+
+
 def _verb(name: str) -> dict[str, Any]:
     iri, display = VERBS[name]
     return {"id": iri, "display": {"en-US": display}}
@@ -91,10 +100,29 @@ def _seconds(value: float) -> str:
 
 
 class StatementBuilder:
+    """Builds the statements of one learner's page. What depends only on the lesson (its object, the context
+    of its ``played`` and ``paused`` statements) is built once per lesson and shared by the page's statements:
+    a page of 500 statements over a few lessons would otherwise rebuild the same dicts a thousand times."""
+
     def __init__(self, base_url: str, activity: LearnerActivity) -> None:
         self.base = base_url.rstrip("/")
         self.activity = activity
         self.actor = {"objectType": "Agent", "account": {"homePage": self.base, "name": str(activity.user_id)}}
+        self._objects: dict[uuid.UUID, dict[str, Any]] = {}
+        self._contexts: dict[uuid.UUID, dict[str, Any]] = {}
+        self._prefix = f"{activity.user_id}:"
+
+    def _shared_object(self, lesson: m.Lesson) -> dict[str, Any]:
+        found = self._objects.get(lesson.id)
+        if found is None:
+            found = self._objects[lesson.id] = self._lesson_object(lesson)
+        return found
+
+    def _shared_context(self, lesson: m.Lesson) -> dict[str, Any]:
+        found = self._contexts.get(lesson.id)
+        if found is None:
+            found = self._contexts[lesson.id] = self._context(lesson)
+        return found
 
     def _lesson_object(self, lesson: m.Lesson) -> dict[str, Any]:
         module = self.activity.modules[lesson.module_id]
@@ -121,7 +149,7 @@ class StatementBuilder:
     def _statement(self, key: str, verb: str, obj: dict[str, Any], result: dict[str, Any],
                    context: dict[str, Any], timestamp: datetime) -> dict[str, Any]:  # fmt: skip
         return {
-            "id": str(uuid.uuid5(NAMESPACE, f"{self.activity.user_id}:{key}")),
+            "id": str(uuid.uuid5(NAMESPACE, self._prefix + key)),
             "actor": self.actor,
             "verb": _verb(verb),
             "object": obj,
@@ -131,11 +159,11 @@ class StatementBuilder:
         }
 
     def played(
-        self, events: list[m.ProgressEvent], before: dict[uuid.UUID, list[list[float]]]
+        self, events: list[PlayedEvent], before: dict[uuid.UUID, list[list[float]]]
     ) -> list[tuple[Key, dict[str, Any]]]:
         """``played`` and ``paused`` for each event (in export order); ``before``: each lesson's segments so far."""
         statements: list[tuple[Key, dict[str, Any]]] = []
-        watched = {lesson_id: [list(s) for s in segments] for lesson_id, segments in before.items()}
+        watched = {lesson_id: _union(segments) for lesson_id, segments in before.items()}
         for event in events:
             lesson = self.activity.lessons[event.lesson_id]
             pair = self._played(event, lesson, watched)
@@ -153,22 +181,23 @@ class StatementBuilder:
         return statements
 
     def _played(
-        self, event: m.ProgressEvent, lesson: m.Lesson, watched: dict[uuid.UUID, list[list[float]]]
+        self, event: PlayedEvent, lesson: m.Lesson, watched: dict[uuid.UUID, list[list[float]]]
     ) -> list[dict[str, Any]]:
         start, end = float(event.start_seconds or 0), float(event.end_seconds or 0)
-        segments = watched[lesson.id] = merge(watched.get(lesson.id, []), start, end)
+        segments = watched.setdefault(lesson.id, [])
+        add(segments, start, end)  # each event adds to the union so far: never recomputed from the start
         duration = float(lesson.duration_seconds or 0)
         progress = min(1.0, sum(h - low for low, h in segments) / duration) if duration else 0.0
-        obj = self._lesson_object(lesson)
+        obj, context = self._shared_object(lesson), self._shared_context(lesson)
         played = self._statement(
-            f"event:{event.id}:played", "played", obj, {"extensions": {f"{EXT}/time": start}},
-            self._context(lesson), event.client_time,
+            f"event:{event.id}:played", "played", obj, {"extensions": {f"{EXT}/time": start}}, context,
+            event.client_time,
         )  # fmt: skip
         paused = self._statement(
             f"event:{event.id}:paused", "paused", obj,
             {"extensions": {f"{EXT}/time": end, f"{EXT}/played-segments": _segments(segments),
                             f"{EXT}/progress": round(progress, 4)}},
-            self._context(lesson), event.client_time,
+            context, event.client_time,
         )  # fmt: skip
         return [played, paused]
 
