@@ -14,6 +14,11 @@ from learning.admin.commands import create_admin
 from learning.config import Settings
 
 PASSWORD = "une phrase de passe assez longue"
+# Rate-limit windows are fixed and aligned on the epoch: a test that counts up to a limit would see the count
+# restart if a window ended between two of its requests. These windows do not end while a test runs (the
+# login one ends in 2033; the registration one is the longest allowed, ending on Thursdays at 00:00 UTC).
+LONG_WINDOW = 10**9
+LONG_REGISTER_WINDOW = 7 * 24 * 3600
 _counter = itertools.count(1)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from tests.helpers.accounts import PASSWORD, Account, register
+from tests.helpers.accounts import LONG_WINDOW, PASSWORD, Account, register
 
 PROBLEM = "application/problem+json"
 
@@ -117,7 +117,7 @@ def test_status_codes_of_the_account_flows_are_problems(client: TestClient[Any],
 
 
 def test_rate_limited_login_is_a_429_problem(make_client: Any) -> None:
-    client = make_client(login_ip_limit=1)
+    client = make_client(login_ip_limit=1, login_window_seconds=LONG_WINDOW)
     register(client, "limite@example.org")
     client.post("/api/v1/auth/login", json={"email": "limite@example.org", "password": PASSWORD})
     body = assert_problem(

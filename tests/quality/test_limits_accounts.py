@@ -26,7 +26,7 @@ from learning.accounts.auth import SESSION_COOKIE
 from learning.admin.commands import create_admin
 from learning.app import create_app
 from learning.config import Settings
-from tests.helpers.accounts import PASSWORD, Account, login, register
+from tests.helpers.accounts import LONG_REGISTER_WINDOW, LONG_WINDOW, PASSWORD, Account, login, register
 from tests.helpers.cli import clean_environment, learning_command
 from tests.helpers.live import free_port, live_server
 from tests.web.conftest import csrf_token, sign_up
@@ -133,14 +133,14 @@ def _login_from(http: httpx.Client, address: str, email: str, password: str) -> 
 def test_failed_logins_from_another_client_do_not_lock_the_owner_out(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    limits = {"login_account_limit": 3, "login_ip_limit": 100, "login_window_seconds": 600}
+    limits = {"login_account_limit": 3, "login_ip_limit": 100, "login_window_seconds": LONG_WINDOW}
     with _behind_a_proxy(settings, **limits) as http:
         assert http.post("/api/v1/auth/register", json={"email": "cible@example.org", "password": PASSWORD}).is_success
         attacker = [_login_from(http, "203.0.113.7", "cible@example.org", f"essai {i}").status_code for i in range(6)]
         assert attacker == [401, 401, 401, 429, 429, 429]  # the guessing client is stopped
         blocked = _login_from(http, "203.0.113.7", "cible@example.org", PASSWORD)
         _problem(blocked, 429)
-        assert 0 < int(blocked.headers["retry-after"]) <= 600
+        assert 0 < int(blocked.headers["retry-after"]) <= LONG_WINDOW
         assert _login_from(http, "198.51.100.20", "cible@example.org", PASSWORD).status_code == 200  # the owner
     _no_traceback(caplog)
 
@@ -151,7 +151,7 @@ def test_the_per_account_ceiling_slows_guessers_without_locking_the_owner(settin
         "login_account_ceiling": 4,
         "login_backoff_seconds": 30,
         "login_ip_limit": 100,
-        "login_window_seconds": 600,
+        "login_window_seconds": LONG_WINDOW,
     }
     with _behind_a_proxy(settings, **limits) as http:
         assert http.post("/api/v1/auth/register", json={"email": "cible@example.org", "password": PASSWORD}).is_success
@@ -171,7 +171,7 @@ def test_the_per_account_ceiling_slows_guessers_without_locking_the_owner(settin
 
 
 def test_registration_is_limited_per_client(make_client: Any, settings: Settings) -> None:
-    client = make_client(register_ip_limit=3, register_window_seconds=3600)
+    client = make_client(register_ip_limit=3, register_window_seconds=LONG_REGISTER_WINDOW)
     statuses = [
         client.post(
             "/api/v1/auth/register", json={"email": f"inscrit{i}@example.org", "password": PASSWORD}
@@ -181,14 +181,14 @@ def test_registration_is_limited_per_client(make_client: Any, settings: Settings
     assert statuses == [201, 201, 201, 429]
     refused = client.post("/api/v1/auth/register", json={"email": "encore@example.org", "password": PASSWORD})
     _problem(refused, 429)
-    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert 0 < int(refused.headers["retry-after"]) <= LONG_REGISTER_WINDOW
     assert (
         client.post("/api/v1/auth/login", json={"email": "encore@example.org", "password": PASSWORD}).status_code == 401
     )
 
 
 def test_password_change_guesses_are_throttled(make_client: Any) -> None:
-    client = make_client(password_check_limit=3, login_window_seconds=600)
+    client = make_client(password_check_limit=3, login_window_seconds=LONG_WINDOW)
     learner: Account = register(client)
     wrong = {"current_password": "une supposition fausse", "new_password": NEW_PASSWORD}
     statuses = [client.put("/api/v1/me/password", json=wrong, headers=learner.headers).status_code for _ in range(4)]
@@ -196,7 +196,7 @@ def test_password_change_guesses_are_throttled(make_client: Any) -> None:
     right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     throttled = client.put("/api/v1/me/password", json=right, headers=learner.headers)
     _problem(throttled, 429)
-    assert 0 < int(throttled.headers["retry-after"]) <= 600
+    assert 0 < int(throttled.headers["retry-after"]) <= LONG_WINDOW
     assert client.get("/api/v1/me", headers=learner.headers).status_code == 200  # the password did not change
 
 
@@ -261,7 +261,7 @@ def _served(
     env = clean_environment(
         LEARNING_DATABASE_URL=database_url, LEARNING_DATA_DIR=str(tmp_path / "var"), LEARNING_PORT=str(port),
         LEARNING_SERVER=server, LEARNING_WORKERS=str(workers), LEARNING_CONTENT_SYNC_ON_START="false",
-        LEARNING_LOGIN_IP_LIMIT="3", LEARNING_TRUSTED_PROXIES=trusted, LEARNING_LOG_LEVEL="WARNING",
+        LEARNING_LOGIN_IP_LIMIT="3", LEARNING_LOGIN_WINDOW_SECONDS=str(LONG_WINDOW), LEARNING_TRUSTED_PROXIES=trusted, LEARNING_LOG_LEVEL="WARNING",
         LEARNING_SECRET_KEY="test-secret-key-not-for-production-use-0123456789", **(extra or {}),
     )  # fmt: skip
     log = tmp_path / f"serve-{port}.log"

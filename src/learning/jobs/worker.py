@@ -27,7 +27,6 @@ from learning.uploads.deps import upload_service
 logger = logging.getLogger("learning.worker")
 
 MAINTENANCE_INTERVAL_SECONDS = 300
-RATE_LIMIT_RETENTION = timedelta(days=1)
 REQUEST_RETENTION = timedelta(days=2)
 STALLED_AFTER = timedelta(minutes=10)
 
@@ -48,7 +47,7 @@ def job_runner(database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> dict[str, int]:
     """One maintenance pass; returns what it removed or re-queued."""
     done = {
-        "expired_rate_limit_windows": await RateLimiter(sessionmaker).purge_before(utcnow() - RATE_LIMIT_RETENTION),
+        "expired_rate_limit_windows": await RateLimiter(sessionmaker).purge_ended(utcnow()),
         # Raw media requests and listener salts are only needed for the rolling 24-hour window.
         "expired_media_requests": await DownloadRecorder(sessionmaker).purge_before(utcnow() - REQUEST_RETENTION),
     }

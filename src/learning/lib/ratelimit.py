@@ -115,7 +115,7 @@ class RateLimiter:
         assert isinstance(table, Table)  # noqa: S101 — narrows the type for the dialect insert
         statement = (
             insert(table)
-            .values(key=key, window_start=window, hits=1)
+            .values(key=key, window_start=window, window_end=window + timedelta(seconds=limit.window_seconds), hits=1)
             .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1})
             .returning(table.c.hits)
         )
@@ -153,8 +153,8 @@ class RateLimiter:
             ).scalar_one_or_none()
         return count or 0
 
-    async def purge_before(self, moment: datetime) -> int:
-        """Delete windows that started before ``moment``; returns how many rows went."""
+    async def purge_ended(self, moment: datetime) -> int:
+        """Delete the windows that ended by ``moment`` (however long they were); returns how many rows went."""
         async with self._sessionmaker.begin() as session:
-            result = await session.execute(delete(m.RateLimitCounter).where(m.RateLimitCounter.window_start < moment))
+            result = await session.execute(delete(m.RateLimitCounter).where(m.RateLimitCounter.window_end <= moment))
         return int(getattr(result, "rowcount", 0) or 0)

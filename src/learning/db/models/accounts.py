@@ -38,6 +38,8 @@ class RateLimitCounter(Base):
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    # When the window stops counting: maintenance removes the row after that, never before.
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
     hits: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
