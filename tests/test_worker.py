@@ -33,7 +33,8 @@ async def _seed_and_count(url: str, *, seed: bool) -> list[str]:
 
 
 def test_worker_once_purges_ended_rate_limit_windows_only(clean_database: str, tmp_path: Path) -> None:
-    assert asyncio.run(_seed_and_count(clean_database, seed=True)) == ["login:ip:current", "login:ip:old", "register:ip:week"]
+    seeded = asyncio.run(_seed_and_count(clean_database, seed=True))
+    assert seeded == ["login:ip:current", "login:ip:old", "register:ip:week"]
     env = clean_environment(LEARNING_DATABASE_URL=clean_database)
     result = run_learning("worker", "--once", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

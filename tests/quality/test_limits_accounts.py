@@ -261,7 +261,8 @@ def _served(
     env = clean_environment(
         LEARNING_DATABASE_URL=database_url, LEARNING_DATA_DIR=str(tmp_path / "var"), LEARNING_PORT=str(port),
         LEARNING_SERVER=server, LEARNING_WORKERS=str(workers), LEARNING_CONTENT_SYNC_ON_START="false",
-        LEARNING_LOGIN_IP_LIMIT="3", LEARNING_LOGIN_WINDOW_SECONDS=str(LONG_WINDOW), LEARNING_TRUSTED_PROXIES=trusted, LEARNING_LOG_LEVEL="WARNING",
+        LEARNING_LOGIN_IP_LIMIT="3",
+        LEARNING_LOGIN_WINDOW_SECONDS=str(LONG_WINDOW), LEARNING_TRUSTED_PROXIES=trusted, LEARNING_LOG_LEVEL="WARNING",
         LEARNING_SECRET_KEY="test-secret-key-not-for-production-use-0123456789", **(extra or {}),
     )  # fmt: skip
     log = tmp_path / f"serve-{port}.log"
