@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 import httpx
 from litestar.testing import TestClient
 
@@ -62,3 +63,37 @@ def test_connections_the_server_closed_are_replaced_before_a_request_uses_them(s
         assert client.get("/health/ready").status_code == 200
         assert client.get("/api/v1/modules?fresh=1").status_code == 200
         assert not set(idle) & set(backends(url))
+
+
+def test_a_raw_connection_that_failed_mid_statement_is_not_handed_to_the_next_request(settings: Settings) -> None:
+    # Progress ingestion talks to asyncpg directly (db/session.driver_connection). A statement that failed
+    # because its connection was lost (killed, timed out, cancelled) leaves that connection inside an
+    # operation: handed back to the pool as it was, the next request's statement failed with asyncpg's
+    # InternalClientError ("cannot switch to state 12; another operation (2) is in progress"), a 500.
+    from learning.db.session import create_engine, driver_connection
+
+    url = settings.require_database_url()
+
+    async def scenario() -> list[str]:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        answers = []
+        try:
+            for _ in range(5):
+                try:
+                    async with driver_connection(engine) as connection:
+                        pid = await connection.fetchval("SELECT pg_backend_pid()")
+                        killer = asyncio.get_running_loop().run_in_executor(
+                            None, sql, url, "SELECT pg_sleep(0.1), pg_terminate_backend($1)", pid
+                        )
+                        await connection.fetch("SELECT pg_sleep(5)")
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as lost:
+                    answers.append(type(lost).__name__)
+                await killer
+                async with driver_connection(engine) as connection:  # the pool's only connection, or a new one
+                    answers.append(str(await asyncio.wait_for(connection.fetchval("SELECT 1"), timeout=10)))
+        finally:
+            await engine.dispose()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert answers[1::2] == ["1"] * 5, answers

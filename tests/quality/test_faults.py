@@ -583,8 +583,8 @@ def test_killed_database_connections_are_503_and_the_app_recovers(synced: Settin
             sql(url, "UPDATE module SET title = 'Dix ans de recherche, revus' WHERE slug = $1", MODULE)
             load.wait_for_more(15)
         failed = [answer for answer in load.answers if answer[1] >= 300]
-        assert all(status == 503 for _, status, _, _ in failed), failed
-        assert all(kind == "application/problem+json" and retry for _, _, kind, retry in failed), failed
+        assert [answer for answer in failed if answer[1] != 503] == []
+        assert [answer for answer in failed if answer[2] != "application/problem+json" or not answer[3]] == []
 
         # No restart: the next requests succeed.
         for path in (

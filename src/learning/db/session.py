@@ -112,12 +112,13 @@ def create_engine(
 def _drop_timed_out_connection(context: ExceptionContext) -> None:
     # A statement the client gave up on leaves its connection waiting for the server's answer to the
     # cancel request: reusing it (even to roll back) would wait as long as the server is silent. Treated
-    # as a disconnect, the connection is terminated and the pool replaces it.
+    # as a disconnect, the connection is terminated and the pool replaces it. The same for a connection
+    # asyncpg finds still inside an earlier, interrupted operation (InternalClientError).
     error: BaseException | None = context.original_exception
     for _ in range(3):
         if error is None:
             return
-        if isinstance(error, TimeoutError):
+        if isinstance(error, TimeoutError | asyncpg.InternalClientError):
             context.is_disconnect = True
             return
         error = getattr(error, "orig", None) or error.__cause__
@@ -139,6 +140,13 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     pooled = await engine.raw_connection()
     try:
         yield pooled.driver_connection
+    except asyncpg.PostgresError:
+        raise  # the server refused a statement: the connection is in a known state, reusable
+    except BaseException as lost:
+        # Lost, timed out or cancelled mid-statement: the connection may still be inside that operation
+        # (asyncpg then refuses the next one: "another operation is in progress"). Never reused.
+        pooled.invalidate(lost if isinstance(lost, Exception) else None)
+        raise
     finally:
         await greenlet_spawn(pooled.close)  # back to the pool (its reset may have to talk to the server)
 

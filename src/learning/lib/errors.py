@@ -200,6 +200,7 @@ _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     socket.gaierror,  # the database host's name does not resolve
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection still inside an interrupted operation (then replaced)
     asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, ...
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
