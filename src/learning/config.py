@@ -142,8 +142,15 @@ class Settings(BaseSettings):
         description="Wrong current passwords on /me/password per account, and per client, per login window.",
     )  # fmt: skip
     password_hash_concurrency: int = Field(
-        default=2, ge=1, le=64, description="Password hashes computed at once per process (argon2: 64 MiB each)."
+        default=1, ge=1, le=64,
+        description="Password hashes computed at once per process (each fills one core and its memory cost).",
+    )  # fmt: skip
+    # argon2id, one lane: OWASP's first configuration (m=19 MiB, t=2, p=1) by default. Stored hashes carry their
+    # parameters; a login with a hash made under other parameters stores a new one.
+    password_hash_memory_kib: int = Field(
+        default=19_456, ge=7_168, le=4_194_304, description="argon2id memory per hash, in KiB."
     )
+    password_hash_iterations: int = Field(default=2, ge=1, le=20, description="argon2id passes over the memory.")
     password_hash_wait_seconds: float = Field(
         default=10.0, gt=0, le=300, description="Longest wait for a hashing slot before a 503."
     )

@@ -31,7 +31,10 @@ def login_policy(settings: Settings) -> LoginPolicy:
         password_check_limit=Limit(settings.password_check_limit, window),
         password_min_length=settings.password_min_length,
         hashing=PasswordHashing(
-            concurrency=settings.password_hash_concurrency, wait_seconds=settings.password_hash_wait_seconds
+            concurrency=settings.password_hash_concurrency,
+            wait_seconds=settings.password_hash_wait_seconds,
+            memory_kib=settings.password_hash_memory_kib,
+            iterations=settings.password_hash_iterations,
         ),
     )
 

@@ -22,7 +22,6 @@ from learning.lib.errors import ServiceUnavailable
 
 T = TypeVar("T")
 
-_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" parameters
 HASHING_NICENESS = 10  # the hashing threads' nice value (Linux schedules each thread on its own)
 
 
@@ -31,13 +30,6 @@ def _lower_priority() -> None:
     then slows the sign-ups, not every other request (argon2 releases the GIL and fills a core)."""
     with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed: normal priority
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verifying against this keeps a login for an unknown e-mail as slow as one for a known e-mail. Made on
-    first use, not at import: an argon2id hash costs every process that imports the app ~0.5 s of CPU."""
-    return _hasher.hash("not-a-real-password-but-a-timing-equaliser")
 
 
 @cache
@@ -59,17 +51,21 @@ def password_problem(password: str, *, email: str, min_length: int) -> str | Non
 
 
 class PasswordHashing:
-    """Hashes and verifies passwords, at most ``concurrency`` at a time in this process.
+    """Hashes and verifies passwords (argon2id, one lane), at most ``concurrency`` at a time in this process.
 
-    Each argon2id computation fills 64 MiB: left to the thread pool (40 threads), a burst of sign-ups or
-    logins grows the process by gigabytes and slows everyone. Waiting for a slot is bounded: past
-    ``wait_seconds`` the request gets 503 with Retry-After. Nothing waits for a slot, or hashes, while holding a
-    database connection (see ``AccountService``): a queue of sign-ups must not empty the pool.
+    Each argon2id computation fills its memory cost and one core: left to the thread pool (40 threads), a
+    burst of sign-ups or logins grows the process by gigabytes and takes every core from the other requests.
+    Waiting for a slot is bounded: past ``wait_seconds`` the request gets 503 with Retry-After. Nothing waits
+    for a slot, or hashes, while holding a database connection (see ``AccountService``): a queue of sign-ups
+    must not empty the pool.
     """
 
-    def __init__(self, *, concurrency: int, wait_seconds: float) -> None:
+    def __init__(self, *, concurrency: int, wait_seconds: float, memory_kib: int, iterations: int) -> None:
         self._concurrency = concurrency
         self._wait_seconds = wait_seconds
+        # One lane: libargon2 runs each lane in its own thread, so p=4 would fill four cores per hash.
+        self._hasher = PasswordHasher(time_cost=iterations, memory_cost=memory_kib, parallelism=1)
+        self._dummy: str | None = None
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on first use
         self._threads: ThreadPoolExecutor | None = None  # its own threads, at a lower priority
 
@@ -110,14 +106,28 @@ class PasswordHashing:
             threads.shutdown(wait=False)
 
     async def hash(self, password: str) -> str:
-        return await self._run(lambda: _hasher.hash(password))
+        return await self._run(lambda: self._hasher.hash(password))
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether ``password_hash`` was made under other parameters than today's (then a login replaces it)."""
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return False
+
+    def _dummy_hash(self) -> str:
+        """Verifying against this keeps a login for an unknown e-mail as slow as one for a known e-mail. Made
+        on first use, not at start-up: every process that builds the app would pay one hash."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash("not-a-real-password-but-a-timing-equaliser")
+        return self._dummy
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """Whether ``password`` matches; as slow for a missing hash (an unknown account) as for a real one."""
 
         def verify() -> bool:
             try:
-                return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+                return self._hasher.verify(password_hash or self._dummy_hash(), password) and password_hash is not None
             except (VerificationError, InvalidHashError):
                 return False
 

@@ -160,7 +160,18 @@ class AccountService:
             await self.limiter.hit(pair_key, policy.account_limit)
             await self.limiter.hit(account_key, policy.account_ceiling)
             raise InvalidCredentials("The e-mail or the password is wrong.")
+        if policy.hashing.needs_rehash(user.password_hash):
+            await self._rehash(user, password)
         return user
+
+    async def _rehash(self, user: m.UserAccount, password: str) -> None:
+        """Store a hash made under today's parameters (the old one verified ``password``); the same password,
+        so tokens stay valid. A change made meanwhile wins."""
+        new_hash = await self.policy.hashing.hash(password)
+        locked = await self.users.lock(user.id)
+        if locked is not None and locked.password_hash == user.password_hash:
+            locked.password_hash = new_hash
+            await self.users.flush()
 
     async def _back_off(self, account: str, failures: int) -> None:
         """Above the account's ceiling, clients that failed on it share one attempt per backoff period."""
