@@ -278,6 +278,10 @@ def running_app(
         "LEARNING_WORKERS": str(workers),
         "LEARNING_LOG_LEVEL": "WARNING",
         "LEARNING_SECRET_KEY": secrets.token_urlsafe(48),
+        # The load generators stand for many clients but all come from 127.0.0.1: one client's share of the
+        # loop (lib/fairness.py) would cap them. The limits suite, which measures that share, sets it back.
+        "LEARNING_CLIENT_CONCURRENCY": "100000",
+        "LEARNING_CLIENT_WAITING_LIMIT": "100000",
         **(env or {}),
     }
     log_path = workdir / "stderr.log"

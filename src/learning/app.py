@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
+from litestar.types import Scope
 
 from learning import __version__
 from learning.accounts.auth import VerifiedTokens, build_jwt_auth
@@ -41,6 +43,7 @@ from learning.jobs.worker import job_runner
 from learning.lib.api_reference import ApiReferencePage, api_reference_router
 from learning.lib.deps import provide_db_session
 from learning.lib.errors import EXCEPTION_HANDLERS
+from learning.lib.fairness import ClientShare
 from learning.lib.json_bodies import bounded_request_class
 from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
@@ -52,6 +55,7 @@ from learning.media.downloads import DownloadRecorder
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.storage import StorageUnavailable, create_object_store
 from learning.storage.local import LocalStore
+from learning.uploads.controllers import BASE as UPLOADS_PATH
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
 from learning.web import template_config, web_routes
@@ -61,6 +65,9 @@ logger = logging.getLogger("learning.app")
 
 
 GC_YOUNG_THRESHOLD = 50_000
+# A thread running Python (building an xAPI page off the loop) hands the GIL to the event loop after this
+# long at most; CPython's 5 ms default added up to 5 ms to every other request meanwhile (issue 17).
+GIL_SWITCH_SECONDS = 0.001
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -163,10 +170,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
-    app.asgi_handler = RequestLogMiddleware(SecurityHeaders(edge.wrap(app.asgi_handler), settings))
+    shared = ClientShare(
+        edge.wrap(app.asgi_handler),
+        concurrency=settings.client_concurrency,
+        wait_seconds=settings.client_wait_seconds,
+        waiting_limit=settings.client_waiting_limit,
+        exempt=_streams_its_body,
+    )
+    app.asgi_handler = RequestLogMiddleware(SecurityHeaders(shared, settings))
     if settings.trusted_proxies:  # the client behind a trusted proxy, for everything after (lib/proxies.py)
         app.asgi_handler = ForwardedHeaders(app.asgi_handler, settings.trusted_proxies)
     return app
+
+
+def _streams_its_body(scope: Scope) -> bool:
+    """A tus PATCH may stream its body for minutes: not counted among its client's requests worked on."""
+    return scope.get("method") == "PATCH" and str(scope.get("path", "")).startswith(UPLOADS_PATH + "/")
 
 
 @get("/api/v1/ping", operation_id="Ping", exclude_from_auth=True, tags=["health"], opt={"no_database": True})
@@ -180,10 +199,12 @@ def settle_garbage_collector() -> None:
     cyclic collector's generations (``gc.freeze``), and the youngest generation is collected every 50,000
     allocations instead of 700. Decoding a page of rows allocates many objects at once: with the defaults,
     collections triggered on the event loop, each walking every long-lived object, took 40 % of the GIL
-    during an xAPI export (issue 17)."""
+    during an xAPI export (issue 17). And a thread holding the GIL gives it back to the loop within
+    ``GIL_SWITCH_SECONDS``."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
 
 
 def database_limits(settings: Settings) -> DatabaseLimits:

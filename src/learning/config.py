@@ -154,6 +154,17 @@ class Settings(BaseSettings):
     password_hash_wait_seconds: float = Field(
         default=10.0, gt=0, le=300, description="Longest wait for a hashing slot before a 503."
     )
+    # Each client its share of the event loop (lib/fairness.py); behind a proxy, clients are told apart only
+    # when LEARNING_TRUSTED_PROXIES names it.
+    client_concurrency: int = Field(
+        default=8, ge=1, le=100_000, description="Requests of one client worked on at once per process."
+    )
+    client_wait_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest wait of a client's request for its turn before a 429."
+    )
+    client_waiting_limit: int = Field(
+        default=256, ge=0, le=100_000, description="Requests of one client waiting their turn; more are 429."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed.",

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 
 import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -95,6 +96,15 @@ def _phrase(status: int) -> str:
         return _EXTRA_PHRASES.get(status, "Error")
 
 
+def _problem(status_code: int, detail: str | None, title: str | None, extra: dict[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": "about:blank", "title": title or _phrase(status_code), "status": status_code}
+    if detail:
+        body["detail"] = detail
+    if extra:
+        body.update(extra)
+    return body
+
+
 def problem_response(
     status_code: int,
     *,
@@ -103,16 +113,13 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title or _phrase(status_code),
-        "status": status_code,
-    }
-    if detail:
-        body["detail"] = detail
-    if extra:
-        body.update(extra)
+    body = _problem(status_code, detail, title, extra)
     return Response(body, status_code=status_code, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_document(status_code: int, *, detail: str | None = None, title: str | None = None) -> bytes:
+    """The same problem as ``problem_response``, as the bytes an ASGI layer in front of the app sends."""
+    return msgspec.json.encode(_problem(status_code, detail, title, None))
 
 
 def _learning_error_handler(_: Request[Any, Any, Any], exc: LearningError) -> Response[dict[str, Any]]:
