@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,6 @@ MODULE = "dix-ans-de-recherche"
 AUDIO_LESSON = "de-la-caravane-au-voyage-d-etudes"  # mooc-audio-02.m4a
 VIDEO_LESSON = "les-premiers-terrains-d-experimentation"  # mooc-video-02.mp4
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
-
-
-@pytest.fixture
-def content(tmp_path: Path) -> Path:
-    """A private copy of the shipped content, free to edit."""
-    root = tmp_path / "content"
-    for folder in ("modules", "feeds", "media"):
-        shutil.copytree(REPOSITORY / folder, root / folder)
-    return root
 
 
 def _probed(name: str) -> float:

@@ -13,15 +13,6 @@ from tests.helpers.catalog import SERIES, sync
 from tests.helpers.database import REPOSITORY, sql
 
 
-@pytest.fixture
-def content(tmp_path: Path) -> Path:
-    """A private copy of the shipped content, free to edit."""
-    root = tmp_path / "content"
-    for folder in ("modules", "feeds", "media"):
-        shutil.copytree(REPOSITORY / folder, root / folder)
-    return root
-
-
 def _count(settings: Settings, table: str) -> int:
     return int(sql(settings.require_database_url(), f"SELECT count(*) AS n FROM {table}")[0]["n"])  # noqa: S608
 

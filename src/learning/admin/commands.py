@@ -11,6 +11,7 @@ from learning.accounts.repositories import UserRepository
 from learning.accounts.services import AccountService
 from learning.catalog import schemas as s
 from learning.catalog.content import load_content
+from learning.catalog.content.manifest import content_fingerprint
 from learning.catalog.editing import CatalogEditor
 from learning.catalog.repositories import CatalogRepository
 from learning.catalog.services import CatalogService
@@ -44,8 +45,20 @@ class _DryRun(Exception):
     """Raised to roll the transaction back at the end of a dry run."""
 
 
+async def stored_manifest(settings: Settings) -> str | None:
+    """The content fingerprint recorded by the last sync that wrote (None before the first)."""
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await CatalogRepository(session).manifest()
+    finally:
+        await engine.dispose()
+
+
 async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False) -> SyncReport:
-    """Validate every content file, then apply them in one transaction (rolled back for a dry run)."""
+    """Validate every content file, then apply them in one transaction (rolled back for a dry run), recording
+    the content's fingerprint with them (``catalog/content/manifest.py``)."""
+    fingerprint = content_fingerprint(root, settings)  # before reading: a file changed meanwhile syncs again
     bundle = load_content(root)  # raises ContentError before anything is written
     engine = create_engine(settings.require_database_url(), pool_size=1)
     store = create_object_store(settings)
@@ -55,9 +68,11 @@ async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False)
         try:
             async with create_sessionmaker(engine).begin() as session:
                 library = MediaLibrary(MediaRepository(session), None if dry_run else store)
-                await ContentSync(CatalogRepository(session), library, base_url=settings.base_url).apply(bundle, report)
+                catalog = CatalogRepository(session)
+                await ContentSync(catalog, library, base_url=settings.base_url).apply(bundle, report)
                 if dry_run:
                     raise _DryRun
+                await catalog.record_manifest(fingerprint.digest, fingerprint.files)
         except _DryRun:
             return report
         except BaseException:

@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import Select, String, extract, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from learning.db import models as m
 from learning.db.models.catalog import SEARCH_CONFIG
+
+MANIFEST = "content"  # the one row of content_manifest
 
 # Sentinels around matched words in snippets; replaced by <mark> after HTML-escaping the text.
 MARK_START, MARK_END = "\x02", "\x03"
@@ -174,6 +177,20 @@ class CatalogRepository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def manifest(self) -> str | None:
+        """The content fingerprint of the last sync that wrote (``catalog/content/manifest.py``), if any."""
+        found = await self.session.get(m.ContentManifest, MANIFEST)
+        return found.fingerprint if found else None
+
+    async def record_manifest(self, fingerprint: str, files: int) -> None:
+        statement = insert(m.ContentManifest).values(name=MANIFEST, fingerprint=fingerprint, files=files)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[m.ContentManifest.name],
+                set_={"fingerprint": fingerprint, "files": files, "synced_at": func.now()},
+            )
+        )
 
     async def next_scheduled_publication(self) -> datetime | None:
         """When the next scheduled item becomes visible (cached answers must not outlive it)."""

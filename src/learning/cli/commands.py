@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 import click
@@ -41,8 +43,11 @@ def serve() -> None:
     with database(settings) as ready:
         upgrade(ready.require_database_url())
         if settings.content_sync_on_start:
-            report = _sync(ready)
-            click.echo(f"contenu synchronisé : {_changes(report.changes)}", err=True)
+            report = _sync_on_start(ready)
+            if report is None:
+                click.echo("contenu inchangé depuis la dernière synchronisation", err=True)
+            else:
+                click.echo(f"contenu synchronisé : {_changes(report.changes)}", err=True)
         click.echo(banner(ready, embedded=settings.embedded), err=True)
         run_server(ready)
 
@@ -93,6 +98,14 @@ def _changes(count: int) -> str:
 
 
 def _sync(settings: Settings, *, dry_run: bool = False) -> SyncReport:
+    outcome = _sync_outcome(settings, dry_run)
+    if isinstance(outcome, str):
+        raise click.ClickException(outcome)
+    return outcome
+
+
+def _sync_outcome(settings: Settings, dry_run: bool) -> SyncReport | str:
+    """The sync's report, or the French message of why it refused (a value, so that it crosses processes)."""
     from learning.admin.commands import sync_content
     from learning.catalog.content import ContentError
     from learning.lib.errors import LearningError
@@ -100,9 +113,25 @@ def _sync(settings: Settings, *, dry_run: bool = False) -> SyncReport:
     try:
         return asyncio.run(sync_content(settings, settings.content_root, dry_run=dry_run))
     except ContentError as exc:
-        raise click.ClickException("le contenu a des erreurs :\n" + "\n".join(str(e) for e in exc.errors)) from None
+        return "le contenu a des erreurs :\n" + "\n".join(str(e) for e in exc.errors)
     except LearningError as exc:
-        raise click.ClickException(exc.detail) from None
+        return exc.detail
+
+
+def _sync_on_start(settings: Settings) -> SyncReport | None:
+    """`learning serve`'s sync: nothing when the content's fingerprint is the one the last sync recorded
+    (``catalog/content/manifest.py``); otherwise the sync, in a child process, so that what it allocates
+    (every document parsed, thousands of rows) is not inherited by the server's workers forked from here."""
+    from learning.admin.commands import stored_manifest
+    from learning.catalog.content.manifest import content_fingerprint
+
+    if asyncio.run(stored_manifest(settings)) == content_fingerprint(settings.content_root, settings).digest:
+        return None
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
+        outcome = child.submit(_sync_outcome, settings, False).result()
+    if isinstance(outcome, str):
+        raise click.ClickException(outcome)
+    return outcome
 
 
 @main.group()

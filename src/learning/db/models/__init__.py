@@ -4,6 +4,7 @@ from learning.db.base import Base
 from learning.db.models.accounts import RateLimitCounter, RevokedToken, Role, UserAccount
 from learning.db.models.catalog import (
     CompletionRule,
+    ContentManifest,
     Lesson,
     LessonKind,
     Module,
@@ -24,6 +25,7 @@ from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 __all__ = [
     "Base",
     "CompletionRule",
+    "ContentManifest",
     "Enrollment",
     "EnrollmentStatus",
     "EventKind",

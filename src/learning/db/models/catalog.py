@@ -227,3 +227,15 @@ class WebinarSession(UUIDPrimaryKey, Timestamps, Publishable, Base):
         Index("ix_webinar_session_search_vector", "search_vector", postgresql_using="gin"),
         Index("ix_webinar_session_scheduled_at", "scheduled_at"),
     )
+
+
+class ContentManifest(Base):
+    """The fingerprint of the content files (and of the code that turns them into rows) at the last sync that
+    wrote them: `learning serve` skips its start-up sync when the files still have this fingerprint."""
+
+    __tablename__ = "content_manifest"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # one row: "content"
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    files: Mapped[int] = mapped_column(Integer, nullable=False)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
