@@ -127,8 +127,10 @@ def run_wrk(
     threads: int = 2,
     script: str | None = None,
     warmup_s: int = 0,
+    launcher: Sequence[str] = (),
 ) -> WrkRun:
-    """Load ``url`` for ``duration_s`` seconds (after an unmeasured ``warmup_s``) and parse the figures."""
+    """Load ``url`` for ``duration_s`` seconds (after an unmeasured ``warmup_s``) and parse the figures.
+    ``launcher`` prefixes the command (``chrt``, ``taskset``: where and how wrk is scheduled)."""
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="learning-wrk-") as tmp:
         extra: list[str] = []
@@ -138,7 +140,7 @@ def run_wrk(
             extra = ["-s", str(path)]
 
         def load(seconds: int) -> subprocess.CompletedProcess[str]:
-            argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url]
+            argv = [*launcher, wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url]
             return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 60)
 
         if warmup_s > 0:

@@ -47,6 +47,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -242,7 +243,7 @@ def observe(app: App, seconds: int) -> Observed:
     runs: dict[str, WrkRun] = {}
 
     def one(name: str, path: str) -> None:
-        runs[name] = run_wrk(app.url(path), connections=4, threads=1, duration_s=seconds)
+        runs[name] = run_wrk(app.url(path), connections=4, threads=1, duration_s=seconds, launcher=observer_launcher())
 
     threads = [threading.Thread(target=one, args=(n, p)) for n, p in (("ping", PING), ("module", MODULE_PATH))]
     for thread in threads:
@@ -322,6 +323,17 @@ class Drivers:
 DRIVER_NICENESS = 19
 
 
+@functools.cache
+def observer_launcher() -> tuple[str, ...]:
+    """The observers are probes: on the clients' CPU they run first (real-time FIFO, when the system allows
+    it: ``chrt -f 10``), and the drivers only when nothing else wants that CPU (SCHED_IDLE)."""
+    try:
+        subprocess.run(["chrt", "-f", "10", "true"], check=True, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return ("chrt", "-f", "10")
+
+
 @dataclass(frozen=True)
 class Placement:
     server: frozenset[int]
@@ -362,6 +374,8 @@ def lowest_priority() -> None:
     """Run the calling thread (a driver) after everything else on its CPUs."""
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DRIVER_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
 def ms_p99(samples: Sequence[float]) -> float:
@@ -873,7 +887,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (
             f"Placement: {placement.describe()} — the clients of a real service run on other machines, so the "
             "server (the app's every thread and PostgreSQL) gets a CPU of its own and the drivers run at nice "
-            f"{DRIVER_NICENESS} beside the observers (wrk, nice 0). The control case is a client-side CPU hog "
+            f"{DRIVER_NICENESS} under SCHED_IDLE beside the observers (wrk, "
+            f"{' '.join(observer_launcher()) or 'nice 0'}). The control case is a client-side CPU hog "
             "placed like a driver: its ratio shows how much the clients' own CPU use still reaches the figures."
             if placement is not None
             else "Placement: one CPU — the app, PostgreSQL, wrk and the drivers share it, so the ratios are upper "
