@@ -335,6 +335,23 @@ def make_server(upload_settings: Settings) -> Iterator[Callable[..., tuple[str, 
             hook.release.set()
 
 
+def _interrupt(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C the command; its stderr. A command still running 60 s later fails the test with what it was
+    doing: its signal masks and what each of its threads waits on."""
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    masks = [line for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn"))]
+    process.send_signal(signal.SIGINT)
+    try:
+        stderr = process.communicate(timeout=60)[1] or ""
+    except subprocess.TimeoutExpired:
+        waits = {t.name: (t / "wchan").read_text() for t in Path(f"/proc/{process.pid}/task").iterdir()}
+        process.kill()
+        _, stderr = process.communicate(timeout=30)
+        raise AssertionError(f"still running 60 s after Ctrl-C: {masks} {waits}\n{stderr}") from None
+    assert process.returncode == 130, f"{masks}\n{stderr}"  # Ctrl-C, as shells report it
+    return stderr
+
+
 def _upload(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return run_learning("upload", *args, env=app_environment(settings, **env), cwd=settings.data_dir.parent,
                         timeout=300)  # fmt: skip
@@ -389,8 +406,7 @@ def test_an_interrupted_upload_is_not_resumed_for_another_session(
                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert hook.holding.wait(120), "the second PATCH never came"
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        _interrupt(process)
     finally:
         hook.release.set()
         if process.poll() is None:
@@ -445,8 +461,7 @@ def test_ctrl_c_during_an_upload_says_how_to_resume_and_the_rerun_resumes(
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert hook.holding.wait(120), "the second PATCH never came"  # 1 MiB of 4 sent: mid-upload
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        stderr = _interrupt(process)
     finally:
         hook.release.set()
         if process.poll() is None:
@@ -477,8 +492,7 @@ def test_upload_started_without_a_server_resumes_without_one(upload_settings: Se
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         _wait_for_bytes(url, process)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        stderr = _interrupt(process)
     finally:
         if process.poll() is None:
             process.kill()
