@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         presign=functools.partial(presigned_location, store, settings.presign_ttl_seconds) if redirect else None,
         count_download=functools.partial(count_download, downloads),
         cors=bool(settings.cors_origins),
+        max_bytes=settings.answer_cache_max_bytes,
     )
     verified_tokens = VerifiedTokens(listening=lambda: edge.hub.active)
     edge.hub.subscribe(ACCOUNTS, verified_tokens.invalidate)
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
+    edge.learn_routes(app)
     shared = ClientShare(
         edge.wrap(app.asgi_handler),
         concurrency=settings.client_concurrency,

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     edge: bool = Field(
         default=True, description="Answer stored public answers in front of the app (false: the routes answer all)."
     )
+    answer_cache_max_bytes: int = Field(
+        default=128 * 1024 * 1024, ge=64 * 1024, le=64 * 1024**3,
+        description="Bytes of ready answers the edge keeps per process (an answer above a quarter is not kept).",
+    )  # fmt: skip
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -19,6 +19,7 @@ from learning.catalog.deps import provide_answers, provide_catalog_service
 from learning.catalog.services import MAX_QUERY_LENGTH, QUERY_PATTERN, CatalogService
 from learning.db import models as m
 from learning.edge import AnswerStore
+from learning.edge.keys import EDGE_QUERY, PAGE, Declaration, as_int, as_text, as_words
 from learning.edge.routes import cached_json
 from learning.lib.openapi import IF_NONE_MATCH, PRECONDITION_HEADERS, no_content
 from learning.lib.pagination import Page, PageRequest, provide_page_request
@@ -35,12 +36,15 @@ def _ok(model: Any, description: str) -> dict[int, ResponseSpec]:
 CONDITIONAL = {"request_headers": [IF_NONE_MATCH, *PRECONDITION_HEADERS], "problems": [412]}
 
 
-def read(path: str, *, operation_id: str, **options: Any) -> HTTPRouteHandler:
-    """A public read: GET, and HEAD with the same headers (``GetModule``, ``HeadGetModule``)."""
+def read(path: str, *, operation_id: str, query: Declaration | None = None, **options: Any) -> HTTPRouteHandler:
+    """A public read: GET, and HEAD with the same headers (``GetModule``, ``HeadGetModule``); its answers are kept
+    by the edge, keyed on the path and the ``query`` parameters it reads (``edge/keys.py``)."""
+    opt = {**options.pop("opt", {}), EDGE_QUERY: query or {}}
     return route(
         path,
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         operation_id=lambda _h, method, _p: operation_id if method == "GET" else f"Head{operation_id}",
+        opt=opt,
         **options,
     )
 
@@ -57,6 +61,7 @@ class CatalogController(Controller):
     @read(
         "/api/v1/modules",
         operation_id="ListModules",
+        query=PAGE,
         opt=CONDITIONAL,
         responses=_ok(Page[s.ModuleSummary], "Published modules"),
     )
@@ -111,6 +116,7 @@ class CatalogController(Controller):
     @read(
         "/api/v1/webinars",
         operation_id="ListWebinarSeries",
+        query=PAGE,
         opt=CONDITIONAL,
         responses=_ok(Page[s.SeriesSummary], "Series"),
     )
@@ -132,6 +138,7 @@ class CatalogController(Controller):
     @read(
         "/api/v1/webinars/{series_slug:str}",
         operation_id="GetWebinarSeries",
+        query={**PAGE, "status": as_text, "year": as_int},
         opt=CONDITIONAL,
         responses=_ok(s.SeriesDetail, "A series and its sessions"),
     )
@@ -175,6 +182,7 @@ class CatalogController(Controller):
     @read(
         "/api/v1/search",
         operation_id="Search",
+        query={**PAGE, "q": as_words},
         opt=CONDITIONAL,
         responses=_ok(Page[s.SearchResult], "Ranked results"),
     )

@@ -4,10 +4,17 @@ snapshots of media assets, kept in memory and validated against PostgreSQL.
 Correct across several app processes: the hub (``edge/hub.py``) calls ``invalidate`` on every catalog
 change anywhere, and while it is not listening nothing is stored. Entries also end when the next scheduled
 publication comes due, so scheduled content appears on time without a restart or a cron job.
+
+Bounded in bytes (``LEARNING_ANSWER_CACHE_MAX_BYTES``): each entry counts its bodies in every encoding it holds,
+the least recently used go first, and an answer larger than a quarter of the bound is answered but not kept.
+Keyed on the canonical request (``edge/keys.py``): a query parameter the route does not read never makes a new
+entry. A miss is produced once however many requests miss it at once (``edge/flights.py``), and its rendering
+(serialising, compressing) runs in a worker thread, so the event loop keeps answering meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import uuid
@@ -16,14 +23,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
-from urllib.parse import parse_qsl
 
+import anyio
+import anyio.to_thread
 import msgspec
 
+from learning.edge.flights import Abandoned, Flight, Flights, retrieved
 from learning.edge.headers import Variant, document_variant, gzip_etag
+from learning.edge.keys import RequestKeys
 from learning.lib.clock import utcnow
+from learning.lib.errors import ServiceUnavailable
 
 T = TypeVar("T")
+L = TypeVar("L")  # what a document is rendered from
+E = TypeVar("E")  # an early answer (a 304 before rendering)
+
+RENDER_THREADS = 2  # documents rendered at once per process: CPU-bound, and the machine has few cores
 
 SEARCH_PATH = "/api/v1/search"
 
@@ -90,36 +105,78 @@ def render_json(value: Any, cache_control: str) -> Rendered:
     return Rendered(body, strong_etag(body), "application/json", cache_control=cache_control)
 
 
-def cache_key(path: str, query_string: bytes) -> str:
-    """The path and the sorted query: the same question always finds the same entry (edge and routes alike).
-
-    Search words are case- and space-insensitive, so ``q`` is folded: « Élus » and « élus  » share one.
-    """
-    if not query_string:
-        return path
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    query = sorted((name, " ".join(value.split()).casefold() if name == "q" else value) for name, value in pairs)
-    return path + "?" + "&".join(f"{k}={v}" for k, v in query)
-
-
 def media_key(asset_id: object) -> str:
     return f"media:{asset_id}"
 
 
+DEFAULT_MAX_BYTES = 128 * 1024 * 1024
+ENTRY_OVERHEAD = 2048  # bytes an entry costs besides its bodies: its headers, its key, the objects holding them
+LARGEST_SHARE = 4  # an answer larger than a quarter of its space is answered, never kept
+SEARCH_SHARE = 8  # searches get an eighth of the bound, of their own
+FLIGHT_WAIT_SECONDS = 30.0  # longest wait for another request's load or render of the same answer
+
+
+def entry_bytes(key: str, value: Rendered) -> int:
+    """What keeping ``value`` costs: its bodies (every encoding it holds) and a fixed overhead."""
+    return len(value.body) + len(value.gzipped or b"") + len(key) + ENTRY_OVERHEAD
+
+
+class _Space:
+    """Answers kept least-recently-used first, their total bytes under ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.used = 0
+        self.entries: OrderedDict[str, tuple[Rendered, int]] = OrderedDict()
+
+    def get(self, key: str) -> Rendered | None:
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        self.entries.move_to_end(key)
+        return found[0]
+
+    def put(self, key: str, value: Rendered) -> None:
+        size = entry_bytes(key, value)
+        self.remove(key)
+        if size > self.max_bytes // LARGEST_SHARE:
+            return  # one huge answer would push out everything else
+        self.entries[key] = (value, size)
+        self.used += size
+        while self.used > self.max_bytes:
+            _, (_, evicted) = self.entries.popitem(last=False)
+            self.used -= evicted
+
+    def remove(self, key: str) -> None:
+        found = self.entries.pop(key, None)
+        if found is not None:
+            self.used -= found[1]
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.used = 0
+
+
 class AnswerStore:
+    """Rendered answers bounded in bytes (``max_bytes``, searches in a share of their own), keyed on the canonical
+    request (``keys``), produced once for concurrent misses (``document``), off the event loop."""
+
     def __init__(
-        self, listening: Callable[[], bool], *, max_entries: int = 2048, max_search_entries: int = 512
+        self, listening: Callable[[], bool], *, max_bytes: int = DEFAULT_MAX_BYTES, max_values: int = 2048
     ) -> None:
         # Searches get their own, smaller space: a flood of distinct queries cannot evict the catalog.
         self._listening = listening
-        self._entries: OrderedDict[str, Rendered] = OrderedDict()
-        self._searches: OrderedDict[str, Rendered] = OrderedDict()
+        self.keys = RequestKeys()
+        self.flights = Flights()
+        self.max_bytes = max_bytes
+        self._searches = _Space(max_bytes // SEARCH_SHARE)
+        self._entries = _Space(max_bytes - self._searches.max_bytes)
         self._values: dict[str, object] = {}
-        self._max_entries = max_entries
-        self._max_search_entries = max_search_entries
+        self._max_values = max_values
         self._generation = 0
         self._horizon: datetime | None = None  # next scheduled publication, when known
         self._horizon_known = False
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def invalidate(self) -> None:
         self._generation += 1
@@ -132,6 +189,20 @@ class AnswerStore:
     def generation(self) -> int:
         """Take it before reading the database; ``store`` refuses the answer if content changed since."""
         return self._generation
+
+    @property
+    def entries(self) -> int:
+        """How many rendered answers are kept."""
+        return len(self._entries.entries) + len(self._searches.entries)
+
+    @property
+    def used_bytes(self) -> int:
+        """What the kept answers cost (``entry_bytes``), never above ``max_bytes``."""
+        return self._entries.used + self._searches.used
+
+    def key(self, path: str, query_string: bytes) -> str | None:
+        """The canonical key of a GET or HEAD (``edge/keys.py``); None where no answer is ever kept."""
+        return self.keys.key(path, query_string)
 
     # --- media snapshots and other values -------------------------------------------------------
     def peek(self, key: str) -> object | None:
@@ -146,53 +217,107 @@ class AnswerStore:
         generation = self._generation
         value = await produce()
         if value is not None and generation == self._generation and self._listening():
-            if len(self._values) >= self._max_entries:
+            if len(self._values) >= self._max_values:
                 self._values.clear()
             self._values[key] = value
         return value
 
     # --- rendered answers -----------------------------------------------------------------------
-    def _space(self, key: str) -> tuple[OrderedDict[str, Rendered], int]:
-        if key.startswith(SEARCH_PATH):
-            return self._searches, self._max_search_entries
-        return self._entries, self._max_entries
+    def _space(self, key: str) -> _Space:
+        return self._searches if key.startswith(SEARCH_PATH) else self._entries
 
     def lookup(self, key: str) -> Rendered | None:
         """The stored answer for ``key``, if any (and still valid)."""
         if self._horizon is not None and utcnow() >= self._horizon:
             self.invalidate()
             self._horizon = None
-        entries, _ = self._space(key)
-        entry = entries.get(key)
-        if entry is not None:
-            if entry.expires is not None and utcnow() >= entry.expires:
-                del entries[key]
-                return None
-            entries.move_to_end(key)
+        space = self._space(key)
+        entry = space.get(key)
+        if entry is not None and entry.expires is not None and utcnow() >= entry.expires:
+            space.remove(key)
+            return None
         return entry
 
     def store(self, key: str, value: Rendered, generation: int) -> None:
         if generation != self._generation or not self._listening():
             return  # the content changed while this answer was being built
-        entries, limit = self._space(key)
-        entries[key] = value
-        if len(entries) > limit:
-            entries.popitem(last=False)
+        self._space(key).put(key, value)
 
-    async def rendered(
+    async def document(
         self,
         key: str,
-        produce: Callable[[], Awaitable[Rendered]],
+        load: Callable[[], Awaitable[L]],
+        render: Callable[[L], Rendered],
+        early: Callable[[L], E | None] | None = None,
         horizon: Callable[[], Awaitable[datetime | None]] | None = None,
-    ) -> Rendered:
-        """The cached answer for ``key``, or a fresh one from ``produce`` (stored when still valid)."""
+    ) -> Rendered | E:
+        """The stored answer for ``key``; on a miss, one ``load`` and one ``render`` for all concurrent misses
+        (``edge/flights.py``). ``load`` reads on the event loop; ``render`` (pure CPU: serialise, compress) runs in a
+        worker thread; ``early`` may answer from what was loaded without rendering (a 304)."""
         cached = self.lookup(key)
         if cached is not None:
             return cached
+        flight, leading = self.flights.join(key, self._generation)
+        if leading:
+            try:
+                loaded: L = await load()
+                if horizon is not None and not self._horizon_known:
+                    await self._learn_horizon(horizon)
+            except BaseException as exc:
+                flight.fail(exc)
+                self.flights.land(key, flight)
+                raise
+            flight.loaded.set_result(loaded)
+        else:
+            try:
+                loaded = await asyncio.wait_for(asyncio.shield(flight.loaded), FLIGHT_WAIT_SECONDS)
+            except (Abandoned, TimeoutError):
+                return await self._alone(key, load, render, early)
+        if early is not None and (answer := early(loaded)) is not None:
+            if leading and flight.rendering is None:
+                self.flights.land(key, flight)
+            return answer
+        if flight.rendering is None:
+            flight.rendering = asyncio.ensure_future(self._render_and_keep(key, flight, render, loaded))
+            flight.rendering.add_done_callback(retrieved)
+        try:
+            rendered: Rendered = await asyncio.wait_for(asyncio.shield(flight.rendering), FLIGHT_WAIT_SECONDS)
+        except TimeoutError:
+            raise ServiceUnavailable("This document is still being prepared: try again shortly.") from None
+        return rendered
+
+    async def _render_and_keep(
+        self, key: str, flight: Flight[Any, Any], render: Callable[[L], Rendered], loaded: L
+    ) -> Rendered:
+        try:
+            rendered = await self.off_loop(render, loaded)
+            self.store(key, rendered, flight.generation)  # before landing: the next miss finds it
+            return rendered
+        finally:
+            self.flights.land(key, flight)
+
+    async def _alone(
+        self, key: str, load: Callable[[], Awaitable[L]], render: Callable[[L], Rendered],
+        early: Callable[[L], E | None] | None,
+    ) -> Rendered | E:  # fmt: skip
+        """A follower whose leader went away or took too long: its own load and render, kept if still valid."""
         generation = self._generation
-        value = await produce()
-        if horizon is not None and not self._horizon_known:
-            self._horizon = await horizon()
+        loaded = await load()
+        if early is not None and (answer := early(loaded)) is not None:
+            return answer
+        rendered = await self.off_loop(render, loaded)
+        self.store(key, rendered, generation)
+        return rendered
+
+    async def off_loop(self, render: Callable[[L], Rendered], loaded: L) -> Rendered:
+        """``render(loaded)`` in a worker thread, a few at once: the event loop keeps answering meanwhile."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(RENDER_THREADS)
+        return await anyio.to_thread.run_sync(render, loaded, limiter=self._limiter)
+
+    async def _learn_horizon(self, horizon: Callable[[], Awaitable[datetime | None]]) -> None:
+        generation = self._generation
+        found = await horizon()
+        if generation == self._generation:
+            self._horizon = found
             self._horizon_known = True
-        self.store(key, value, generation)
-        return value

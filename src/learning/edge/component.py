@@ -18,12 +18,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from litestar import HttpMethod, Litestar
 from litestar.enums import ScopeType
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from learning.edge.answers import AnswerStore, Deliverable, cache_key, media_key
+from learning.edge.answers import DEFAULT_MAX_BYTES, AnswerStore, Deliverable, media_key
 from learning.edge.headers import Answer
 from learning.edge.hub import CATALOG, NotifyHub
+from learning.edge.keys import EDGE_QUERY
 from learning.edge.respond import (
     document_answer,
     media_decision,
@@ -69,9 +72,10 @@ class Edge:
         presign: Callable[[Deliverable], str] | None = None,
         count_download: CountDownload | None = None,
         cors: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.hub = NotifyHub()
-        self.answers = AnswerStore(listening=lambda: self.hub.active)
+        self.answers = AnswerStore(listening=lambda: self.hub.active, max_bytes=max_bytes)
         self.hub.subscribe(CATALOG, self.answers.invalidate)
         self.enabled = enabled
         self._media_store = media_store  # only a local store in stream mode serves ranges from memory
@@ -81,6 +85,16 @@ class Edge:
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         return _EdgeLayer(app, self)
+
+    def learn_routes(self, app: Litestar) -> None:
+        """The routes whose answers are kept, and the query parameters each reads (``opt[EDGE_QUERY]``): the
+        keys of the edge's lookups and of the routes' stores (``edge/keys.py``). Called once the app is built."""
+        for route in app.routes:
+            if not isinstance(route, HTTPRoute):
+                continue
+            for handler in route.route_handlers:
+                if EDGE_QUERY in handler.opt and HttpMethod.GET in handler.http_methods:
+                    self.answers.keys.declare(route.path, handler.opt[EDGE_QUERY])
 
     def plan(self, scope: Scope) -> _Planned | None:
         """The answer to send for this request, or None to let the app answer."""
@@ -93,7 +107,8 @@ class Edge:
         path: str = scope["path"]
         if path.startswith(MEDIA_PREFIX):
             return self._plan_media(path, method, headers, scope)
-        rendered = self.answers.lookup(cache_key(path, scope.get("query_string", b"")))
+        key = self.answers.key(path, scope.get("query_string", b""))
+        rendered = None if key is None else self.answers.lookup(key)
         if rendered is None:
             return None
         answer = document_answer(rendered, method, headers)

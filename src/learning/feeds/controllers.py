@@ -6,7 +6,9 @@ before the app; a conditional request whose ETag or date still matches gets 304 
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -18,9 +20,10 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED
 
 from learning.accounts.auth import CurrentUser
-from learning.edge import AnswerStore, Rendered, compressed
+from learning.edge import Rendered, compressed
+from learning.edge.keys import EDGE_QUERY
 from learning.edge.respond import Validators, preflight, respond
-from learning.edge.routes import answer_and_store, early_answer
+from learning.edge.routes import Early, cached_document, early_answer, private_document
 from learning.feeds.deps import provide_feed_service
 from learning.feeds.render import render_atom, render_rss
 from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
@@ -51,6 +54,7 @@ def _cache_control(max_age: int, *, private: bool) -> str:
 
 
 def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -> Rendered:
+    """The feed's XML and its gzip copy, in one pass: CPU only, so the routes run it off the event loop."""
     body = render_rss(view.channel) if fmt == "rss" else render_atom(view.channel)
     return Rendered(
         body, view.etag(fmt), MEDIA_TYPES[fmt], view.channel.updated, expires=view.expires,
@@ -58,24 +62,26 @@ def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -
     )  # fmt: skip
 
 
-def _feed(
-    request: Request[Any, Any, Any], view: FeedView, fmt: FeedFormat, max_age: int, answers: AnswerStore | None,
-    generation: int = 0,
-) -> Response[Any]:  # fmt: skip
-    """304 before any XML is built when the client has this version; else render, answer and (public) keep."""
-    private = answers is None
+def _early(request: Request[Any, Any, Any], fmt: FeedFormat, max_age: int, *, private: bool) -> Early[FeedView]:
+    """304 before any XML is built when the client has this version."""
     cache_control = _cache_control(max_age, private=private)
-    validators = Validators(view.etag(fmt), view.channel.updated, cache_control, True, cors=not private)
-    if (unchanged := early_answer(request, validators)) is not None:
-        return unchanged
-    return answer_and_store(request, answers, _rendered(view, fmt, max_age, private=private), generation)
+
+    def early(view: FeedView) -> Response[Any] | None:
+        validators = Validators(view.etag(fmt), view.channel.updated, cache_control, True, cors=not private)
+        return early_answer(request, validators)
+
+    return early
 
 
-async def _public(request: Request[Any, Any, Any], state: State, load: Any, fmt: FeedFormat) -> Response[Any]:
-    answers: AnswerStore = state.edge.answers
-    generation = answers.generation  # before the database is read: a change meanwhile is not stored
-    view: FeedView = await load()
-    return _feed(request, view, fmt, state.settings.feed_max_age_seconds, answers, generation)
+async def _public(
+    request: Request[Any, Any, Any], state: State, load: Callable[[], Awaitable[FeedView]], fmt: FeedFormat
+) -> Response[Any]:
+    """A public feed: from the edge's store, else loaded and rendered once for all concurrent misses, then kept."""
+    max_age: int = state.settings.feed_max_age_seconds
+    return await cached_document(
+        request, state.edge.answers, load, functools.partial(_rendered, fmt=fmt, max_age=max_age, private=False),
+        early=_early(request, fmt, max_age, private=False),
+    )  # fmt: skip
 
 
 FEED_OPTIONS: dict[str, Any] = {
@@ -89,6 +95,7 @@ FEED_OPTIONS: dict[str, Any] = {
         304: no_content("Not modified: the client's copy is current"),
     },
     "opt": {
+        EDGE_QUERY: {},  # a feed reads no query parameter: ``?v=2`` is the same feed, the same entry
         "problems": [404, 412, 503],
         "request_headers": CONDITIONAL_HEADERS,
         "media_types": {200: tuple(t.split(";")[0] for t in MEDIA_TYPES.values())},  # .xml: RSS, .atom: Atom
@@ -99,7 +106,8 @@ FEED_OPTIONS: dict[str, Any] = {
 
 PRIVATE_FEED_OPTIONS: dict[str, Any] = {
     **FEED_OPTIONS,
-    "opt": {**FEED_OPTIONS["opt"], "problems": [404, 410, 412, 503]},
+    "opt": {key: value for key, value in FEED_OPTIONS["opt"].items() if key != EDGE_QUERY}  # never kept
+    | {"problems": [404, 410, 412, 503]},
 }
 
 
@@ -150,8 +158,12 @@ async def private_module_feed(
     """A learner's private feed of a module they are enrolled in (the token is the credential); 410 for a
     revoked or replaced token (apps stop asking), 404 for an unknown one or a module they are not enrolled in."""
     slug, fmt = _split(filename)
-    view = await feeds.private_module_feed(token, slug, utcnow())
-    return _feed(request, view, fmt, state.settings.feed_max_age_seconds, None)  # answered, never stored
+    max_age: int = state.settings.feed_max_age_seconds
+    return await private_document(
+        request, state.edge.answers, lambda: feeds.private_module_feed(token, slug, utcnow()),
+        functools.partial(_rendered, fmt=fmt, max_age=max_age, private=True),
+        early=_early(request, fmt, max_age, private=True),
+    )  # fmt: skip
 
 
 @route(
