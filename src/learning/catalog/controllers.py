@@ -176,7 +176,7 @@ class CatalogController(Controller):
         "/api/v1/search",
         operation_id="Search",
         opt=CONDITIONAL,
-        responses=_ok(Page[s.SearchResult], "Ranked results"),
+        responses=_ok(s.SearchPage, "Ranked results; `total` is exact up to a cap, then a lower bound"),
     )
     async def search(
         self,
@@ -195,8 +195,6 @@ class CatalogController(Controller):
     ) -> Response[bytes]:
         """French full-text search over modules, lessons and webinars, with highlighted snippets."""
 
-        async def build() -> Page[s.SearchResult]:
-            items, total = await catalog.search(q, limit=page.limit, offset=page.offset)
-            return Page(items=items, total=total, limit=page.limit, offset=page.offset)
-
-        return await cached_json(request, answers, build, catalog.next_change)
+        return await cached_json(
+            request, answers, lambda: catalog.search(q, limit=page.limit, offset=page.offset), catalog.next_change
+        )

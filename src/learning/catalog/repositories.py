@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, extract, func, literal, select, union_all
+from sqlalchemy import Select, String, case, extract, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,76 +204,115 @@ class CatalogRepository:
         present = [value for value in values if value is not None]
         return min(present) if present else None
 
-    async def search(self, text: str, *, limit: int, offset: int) -> tuple[list[SearchHit], int]:
-        """Ranked French full-text search (accents ignored) over visible modules, lessons and sessions."""
-        query = func.websearch_to_tsquery(literal(SEARCH_CONFIG).cast(_REGCONFIG), text)
-        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
-
-        def headline(column: Any) -> Any:
-            return func.ts_headline(literal(SEARCH_CONFIG).cast(_REGCONFIG), column, query, options)
-
+    def _matches(self, query: Any) -> list[Select[Any]]:
+        """The visible modules, lessons and sessions matching ``query``: (kind, id, title, slug, parent slug,
+        rank), one statement per kind, unordered."""
+        module, lesson, session, series = m.Module, m.Lesson, m.WebinarSession, m.WebinarSeries
         modules = select(
-            literal("module").label("kind"),
-            m.Module.id,
-            m.Module.title,
-            m.Module.slug,
-            literal(None, String).label("parent_slug"),
-            func.ts_rank(m.Module.search_vector, query).label("rank"),
-            m.Module.summary.label("text"),
-        ).where(m.Module.search_vector.op("@@")(query), m.Module.visible())
+            literal("module").label("kind"), module.id, module.title, module.slug,
+            literal(None, String).label("parent_slug"), func.ts_rank(module.search_vector, query).label("rank"),
+        ).where(module.search_vector.op("@@")(query), module.visible())  # fmt: skip
         lessons = (
             select(
                 literal("lesson").label("kind"),
-                m.Lesson.id,
-                m.Lesson.title,
-                m.Lesson.slug,
-                m.Module.slug.label("parent_slug"),
-                func.ts_rank(m.Lesson.search_vector, query).label("rank"),
-                (m.Lesson.summary + "\n" + m.Lesson.body_md).label("text"),
+                lesson.id,
+                lesson.title,
+                lesson.slug,
+                module.slug.label("parent_slug"),
+                func.ts_rank(lesson.search_vector, query).label("rank"),
             )
-            .join(m.Module, m.Module.id == m.Lesson.module_id)
-            .where(m.Lesson.search_vector.op("@@")(query), m.Lesson.visible(), m.Module.visible())
+            .join(module, module.id == lesson.module_id)
+            .where(lesson.search_vector.op("@@")(query), lesson.visible(), module.visible())
         )
         sessions = (
             select(
                 literal("webinar_session").label("kind"),
-                m.WebinarSession.id,
-                m.WebinarSession.title,
-                m.WebinarSession.slug,
-                m.WebinarSeries.slug.label("parent_slug"),
-                func.ts_rank(m.WebinarSession.search_vector, query).label("rank"),
-                (m.WebinarSession.summary + "\n" + m.WebinarSession.body_md).label("text"),
+                session.id,
+                session.title,
+                session.slug,
+                series.slug.label("parent_slug"),
+                func.ts_rank(session.search_vector, query).label("rank"),
             )
-            .join(m.WebinarSeries, m.WebinarSeries.id == m.WebinarSession.series_id)
-            .where(
-                m.WebinarSession.search_vector.op("@@")(query),
-                m.WebinarSession.visible(),
-                m.WebinarSeries.visible(),
-            )
+            .join(series, series.id == session.series_id)
+            .where(session.search_vector.op("@@")(query), session.visible(), series.visible())
         )
-        matches = union_all(modules, lessons, sessions).subquery()
-        total = (await self.session.execute(select(func.count()).select_from(matches))).scalar_one()
+        return [modules, lessons, sessions]
+
+    async def search(self, text: str, *, limit: int, offset: int) -> list[SearchHit]:
+        """One page of the ranked French full-text search (accents ignored) over visible modules, lessons and
+        sessions: by rank, then title, then id.
+
+        The work follows the page, not the matches: each kind ranks its matches from the row's own vector and
+        keeps its first ``offset + limit`` (ids and titles only); the page is cut from those; only then are
+        the page's texts read and highlighted, a module's summary or a lesson's or session's best passage (the
+        paragraph matching the query, else the one with most of its words, else the first).
+        """
+        query = _tsquery(text)
+        ranked = [
+            branch.order_by(
+                branch.selected_columns.rank.desc(), branch.selected_columns.title, branch.selected_columns.id
+            )
+            .limit(offset + limit)
+            .subquery()
+            for branch in self._matches(query)
+        ]
+        candidates = union_all(*(select(branch) for branch in ranked)).subquery()
         page = (
-            select(matches)
-            .order_by(matches.c.rank.desc(), matches.c.title, matches.c.id)
+            select(candidates)
+            .order_by(candidates.c.rank.desc(), candidates.c.title, candidates.c.id)
             .limit(limit)
             .offset(offset)
             .subquery()
         )
+        passage = m.SearchPassage
+        words = select(func.tsvector_to_array(func.to_tsvector(_config(), text))).scalar_subquery()
+        best_passage = (
+            select(passage.body)
+            .where(passage.owner_id == page.c.id)
+            .order_by(
+                passage.vector.op("@@")(query).desc(),
+                (func.length(passage.vector) - func.length(func.ts_delete(passage.vector, words))).desc(),
+                passage.position,
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        summary = select(m.Module.summary).where(m.Module.id == page.c.id).scalar_subquery()
+        shown = func.coalesce(case((page.c.kind == "module", summary), else_=best_passage), "")
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
         rows = await self.session.execute(
             select(
                 page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
-                headline(page.c.text).label("snippet"),
+                func.ts_headline(_config(), shown, query, options).label("snippet"),
             ).order_by(page.c.rank.desc(), page.c.title, page.c.id)
         )  # fmt: skip
-        hits = [
+        return [
             SearchHit(
                 kind=row.kind, id=row.id, title=row.title, slug=row.slug, parent_slug=row.parent_slug,
                 rank=float(row.rank), snippet=row.snippet,
             )
             for row in rows
         ]  # fmt: skip
-        return hits, total
+
+    async def count_matches(self, text: str, *, cap: int) -> int:
+        """How many visible items match, counted exactly up to ``cap``: each kind stops counting at ``cap + 1``,
+        so a result above ``cap`` only says that there are more than ``cap``."""
+        query = _tsquery(text)
+        counts = [
+            select(func.count()).select_from(branch.limit(cap + 1).subquery()).scalar_subquery()
+            for branch in self._matches(query)
+        ]
+        modules, lessons, sessions = counts
+        return int((await self.session.execute(select(modules + lessons + sessions))).scalar_one())
+
+
+def _config() -> Any:
+    return literal(SEARCH_CONFIG).cast(_REGCONFIG)
+
+
+def _tsquery(text: str) -> Any:
+    # A scalar subquery: PostgreSQL parses the query once (an InitPlan), not once per row it tests.
+    return select(func.websearch_to_tsquery(_config(), text)).scalar_subquery()
 
 
 def _session_media() -> list[Any]:
