@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, case, extract, func, literal, select, union_all
+from sqlalchemy import Integer, Select, String, bindparam, case, extract, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,88 +205,12 @@ class CatalogRepository:
         present = [value for value in values if value is not None]
         return min(present) if present else None
 
-    def _matches(self, query: Any) -> list[Select[Any]]:
-        """The visible modules, lessons and sessions matching ``query``: (kind, id, title, slug, parent slug,
-        rank), one statement per kind, unordered."""
-        module, lesson, session, series = m.Module, m.Lesson, m.WebinarSession, m.WebinarSeries
-        modules = select(
-            literal("module").label("kind"), module.id, module.title, module.slug,
-            literal(None, String).label("parent_slug"), func.ts_rank(module.search_vector, query).label("rank"),
-        ).where(module.search_vector.op("@@")(query), module.visible())  # fmt: skip
-        lessons = (
-            select(
-                literal("lesson").label("kind"),
-                lesson.id,
-                lesson.title,
-                lesson.slug,
-                module.slug.label("parent_slug"),
-                func.ts_rank(lesson.search_vector, query).label("rank"),
-            )
-            .join(module, module.id == lesson.module_id)
-            .where(lesson.search_vector.op("@@")(query), lesson.visible(), module.visible())
-        )
-        sessions = (
-            select(
-                literal("webinar_session").label("kind"),
-                session.id,
-                session.title,
-                session.slug,
-                series.slug.label("parent_slug"),
-                func.ts_rank(session.search_vector, query).label("rank"),
-            )
-            .join(series, series.id == session.series_id)
-            .where(session.search_vector.op("@@")(query), session.visible(), series.visible())
-        )
-        return [modules, lessons, sessions]
-
     async def search(self, text: str, *, limit: int, offset: int) -> list[SearchHit]:
         """One page of the ranked French full-text search (accents ignored) over visible modules, lessons and
-        sessions: by rank, then title, then id.
-
-        The work follows the page, not the matches: each kind ranks its matches from the row's own vector and
-        keeps its first ``offset + limit`` (ids and titles only); the page is cut from those; only then are
-        the page's texts read and highlighted, a module's summary or a lesson's or session's best passage (the
-        paragraph matching the query, else the one with most of its words, else the first).
-        """
-        query = _tsquery(text)
-        ranked = [
-            branch.order_by(
-                branch.selected_columns.rank.desc(), branch.selected_columns.title, branch.selected_columns.id
-            )
-            .limit(offset + limit)
-            .subquery()
-            for branch in self._matches(query)
-        ]
-        candidates = union_all(*(select(branch) for branch in ranked)).subquery()
-        page = (
-            select(candidates)
-            .order_by(candidates.c.rank.desc(), candidates.c.title, candidates.c.id)
-            .limit(limit)
-            .offset(offset)
-            .subquery()
-        )
-        passage = m.SearchPassage
-        words = select(func.tsvector_to_array(func.to_tsvector(_config(), text))).scalar_subquery()
-        best_passage = (
-            select(passage.body)
-            .where(passage.owner_id == page.c.id)
-            .order_by(
-                passage.vector.op("@@")(query).desc(),
-                (func.length(passage.vector) - func.length(func.ts_delete(passage.vector, words))).desc(),
-                passage.position,
-            )
-            .limit(1)
-            .scalar_subquery()
-        )
-        summary = select(m.Module.summary).where(m.Module.id == page.c.id).scalar_subquery()
-        shown = func.coalesce(case((page.c.kind == "module", summary), else_=best_passage), "")
-        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
+        sessions: by rank, then title, then id (see ``_search_page``)."""
         rows = await self.session.execute(
-            select(
-                page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
-                func.ts_headline(_config(), shown, query, options).label("snippet"),
-            ).order_by(page.c.rank.desc(), page.c.title, page.c.id)
-        )  # fmt: skip
+            _search_page(), {"text": text, "window": offset + limit, "limit": limit, "offset": offset}
+        )
         return [
             SearchHit(
                 kind=row.kind, id=row.id, title=row.title, slug=row.slug, parent_slug=row.parent_slug,
@@ -297,22 +222,112 @@ class CatalogRepository:
     async def count_matches(self, text: str, *, cap: int) -> int:
         """How many visible items match, counted exactly up to ``cap``: each kind stops counting at ``cap + 1``,
         so a result above ``cap`` only says that there are more than ``cap``."""
-        query = _tsquery(text)
-        counts = [
-            select(func.count()).select_from(branch.limit(cap + 1).subquery()).scalar_subquery()
-            for branch in self._matches(query)
-        ]
-        modules, lessons, sessions = counts
-        return int((await self.session.execute(select(modules + lessons + sessions))).scalar_one())
+        return int((await self.session.execute(_search_count(), {"text": text, "stop": cap + 1})).scalar_one())
+
+
+# The search statements are built once: building them costs more than PostgreSQL takes to run them on a
+# small catalog. Their values are bound at each execution.
 
 
 def _config() -> Any:
     return literal(SEARCH_CONFIG).cast(_REGCONFIG)
 
 
-def _tsquery(text: str) -> Any:
+def _tsquery() -> Any:
     # A scalar subquery: PostgreSQL parses the query once (an InitPlan), not once per row it tests.
-    return select(func.websearch_to_tsquery(_config(), text)).scalar_subquery()
+    return select(func.websearch_to_tsquery(_config(), bindparam("text", type_=String))).scalar_subquery()
+
+
+def _matches() -> list[Select[Any]]:
+    """The visible modules, lessons and sessions matching the query: (kind, id, title, slug, parent slug, rank),
+    one statement per kind, unordered."""
+    module, lesson, session, series = m.Module, m.Lesson, m.WebinarSession, m.WebinarSeries
+    modules = select(
+        literal("module").label("kind"), module.id, module.title, module.slug,
+        literal(None, String).label("parent_slug"), func.ts_rank(module.search_vector, _tsquery()).label("rank"),
+    ).where(module.search_vector.op("@@")(_tsquery()), module.visible())  # fmt: skip
+    lessons = (
+        select(
+            literal("lesson").label("kind"),
+            lesson.id,
+            lesson.title,
+            lesson.slug,
+            module.slug.label("parent_slug"),
+            func.ts_rank(lesson.search_vector, _tsquery()).label("rank"),
+        )
+        .join(module, module.id == lesson.module_id)
+        .where(lesson.search_vector.op("@@")(_tsquery()), lesson.visible(), module.visible())
+    )
+    sessions = (
+        select(
+            literal("webinar_session").label("kind"),
+            session.id,
+            session.title,
+            session.slug,
+            series.slug.label("parent_slug"),
+            func.ts_rank(session.search_vector, _tsquery()).label("rank"),
+        )
+        .join(series, series.id == session.series_id)
+        .where(session.search_vector.op("@@")(_tsquery()), session.visible(), series.visible())
+    )
+    return [modules, lessons, sessions]
+
+
+@functools.cache
+def _search_page() -> Select[Any]:
+    """A page of results, its cost following the page rather than the matches: each kind ranks its matches
+    from the row's own vector and keeps its first ``window`` (offset + limit: ids and titles only); the page is
+    cut from those; only then are the page's texts read and highlighted, a module's summary or a lesson's or
+    session's best passage (the paragraph matching the query, else the one with most of its words, else the
+    first). Binds ``text``, ``window``, ``limit`` and ``offset``."""
+    ranked = []
+    for branch in _matches():
+        columns = branch.selected_columns
+        ranked.append(
+            branch.order_by(columns.rank.desc(), columns.title, columns.id)
+            .limit(bindparam("window", type_=Integer))
+            .subquery()
+        )
+    candidates = union_all(*(select(branch) for branch in ranked)).subquery()
+    page = (
+        select(candidates)
+        .order_by(candidates.c.rank.desc(), candidates.c.title, candidates.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery()
+    )
+    passage = m.SearchPassage
+    words = select(
+        func.tsvector_to_array(func.to_tsvector(_config(), bindparam("text", type_=String)))
+    ).scalar_subquery()
+    best_passage = (
+        select(passage.body)
+        .where(passage.owner_id == page.c.id)
+        .order_by(
+            passage.vector.op("@@")(_tsquery()).desc(),
+            (func.length(passage.vector) - func.length(func.ts_delete(passage.vector, words))).desc(),
+            passage.position,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    summary = select(m.Module.summary).where(m.Module.id == page.c.id).scalar_subquery()
+    shown = func.coalesce(case((page.c.kind == "module", summary), else_=best_passage), "")
+    options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
+    return select(
+        page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
+        func.ts_headline(_config(), shown, _tsquery(), options).label("snippet"),
+    ).order_by(page.c.rank.desc(), page.c.title, page.c.id)  # fmt: skip
+
+
+@functools.cache
+def _search_count() -> Select[Any]:
+    """The matches of each kind counted up to ``stop`` (bound), then summed."""
+    modules, lessons, sessions = (
+        select(func.count()).select_from(branch.limit(bindparam("stop", type_=Integer)).subquery()).scalar_subquery()
+        for branch in _matches()
+    )
+    return select(modules + lessons + sessions)
 
 
 def _session_media() -> list[Any]:
