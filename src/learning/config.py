@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     )  # fmt: skip
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    search_count_cap: int = Field(
+        default=1000, ge=1, le=1_000_000,
+        description="Search matches counted exactly; beyond, the total is this cap, flagged as a lower bound.",
+    )  # fmt: skip
 
     # --- accounts -----------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(

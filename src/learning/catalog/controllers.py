@@ -184,7 +184,7 @@ class CatalogController(Controller):
         operation_id="Search",
         query={**PAGE, "q": as_words},
         opt=CONDITIONAL,
-        responses=_ok(Page[s.SearchResult], "Ranked results"),
+        responses=_ok(s.SearchPage, "Ranked results; `total` is exact up to a cap, then a lower bound"),
     )
     async def search(
         self,
@@ -203,8 +203,6 @@ class CatalogController(Controller):
     ) -> Response[bytes]:
         """French full-text search over modules, lessons and webinars, with highlighted snippets."""
 
-        async def build() -> Page[s.SearchResult]:
-            items, total = await catalog.search(q, limit=page.limit, offset=page.offset)
-            return Page(items=items, total=total, limit=page.limit, offset=page.offset)
-
-        return await cached_json(request, answers, build, catalog.next_change)
+        return await cached_json(
+            request, answers, lambda: catalog.search(q, limit=page.limit, offset=page.offset), catalog.next_change
+        )

@@ -13,7 +13,8 @@ from learning.edge import AnswerStore
 
 
 def provide_catalog_service(db_session: NamedDependency[AsyncSession], state: State) -> CatalogService:
-    return CatalogService(CatalogRepository(db_session), state.settings.base_url)
+    settings = state.settings
+    return CatalogService(CatalogRepository(db_session), settings.base_url, search_count_cap=settings.search_count_cap)
 
 
 def provide_catalog_editor(db_session: NamedDependency[AsyncSession]) -> CatalogEditor:

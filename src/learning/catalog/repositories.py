@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, extract, func, literal, select, union_all
+from sqlalchemy import Integer, Select, String, bindparam, case, extract, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,76 +205,129 @@ class CatalogRepository:
         present = [value for value in values if value is not None]
         return min(present) if present else None
 
-    async def search(self, text: str, *, limit: int, offset: int) -> tuple[list[SearchHit], int]:
-        """Ranked French full-text search (accents ignored) over visible modules, lessons and sessions."""
-        query = func.websearch_to_tsquery(literal(SEARCH_CONFIG).cast(_REGCONFIG), text)
-        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
-
-        def headline(column: Any) -> Any:
-            return func.ts_headline(literal(SEARCH_CONFIG).cast(_REGCONFIG), column, query, options)
-
-        modules = select(
-            literal("module").label("kind"),
-            m.Module.id,
-            m.Module.title,
-            m.Module.slug,
-            literal(None, String).label("parent_slug"),
-            func.ts_rank(m.Module.search_vector, query).label("rank"),
-            m.Module.summary.label("text"),
-        ).where(m.Module.search_vector.op("@@")(query), m.Module.visible())
-        lessons = (
-            select(
-                literal("lesson").label("kind"),
-                m.Lesson.id,
-                m.Lesson.title,
-                m.Lesson.slug,
-                m.Module.slug.label("parent_slug"),
-                func.ts_rank(m.Lesson.search_vector, query).label("rank"),
-                (m.Lesson.summary + "\n" + m.Lesson.body_md).label("text"),
-            )
-            .join(m.Module, m.Module.id == m.Lesson.module_id)
-            .where(m.Lesson.search_vector.op("@@")(query), m.Lesson.visible(), m.Module.visible())
-        )
-        sessions = (
-            select(
-                literal("webinar_session").label("kind"),
-                m.WebinarSession.id,
-                m.WebinarSession.title,
-                m.WebinarSession.slug,
-                m.WebinarSeries.slug.label("parent_slug"),
-                func.ts_rank(m.WebinarSession.search_vector, query).label("rank"),
-                (m.WebinarSession.summary + "\n" + m.WebinarSession.body_md).label("text"),
-            )
-            .join(m.WebinarSeries, m.WebinarSeries.id == m.WebinarSession.series_id)
-            .where(
-                m.WebinarSession.search_vector.op("@@")(query),
-                m.WebinarSession.visible(),
-                m.WebinarSeries.visible(),
-            )
-        )
-        matches = union_all(modules, lessons, sessions).subquery()
-        total = (await self.session.execute(select(func.count()).select_from(matches))).scalar_one()
-        page = (
-            select(matches)
-            .order_by(matches.c.rank.desc(), matches.c.title, matches.c.id)
-            .limit(limit)
-            .offset(offset)
-            .subquery()
-        )
+    async def search(self, text: str, *, limit: int, offset: int) -> list[SearchHit]:
+        """One page of the ranked French full-text search (accents ignored) over visible modules, lessons and
+        sessions: by rank, then title, then id (see ``_search_page``)."""
         rows = await self.session.execute(
-            select(
-                page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
-                headline(page.c.text).label("snippet"),
-            ).order_by(page.c.rank.desc(), page.c.title, page.c.id)
-        )  # fmt: skip
-        hits = [
+            _search_page(), {"text": text, "window": offset + limit, "limit": limit, "offset": offset}
+        )
+        return [
             SearchHit(
                 kind=row.kind, id=row.id, title=row.title, slug=row.slug, parent_slug=row.parent_slug,
                 rank=float(row.rank), snippet=row.snippet,
             )
             for row in rows
         ]  # fmt: skip
-        return hits, total
+
+    async def count_matches(self, text: str, *, cap: int) -> int:
+        """How many visible items match, counted exactly up to ``cap``: each kind stops counting at ``cap + 1``,
+        so a result above ``cap`` only says that there are more than ``cap``."""
+        return int((await self.session.execute(_search_count(), {"text": text, "stop": cap + 1})).scalar_one())
+
+
+# The search statements are built once: building them costs more than PostgreSQL takes to run them on a
+# small catalog. Their values are bound at each execution.
+
+
+def _config() -> Any:
+    return literal(SEARCH_CONFIG).cast(_REGCONFIG)
+
+
+def _tsquery() -> Any:
+    # A scalar subquery: PostgreSQL parses the query once (an InitPlan), not once per row it tests.
+    return select(func.websearch_to_tsquery(_config(), bindparam("text", type_=String))).scalar_subquery()
+
+
+def _matches() -> list[Select[Any]]:
+    """The visible modules, lessons and sessions matching the query: (kind, id, title, slug, parent slug, rank),
+    one statement per kind, unordered."""
+    module, lesson, session, series = m.Module, m.Lesson, m.WebinarSession, m.WebinarSeries
+    modules = select(
+        literal("module").label("kind"), module.id, module.title, module.slug,
+        literal(None, String).label("parent_slug"), func.ts_rank(module.search_vector, _tsquery()).label("rank"),
+    ).where(module.search_vector.op("@@")(_tsquery()), module.visible())  # fmt: skip
+    lessons = (
+        select(
+            literal("lesson").label("kind"),
+            lesson.id,
+            lesson.title,
+            lesson.slug,
+            module.slug.label("parent_slug"),
+            func.ts_rank(lesson.search_vector, _tsquery()).label("rank"),
+        )
+        .join(module, module.id == lesson.module_id)
+        .where(lesson.search_vector.op("@@")(_tsquery()), lesson.visible(), module.visible())
+    )
+    sessions = (
+        select(
+            literal("webinar_session").label("kind"),
+            session.id,
+            session.title,
+            session.slug,
+            series.slug.label("parent_slug"),
+            func.ts_rank(session.search_vector, _tsquery()).label("rank"),
+        )
+        .join(series, series.id == session.series_id)
+        .where(session.search_vector.op("@@")(_tsquery()), session.visible(), series.visible())
+    )
+    return [modules, lessons, sessions]
+
+
+@functools.cache
+def _search_page() -> Select[Any]:
+    """A page of results, its cost following the page rather than the matches: each kind ranks its matches
+    from the row's own vector and keeps its first ``window`` (offset + limit: ids and titles only); the page is
+    cut from those; only then are the page's texts read and highlighted, a module's summary or a lesson's or
+    session's best passage (the paragraph matching the query, else the one with most of its words, else the
+    first). Binds ``text``, ``window``, ``limit`` and ``offset``."""
+    ranked = []
+    for branch in _matches():
+        columns = branch.selected_columns
+        ranked.append(
+            branch.order_by(columns.rank.desc(), columns.title, columns.id)
+            .limit(bindparam("window", type_=Integer))
+            .subquery()
+        )
+    candidates = union_all(*(select(branch) for branch in ranked)).subquery()
+    page = (
+        select(candidates)
+        .order_by(candidates.c.rank.desc(), candidates.c.title, candidates.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery()
+    )
+    passage = m.SearchPassage
+    words = select(
+        func.tsvector_to_array(func.to_tsvector(_config(), bindparam("text", type_=String)))
+    ).scalar_subquery()
+    best_passage = (
+        select(passage.body)
+        .where(passage.owner_id == page.c.id)
+        .order_by(
+            passage.vector.op("@@")(_tsquery()).desc(),
+            (func.length(passage.vector) - func.length(func.ts_delete(passage.vector, words))).desc(),
+            passage.position,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    summary = select(m.Module.summary).where(m.Module.id == page.c.id).scalar_subquery()
+    shown = func.coalesce(case((page.c.kind == "module", summary), else_=best_passage), "")
+    options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
+    return select(
+        page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
+        func.ts_headline(_config(), shown, _tsquery(), options).label("snippet"),
+    ).order_by(page.c.rank.desc(), page.c.title, page.c.id)  # fmt: skip
+
+
+@functools.cache
+def _search_count() -> Select[Any]:
+    """The matches of each kind counted up to ``stop`` (bound), then summed."""
+    modules, lessons, sessions = (
+        select(func.count()).select_from(branch.limit(bindparam("stop", type_=Integer)).subquery()).scalar_subquery()
+        for branch in _matches()
+    )
+    return select(modules + lessons + sessions)
 
 
 def _session_media() -> list[Any]:

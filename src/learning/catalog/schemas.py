@@ -164,6 +164,28 @@ class SearchResult(msgspec.Struct):
     rank: float
 
 
+class SearchPage(msgspec.Struct):
+    """A page of search results: the fields of every list page, and whether ``total`` is only a lower bound."""
+
+    items: list[SearchResult]
+    total: Annotated[
+        int,
+        msgspec.Meta(
+            description="Matching items: exact when `total_is_lower_bound` is false, else the count cap "
+            "(there are more)."
+        ),
+    ]
+    limit: int
+    offset: int
+    total_is_lower_bound: Annotated[
+        bool,
+        msgspec.Meta(
+            description="True when more items match than the server counts (its count cap, 1,000 by default): "
+            "`total` is then that cap, and the exact number is not known."
+        ),
+    ]
+
+
 # --- admin ------------------------------------------------------------------------------------
 class PublicationChange(msgspec.Struct, forbid_unknown_fields=True):
     """Publish now, schedule for ``publish_at``, or unpublish (``draft``): what the editor applies."""

@@ -16,6 +16,8 @@ from learning.lib.typography import french_html
 from learning.media.urls import media_url
 
 MAX_QUERY_LENGTH = 200
+# Matches are counted exactly up to this many; beyond, the answer says « more than » (the count stops there).
+SEARCH_COUNT_CAP = 1000
 
 
 def _char_class(codes: list[int]) -> str:
@@ -94,9 +96,10 @@ def _snippet_html(snippet: str) -> str:
 class CatalogService:
     """Public reads: only visible content (published, or scheduled and due)."""
 
-    def __init__(self, catalog: CatalogRepository, base_url: str) -> None:
+    def __init__(self, catalog: CatalogRepository, base_url: str, *, search_count_cap: int = SEARCH_COUNT_CAP) -> None:
         self.catalog = catalog
         self.base_url = base_url
+        self.search_count_cap = search_count_cap
 
     async def next_change(self) -> datetime | None:
         return await self.catalog.next_scheduled_publication()
@@ -243,15 +246,17 @@ class CatalogService:
             series=s.ParentRef(slug=series.slug, title=series.title),
         )
 
-    async def search(self, query: str, *, limit: int, offset: int) -> tuple[list[s.SearchResult], int]:
-        """Ranked French full-text search; accents and plurals do not matter."""
+    async def search(self, query: str, *, limit: int, offset: int) -> s.SearchPage:
+        """Ranked French full-text search; accents and plurals do not matter. The total is exact up to the
+        count cap; beyond, it is the cap and ``total_is_lower_bound`` says there are more."""
         text = " ".join(query.split())
         if not text:
             raise BadSearch("The search needs some words (q=…).")
         if len(text) > MAX_QUERY_LENGTH or not _QUERY.fullmatch(query):
             raise BadSearch(f"The search must be at most {MAX_QUERY_LENGTH} printable characters.")
         text = _DANGLING_NOT.sub(" ", text)
-        hits, total = await self.catalog.search(text, limit=limit, offset=offset)
+        hits = await self.catalog.search(text, limit=limit, offset=offset)
+        counted = await self.catalog.count_matches(text, cap=self.search_count_cap)
         results = []
         for hit in hits:
             if hit.kind == "module":
@@ -266,4 +271,7 @@ class CatalogService:
                     snippet_html=_snippet_html(hit.snippet), rank=round(hit.rank, 6),
                 )
             )  # fmt: skip
-        return results, total
+        return s.SearchPage(
+            items=results, total=min(counted, self.search_count_cap), limit=limit, offset=offset,
+            total_is_lower_bound=counted > self.search_count_cap,
+        )  # fmt: skip

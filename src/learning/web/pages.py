@@ -209,12 +209,16 @@ class PublicPages(Controller):
     ) -> Template:
         """French full-text search over the catalog."""
         results: list[tuple[s.SearchResult, str]] = []
+        found = None
         flash = None
         if q.strip():
             try:
-                found, _ = await catalog.search(q, limit=30, offset=0)
+                found = await catalog.search(q, limit=30, offset=0)
             except BadSearch:
                 flash = Flash("La recherche doit tenir en 200 caractères imprimables.", "error")
             else:
-                results = [(hit, search_path(hit.kind, hit.slug, hit.parent_slug)) for hit in found]
-        return page("search.html", viewer, q=q, results=results, flash=flash)
+                results = [(hit, search_path(hit.kind, hit.slug, hit.parent_slug)) for hit in found.items]
+        return page(
+            "search.html", viewer, q=q, results=results, flash=flash,
+            total=found.total if found else 0, total_is_lower_bound=found.total_is_lower_bound if found else False,
+        )  # fmt: skip

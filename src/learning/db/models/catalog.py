@@ -239,3 +239,21 @@ class ContentManifest(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     files: Mapped[int] = mapped_column(Integer, nullable=False)
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class SearchPassage(Base):
+    """One paragraph of a lesson's or a session's summary and body, with its own search vector.
+
+    Made by triggers on ``lesson`` and ``webinar_session`` (the search-passages migration), so every way of
+    writing a text keeps its passages. Search results take their snippet from their best passage: highlighting
+    a paragraph costs little, highlighting a whole body costs as much as indexing it again.
+    """
+
+    __tablename__ = "search_passage"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # a lesson's or a session's id
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(f"to_tsvector('{SEARCH_CONFIG}'::regconfig, body)", persisted=True)
+    )
