@@ -8,25 +8,17 @@ import contextlib
 import logging
 import secrets
 import uuid
-from collections import defaultdict, deque
+from collections import deque
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.lib.clock import utcnow
 from learning.lib.errors import is_database_outage
 from learning.media.downloads import agents, maintenance
+from learning.media.downloads.batch import build_batch
 from learning.media.downloads.repository import DownloadRepository
-from learning.media.downloads.rules import (
-    SALT_RETENTION,
-    WINDOW,
-    Hit,
-    count_downloads,
-    listener_hash,
-    normal_ip,
-    served_ranges,
-)
+from learning.media.downloads.rules import SALT_RETENTION, WINDOW, Hit, served_ranges
 
 logger = logging.getLogger("learning.downloads")
 
@@ -232,41 +224,8 @@ class DownloadRecorder:
         if not hits:
             return
         await self._load_salts(repo, hits, salts)
-
-        groups: dict[tuple[uuid.UUID, str, str], list[Hit]] = defaultdict(list)
-        for hit in hits:
-            groups[(hit.asset_id, normal_ip(hit.ip), hit.user_agent)].append(hit)
-        # A listener's requests of the last 24 hours were hashed with this day's salt or an earlier one.
-        identities: dict[tuple[uuid.UUID, str, str], set[str]] = {}
-        rows: list[dict[str, Any]] = []
-        for key, group in groups.items():
-            asset_id, ip, agent = key
-            days = {hit.at.date() - timedelta(days=back) for hit in group for back in range(3)}
-            identities[key] = {listener_hash(salts[day], ip, agent) for day in days if day in salts}
-            for hit in group:
-                listener = listener_hash(salts[hit.at.date()], ip, agent)
-                rows.extend(
-                    {"asset_id": asset_id, "listener": listener, "requested_at": hit.at, "range_start": start,
-                     "range_end": end, "app": hit.app}
-                    for start, end in hit.ranges
-                )  # fmt: skip
-        await repo.add_requests(rows)
-
-        listeners = set().union(*identities.values())
-        first, last = min(hit.at for hit in hits), max(hit.at for hit in hits)
-        history = await repo.requests_between(assets, listeners, after=first - WINDOW, until=last)
-        starts = await repo.window_starts_between(assets, listeners, after=first - 2 * WINDOW, before=last + WINDOW)
-        downloads: list[dict[str, Any]] = []
-        for key, group in groups.items():
-            asset_id, ip, agent = key
-            requests = [row for listener in identities[key] for row in history.get((asset_id, listener), [])]
-            known_starts = [start for listener in identities[key] for start in starts.get((asset_id, listener), [])]
-            for hit, window_start in count_downloads(group, requests, known_starts):
-                downloads.append(
-                    {"asset_id": asset_id, "listener": listener_hash(salts[hit.at.date()], ip, agent),
-                     "window_start": window_start, "counted_at": hit.at, "app": hit.app, "day": hit.at.date()}
-                )  # fmt: skip
-        await repo.add_downloads(downloads)
+        # The requests, the decision (rules.count_downloads, in SQL) and the day rollup: one statement.
+        await repo.count_batch(build_batch(hits, salts), window=WINDOW)
 
     async def _load_salts(self, repo: DownloadRepository, hits: list[Hit], salts: dict[date, bytes]) -> None:
         needed = {hit.at.date() for hit in hits}
