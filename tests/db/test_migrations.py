@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
 import warnings
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from learning.db import models as m
 from learning.db.base import NAMING_CONVENTION
+from learning.db.migrate import alembic_config, upgrade
 from learning.db.types import recognise_our_types
+from tests.conftest import _admin_execute, _with_database
 from tests.helpers.database import sql
 
 
@@ -66,3 +71,40 @@ def test_constraint_names_follow_the_convention() -> None:
     assert "pk_user_account" in names
     assert "uq_user_account_email" in names
     assert set(NAMING_CONVENTION) == {"ix", "uq", "ck", "fk", "pk"}
+
+
+def test_the_download_rollup_migration_backfills_keeps_up_and_downgrades(server_url: str) -> None:
+    name = f"learning_rollup_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    try:
+        upgrade(url, "b7e3f0a91c25")
+        asset = uuid.uuid4()
+        sql(url, "INSERT INTO media_asset (id, ref, rendition, kind, status, name, extension, mime_type, size_bytes,"
+                 " storage_key) VALUES ($1, 'e1', 'original', 'audio', 'ready', 'e1', 'mp3', 'audio/mpeg', 10, 'k')",
+            asset)  # fmt: skip
+        add = ("INSERT INTO media_download (asset_id, listener, window_start, counted_at, app, day)"
+               " SELECT $1, md5(n::text), $2::date + interval '9 hours', $2::date + interval '9 hours', $3, $2"
+               " FROM generate_series(1, $4) AS n")  # fmt: skip
+        sql(url, add, asset, dt.date(2026, 3, 2), "AntennaPod", 3)
+        sql(url, add, asset, dt.date(2026, 3, 3), "Spotify", 2)
+        upgrade(url)
+        rollup = "SELECT day, app, downloads FROM download_day ORDER BY day, app"
+        assert [tuple(row) for row in sql(url, rollup)] == [
+            (dt.date(2026, 3, 2), "AntennaPod", 3), (dt.date(2026, 3, 3), "Spotify", 2)
+        ]  # fmt: skip
+        sql(url, add, asset, dt.date(2026, 3, 3), "Spotify", 4)  # kept up by the trigger from now on
+        sql(url, "DELETE FROM media_download WHERE app = 'AntennaPod'")
+        assert [tuple(row) for row in sql(url, rollup)] == [(dt.date(2026, 3, 3), "Spotify", 6)]
+        command.downgrade(alembic_config(url), "b7e3f0a91c25")
+        tables = "SELECT tablename FROM pg_tables WHERE tablename = 'download_day'"
+        assert sql(url, tables) == []
+        indexes = "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_media_download_asset_day'"
+        assert len(sql(url, indexes)) == 1
+        sql(url, add, asset, dt.date(2026, 3, 4), "Spotify", 1)  # no trigger left behind
+        upgrade(url)
+        assert [tuple(row) for row in sql(url, rollup)] == [
+            (dt.date(2026, 3, 3), "Spotify", 6), (dt.date(2026, 3, 4), "Spotify", 1)
+        ]  # fmt: skip
+    finally:
+        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -408,7 +408,7 @@ async def test_a_batch_the_database_refuses_is_dropped_after_three_attempts(
         await recorder.stop()
 
 
-def test_the_buffer_is_bounded_and_drops_the_oldest() -> None:
+def test_the_buffer_is_bounded_and_refuses_the_newest() -> None:
     recorder = DownloadRecorder(max_buffered=3)
     asset = uuid.uuid4()
     for n in range(5):

@@ -171,3 +171,12 @@ def test_the_app_records_downloads_and_writes_them_at_shutdown(settings: Setting
     assert [row["app"] for row in sql(url, "SELECT app FROM media_download WHERE asset_id = $1", asset_id)] == [
         "Apple Podcasts"
     ]
+
+
+def test_the_recorder_status_shows_what_waits_and_what_was_refused(client: TestClient[Any], admin: Account) -> None:
+    recorder: DownloadRecorder = client.app.state.downloads
+    response = client.get(BASE + "/recorder", headers=admin.headers)
+    assert response.status_code == 200, response.text
+    validate(client.get("/schema/openapi.json").json(), BASE + "/recorder", "get", 200, response.json())
+    status = recorder.status()
+    assert response.json() == {"pending": status.pending, "max_buffered": 100_000, "dropped": status.dropped}

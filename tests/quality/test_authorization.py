@@ -403,6 +403,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", A + "/analytics/modules"): admin(),
     ("GET", A + "/downloads"): admin(),
     ("GET", A + "/downloads/assets/{asset_id:uuid}"): admin(),
+    ("GET", A + "/downloads/recorder"): admin(),
     # admin: catalog edits
     ("POST", A + "/modules"): admin(201, send=_json(lambda _: {"slug": _slug(), "title": "Un module d'essai"})),
     ("PATCH", A + "/modules/{slug:str}"): admin(send=_NO_CHANGE),

@@ -14,8 +14,8 @@ from litestar.params import FromPath
 from learning.accounts.auth import requires_admin
 from learning.admin.deps import PeriodQuery, provide_period
 from learning.lib.pagination import Page, PageRequest, provide_page_request
-from learning.media.deps import provide_download_stats
-from learning.media.downloads import DownloadStatsService
+from learning.media.deps import provide_download_recorder, provide_download_stats
+from learning.media.downloads import DownloadRecorder, DownloadStatsService
 
 
 class DayCount(msgspec.Struct):
@@ -46,12 +46,19 @@ class AssetDownloadTotal(msgspec.Struct):
     total: int
 
 
+class RecorderRead(msgspec.Struct):
+    pending: int
+    max_buffered: int
+    dropped: int
+
+
 class AdminDownloadController(Controller):
     path = "/api/v1/admin/downloads"
     tags = ["admin"]
     guards = [requires_admin]
     dependencies = {
         "download_stats": Provide(provide_download_stats, sync_to_thread=False),
+        "download_recorder": Provide(provide_download_recorder, sync_to_thread=False),
         "page": Provide(provide_page_request, sync_to_thread=False),
         "period": Provide(provide_period, sync_to_thread=False),
     }
@@ -69,6 +76,13 @@ class AdminDownloadController(Controller):
         )
         items = [AssetDownloadTotal(asset_id=t.asset_id, ref=t.ref, name=t.name, total=t.total) for t in totals]
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @get("/recorder", operation_id="GetDownloadRecorder")
+    async def recorder(self, download_recorder: NamedDependency[DownloadRecorder]) -> RecorderRead:
+        """This process's download recorder: records waiting to be written, its bound, and how many records
+        it had to refuse (buffer full) or give up since the process started."""
+        status = download_recorder.status()
+        return RecorderRead(pending=status.pending, max_buffered=status.max_buffered, dropped=status.dropped)
 
     @get("/assets/{asset_id:uuid}", operation_id="GetAssetDownloads")
     async def asset_downloads(

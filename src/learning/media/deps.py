@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.media.delivery import MediaDelivery
-from learning.media.downloads import DownloadRepository, DownloadStatsService
+from learning.media.downloads import DownloadRecorder, DownloadRepository, DownloadStatsService
 from learning.media.repositories import MediaRepository
 from learning.media.services import MediaService
 
@@ -18,6 +18,11 @@ def provide_media_delivery(state: State) -> MediaDelivery:
 
 def provide_download_stats(db_session: NamedDependency[AsyncSession]) -> DownloadStatsService:
     return DownloadStatsService(DownloadRepository(db_session))
+
+
+def provide_download_recorder(state: State) -> DownloadRecorder:
+    recorder: DownloadRecorder = state.downloads
+    return recorder
 
 
 def provide_media_service(db_session: NamedDependency[AsyncSession], state: State) -> MediaService:

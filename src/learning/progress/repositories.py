@@ -258,6 +258,16 @@ _PLAYED_BEFORE = text(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ModuleFigures:
+    module: m.Module
+    lessons: int  # visible lessons
+    enrolled: int
+    started: int
+    completed: int
+    median_done: float | None  # lessons completed by the median learner (None without learners)
+
+
 class ProgressRepository(EnrollmentRepository):
     """Progress queries; enrollment queries come from ``EnrollmentRepository``."""
 
@@ -373,32 +383,46 @@ class ProgressRepository(EnrollmentRepository):
                                                            "time": end[0], "id": end[1]})  # fmt: skip
         return {row.lesson_id: segments_of(row.segments) for row in rows}
 
-    async def enrollment_completion(self) -> list[tuple[uuid.UUID, int, int]]:
-        """For each active enrollment: (module id, lessons touched, lessons completed)."""
-        touched = func.count(m.LessonProgress.lesson_id)
-        completed = func.count(m.LessonProgress.lesson_id).filter(m.LessonProgress.completed.is_(True))
-        rows = await self.session.execute(
-            select(m.Enrollment.module_id, touched, completed)
-            .select_from(m.Enrollment)
-            .join(m.Lesson, (m.Lesson.module_id == m.Enrollment.module_id) & m.Lesson.visible(), isouter=True)
-            .join(
-                m.LessonProgress,
-                (m.LessonProgress.lesson_id == m.Lesson.id) & (m.LessonProgress.user_id == m.Enrollment.user_id),
-                isouter=True,
+    async def module_figures(self) -> list[ModuleFigures]:
+        """Per module, in the catalog's order, aggregated by PostgreSQL in one statement: its visible lessons,
+        learners actively enrolled, those who touched a lesson, those who completed them all, and the median
+        of the lessons completed per learner (None without learners)."""
+        e, lesson, p = m.Enrollment, m.Lesson, m.LessonProgress
+        per_learner = (
+            select(
+                e.module_id,
+                func.count(p.lesson_id).label("touched"),
+                func.count(p.lesson_id).filter(p.completed.is_(True)).label("done"),
             )
-            .where(m.Enrollment.status == m.EnrollmentStatus.ACTIVE)
-            .group_by(m.Enrollment.module_id, m.Enrollment.user_id)
+            .select_from(e)
+            .join(lesson, (lesson.module_id == e.module_id) & lesson.visible(), isouter=True)
+            .join(p, (p.lesson_id == lesson.id) & (p.user_id == e.user_id), isouter=True)
+            .where(e.status == m.EnrollmentStatus.ACTIVE)
+            .group_by(e.module_id, e.user_id)
+            .subquery("per_learner")
         )
-        return [(row[0], int(row[1]), int(row[2])) for row in rows.all()]
-
-    async def modules_with_lesson_counts(self) -> list[tuple[m.Module, int]]:
+        lessons = (
+            select(lesson.module_id, func.count().label("lessons"))
+            .where(lesson.visible())
+            .group_by(lesson.module_id)
+            .subquery("lessons")
+        )
+        count = func.coalesce(func.max(lessons.c.lessons), 0)
         rows = await self.session.execute(
-            select(m.Module, func.count(m.Lesson.id))
-            .join(m.Lesson, (m.Lesson.module_id == m.Module.id) & m.Lesson.visible(), isouter=True)
+            select(
+                m.Module,
+                count,
+                func.count(per_learner.c.module_id),
+                func.count().filter(per_learner.c.touched > 0),
+                func.count().filter((per_learner.c.done >= lessons.c.lessons) & (lessons.c.lessons > 0)),
+                func.percentile_cont(0.5).within_group(per_learner.c.done),
+            )
+            .outerjoin(lessons, lessons.c.module_id == m.Module.id)
+            .outerjoin(per_learner, per_learner.c.module_id == m.Module.id)
             .group_by(m.Module.id)
             .order_by(m.Module.position, m.Module.slug)
         )
-        return [(row[0], int(row[1])) for row in rows.all()]
+        return [ModuleFigures(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]), row[5]) for row in rows.all()]
 
 
 def _facts(row: Any) -> LessonFacts:

@@ -17,7 +17,7 @@ from learning.db.models.catalog import (
     is_visible,
     publishes_later,
 )
-from learning.db.models.downloads import ListenerSalt, MediaDownload, MediaRequest
+from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 from learning.db.models.progress import Enrollment, EnrollmentStatus, EventKind, LessonProgress, ProgressEvent
@@ -27,6 +27,7 @@ __all__ = [
     "Base",
     "CompletionRule",
     "ContentManifest",
+    "DownloadDay",
     "Enrollment",
     "EnrollmentStatus",
     "EventKind",

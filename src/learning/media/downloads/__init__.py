@@ -11,16 +11,19 @@
 - HEAD requests, ``Range: bytes=0-1`` probes and bots never count. Bots and the listening app's name come
   from the user agent, through the OPAWG list vendored unchanged in ``learning/media/data/opawg``.
 
-Delivery never waits for any of this: ``DownloadRecorder.record`` appends to a buffer in memory, and a
-background task writes batches and decides the new downloads, one transaction per batch.
+Delivery never waits for any of this: ``DownloadRecorder.record`` appends to a bounded buffer in memory
+(refusing, counting and logging what does not fit: see ``DownloadRecorder``), and a background task writes
+batches, one transaction per batch. A batch is counted by one statement whatever its size: its requests
+stored, the downloads decided by ``rules.count_downloads``'s walk written in SQL, and the day rollup
+(``download_day``, what the admin's figures read) updated by a statement trigger.
 
 Modules: ``rules`` (the counting rules, pure), ``agents`` (bots and listening apps from the user agent),
-``repository`` (every query), ``recorder`` (the buffer and its writer), ``maintenance`` (retention),
-``stats`` (the statistics the admin reads).
+``batch`` (a batch as the counting statement's arrays), ``repository`` (every query), ``recorder`` (the
+buffer and its writer), ``maintenance`` (retention), ``stats`` (the statistics the admin reads).
 """
 
 from learning.media.downloads.agents import OTHER_APP, listening_app
-from learning.media.downloads.recorder import DownloadRecorder
+from learning.media.downloads.recorder import DownloadRecorder, RecorderStatus
 from learning.media.downloads.repository import DownloadRepository
 from learning.media.downloads.rules import WINDOW, Hit, count_downloads, covered_bytes, listener_hash, threshold_bytes
 from learning.media.downloads.stats import (
@@ -45,6 +48,7 @@ __all__ = [
     "Hit",
     "InvalidPeriod",
     "Period",
+    "RecorderStatus",
     "count_downloads",
     "covered_bytes",
     "listener_hash",

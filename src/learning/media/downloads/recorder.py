@@ -7,26 +7,20 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 import uuid
-from collections import defaultdict, deque
+from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.lib.clock import utcnow
 from learning.lib.errors import is_database_outage
 from learning.media.downloads import agents, maintenance
+from learning.media.downloads.batch import build_batch
 from learning.media.downloads.repository import DownloadRepository
-from learning.media.downloads.rules import (
-    SALT_RETENTION,
-    WINDOW,
-    Hit,
-    count_downloads,
-    listener_hash,
-    normal_ip,
-    served_ranges,
-)
+from learning.media.downloads.rules import SALT_RETENTION, WINDOW, Hit, served_ranges
 
 logger = logging.getLogger("learning.downloads")
 
@@ -34,13 +28,26 @@ _MAX_USER_AGENT = 512
 _MAX_ATTEMPTS = 3  # a batch failing this often for a reason other than an outage is dropped
 
 
+@dataclass(frozen=True, slots=True)
+class RecorderStatus:
+    pending: int  # records waiting in memory
+    max_buffered: int  # the bound: beyond, new records are refused
+    dropped: int  # records refused (buffer full) or given up (a batch the database kept refusing)
+
+
 class DownloadRecorder:
     """Counts downloads without slowing delivery.
 
     ``record`` only appends to a buffer. A background task writes the buffer to PostgreSQL every
     ``flush_interval`` seconds, or as soon as ``batch_size`` records wait, and decides the downloads in the
-    same transaction. While the database is away the records wait in memory, at most ``max_buffered`` of
-    them: beyond, the oldest are dropped and counted in ``dropped``. ``stop`` writes what is left.
+    same transaction. ``stop`` writes what is left.
+
+    Back-pressure: ``record`` is called on the media answer's path (the edge calls it synchronously), so it
+    never waits. Past ``batch_size`` records it wakes the writer, which drains the whole buffer batch after
+    batch. Only when ``max_buffered`` records already wait (the database away, or slower than the traffic)
+    is a new record refused: the records already waiting are kept (their windows are the oldest), the
+    refusal is counted in ``dropped`` (``status()``, shown to admins at ``/api/v1/admin/downloads/recorder``)
+    and logged as a warning at most once per ``warn_interval`` seconds, with how many were refused since.
     """
 
     def __init__(
@@ -50,6 +57,7 @@ class DownloadRecorder:
         flush_interval: float = 1.0,
         batch_size: int = 500,
         max_buffered: int = 100_000,
+        warn_interval: float = 60.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._flush_interval = flush_interval
@@ -64,12 +72,19 @@ class DownloadRecorder:
         self._closing = False
         self._outage = False
         self._attempts = 0
+        self._warn_interval = warn_interval
+        self._warned_at: float | None = None  # time.monotonic() of the last "buffer full" warning
+        self._unreported = 0  # records refused since that warning
         self.dropped = 0
 
     @property
     def pending(self) -> int:
         """Records waiting in memory."""
         return len(self._buffer)
+
+    def status(self) -> RecorderStatus:
+        """What the buffer holds and what it had to refuse since the process started."""
+        return RecorderStatus(pending=len(self._buffer), max_buffered=self._max_buffered, dropped=self.dropped)
 
     def record(
         self,
@@ -94,12 +109,13 @@ class DownloadRecorder:
         app = agents.listening_app(agent)
         if app is None:
             return
+        if len(self._buffer) >= self._max_buffered:
+            self._note_dropped(1)
+            self._signal()
+            return
         moment = at or utcnow()
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         self._buffer.append(Hit(asset_id, size_bytes, duration_seconds, client_ip, agent, app, moment, served))
-        if len(self._buffer) > self._max_buffered:
-            self._buffer.popleft()
-            self._note_dropped(1)
         if len(self._buffer) >= self._batch_size:
             self._signal()
 
@@ -156,10 +172,16 @@ class DownloadRecorder:
                 loop.call_soon_threadsafe(wake.set)
 
     def _note_dropped(self, count: int) -> None:
-        before = self.dropped
         self.dropped += count
-        if before == 0 or before // 10_000 != self.dropped // 10_000:
-            logger.warning("downloads: buffer full, %d records dropped so far", self.dropped)
+        self._unreported += count
+        now = time.monotonic()
+        if self._warned_at is None or now - self._warned_at >= self._warn_interval:
+            logger.warning(
+                "downloads: buffer full (%d records waiting), %d records refused since the last warning, "
+                "%d in all",
+                len(self._buffer), self._unreported, self.dropped,
+            )  # fmt: skip
+            self._warned_at, self._unreported = now, 0
 
     # --- writing
     async def flush(self) -> int:
@@ -198,14 +220,15 @@ class DownloadRecorder:
         return len(batch)
 
     def _requeue(self, batch: list[Hit]) -> int:
-        """Put a failed batch back in front; returns how many of its records are kept."""
+        """Put a failed batch back in front; returns how many of its records are kept. Records that came
+        meanwhile may then be past the bound: the newest go, as ``record`` would have refused them."""
         self._buffer.extendleft(reversed(batch))
         overflow = max(0, len(self._buffer) - self._max_buffered)
         for _ in range(overflow):
-            self._buffer.popleft()
+            self._buffer.pop()
         if overflow:
             self._note_dropped(overflow)
-        return max(0, len(batch) - overflow)
+        return min(len(batch), len(self._buffer))
 
     def _failed(self, exc: Exception, kept: int) -> None:
         if is_database_outage(exc):
@@ -232,41 +255,8 @@ class DownloadRecorder:
         if not hits:
             return
         await self._load_salts(repo, hits, salts)
-
-        groups: dict[tuple[uuid.UUID, str, str], list[Hit]] = defaultdict(list)
-        for hit in hits:
-            groups[(hit.asset_id, normal_ip(hit.ip), hit.user_agent)].append(hit)
-        # A listener's requests of the last 24 hours were hashed with this day's salt or an earlier one.
-        identities: dict[tuple[uuid.UUID, str, str], set[str]] = {}
-        rows: list[dict[str, Any]] = []
-        for key, group in groups.items():
-            asset_id, ip, agent = key
-            days = {hit.at.date() - timedelta(days=back) for hit in group for back in range(3)}
-            identities[key] = {listener_hash(salts[day], ip, agent) for day in days if day in salts}
-            for hit in group:
-                listener = listener_hash(salts[hit.at.date()], ip, agent)
-                rows.extend(
-                    {"asset_id": asset_id, "listener": listener, "requested_at": hit.at, "range_start": start,
-                     "range_end": end, "app": hit.app}
-                    for start, end in hit.ranges
-                )  # fmt: skip
-        await repo.add_requests(rows)
-
-        listeners = set().union(*identities.values())
-        first, last = min(hit.at for hit in hits), max(hit.at for hit in hits)
-        history = await repo.requests_between(assets, listeners, after=first - WINDOW, until=last)
-        starts = await repo.window_starts_between(assets, listeners, after=first - 2 * WINDOW, before=last + WINDOW)
-        downloads: list[dict[str, Any]] = []
-        for key, group in groups.items():
-            asset_id, ip, agent = key
-            requests = [row for listener in identities[key] for row in history.get((asset_id, listener), [])]
-            known_starts = [start for listener in identities[key] for start in starts.get((asset_id, listener), [])]
-            for hit, window_start in count_downloads(group, requests, known_starts):
-                downloads.append(
-                    {"asset_id": asset_id, "listener": listener_hash(salts[hit.at.date()], ip, agent),
-                     "window_start": window_start, "counted_at": hit.at, "app": hit.app, "day": hit.at.date()}
-                )  # fmt: skip
-        await repo.add_downloads(downloads)
+        # The requests, the decision (rules.count_downloads, in SQL) and the day rollup: one statement.
+        await repo.count_batch(build_batch(hits, salts), window=WINDOW)
 
     async def _load_salts(self, repo: DownloadRepository, hits: list[Hit], salts: dict[date, bytes]) -> None:
         needed = {hit.at.date() for hit in hits}
