@@ -5,8 +5,8 @@ The admin's figures read this rollup instead of ``media_download``, so ``ix_medi
 used by those figures) goes: one index less to maintain on every counted download.
 
 Revision ID: c4a8e2f61d93
-Revises: b7e3f0a91c25
-Create Date: 2026-12-07
+Revises: e3a9c41f7b20
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c4a8e2f61d93"
-down_revision = "b7e3f0a91c25"
+down_revision = "e3a9c41f7b20"
 branch_labels = None
 depends_on = None
 

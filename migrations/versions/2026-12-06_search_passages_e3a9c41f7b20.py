@@ -9,7 +9,7 @@
 
 Revision ID: e3a9c41f7b20
 Revises: b7e3f0a91c25
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
