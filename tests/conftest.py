@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -65,6 +66,11 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Started as a background job (`cmd &`, nohup), a process — and every command it starts — ignores SIGINT:
+    # the commands the tests interrupt with Ctrl-C would go on (the upload tests hung 60 s, then failed). The
+    # tests start their commands as a shell's foreground job would: with SIGINT at its default.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not _is_xdist_worker(session.config):
         session.config.stash[_TRACKED] = _tracked_fingerprints()
 
