@@ -8,9 +8,11 @@ queue (first come, first served), which costs the loop nothing. The wait is boun
 or with ``waiting_limit`` requests of that client already waiting, the answer is 429 + Retry-After.
 
 A client that was just answered 429 (by any limit: registrations, progress quota, this layer) and comes back
-before its ``Retry-After`` is over gets one place only until then: a client ignoring ``Retry-After`` with
-several connections keeps one request in the loop, not one per connection. What is remembered is bounded
-(``max_penalties`` clients; the oldest go first).
+before its ``Retry-After`` is over (at most ``PENALTY_MAX_SECONDS``, renewed by each 429) gets one place
+only, and one request every ``PENALTY_INTERVAL_SECONDS`` reaches the app; the others are answered 429 here,
+for a fraction of what the app's own refusal costs. A client ignoring ``Retry-After`` as fast as it can then
+takes a small, fixed share of the loop, not half of it. What is remembered is bounded (``max_penalties``
+clients; the oldest go first).
 
 A request holds its place until its answer starts: a long media download or a slow reader does not keep the
 client's other requests waiting. Requests whose body may stream for minutes (tus PATCH) are let through (they
@@ -36,6 +38,7 @@ logger = logging.getLogger("learning.fairness")
 REFUSAL_DETAIL = "Too many requests at once from this address; try again shortly."
 RETRY_AFTER_SECONDS = 1
 PENALTY_MAX_SECONDS = 5  # renewed by each 429: a client that keeps coming back keeps it
+PENALTY_INTERVAL_SECONDS = 0.05  # a penalized client: one request to the app per interval (20 a second)
 
 
 @dataclass(slots=True)
@@ -67,6 +70,7 @@ class ClientShare:
         self.exempt = exempt
         self._lanes: dict[str, _Lane] = {}
         self._penalties: OrderedDict[str, float] = OrderedDict()  # client → when its one-place period ends
+        self._admitted: dict[str, float] = {}  # penalized client → when its last request reached the app
         self._max_penalties = max_penalties
         self._clock = clock
         self.refused = 0  # since start: what the log and the tests read
@@ -84,11 +88,12 @@ class ClientShare:
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = _Lane()
-        try:
-            await self._enter(lane, self._places(key))
-            entered = True
-        except TimeoutError:
-            entered = False
+        entered = self._paced(key)  # a penalized client's request too soon after its last: refused at once
+        if entered:
+            try:
+                await self._enter(lane, self._places(key))
+            except TimeoutError:
+                entered = False
         if not entered:
             self._forget_if_idle(key, lane)
             self.refused += 1
@@ -123,15 +128,29 @@ class ClientShare:
             return self.concurrency
         if until <= self._clock():
             del self._penalties[key]
+            self._admitted.pop(key, None)
             return self.concurrency
         return 1
+
+    def _paced(self, key: str) -> bool:
+        """For a penalized client: whether this request may reach the app now (one per interval)."""
+        if key not in self._penalties:
+            self._admitted.pop(key, None)
+            return True
+        now = self._clock()
+        last = self._admitted.get(key)
+        if last is not None and now - last < PENALTY_INTERVAL_SECONDS:
+            return False
+        self._admitted[key] = now
+        return True
 
     def _penalize(self, key: str, seconds: float) -> None:
         """One place only for ``key`` for ``seconds`` (it was just answered 429)."""
         self._penalties.pop(key, None)
         self._penalties[key] = self._clock() + min(max(seconds, RETRY_AFTER_SECONDS), PENALTY_MAX_SECONDS)
         while len(self._penalties) > self._max_penalties:
-            self._penalties.popitem(last=False)
+            forgotten, _ = self._penalties.popitem(last=False)
+            self._admitted.pop(forgotten, None)
 
     async def _enter(self, lane: _Lane, places: int) -> None:
         """Take a place among the client's requests worked on, waiting for one; TimeoutError past the bound
