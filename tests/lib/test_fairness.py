@@ -16,7 +16,7 @@ import httpx
 
 from learning.app import create_app
 from learning.config import Settings
-from learning.lib.fairness import PENALTY_INTERVAL_SECONDS, PENALTY_MAX_SECONDS, ClientShare
+from learning.lib.fairness import PACE_AFTER, PENALTY_INTERVAL_SECONDS, PENALTY_MAX_SECONDS, ClientShare
 from tests.helpers.database import sql
 from tests.helpers.live import live_server
 from tests.helpers.locks import table_locked
@@ -182,13 +182,15 @@ class Refusing(Gated):
 
 def test_a_client_answered_429_is_paced_until_its_penalty_ends() -> None:
     # A flooder ignoring Retry-After on 4 connections (fewer than its places) kept the loop half busy with
-    # requests the app refused one by one (issue 17's benchmark: other clients' p99 ×17). Once refused, it
-    # has one place and one request per interval reaches the app; the rest are refused here, at once.
+    # requests the app refused one by one (issue 17's benchmark: other clients' p99 ×17). Once it has been
+    # refused again and again, it has one place and one request per interval reaches the app; the rest are
+    # refused here, at once.
     async def scenario() -> None:
         now = [1000.0]
         inner = Refusing()
         app = ClientShare(inner, concurrency=4, wait_seconds=30, waiting_limit=100, clock=lambda: now[0])
-        assert (await _call(app, "203.0.113.9", path="/refused"))[0] == 429
+        for _ in range(PACE_AFTER):  # the app's own 429s, one after the other: Retry-After ignored
+            assert (await _call(app, "203.0.113.9", path="/refused"))[0] == 429
         first = asyncio.create_task(_call(app, "203.0.113.9"))
         await _until(lambda: inner.working["203.0.113.9"] == 1)
         too_soon = await asyncio.gather(*[_call(app, "203.0.113.9") for _ in range(3)])
@@ -210,6 +212,26 @@ def test_a_client_answered_429_is_paced_until_its_penalty_ends() -> None:
         inner.gate.set()
         assert [answer[0] for answer in await asyncio.gather(*again)] == [200] * 4
         assert app._admitted == {}  # nothing kept about a client no longer penalized
+
+    asyncio.run(scenario())
+
+
+def test_one_429_now_and_then_changes_nothing_for_the_clients_other_requests() -> None:
+    # A wrong password or a quota reached once: the page's next requests (a browser sends six at once) go on.
+    async def scenario() -> None:
+        now = [1000.0]
+        inner = Refusing()
+        app = ClientShare(inner, concurrency=8, wait_seconds=30, waiting_limit=100, clock=lambda: now[0])
+        for _ in range(PACE_AFTER - 1):
+            assert (await _call(app, "203.0.113.9", path="/refused"))[0] == 429
+            now[0] += 1
+        page = [asyncio.create_task(_call(app, "203.0.113.9")) for _ in range(6)]
+        await _until(lambda: inner.working["203.0.113.9"] == 6)
+        inner.gate.set()
+        assert [answer[0] for answer in await asyncio.gather(*page)] == [200] * 6
+        now[0] += PENALTY_MAX_SECONDS  # quiet for a while: the strikes are forgotten
+        assert (await _call(app, "203.0.113.9", path="/refused"))[0] == 429
+        assert app._penalties["203.0.113.9"].strikes == 1
 
     asyncio.run(scenario())
 

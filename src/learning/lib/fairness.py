@@ -7,12 +7,13 @@ one client be worked on at once in this process; that client's further requests 
 queue (first come, first served), which costs the loop nothing. The wait is bounded: past ``wait_seconds``,
 or with ``waiting_limit`` requests of that client already waiting, the answer is 429 + Retry-After.
 
-A client that was just answered 429 (by any limit: registrations, progress quota, this layer) and comes back
-before its ``Retry-After`` is over (at most ``PENALTY_MAX_SECONDS``, renewed by each 429) gets one place
-only, and one request every ``PENALTY_INTERVAL_SECONDS`` reaches the app; the others are answered 429 here,
-for a fraction of what the app's own refusal costs. A client ignoring ``Retry-After`` as fast as it can then
-takes a small, fixed share of the loop, not half of it. What is remembered is bounded (``max_penalties``
-clients; the oldest go first).
+A client that keeps being answered 429 (by any limit: registrations, progress quota, this layer) —
+``PACE_AFTER`` refusals, each less than ``PENALTY_MAX_SECONDS`` after the previous one — ignores Retry-After:
+until it stops for that long, it gets one place only, and one request every ``PENALTY_INTERVAL_SECONDS``
+reaches the app; the others are answered 429 here, for a fraction of what the app's own refusal costs. One
+429 now and then (a wrong password, a quota reached once) changes nothing for the client's other requests;
+a client ignoring ``Retry-After`` as fast as it can takes a small, fixed share of the loop, not half of it.
+What is remembered is bounded (``max_penalties`` clients; the oldest go first).
 
 A request holds its place until its answer starts: a long media download or a slow reader does not keep the
 client's other requests waiting. Requests whose body may stream for minutes (tus PATCH) are let through (they
@@ -38,6 +39,7 @@ logger = logging.getLogger("learning.fairness")
 REFUSAL_DETAIL = "Too many requests at once from this address; try again shortly."
 RETRY_AFTER_SECONDS = 1
 PENALTY_MAX_SECONDS = 5  # renewed by each 429: a client that keeps coming back keeps it
+PACE_AFTER = 10  # refusals in a row (each within the period of the last) before a client is paced
 PENALTY_INTERVAL_SECONDS = 0.05  # a penalized client: one request to the app per interval (20 a second)
 
 
@@ -47,6 +49,12 @@ class _Lane:
 
     working: int = 0
     waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+
+@dataclass(slots=True)
+class _Penalty:
+    until: float  # the strikes are forgotten at this moment, unless another 429 comes first
+    strikes: int
 
 
 class ClientShare:
@@ -69,7 +77,7 @@ class ClientShare:
         self.waiting_limit = waiting_limit
         self.exempt = exempt
         self._lanes: dict[str, _Lane] = {}
-        self._penalties: OrderedDict[str, float] = OrderedDict()  # client → when its one-place period ends
+        self._penalties: OrderedDict[str, _Penalty] = OrderedDict()  # clients answered 429 lately
         self._admitted: dict[str, float] = {}  # penalized client → when its last request reached the app
         self._max_penalties = max_penalties
         self._clock = clock
@@ -121,20 +129,24 @@ class ClientShare:
             leave()
             self._forget_if_idle(key, lane)
 
-    def _places(self, key: str) -> int:
-        """How many of this client's requests may be worked on at once now."""
-        until = self._penalties.get(key)
-        if until is None:
-            return self.concurrency
-        if until <= self._clock():
+    def _paced_now(self, key: str) -> bool:
+        """Whether this client is paced now (see the module's docstring)."""
+        penalty = self._penalties.get(key)
+        if penalty is None:
+            return False
+        if penalty.until <= self._clock():
             del self._penalties[key]
             self._admitted.pop(key, None)
-            return self.concurrency
-        return 1
+            return False
+        return penalty.strikes >= PACE_AFTER
+
+    def _places(self, key: str) -> int:
+        """How many of this client's requests may be worked on at once now."""
+        return 1 if self._paced_now(key) else self.concurrency
 
     def _paced(self, key: str) -> bool:
-        """For a penalized client: whether this request may reach the app now (one per interval)."""
-        if key not in self._penalties:
+        """Whether this request may reach the app now: always, but for a paced client one per interval."""
+        if not self._paced_now(key):
             self._admitted.pop(key, None)
             return True
         now = self._clock()
@@ -145,9 +157,12 @@ class ClientShare:
         return True
 
     def _penalize(self, key: str, seconds: float) -> None:
-        """One place only for ``key`` for ``seconds`` (it was just answered 429)."""
-        self._penalties.pop(key, None)
-        self._penalties[key] = self._clock() + min(max(seconds, RETRY_AFTER_SECONDS), PENALTY_MAX_SECONDS)
+        """``key`` was just answered 429 (asked to wait ``seconds``): one more strike."""
+        now = self._clock()
+        last = self._penalties.pop(key, None)
+        strikes = last.strikes + 1 if last is not None and last.until > now else 1
+        until = now + min(max(seconds, RETRY_AFTER_SECONDS), PENALTY_MAX_SECONDS)
+        self._penalties[key] = _Penalty(until, strikes)
         while len(self._penalties) > self._max_penalties:
             forgotten, _ = self._penalties.popitem(last=False)
             self._admitted.pop(forgotten, None)
