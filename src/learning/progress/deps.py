@@ -25,7 +25,9 @@ def _limits(settings: Settings) -> EventLimits:
 
 
 def provide_progress_service(db_session: NamedDependency[AsyncSession], state: State) -> ProgressService:
-    return ProgressService(ProgressRepository(db_session, state.engine), _limits(state.settings), state.refusals)
+    return ProgressService(
+        ProgressRepository(db_session, state.engine), _limits(state.settings), state.refusals, state.xapi_checkpoints
+    )
 
 
 def requires_minute_quota_left(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -26,7 +26,18 @@ from learning.lib.clock import plausible
 from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from learning.lib.ratelimit import Refusals
 from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState, QuotaWindows, Verdict
-from learning.progress.xapi import EVENTS, FIRST, Key, LearnerActivity, StatementBuilder, cursor_of, key_of
+from learning.progress.xapi import (
+    EVENTS,
+    FIRST,
+    Checkpoints,
+    Key,
+    LearnerActivity,
+    StatementBuilder,
+    activity_version,
+    cursor_of,
+    key_of,
+    union_before,
+)
 
 DURATION_TOLERANCE = 1.0  # seconds: players report positions a little past the end
 
@@ -102,10 +113,17 @@ def _retry_after(now: datetime, windows: QuotaWindows, verdict: Verdict) -> int:
 
 
 class ProgressService:
-    def __init__(self, progress: ProgressRepository, limits: EventLimits, refusals: Refusals | None = None) -> None:
+    def __init__(
+        self,
+        progress: ProgressRepository,
+        limits: EventLimits,
+        refusals: Refusals | None = None,
+        checkpoints: Checkpoints | None = None,
+    ) -> None:
         self.progress = progress
         self.limits = limits
         self.refusals = refusals if refusals is not None else Refusals()
+        self.checkpoints = checkpoints if checkpoints is not None else Checkpoints()
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
@@ -179,13 +197,25 @@ class ProgressService:
             wanted = limit // 2 + 2  # two statements an event: enough for the page and a look at the next one
             first = (start[1], start[2]) if len(start) > 1 else None
             events = await self.progress.played_events(user_id, list(activity.lessons), first, wanted)
-            before = {}
+            before: dict[uuid.UUID, list[list[float]]] = {}
+            version = activity_version(activity.progress)
             if events:
-                page_lessons = sorted({event.lesson_id for event in events})
-                before = await self.progress.played_before(user_id, page_lessons, (events[0].client_time, events[0].id))
+                start_at = (events[0].client_time, events[0].id)
+                found = self.checkpoints.take((user_id, version, *start_at))
+                # Every lesson's union, not only this page's: it is also where the next page starts.
+                before = (
+                    found
+                    if found is not None
+                    else await self.progress.played_before(user_id, sorted(activity.lessons), start_at)
+                )
             # Up to XAPI_MAX_LIMIT statements: built off the event loop, which other requests keep meanwhile.
-            keyed += await anyio.to_thread.run_sync(builder.played, events, before)
+            keyed = [
+                item for item in await anyio.to_thread.run_sync(builder.played, events, before) if item[0] >= start
+            ]
             events_done = len(events) < wanted
+            if len(keyed) > limit and keyed[limit][0][0] == EVENTS:  # the next page starts among these events
+                end = (keyed[limit][0][1], keyed[limit][0][2])
+                self.checkpoints.leave((user_id, version, *end), union_before(before, events, end))
         if events_done:  # the other sections are bounded by the catalog
             keyed += builder.completions() + builder.modules()
         keyed = [item for item in keyed if item[0] >= start]
