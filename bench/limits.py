@@ -17,7 +17,9 @@ started a second before the observers' window and stopped after it:
    following ``more``, one keep-alive connection, as fast as it can. It starts at the page of the 75,000th
    event (the cursor its ``more`` link would carry, made with the app's ``cursor_of``): the export's last and
    dearest quarter (each page unions the segments played before it), which a window of seconds would never
-   reach from the first page; at the end it starts over from there.
+   reach from the first page; at the end it starts over from there. The app paces each caller's pages
+   (``LEARNING_XAPI_PAGE_BURST`` at once, then ``LEARNING_XAPI_PAGES_PER_SECOND``, as shipped): the driver's
+   pages wait their turn, and what the others see is what a client following ``more`` costs them.
 2. ``stalled PATCHes``: an admin opens 20 tus uploads (8 MiB declared each) and sends on 20 raw sockets a PATCH
    whose headers announce 8 MiB, then 1 MiB of body, then nothing (the sockets stay open until the case ends).
 3. ``registrations, 100 clients``: 100 threads keep 100 ``POST /api/v1/auth/register`` in flight, each

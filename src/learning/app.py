@@ -53,6 +53,7 @@ from learning.media.controllers import media_preflight, serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
+from learning.progress.events import xapi_pacing
 from learning.progress.xapi import Checkpoints
 from learning.storage import StorageUnavailable, create_object_store
 from learning.storage.local import LocalStore
@@ -238,6 +239,7 @@ def _initial_state(
             "login_policy": login_policy(settings),
             "refusals": Refusals(),  # what PostgreSQL refused until when: lib/ratelimit.py
             "xapi_checkpoints": Checkpoints(),  # where xAPI export pages ended: progress/xapi.py
+            "xapi_pacing": xapi_pacing(settings),  # each caller's pace through xAPI exports: lib/pacing.py
         }
     )
 

@@ -134,6 +134,15 @@ class Settings(BaseSettings):
         description="Progress events one learner may store for one lesson per UTC day (429).",
     )  # fmt: skip
 
+    # An xAPI export page (up to 500 statements) costs the event loop about ten milliseconds: one caller asking
+    # pages back to back would keep it half busy. Each caller gets a burst, then a steady pace (lib/pacing.py).
+    xapi_pages_per_second: float = Field(
+        default=2.0, gt=0, le=1000, description="xAPI export pages one caller gets per second after the burst."
+    )
+    xapi_page_burst: int = Field(
+        default=10, ge=1, le=10_000, description="xAPI export pages one caller gets at once before the pace applies."
+    )
+
     # --- accounts limits (issue 17) ---
     login_account_ceiling: int = Field(
         default=50, ge=1, le=100_000,

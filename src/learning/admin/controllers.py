@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, delete, get
+from litestar import Controller, Request, delete, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from learning.accounts.auth import requires_admin
+from learning.accounts.auth import CurrentUser, requires_admin
 from learning.accounts.deps import provide_account_service
 from learning.accounts.schemas import UserRead, user_read
 from learning.accounts.services import AccountService
@@ -49,9 +50,10 @@ class AdminUserController(Controller):
         """One account."""
         return user_read(await accounts.get(user_id))
 
-    @get("/{user_id:uuid}/xapi/statements", operation_id="GetLearnerXapiStatements", opt={"problems": [400]})
+    @get("/{user_id:uuid}/xapi/statements", operation_id="GetLearnerXapiStatements", opt={"problems": [400, 429]})
     async def learner_statements(
         self,
+        request: Request[CurrentUser, Any, Any],
         user_id: FromPath[uuid.UUID],
         accounts: NamedDependency[AccountService],
         progress: NamedDependency[ProgressService],
@@ -62,7 +64,9 @@ class AdminUserController(Controller):
         """One learner's activity as xAPI statements (the same export, and pages, the learner gets)."""
         await accounts.get(user_id)  # 404 for an unknown account
         limit = limit or XAPI_MAX_LIMIT
-        page, following = await progress.statements(user_id, state.settings.base_url, limit=limit, cursor=cursor)
+        page, following = await progress.statements(
+            user_id, state.settings.base_url, limit=limit, cursor=cursor, caller=request.user.id
+        )
         return statement_result(page, following, f"{self.path}/{user_id}/xapi/statements", limit)
 
     @delete("/{user_id:uuid}", operation_id="DeleteUser", opt={"problems": [409]})

@@ -177,7 +177,7 @@ class XapiController(Controller):
     tags = ["progress"]
     dependencies = {"progress": Provide(provide_progress_service, sync_to_thread=False)}
 
-    @get("/statements", operation_id="GetMyXapiStatements", opt={"problems": [400]})
+    @get("/statements", operation_id="GetMyXapiStatements", opt={"problems": [400, 429]})
     async def statements(
         self,
         request: Request[CurrentUser, Any, Any],
@@ -190,6 +190,6 @@ class XapiController(Controller):
         at a time: follow `more` until it is empty."""
         limit = limit or XAPI_MAX_LIMIT
         page, following = await progress.statements(
-            request.user.id, state.settings.base_url, limit=limit, cursor=cursor
+            request.user.id, state.settings.base_url, limit=limit, cursor=cursor, caller=request.user.id
         )
         return statement_result(page, following, f"{self.path}/statements", limit)

@@ -26,7 +26,11 @@ def _limits(settings: Settings) -> EventLimits:
 
 def provide_progress_service(db_session: NamedDependency[AsyncSession], state: State) -> ProgressService:
     return ProgressService(
-        ProgressRepository(db_session, state.engine), _limits(state.settings), state.refusals, state.xapi_checkpoints
+        ProgressRepository(db_session, state.engine),
+        _limits(state.settings),
+        state.refusals,
+        state.xapi_checkpoints,
+        state.xapi_pacing,
     )
 
 

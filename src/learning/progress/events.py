@@ -19,11 +19,14 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
+from learning.config import Settings
 from learning.db import models as m
 from learning.lib import clock
 from learning.lib.clock import plausible
 from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from learning.lib.pacing import Pacing
 from learning.lib.ratelimit import Refusals
 from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState, QuotaWindows, Verdict
 from learning.progress.xapi import (
@@ -112,6 +115,19 @@ def _retry_after(now: datetime, windows: QuotaWindows, verdict: Verdict) -> int:
     return math.ceil((max(ends) - now).total_seconds())
 
 
+def xapi_pacing(settings: Settings) -> Pacing:
+    """Each caller's pace through xAPI export pages (the learner for their own, the admin for a learner's)."""
+    return Pacing(
+        per_second=settings.xapi_pages_per_second,
+        burst=settings.xapi_page_burst,
+        wait_seconds=settings.client_wait_seconds,
+        detail=(
+            f"Too many xAPI pages at once: {settings.xapi_page_burst} at once, then "
+            f"{settings.xapi_pages_per_second:g} a second; follow `more` at that pace."
+        ),
+    )
+
+
 class ProgressService:
     def __init__(
         self,
@@ -119,11 +135,13 @@ class ProgressService:
         limits: EventLimits,
         refusals: Refusals | None = None,
         checkpoints: Checkpoints | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self.progress = progress
         self.limits = limits
         self.refusals = refusals if refusals is not None else Refusals()
         self.checkpoints = checkpoints if checkpoints is not None else Checkpoints()
+        self.pacing = pacing
 
     async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
         """Apply a batch of events (all or nothing; see the module's docstring)."""
@@ -177,11 +195,14 @@ class ProgressService:
         ]  # fmt: skip
 
     async def statements(
-        self, user_id: uuid.UUID, base_url: str, *, limit: int, cursor: str | None
+        self, user_id: uuid.UUID, base_url: str, *, limit: int, cursor: str | None, caller: uuid.UUID
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the learner's xAPI statements (stable ids; the registration of each enrollment in context)
-        and the cursor of the next page (None after the last). See ``xapi``'s docstring for the order."""
+        and the cursor of the next page (None after the last). See ``xapi``'s docstring for the order.
+        ``caller`` (the learner, or the admin reading a learner's) goes at its pace (``xapi_pacing``)."""
         start = key_of(cursor) if cursor else FIRST
+        if self.pacing is not None:
+            await self.pacing.turn(caller)
         enrollments, modules, lessons, rows = await self.progress.xapi_context(user_id)
         activity = LearnerActivity(
             user_id=user_id,
@@ -208,10 +229,10 @@ class ProgressService:
                     if found is not None
                     else await self.progress.played_before(user_id, sorted(activity.lessons), start_at)
                 )
-            # Up to XAPI_MAX_LIMIT statements: built off the event loop, which other requests keep meanwhile.
-            keyed = [
-                item for item in await anyio.to_thread.run_sync(builder.played, events, before) if item[0] >= start
-            ]
+            # Up to XAPI_MAX_LIMIT statements, built a few at a time: other requests run between the steps.
+            for step in builder.played(events, before):
+                keyed += [item for item in step if item[0] >= start]
+                await anyio.lowlevel.checkpoint()
             events_done = len(events) < wanted
             if len(keyed) > limit and keyed[limit][0][0] == EVENTS:  # the next page starts among these events
                 end = (keyed[limit][0][1], keyed[limit][0][2])

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import load_only
 
 from learning.db import models as m
 from learning.db.session import driver_connection
@@ -345,9 +346,28 @@ class ProgressRepository(EnrollmentRepository):
             (await self.session.execute(select(m.Enrollment).where(m.Enrollment.user_id == user_id))).scalars()
         )
         module_ids = [enrollment.module_id for enrollment in enrollments]
-        modules = list((await self.session.execute(select(m.Module).where(m.Module.id.in_(module_ids)))).scalars())
+        # Only the columns statements name: a lesson's body and search vector are most of its row, and every
+        # page reads every lesson of the learner's modules.
+        module, lesson = m.Module, m.Lesson
+        modules = list(
+            (
+                await self.session.execute(
+                    select(module)
+                    .options(load_only(module.id, module.slug, module.title, raiseload=True))
+                    .where(module.id.in_(module_ids))
+                )
+            ).scalars()
+        )
+        lesson_columns = (lesson.id, lesson.module_id, lesson.slug, lesson.title, lesson.kind,
+                          lesson.duration_seconds, lesson.completion_threshold)  # fmt: skip
         lessons = list(
-            (await self.session.execute(select(m.Lesson).where(m.Lesson.module_id.in_(module_ids)))).scalars()
+            (
+                await self.session.execute(
+                    select(lesson)
+                    .options(load_only(*lesson_columns, raiseload=True))
+                    .where(lesson.module_id.in_(module_ids))
+                )
+            ).scalars()
         )
         rows = list(
             (await self.session.execute(select(m.LessonProgress).where(m.LessonProgress.user_id == user_id))).scalars()
