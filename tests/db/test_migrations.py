@@ -8,6 +8,8 @@ import uuid
 import warnings
 from typing import Any
 
+import asyncpg
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -106,5 +108,55 @@ def test_the_download_rollup_migration_backfills_keeps_up_and_downgrades(server_
         assert [tuple(row) for row in sql(url, rollup)] == [
             (dt.date(2026, 3, 3), "Spotify", 6), (dt.date(2026, 3, 4), "Spotify", 1)
         ]  # fmt: skip
+    finally:
+        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_deleted_accounts_feed_tokens_migration_keeps_them_gone_and_downgrades(server_url: str) -> None:
+    name = f"learning_gone_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    try:
+        upgrade(url, "c4a8e2f61d93")
+        add_user = (
+            "INSERT INTO user_account (id, email, password_hash, role, token_version)"
+            " VALUES ($1, $2, 'x', 'learner', 1)"
+        )
+        add_token = (
+            "INSERT INTO private_feed_token (id, user_id, token_hash, hint, revoked_at) VALUES ($1, $2, $3, $4, $5)"
+        )
+        leaving, staying = uuid.uuid4(), uuid.uuid4()
+        sql(url, add_user, leaving, "part@example.org")
+        sql(url, add_user, staying, "reste@example.org")
+        replaced_at = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        sql(url, add_token, uuid.uuid4(), leaving, "a" * 64, "aaaaaa", replaced_at)
+        sql(url, add_token, uuid.uuid4(), leaving, "b" * 64, "bbbbbb", None)
+        sql(url, add_token, uuid.uuid4(), staying, "c" * 64, "cccccc", None)
+        upgrade(url)
+
+        sql(url, "DELETE FROM user_account WHERE id = $1", leaving)
+        tokens = (
+            "SELECT token_hash, user_id, hint, revoked_at, last_used_at, created_at, updated_at"
+            " FROM private_feed_token ORDER BY token_hash"
+        )
+        gone_a, gone_b, kept = sql(url, tokens)
+        assert gone_a["revoked_at"] == replaced_at  # revoked before: its instant stays
+        assert gone_b["revoked_at"] is not None  # live until the account went
+        for row in (gone_a, gone_b):
+            assert row["user_id"] is None
+            assert row["hint"] == ""
+            assert row["last_used_at"] is None
+            assert row["created_at"] == row["updated_at"] == row["revoked_at"]
+        assert (kept["user_id"], kept["hint"], kept["revoked_at"]) == (staying, "cccccc", None)  # others untouched
+        with pytest.raises(asyncpg.CheckViolationError):  # an owner-less token is never live
+            sql(url, add_token, uuid.uuid4(), None, "d" * 64, "dddddd", None)
+
+        command.downgrade(alembic_config(url), "c4a8e2f61d93")
+        assert [row["token_hash"] for row in sql(url, tokens)] == ["c" * 64]  # the orphans went
+        sql(url, "DELETE FROM user_account WHERE id = $1", staying)
+        assert sql(url, tokens) == []  # CASCADE again
+        triggers = "SELECT tgname FROM pg_trigger WHERE tgname = 'private_feed_token_orphaned'"
+        assert sql(url, triggers) == []
+        upgrade(url)
     finally:
         asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

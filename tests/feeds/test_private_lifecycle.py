@@ -1,9 +1,10 @@
 """A private feed stays private: its media are kept by no shared cache, it has its own ``podcast:guid`` and
-``podcast:block``, and a revoked or replaced token answers 410 Gone (apps stop asking) where an unknown one
-answers 404 — the feed and its media alike."""
+``podcast:block``, and a revoked or replaced token, or one of a deleted account, answers 410 Gone (apps stop
+asking) where an unknown one answers 404 — the feed and its media alike."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 import xml.etree.ElementTree as ET
@@ -15,11 +16,13 @@ import podcastparser
 import pytest
 from litestar.testing import TestClient
 
+from learning.admin.commands import create_admin
 from learning.app import create_app
 from learning.config import Settings
-from tests.helpers.accounts import Account, register
+from learning.feeds.services import hash_token
+from tests.helpers.accounts import PASSWORD, Account, login, register
 from tests.helpers.catalog import sync
-from tests.helpers.database import make_settings, truncate_all
+from tests.helpers.database import make_settings, sql, truncate_all
 
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
 MODULE = "dix-ans-de-recherche"
@@ -64,14 +67,14 @@ def _guid(feed: httpx.Response) -> str:
     return guid
 
 
-def _assert_gone(response: httpx.Response) -> None:
+def _assert_gone(response: httpx.Response, because: str = "révoqué") -> None:
     assert response.status_code == 410, response.text[:200]
     assert response.headers["content-type"] == "application/problem+json"
     if response.request.method == "HEAD":
         return
     problem = response.json()
     assert problem["status"] == 410
-    assert "révoqué" in problem["detail"]  # French, as the learners read it
+    assert because in problem["detail"]  # French, as the learners read it
 
 
 def test_a_private_feed_has_its_own_guid_and_is_blocked_from_directories(client: TestClient[Any]) -> None:
@@ -141,5 +144,68 @@ def test_private_feed_lifecycle_rotate_and_revoke_answer_gone(client: TestClient
 
     # A token nobody was ever given is still unknown: 404, not 410 (nothing to tell apart by timing either).
     unknown = "x" * len(token)
+    assert client.get(feed_path.replace(token, unknown)).status_code == 404
+    assert client.get(media_path.replace(token, unknown)).status_code == 404
+
+
+def _delete_by_admin(client: TestClient[Any], synced: Settings, user_id: str) -> None:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
+    asyncio.run(create_admin(synced, email=email, password=PASSWORD))
+    admin = login(client, email)
+    assert client.delete(f"/api/v1/admin/users/{user_id}", headers=admin.headers).status_code == 204
+
+
+def _delete_in_sql(_client: TestClient[Any], synced: Settings, user_id: str) -> None:
+    # Any other way an account goes (an operator's statement, a future route): the database keeps the rule.
+    sql(synced.require_database_url(), "DELETE FROM user_account WHERE id = $1", uuid.UUID(user_id))
+
+
+@pytest.mark.parametrize("delete_account", [_delete_by_admin, _delete_in_sql], ids=["admin", "sql"])
+def test_private_feed_of_a_deleted_account_answers_gone_and_names_nobody(
+    client: TestClient[Any], synced: Settings, delete_account: Any
+) -> None:
+    learner = _enrolled(client)
+    user_id = client.get("/api/v1/me", headers=learner.headers).json()["id"]
+    replaced, replaced_path = _issue(client, learner)
+    token, feed_path = _issue(client, learner)
+    feed = client.get(feed_path)
+    assert feed.status_code == 200  # subscribed
+    parsed = podcastparser.parse(feed_path, io.BytesIO(feed.content))
+    media_path = _path(parsed["episodes"][0]["enclosures"][0]["url"])
+    assert client.get(media_path, headers={"Range": "bytes=0-9"}).status_code == 206
+    database = synced.require_database_url()
+    before = {row["token_hash"]: row["revoked_at"] for row in sql(database, "SELECT * FROM private_feed_token")}
+
+    delete_account(client, synced, user_id)
+
+    # 410, not 404: podcast apps retry a 404 forever; the detail says why, in French.
+    for response in (
+        client.get(feed_path),
+        client.head(feed_path),
+        client.get(feed_path.removesuffix(".xml") + ".atom"),
+        client.get(media_path, headers={"Range": "bytes=0-9"}),
+        client.head(media_path),
+        client.get(replaced_path),  # the token replaced before the account went: still gone
+    ):
+        _assert_gone(response, because="supprimé")
+    assert client.get("/api/v1/me", headers=learner.headers).status_code == 401  # bearer tokens: 401, as ever
+
+    # Kept: each token's hash and when it stopped working; nothing that names the learner or tells of them.
+    rows = sql(database, "SELECT * FROM private_feed_token WHERE token_hash = ANY($1)",
+               [hash_token(token), hash_token(replaced)])  # fmt: skip
+    assert len(rows) == 2
+    for row in rows:
+        assert row["user_id"] is None
+        assert row["revoked_at"] is not None
+        assert row["hint"] == ""
+        assert row["last_used_at"] is None
+        assert row["created_at"] == row["updated_at"] == row["revoked_at"]
+    revoked = {row["token_hash"]: row["revoked_at"] for row in rows}
+    assert revoked[hash_token(replaced)] == before[hash_token(replaced)]  # its revocation's instant is kept
+    naming = "SELECT count(*) FROM private_feed_token WHERE user_id = $1 OR hint = $2 OR hint = $3"
+    assert sql(database, naming, uuid.UUID(user_id), token[:6], replaced[:6])[0][0] == 0
+
+    # A token nobody was ever given is still unknown: 404.
+    unknown = "y" * len(token)
     assert client.get(feed_path.replace(token, unknown)).status_code == 404
     assert client.get(media_path.replace(token, unknown)).status_code == 404

@@ -268,7 +268,10 @@ class AccountService:
         return await self.users.list(limit=limit, offset=offset)
 
     async def delete(self, user_id: uuid.UUID) -> None:
-        """Delete an account; its tokens stop working at once. The last admin is kept (409)."""
+        """Delete an account; its tokens stop working at once. The last admin is kept (409).
+
+        Its private-feed tokens are revoked and left with no owner by the database, in this same statement (see
+        ``m.PrivateFeedToken``), so their URLs answer 410 Gone and name nobody."""
         user = await self.get(user_id)
         await self._keep_an_admin(user)
         await self.users.delete(user)

@@ -71,5 +71,6 @@ class AdminUserController(Controller):
 
     @delete("/{user_id:uuid}", operation_id="DeleteUser", opt={"problems": [409]})
     async def delete_user(self, user_id: FromPath[uuid.UUID], accounts: NamedDependency[AccountService]) -> None:
-        """Delete an account; its tokens stop working. The last admin cannot be deleted (409)."""
+        """Delete an account; its tokens stop working (its private feeds answer 410 Gone). The last admin cannot
+        be deleted (409)."""
         await accounts.delete(user_id)

@@ -156,7 +156,8 @@ async def private_module_feed(
     state: State,
 ) -> Response[Any]:
     """A learner's private feed of a module they are enrolled in (the token is the credential); 410 for a
-    revoked or replaced token (apps stop asking), 404 for an unknown one or a module they are not enrolled in."""
+    revoked or replaced token or one of a deleted account (apps stop asking), 404 for an unknown one or a module
+    they are not enrolled in."""
     slug, fmt = _split(filename)
     max_age: int = state.settings.feed_max_age_seconds
     return await private_document(
@@ -187,7 +188,7 @@ async def private_media(
     state: State,
 ) -> Response[Any]:
     """A private feed's media file, for apps that cannot send credentials: ranges, conditionals, HEAD; kept by
-    no shared cache. 410 for a revoked or replaced token."""
+    no shared cache. 410 for a revoked or replaced token or one of a deleted account."""
     asset = await feeds.private_asset(token, asset_id)
     return respond_with_media(request, state, await delivery.find(asset.id, filename), private=True)
 

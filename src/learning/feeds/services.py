@@ -38,7 +38,8 @@ class FeedNotFound(NotFound):
 
 
 class FeedGone(LearningError):
-    """A private-feed token that was revoked or replaced: 410 tells podcast apps to stop asking (a 404 they retry)."""
+    """A private-feed token that was revoked or replaced, or whose account was deleted: 410 tells podcast apps to
+    stop asking (a 404 they retry)."""
 
     status_code = 410
     title = "Gone"
@@ -191,13 +192,18 @@ class FeedService:
 
     # --- private feeds --------------------------------------------------------------------------
     async def private_owner(self, token: str) -> uuid.UUID:
-        """The learner a private-feed token belongs to; 410 for a revoked or replaced token (revoking keeps its
-        row, hash only), 404 for an unknown one."""
+        """The learner a private-feed token belongs to; 410 for a revoked or replaced token, or one whose account
+        was deleted (either way its row is kept, with no owner in the latter case), 404 for an unknown one."""
         if len(token) > 100:
             raise FeedNotFound("No such feed.")
         row = await self.feeds.token(hash_token(token))
         if row is None:  # looked up by its hash: equal hashes, no timing to compare
             raise FeedNotFound("No such feed.")
+        if row.user_id is None:  # the account was deleted (the database revoked the token then)
+            raise FeedGone(
+                "Ce lien de flux privé ne fonctionne plus : le compte auquel il appartenait a été supprimé. "
+                "Retirez cet abonnement de votre application de podcasts."
+            )
         if row.revoked_at is not None:
             raise FeedGone(
                 "Ce lien de flux privé a été révoqué ou remplacé : abonnez-vous avec le nouveau lien "

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -58,15 +58,24 @@ class PodcastFeed(UUIDPrimaryKey, Timestamps, Base):
 
 
 class PrivateFeedToken(UUIDPrimaryKey, Timestamps, Base):
-    """A learner's private feed token: only its SHA-256 is stored; revoking keeps the row (for the record)."""
+    """A learner's private feed token: only its SHA-256 is stored; revoking keeps the row (for the record).
+
+    Its account deleted, the row stays so its URLs answer 410 Gone, but names nobody: the foreign key sets
+    ``user_id`` to NULL and a trigger (``private_feed_token_orphaned``, migration 8b3f5d2e7a61) revokes it and
+    keeps only the hash and ``revoked_at`` (``hint`` empty, ``last_used_at`` NULL, both dates ``revoked_at``).
+    """
 
     __tablename__ = "private_feed_token"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )  # NULL: the account was deleted
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(8))  # the token's first characters, to tell tokens apart
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("user_id IS NOT NULL OR revoked_at IS NOT NULL", name="owned_or_revoked"),)
 
 
 class FeedVersion(Base):
