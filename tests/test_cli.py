@@ -292,10 +292,13 @@ def upload_settings(settings: Settings) -> Settings:
 
 
 class HoldSecondPatch:
-    """An ASGI wrapper that holds the upload's second PATCH until released: the CLI is then mid-upload."""
+    """An ASGI wrapper that holds the upload's second PATCH until released (when ``armed``): the CLI is then
+    mid-upload. Unarmed, it lets every PATCH through (a test uploading twice must not find its second upload
+    held: it waited 120 s for a release that never came)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, armed: bool) -> None:
         self.app = app
+        self.armed = armed
         self.patches = 0
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -303,7 +306,7 @@ class HoldSecondPatch:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         held = False
-        if scope["type"] == "http" and scope["method"] == "PATCH":
+        if self.armed and scope["type"] == "http" and scope["method"] == "PATCH":
             self.patches += 1
             if self.patches == 2:
                 held = True
@@ -322,10 +325,10 @@ def make_server(upload_settings: Settings) -> Iterator[Callable[..., tuple[str, 
     stack = contextlib.ExitStack()
     hooks: list[HoldSecondPatch] = []
 
-    def start(**overrides: Any) -> tuple[str, HoldSecondPatch]:
+    def start(*, hold_second_patch: bool = False, **overrides: Any) -> tuple[str, HoldSecondPatch]:
         port = free_port()
         settings = upload_settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}", **overrides})
-        hook = HoldSecondPatch(create_app(settings))
+        hook = HoldSecondPatch(create_app(settings), armed=hold_second_patch)
         hooks.append(hook)
         return stack.enter_context(live_server(hook, port=port)), hook  # type: ignore[arg-type]
 
@@ -395,7 +398,7 @@ def test_upload_of_one_file_to_two_sessions_attaches_it_to_both(
 def test_an_interrupted_upload_is_not_resumed_for_another_session(
     make_server: Callable[..., tuple[str, HoldSecondPatch]], upload_settings: Settings, tmp_path: Path
 ) -> None:
-    base, hook = make_server(jobs_in_process=False)  # random bytes: look at them before any processing
+    base, hook = make_server(hold_second_patch=True, jobs_in_process=False)  # random bytes: no processing
     source = make_random_bytes(tmp_path / "deux.bin", 3 * MIB)
     url = upload_settings.require_database_url()
 
@@ -454,7 +457,7 @@ def test_upload_to_an_unknown_session_is_one_french_sentence(
 def test_ctrl_c_during_an_upload_says_how_to_resume_and_the_rerun_resumes(
     make_server: Callable[..., tuple[str, HoldSecondPatch]], upload_settings: Settings, tmp_path: Path
 ) -> None:
-    base, hook = make_server(jobs_in_process=False)  # random bytes: look at them before any processing
+    base, hook = make_server(hold_second_patch=True, jobs_in_process=False)  # random bytes: no processing
     source = make_random_bytes(tmp_path / "long.bin", 4 * MIB)
     args = ["upload", str(source), "--session", "2019-08", "--server", base, "--no-wait", "--chunk-size", "1"]
     process = subprocess.Popen(learning_command(*args), env=app_environment(upload_settings), cwd=tmp_path,
