@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, case, extract, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    extract,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -246,31 +258,22 @@ def _matches() -> list[Select[Any]]:
         literal("module").label("kind"), module.id, module.title, module.slug,
         literal(None, String).label("parent_slug"), func.ts_rank(module.search_vector, _tsquery()).label("rank"),
     ).where(module.search_vector.op("@@")(_tsquery()), module.visible())  # fmt: skip
-    lessons = (
-        select(
-            literal("lesson").label("kind"),
-            lesson.id,
-            lesson.title,
-            lesson.slug,
-            module.slug.label("parent_slug"),
-            func.ts_rank(lesson.search_vector, _tsquery()).label("rank"),
-        )
-        .join(module, module.id == lesson.module_id)
-        .where(lesson.search_vector.op("@@")(_tsquery()), lesson.visible(), module.visible())
-    )
-    sessions = (
-        select(
-            literal("webinar_session").label("kind"),
-            session.id,
-            session.title,
-            session.slug,
-            series.slug.label("parent_slug"),
-            func.ts_rank(session.search_vector, _tsquery()).label("rank"),
-        )
-        .join(series, series.id == session.series_id)
-        .where(session.search_vector.op("@@")(_tsquery()), session.visible(), series.visible())
-    )
+    lessons = _child_matches("lesson", lesson, module, lesson.module_id == module.id)
+    sessions = _child_matches("webinar_session", session, series, session.series_id == series.id)
     return [modules, lessons, sessions]
+
+
+def _child_matches(kind: str, child: Any, parent: Any, joined: ColumnElement[bool]) -> Select[Any]:
+    """The visible ``child`` rows (lessons, sessions) of visible parents matching the query, as ``_matches``
+    gives them."""
+    return (
+        select(
+            literal(kind).label("kind"), child.id, child.title, child.slug, parent.slug.label("parent_slug"),
+            func.ts_rank(child.search_vector, _tsquery()).label("rank"),
+        )
+        .join(parent, joined)
+        .where(child.search_vector.op("@@")(_tsquery()), child.visible(), parent.visible())
+    )  # fmt: skip
 
 
 @functools.cache
