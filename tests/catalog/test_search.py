@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from learning.app import create_app
-from tests.helpers.catalog import sync, validate
+from tests.helpers.catalog import search, sync, validate
 from tests.helpers.database import make_settings, truncate_all
 
 
@@ -22,29 +22,22 @@ def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield test_client
 
 
-def _search(client: TestClient[Any], query: str, **params: Any) -> dict[str, Any]:
-    response = client.get("/api/v1/search", params={"q": query, **params})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_accents_do_not_matter(client: TestClient[Any]) -> None:
-    without = _search(client, "elus")
-    with_accent = _search(client, "élus")
+    without = search(client, "elus")
+    with_accent = search(client, "élus")
     assert without["total"] > 0
     assert {r["path"] for r in without["items"]} == {r["path"] for r in with_accent["items"]}
     assert any("<mark>élus</mark>" in r["snippet_html"].lower() for r in without["items"])
 
 
 def test_singular_finds_plural(client: TestClient[Any]) -> None:
-    body = _search(client, "territoire", limit=100)
+    body = search(client, "territoire", limit=100)
     assert body["total"] > 10
     assert any("<mark>territoires</mark>" in r["snippet_html"].lower() for r in body["items"])
 
 
 def test_results_span_modules_lessons_and_webinars_ranked(client: TestClient[Any]) -> None:
-    body = _search(client, "observatoire des partenariats", limit=100)
+    body = search(client, "observatoire des partenariats", limit=100)
     kinds = {r["kind"] for r in body["items"]}
     assert kinds >= {"lesson", "webinar_session"}
     ranks = [r["rank"] for r in body["items"]]
@@ -55,11 +48,11 @@ def test_results_span_modules_lessons_and_webinars_ranked(client: TestClient[Any
 
 def test_response_matches_the_openapi_document(client: TestClient[Any]) -> None:
     document = client.get("/schema/openapi.json").json()
-    validate(document, "/api/v1/search", "get", 200, _search(client, "alliances"))
+    validate(document, "/api/v1/search", "get", 200, search(client, "alliances"))
 
 
 def test_snippets_are_escaped_html(client: TestClient[Any]) -> None:
-    for result in _search(client, "alliances", limit=50)["items"]:
+    for result in search(client, "alliances", limit=50)["items"]:
         text = result["snippet_html"].replace("<mark>", "").replace("</mark>", "")
         assert "<" not in text
 
@@ -77,11 +70,11 @@ def test_missing_query_is_400(client: TestClient[Any]) -> None:
 
 @pytest.mark.parametrize("query", ["!!! ((( &&& ''", "-", '"', "or", "<script>", "🙂", "le la les", "a:*"])
 def test_garbage_queries_give_a_result_never_a_500(client: TestClient[Any], query: str) -> None:
-    body = _search(client, query)
+    body = search(client, query)
     assert body["total"] == len(body["items"]) or body["total"] > len(body["items"])
 
 
 def test_unpublished_content_is_not_found(client: TestClient[Any]) -> None:
     # « utilité sociétale » is the subject of the module scheduled for 2027, and of the November webinar.
-    for result in _search(client, "utilité sociétale", limit=100)["items"]:
+    for result in search(client, "utilité sociétale", limit=100)["items"]:
         assert "evaluer-et-faire-durer-une-alliance" not in result["path"]

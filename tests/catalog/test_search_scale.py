@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from learning.app import create_app
 from learning.catalog.repositories import CatalogRepository
-from tests.helpers.catalog import sync
+from tests.helpers.catalog import search, sync
 from tests.helpers.database import libpq, make_settings, sql, truncate_all
 
 GROWTH = 300
@@ -44,13 +44,6 @@ def client(grown: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tes
     settings = make_settings(grown, tmp_path_factory.mktemp("search-scale") / "var", search_count_cap=CAP)
     with TestClient(app=create_app(settings)) as test_client:
         yield test_client
-
-
-def _search(client: TestClient[Any], query: str, **params: Any) -> dict[str, Any]:
-    response = client.get("/api/v1/search", params={"q": query, **params})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _plain(html: str) -> str:
@@ -119,19 +112,19 @@ def _reads_text(output: str) -> bool:
 
 
 def test_total_is_exact_below_the_cap(client: TestClient[Any]) -> None:
-    body = _search(client, RARE, limit=100)
+    body = search(client, RARE, limit=100)
     assert 0 < body["total"] < CAP
     assert body["total_is_lower_bound"] is False
     assert body["total"] == len(body["items"])
 
 
 def test_total_is_a_flagged_lower_bound_above_the_cap(client: TestClient[Any]) -> None:
-    body = _search(client, COMMON, limit=20)
+    body = search(client, COMMON, limit=20)
     assert body["total"] == CAP
     assert body["total_is_lower_bound"] is True
-    beyond = _search(client, COMMON, limit=100, offset=CAP)["items"]
+    beyond = search(client, COMMON, limit=100, offset=CAP)["items"]
     assert beyond  # there are indeed more than CAP
-    pages = body["items"] + _search(client, COMMON, limit=100, offset=20)["items"]
+    pages = body["items"] + search(client, COMMON, limit=100, offset=20)["items"]
     assert len({item["path"] for item in pages}) == len(pages)  # pages do not overlap
     ranks = [item["rank"] for item in pages]
     assert ranks == sorted(ranks, reverse=True)
@@ -144,7 +137,7 @@ def test_search_page_says_more_than_the_cap(client: TestClient[Any]) -> None:
 
 
 def test_search_page_gives_the_exact_count_below_the_cap(client: TestClient[Any]) -> None:
-    total = _search(client, RARE)["total"]
+    total = search(client, RARE)["total"]
     assert 30 < total < CAP  # the page shows 30
     text = _plain(client.get("/recherche", params={"q": RARE}).text)
     assert f"{total} résultats pour « {RARE} », dont les 30 premiers ci-dessous." in text
@@ -161,7 +154,7 @@ def test_snippet_follows_an_edited_body(grown: str, client: TestClient[Any]) -> 
         "UPDATE lesson SET body_md = body_md || E'\\n\\nUn paragraphe de test : xylophones.' WHERE slug = $1",
         "charge-00007",
     )
-    [hit] = _search(client, "xylophone")["items"]
+    [hit] = search(client, "xylophone")["items"]
     assert hit["slug"] == "charge-00007"
     assert "<mark>xylophones</mark>" in hit["snippet_html"]
     sql(grown, "DELETE FROM lesson WHERE slug = $1", "charge-00007")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from litestar.testing import TestClient
 
 from learning.admin.commands import sync_content
 from learning.catalog.sync import SyncReport
@@ -32,3 +33,11 @@ def validate(document: dict[str, Any], path: str, method: str, status: int, body
     validator = jsonschema.Draft202012Validator(resolve_ref(schema, document))
     errors = sorted(validator.iter_errors(body), key=str)
     assert not errors, [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]]
+
+
+def search(client: TestClient[Any], query: str, **params: Any) -> dict[str, Any]:
+    """``GET /api/v1/search?q=query`` (and ``params``): the answer's body, once it is a 200."""
+    response = client.get("/api/v1/search", params={"q": query, **params})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.config import Settings
 
@@ -60,3 +61,16 @@ async def fetch(url: str, query: str, *args: Any) -> list[Any]:
 def sql(url: str, query: str, *args: Any) -> list[Any]:
     """Run one statement directly (outside the app) and return its rows."""
     return asyncio.run(fetch(url, query, *args))
+
+
+class SwitchableSessionmaker:
+    """A sessionmaker stand-in that can be pointed at another database while in use (``target``)."""
+
+    def __init__(self, target: async_sessionmaker[AsyncSession]) -> None:
+        self.target = target
+
+    def begin(self) -> Any:
+        return self.target.begin()
+
+    def __call__(self) -> AsyncSession:
+        return self.target()

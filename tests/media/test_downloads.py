@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from learning.db.session import create_engine, create_sessionmaker
 from learning.lib.clock import utcnow
 from learning.media.downloads import DownloadRecorder
-from tests.helpers.database import fetch
+from tests.helpers.database import SwitchableSessionmaker, fetch
 
 IP = "198.51.100.23"
 UA = "AntennaPod/3.4.0"
@@ -351,19 +351,6 @@ async def test_a_full_batch_is_written_without_waiting_for_the_interval(
         await recorder.stop()
 
 
-class _Switchable:
-    """A sessionmaker stand-in that can be pointed at another database while in use."""
-
-    def __init__(self, target: async_sessionmaker[AsyncSession]) -> None:
-        self.target = target
-
-    def begin(self) -> Any:
-        return self.target.begin()
-
-    def __call__(self) -> AsyncSession:
-        return self.target()
-
-
 async def test_records_wait_in_memory_while_the_database_is_down(
     sessionmaker: async_sessionmaker[AsyncSession],
     short_episode: Episode,
@@ -371,7 +358,7 @@ async def test_records_wait_in_memory_while_the_database_is_down(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     dead = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", pool_size=1)
-    switch = _Switchable(create_sessionmaker(dead))
+    switch = SwitchableSessionmaker(create_sessionmaker(dead))
     recorder = DownloadRecorder(flush_interval=3600)
     await recorder.start(switch)  # type: ignore[arg-type]
     try:

@@ -20,7 +20,7 @@ from learning.db.session import create_engine, create_sessionmaker
 from learning.lib.clock import utcnow
 from learning.media.downloads import DownloadRecorder, DownloadRepository, DownloadStatsService, Hit, listening_app
 from learning.media.downloads.rules import count_downloads, normal_ip, served_ranges
-from tests.helpers.database import fetch
+from tests.helpers.database import SwitchableSessionmaker, fetch
 from tests.media.test_downloads import UA, Episode, add_episode
 
 APPS = ["AntennaPod/3.4.0", "Podcasts/1555.2.1 CFNetwork/1494.0.7 Darwin/23.4.0", "Spotify/8.9.10 Android/33"]
@@ -173,23 +173,12 @@ async def test_a_batch_is_counted_in_the_same_number_of_statements_whatever_its_
         await recorder.stop()
 
 
-class _Switchable:
-    def __init__(self, target: async_sessionmaker[AsyncSession]) -> None:
-        self.target = target
-
-    def begin(self) -> Any:
-        return self.target.begin()
-
-    def __call__(self) -> AsyncSession:
-        return self.target()
-
-
 async def test_a_full_buffer_refuses_new_records_counts_and_logs_them_and_never_blocks(
     sessionmaker: async_sessionmaker[AsyncSession], clean_database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     episodes = [await add_episode(clean_database, size=200_000, duration=30.0) for _ in range(5)]
     dead = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", pool_size=1)
-    switch = _Switchable(create_sessionmaker(dead))
+    switch = SwitchableSessionmaker(create_sessionmaker(dead))
     recorder = DownloadRecorder(flush_interval=3600, max_buffered=2)
     await recorder.start(switch)  # type: ignore[arg-type]
     caplog.set_level(logging.WARNING, logger="learning.downloads")
