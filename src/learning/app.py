@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await store.open()
         except StorageUnavailable as exc:  # readiness reports it; the app still serves what it can
             logger.warning("object store not ready at start-up: %s", exc)
-        jobs = job_runner(database_url, app.state.sessionmaker, store) if settings.jobs_in_process else None
+        jobs = job_runner(settings, app.state.sessionmaker, store) if settings.jobs_in_process else None
         if jobs is not None:
             await jobs.start()
         settle_garbage_collector()

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     jobs_in_process: bool = Field(
         default=True, description="Run the processing jobs inside the app (else in `learning worker`)."
     )
+    job_heartbeat_timeout_seconds: float = Field(
+        default=30.0, ge=2.0, le=3600.0,
+        description="A job whose worker sent no heartbeat for this long (a crashed process) is run again; "
+        "heartbeats go every half of it.",
+    )  # fmt: skip
 
     # --- platform limits (issue 17) ---
     database_statement_timeout_ms: int = Field(

@@ -1,11 +1,15 @@
 """The job runner outlives its database connection: killed between two polls, it reconnects, and stopping it
-never raises (a raise there failed the app's shutdown and left its event loop unclosable)."""
+never raises (a raise there failed the app's shutdown and left its event loop unclosable). A job whose
+process died runs again once its heartbeat is older than the configured timeout."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import asyncpg
+from pgqueuer.db import AsyncpgDriver
+from pgqueuer.queries import Queries
 
 from learning.lib.queue import JobRunner
 from tests.helpers.database import libpq
@@ -43,3 +47,25 @@ async def test_a_runner_whose_connection_is_killed_reconnects_and_stops_cleanly(
     finally:
         await runner.stop()  # must not raise
         await observer.close()
+
+
+async def test_a_job_whose_process_died_runs_again_after_the_configured_heartbeat_timeout(
+    clean_database: str,
+) -> None:
+    connection = await asyncpg.connect(libpq(clean_database))
+    ran = asyncio.Event()
+
+    async def handler(payload: bytes) -> None:
+        ran.set()
+
+    # Picked by a process that died just now, after its last heartbeat (the default timeout is 30 s).
+    await Queries(AsyncpgDriver(connection)).enqueue("orphan", b"")
+    await connection.execute("UPDATE pgqueuer SET status = 'picked', heartbeat = now()")
+    runner = JobRunner(libpq(clean_database), {"orphan": handler}, heartbeat_timeout=timedelta(seconds=4))
+    await runner.start()
+    try:
+        async with asyncio.timeout(20):  # the 4 s timeout, a poll or two, and room for a loaded machine
+            await ran.wait()
+    finally:
+        await runner.stop()
+        await connection.close()

@@ -626,6 +626,8 @@ class Serve:
             LEARNING_PUBLIC_BASE_URL=self.base,
             LEARNING_UPLOAD_MAX_BYTES=str(64 * MIB),
             LEARNING_LOG_LEVEL="WARNING",
+            # A killed server's job runs again once its heartbeat is this old (30 s by default).
+            LEARNING_JOB_HEARTBEAT_TIMEOUT_SECONDS="10",
         )
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0

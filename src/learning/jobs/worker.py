@@ -31,16 +31,17 @@ REQUEST_RETENTION = timedelta(days=2)
 STALLED_AFTER = timedelta(minutes=10)
 
 
-def job_runner(database_url: str, sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> JobRunner:
+def job_runner(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> JobRunner:
     """The job handlers and the maintenance (expired uploads swept, stalled ones re-queued), ready to run
-    against ``database_url`` in whichever process runs jobs: `learning serve` (jobs in process) or
-    `learning worker`."""
+    against the database of ``settings`` in whichever process runs jobs: `learning serve` (jobs in process)
+    or `learning worker`."""
     processor = ReplayProcessor(sessionmaker, store)
     return JobRunner(
-        libpq_url(database_url),
+        libpq_url(settings.require_database_url()),
         {PROCESS_UPLOAD: processor.handle},
         periodic=functools.partial(maintain, sessionmaker, store),
         period=MAINTENANCE_INTERVAL_SECONDS,
+        heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_seconds),
     )
 
 
@@ -83,7 +84,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
         if once:
             await maintain(sessionmaker, store)
             return
-        runner = job_runner(database_url, sessionmaker, store)
+        runner = job_runner(settings, sessionmaker, store)
         await runner.start()
         try:
             await stop.wait()

@@ -2,7 +2,8 @@
 
 Enqueuing uses the same connection and transaction as the change that calls for the job, so a job
 exists exactly when that change committed. Workers re-pick a job whose heartbeat stopped (a crashed
-process) after ``HEARTBEAT_TIMEOUT``; jobs are written to be idempotent.
+process) after ``heartbeat_timeout`` (``LEARNING_JOB_HEARTBEAT_TIMEOUT_SECONDS``); jobs are written to be
+idempotent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 logger = logging.getLogger("learning.jobs")
 
 PROCESS_UPLOAD = "process_upload"
-HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 RESTART_DELAY_SECONDS = 2.0
 STOP_TIMEOUT_SECONDS = 30.0
 
@@ -64,12 +64,14 @@ class JobRunner:
         concurrency: int = 1,
         periodic: Periodic | None = None,
         period: float = 300.0,
+        heartbeat_timeout: timedelta = timedelta(seconds=30),
     ) -> None:
         self.dsn = dsn
         self.handlers = handlers
         self.concurrency = concurrency
         self.periodic = periodic
         self.period = period
+        self.heartbeat_timeout = heartbeat_timeout
         self._task: asyncio.Task[None] | None = None
         self._periodic_task: asyncio.Task[None] | None = None
         self._manager: QueueManager | None = None
@@ -124,7 +126,7 @@ class JobRunner:
                 self._manager = manager
                 if self._stopping.is_set():  # stopped while connecting
                     return
-                await manager.run(dequeue_timeout=timedelta(seconds=5), heartbeat_timeout=HEARTBEAT_TIMEOUT)
+                await manager.run(dequeue_timeout=timedelta(seconds=5), heartbeat_timeout=self.heartbeat_timeout)
             # InterfaceError: the connection was closed under the runner (killed while it waited between
             # two polls); like the others, it means reconnecting, never ending the runner.
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
