@@ -68,7 +68,7 @@ def test_sync_accepts_a_declared_duration_within_a_second_and_keeps_the_measured
 
 
 def test_a_text_lesson_keeps_its_declared_reading_time(settings: Settings) -> None:
-    sync(settings)
+    sync(settings, fresh=True)
     rows = sql(
         settings.require_database_url(), "SELECT duration_seconds FROM lesson WHERE slug = $1", "chronologie-2006-2018"
     )
@@ -78,7 +78,7 @@ def test_a_text_lesson_keeps_its_declared_reading_time(settings: Settings) -> No
 def test_api_page_feed_and_xapi_give_the_probed_duration_of_a_media_lesson(
     settings: Settings, client: TestClient[Any], learner: Account
 ) -> None:
-    sync(settings)
+    sync(settings, fresh=True)
     probed = _probed("mooc-audio-02.m4a")
     assert probed == pytest.approx(36.0, abs=0.05)  # the file says 36 s; its lesson used to say 40 s
     api = client.get(f"/api/v1/modules/{MODULE}/lessons/{AUDIO_LESSON}").json()
@@ -105,13 +105,13 @@ def test_api_page_feed_and_xapi_give_the_probed_duration_of_a_media_lesson(
 def test_a_second_sync_reads_the_stored_durations_without_probing_again(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sync(settings)
+    sync(settings, fresh=True)
 
     def no_probe(path: Path) -> None:
         raise AssertionError(f"{path.name} probed again although its content did not change")
 
     monkeypatch.setattr("learning.media.library.probe", no_probe)
-    assert sync(settings).changes == 0
+    assert sync(settings, fresh=True).changes == 0
     rows = sql(settings.require_database_url(), "SELECT duration_seconds FROM lesson WHERE slug = $1", VIDEO_LESSON)
     assert rows[0]["duration_seconds"] == 20
 
@@ -119,7 +119,7 @@ def test_a_second_sync_reads_the_stored_durations_without_probing_again(
 def test_an_admin_cannot_set_the_duration_of_a_media_lesson(
     settings: Settings, client: TestClient[Any], admin: Account
 ) -> None:
-    sync(settings)
+    sync(settings, fresh=True)
     base = f"/api/v1/admin/modules/{MODULE}/lessons"
     refused = client.patch(f"{base}/{VIDEO_LESSON}", json={"duration_seconds": 25}, headers=admin.headers)
     assert refused.status_code == 422

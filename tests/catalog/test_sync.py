@@ -18,7 +18,7 @@ def _count(settings: Settings, table: str) -> int:
 
 
 def test_sync_imports_everything_then_a_second_run_changes_nothing(settings: Settings) -> None:
-    first = sync(settings)
+    first = sync(settings, fresh=True)
     assert first.changes > 0
     assert _count(settings, "module") == 5
     assert _count(settings, "lesson") == 27
@@ -34,7 +34,7 @@ def test_sync_imports_everything_then_a_second_run_changes_nothing(settings: Set
     )[0]["n"]
     assert audio == 16 == sql(url, "SELECT count(*) AS n FROM media_asset WHERE kind = 'video'")[0]["n"]
     assert _count(settings, "podcast_feed") == 6
-    second = sync(settings)
+    second = sync(settings, fresh=True)
     assert second.changes == 0
     assert second.lines() == []
 
@@ -49,7 +49,7 @@ def test_dry_run_reports_changes_and_writes_nothing(settings: Settings) -> None:
 
 
 def test_media_objects_are_stored_with_generated_keys_and_their_sha256(settings: Settings) -> None:
-    sync(settings)
+    sync(settings, fresh=True)
     rows = sql(
         settings.require_database_url(),
         "SELECT ref, storage_key, sha256, size_bytes FROM media_asset WHERE rendition = 'original'",
