@@ -122,3 +122,36 @@ def test_the_event_loop_answers_while_a_feed_renders(synced: Settings, slow: Slo
         assert ping.status_code == 200
         assert not feed.done()  # the render was still held while the ping was answered
         assert feed.result().status_code == 200
+
+
+class HeldBuild:
+    """``FeedService._channel`` (the part of a feed's load that grows with its items) held until released."""
+
+    def __init__(self) -> None:
+        self.real = FeedService._channel
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, service: FeedService, *args: Any, **kwargs: Any) -> Channel:
+        self.started.set()
+        self.release.wait(timeout=30)
+        return self.real(service, *args, **kwargs)
+
+
+@pytest.mark.parametrize("path", [MODULE_FEED, "/feeds/webinars/innovation-territoriale-en-actions-2019.xml"])
+def test_the_event_loop_answers_while_a_feeds_channel_is_built(
+    synced: Settings, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    held = HeldBuild()
+    monkeypatch.setattr(FeedService, "_channel", lambda service, *args, **kwargs: held(service, *args, **kwargs))
+    app = create_app(synced)
+    with live_server(app) as base, ThreadPoolExecutor(1) as pool:
+        feed = pool.submit(httpx.get, base + path, timeout=60)
+        try:
+            assert _until(held.started.is_set), "the channel was never built"
+            ping = httpx.get(base + "/api/v1/ping", timeout=5)  # a blocked loop would not answer it
+        finally:
+            held.release.set()
+        assert ping.status_code == 200
+        assert not feed.done()  # still held while the ping was answered
+        assert feed.result().status_code == 200

@@ -12,6 +12,7 @@ from pending to live to ended; ``FeedView.expires`` says when the next such chan
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -19,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
+
+import anyio.to_thread
 
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
@@ -95,6 +98,16 @@ class FeedService:
         sessions = [s for s in rows if s.status is not m.SessionStatus.CANCELLED]
         replays = [replay.id for s in sessions if (replay := _ready(s.replay)) is not None]
         audio = await self.feeds.audio_renditions(replays)
+        # Everything is loaded: the channel (one item per session, thousands in a large series) is built
+        # in a worker thread, and so is its digest, so the event loop answers other requests meanwhile.
+        built = await anyio.to_thread.run_sync(self._series_channel, feed, series, sessions, audio, now)
+        return await self._view(feed, *built, now, public=True)
+
+    def _series_channel(
+        self, feed: m.PodcastFeed, series: m.WebinarSeries, sessions: list[SessionRow],
+        audio: dict[uuid.UUID, AssetRow], now: datetime,
+    ) -> tuple[Channel, str, list[datetime]]:  # fmt: skip
+        """The series' channel, its digest, and when time alone changes it next (the moments to come)."""
         numbers = {s.id: n for n, s in enumerate(sorted(sessions, key=lambda s: s.scheduled_at), start=1)}
         items: list[Item] = []
         live: list[LiveItem] = []
@@ -135,8 +148,8 @@ class FeedService:
                 )
             )  # fmt: skip
         link = f"{self.base}/webinaires/{series.slug}"
-        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{slug}", updated, items, live)
-        return await self._view(feed, channel, changes, now, public=True)
+        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{series.slug}", updated, items, live)
+        return channel, _digest(channel, self.renderer), changes
 
     async def module_feed(
         self, slug: str, now: datetime, *, private_token: str | None = None, subscriber: uuid.UUID | None = None
@@ -145,9 +158,20 @@ class FeedService:
         module = await self.feeds.module(slug, now) if feed is not None else None
         if feed is None or module is None:
             raise FeedNotFound(f"No feed for the module '{slug}'.")
-        media_url = self._public_media if private_token is None else self._private_media(private_token)
         lessons = sorted(module.lessons, key=lambda lesson: lesson.position)
         audio = await self.feeds.audio_renditions([a.id for lesson in lessons if (a := _ready(lesson.media))])
+        built = await anyio.to_thread.run_sync(
+            functools.partial(self._module_channel, feed, module, lessons, audio, now, private_token, subscriber)
+        )
+        return await self._view(feed, *built, now, public=private_token is None)
+
+    def _module_channel(
+        self, feed: m.PodcastFeed, module: m.Module, lessons: list[m.Lesson], audio: dict[uuid.UUID, AssetRow],
+        now: datetime, private_token: str | None, subscriber: uuid.UUID | None,
+    ) -> tuple[Channel, str, list[datetime]]:  # fmt: skip
+        """The module's channel (a learner's private one with ``private_token``), its digest, and when time alone
+        changes it next."""
+        media_url = self._public_media if private_token is None else self._private_media(private_token)
         items: list[Item] = []
         changes = [due for lesson in lessons if (due := m.publishes_later(lesson, now)) is not None]
         updated = [feed.updated_at, module.updated_at]
@@ -170,25 +194,27 @@ class FeedService:
         items.reverse()  # newest (last lesson) first, as feeds list them
         link = f"{self.base}/modules/{module.slug}"
         if private_token is None:
-            url = f"{self.base}/feeds/modules/{slug}"
+            url = f"{self.base}/feeds/modules/{module.slug}"
         else:
-            url = f"{self.base}/feeds/private/{private_token}/modules/{slug}"
+            url = f"{self.base}/feeds/private/{private_token}/modules/{module.slug}"
         guid = private_podcast_guid(feed.podcast_guid, subscriber) if subscriber is not None else None
         channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None, guid=guid)
-        return await self._view(feed, channel, changes, now, public=private_token is None)
+        return channel, _digest(channel, self.renderer), changes
 
     async def _view(
-        self, feed: m.PodcastFeed, channel: Channel, changes: list[datetime], now: datetime, *, public: bool
-    ) -> FeedView:
+        self, feed: m.PodcastFeed, channel: Channel, digest: str, changes: list[datetime], now: datetime, *,
+        public: bool,
+    ) -> FeedView:  # fmt: skip
         """The feed's version and dates: a public feed records its digest (a private one, per learner, reads
         its public feed's instant: the same content under other URLs)."""
         if public:
-            changed_at: datetime | None = await self.feeds.record_version(feed.id, _digest(channel, self.renderer), now)
+            changed_at: datetime | None = await self.feeds.record_version(feed.id, digest, now)
         else:
             changed_at = await self.feeds.version_changed_at(feed.id)
         if changed_at is not None and changed_at > channel.updated:
             channel = replace(channel, updated=changed_at)
-        return FeedView(channel, _digest(channel, self.renderer), min(changes, default=None))
+            digest = await anyio.to_thread.run_sync(_digest, channel, self.renderer)
+        return FeedView(channel, digest, min(changes, default=None))
 
     # --- private feeds --------------------------------------------------------------------------
     async def private_owner(self, token: str) -> uuid.UUID:
