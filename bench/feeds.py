@@ -15,6 +15,11 @@ is the full path of an uncached request: ``FeedService.series_feed`` reading the
 ``render_rss`` and its gzip copy; the baseline is ``build_feed(channel).rss_str(...)`` on the same ``Channel``
 already in memory (feedgen alone, the same bytes). Repeats alternate the two; medians are kept. Target:
 project/baseline at most 3.
+
+Then, over HTTP, what follows an admin's edit of that series (issue 20): one GET of the large feed while a thread
+asks ping back to back (the longest ping answer, against a 50 ms budget: the render must leave the event loop
+free), and, after another edit, 16 GETs sent together (until the last answer, at most 1.2× one GET: they share
+one load and one render).
 """
 
 from __future__ import annotations
@@ -23,22 +28,25 @@ import argparse
 import asyncio
 import gc
 import gzip
+import http.client
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -60,7 +68,7 @@ from learning.db import models as m
 from learning.db.session import create_engine, create_sessionmaker
 from learning.edge import compressed
 from learning.feeds.model import Channel
-from learning.feeds.render import build_feed, render_rss
+from learning.feeds.render import build_feed, fingerprint, render_rss
 from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedService
 
@@ -425,8 +433,10 @@ async def cold_render(
 ) -> tuple[float, float, bytes, Channel]:
     """What an uncached request does (without HTTP): read the rows in a new session, build the Channel, render."""
     began = time.perf_counter()
-    async with sessions() as session:
-        view = await FeedService(FeedRepository(session), base_url).series_feed(BIG_SLUG, now)
+    # As the route does: the server's renderer fingerprint (part of the digest) and a commit (the feed's version
+    # is recorded once, so this render's dates, and bytes, are the server's).
+    async with sessions() as session, session.begin():
+        view = await FeedService(FeedRepository(session), base_url, fingerprint()).series_feed(BIG_SLUG, now)
         read = time.perf_counter()
         body = render_rss(view.channel)
         compressed(body)  # the server keeps a gzip copy next to every rendered feed
@@ -466,6 +476,107 @@ async def measure_render(sessions: async_sessionmaker[AsyncSession], base_url: s
     return Render(project, read, baseline, len(reference), reference.count(b"<item>"), identical, reference)
 
 
+# --- a change to a large feed: the loop during its render, and concurrent requests right after ---------------
+
+
+@dataclass
+class Contention:
+    render_ms: list[float]  # one GET right after a change (the server renders), per repeat
+    stall_ms: list[float]  # the longest ping answer while that GET was in the air, per repeat
+    pings: list[int]  # pings answered meanwhile, per repeat
+    concurrent_ms: list[float]  # CLIENTS GETs sent together right after a change: until the last answer
+    clients: int
+    fresh: bool  # every measured GET answered a new version (a render happened), all of a round alike
+
+
+async def touch_big_series(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """An admin's edit of the series (its ``updated_at``): the feed's bytes change and every process forgets it."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(m.WebinarSeries).where(m.WebinarSeries.slug == BIG_SLUG).values(updated_at=func.now())
+        )
+
+
+class PingProbe:
+    """``GET /api/v1/ping`` back to back on one kept-alive connection, in a thread: the longest answer."""
+
+    def __init__(self, app: App) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+        self.longest = 0.0
+        self.count = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            began = time.perf_counter()
+            self.connection.request("GET", PING_PATH)
+            response = self.connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{PING_PATH} answered {response.status}")
+            self.longest = max(self.longest, time.perf_counter() - began)
+            self.count += 1
+
+    def __enter__(self) -> PingProbe:
+        self._thread.start()
+        while self.count < 20:  # connected and warm
+            time.sleep(0.01)
+        self.longest, self.count = 0.0, 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self.connection.close()
+
+
+def after_change(database_url: str) -> None:
+    asyncio.run(with_database(database_url, touch_big_series))
+    time.sleep(0.5)  # the NOTIFY reaches the server's hub in milliseconds: its stored answer is forgotten
+
+
+def _together(barrier: threading.Barrier, url: str) -> Answer:
+    barrier.wait(timeout=30)
+    return fetch(url, timeout=120)
+
+
+def measure_contention(app: App, database_url: str, repeats: int, clients: int) -> Contention:
+    path = f"/feeds/webinars/{BIG_SLUG}.xml"
+    result = Contention([], [], [], [], clients, True)
+    etag = fetch(app.url(path)).etag
+    for _ in range(repeats):
+        after_change(database_url)
+        began = time.perf_counter()
+        one = fetch(app.url(path))  # alone: the baseline of the concurrent GETs
+        result.render_ms.append((time.perf_counter() - began) * 1000)
+        result.fresh = result.fresh and one.status == 200 and one.etag != etag
+        etag = one.etag
+        after_change(database_url)
+        with PingProbe(app) as probe:
+            probed = fetch(app.url(path))
+            longest, count = probe.longest, probe.count
+        result.stall_ms.append(longest * 1000)
+        result.pings.append(count)
+        result.fresh = result.fresh and probed.status == 200 and probed.etag != etag
+        etag = probed.etag
+        after_change(database_url)
+        barrier = threading.Barrier(clients)
+        with ThreadPoolExecutor(clients) as pool:
+            began = time.perf_counter()
+            answers = list(pool.map(_together, [barrier] * clients, [app.url(path)] * clients))
+            result.concurrent_ms.append((time.perf_counter() - began) * 1000)
+        tags = {answer.etag for answer in answers}
+        result.fresh = result.fresh and all(a.status == 200 for a in answers) and len(tags) == 1 and etag not in tags
+        etag = answers[0].etag
+        print(
+            f"  after a change: one GET {result.render_ms[-1]:.0f} ms (longest ping {result.stall_ms[-1]:.1f} ms of "
+            f"{count}), {clients} GETs together {result.concurrent_ms[-1]:.0f} ms",
+            flush=True,
+        )
+    return result
+
+
 def http_cold(app: App, render_body: bytes) -> tuple[float, float, bool]:
     """One uncached GET of the 1,000-item feed over HTTP, then a cached one: their milliseconds, and whether the
     server's bytes are the in-process render's."""
@@ -493,7 +604,7 @@ def _p99(loads: Sequence[Load]) -> float:
 
 
 def build_report(
-    http: Http, render: Render, details: str, args: argparse.Namespace, argv: Sequence[str]
+    http: Http, render: Render, contention: Contention, details: str, args: argparse.Namespace, argv: Sequence[str]
 ) -> SuiteReport:
     ping, feed, not_modified, plain = http.routes
     runs = http.runs
@@ -518,8 +629,29 @@ def build_report(
             target=3.0, higher_is_better=False,
         )
     )  # fmt: skip
+    big = f"/feeds/webinars/{BIG_SLUG}.xml"
+    one_ms = statistics.median(contention.render_ms)
+    results.append(
+        Result(
+            f"longest `GET {PING_PATH}` while the {render.items:,}-item feed renders after a change "
+            "(baseline: the 50 ms budget)",
+            statistics.median(contention.stall_ms), 50.0, "ms",
+            f"after an edit of the series: GET {big} ; GET {PING_PATH} back to back on one connection meanwhile",
+            target=1.0, higher_is_better=False,
+        )
+    )  # fmt: skip
+    results.append(
+        Result(
+            f"{contention.clients} GETs of the {render.items:,}-item feed sent together after a change, until the "
+            "last answer (baseline: one GET after a change)",
+            statistics.median(contention.concurrent_ms), one_ms, "ms",
+            f"after an edit of the series: {contention.clients} × GET {big} at once ; one GET {big}",
+            target=1.2, higher_is_better=False,
+        )
+    )  # fmt: skip
     loads = [*http.warmups, *(x for each in runs.values() for x in each)]
     errors = sum(x.errors for x in loads) + (0 if render.identical else 1) + (0 if render.http_identical else 1)
+    errors += 0 if contention.fresh else 1
     answered = sum(x.run.requests for x in loads)
     results.append(
         Result(
@@ -591,6 +723,22 @@ def build_report(
             + ("are" if render.http_identical else "**are not**")
             + " the in-process render's."
         )
+    notes.append(
+        f"After a change ({args.contention_repeats} repeats; an edit of the series' `updated_at` through SQLAlchemy, "
+        "whose NOTIFY makes the server forget its stored answer, then 0.5 s for it to arrive): one GET of the "
+        "large feed, per repeat "
+        + " · ".join(f"{x:.0f}" for x in contention.render_ms)
+        + " ms; after another change, one more while a thread asked ping back to back on one kept-alive connection "
+        "(longest answer per repeat "
+        + " · ".join(f"{x:.1f}" for x in contention.stall_ms)
+        + " ms, of "
+        + " · ".join(str(x) for x in contention.pings)
+        + f" pings); then, after another change, {contention.clients} GETs released together by a barrier from "
+        f"{contention.clients} threads (new connections), until the last answer: "
+        + " · ".join(f"{x:.0f}" for x in contention.concurrent_ms)
+        + " ms. Every one of those answers was a 200 of the new version (one ETag per round, never the previous "
+        "one): " + ("yes." if contention.fresh else "**no**.")
+    )
     return SuiteReport(
         suite="feeds",
         title="podcast feeds against a trivial JSON route and against feedgen alone",
@@ -611,6 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=10, help="wrk --timeout in seconds")
     parser.add_argument("--items", type=int, default=1000, help="sessions of the synthetic series")
     parser.add_argument("--repeats", type=int, default=7, help="cold renders (and as many baselines)")
+    parser.add_argument("--contention-repeats", type=int, default=5, help="changes of the large feed measured")
+    parser.add_argument("--clients", type=int, default=16, help="GETs sent together right after a change")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
@@ -627,10 +777,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     with_database(database_url, lambda s: measure_render(s, app.base_url, args.repeats))
                 )
                 render.http_cold_ms, render.http_cached_ms, render.http_identical = http_cold(app, render.reference)
+                contention = measure_contention(app, database_url, args.contention_repeats, args.clients)
         finally:
             if inserted:
                 asyncio.run(with_database(database_url, remove_big_series))
-    report = build_report(http, render, details, args, argv)
+    report = build_report(http, render, contention, details, args, argv)
     report.notes.append(f"App exit status {app.process.returncode} after SIGTERM.")
     publish(report)
     return 0
