@@ -152,7 +152,7 @@ def write_content(folder: Path, module: str, lessons: Mapping[str, tuple[str, in
     )
     for index, (slug, (media, size, random_fill)) in enumerate(lessons.items(), start=1):
         (module_dir / f"{index:02d}-{slug}.md").write_text(
-            f'---\ntitle: "Benchmark {slug}"\nkind: video\nduration: 600\ncompletion: coverage\n'
+            f'---\ntitle: "Benchmark {slug}"\nkind: video\ncompletion: coverage\n'
             f"media: {media}\n---\nA file for bench/media.py.\n",
             encoding="utf-8",
         )
