@@ -14,7 +14,7 @@ with a READY video replay and its audio rendition) is inserted into the same Pos
 is the full path of an uncached request: ``FeedService.series_feed`` reading the rows in a new session, then
 ``render_rss`` and its gzip copy; the baseline is ``build_feed(channel).rss_str(...)`` on the same ``Channel``
 already in memory (feedgen alone, the same bytes). Repeats alternate the two; medians are kept. Target:
-project/baseline at most 3.
+project/baseline at most 1.5 (issue 20; issue 7 asked for 3).
 
 Then, over HTTP, what follows an admin's edit of that series (issue 20): one GET of the large feed while a thread
 asks ping back to back (the longest ping answer, against a 50 ms budget: the render must leave the event loop
@@ -626,7 +626,7 @@ def build_report(
             "in-process: FeedService(FeedRepository(session), base_url).series_feed(slug, now) + render_rss(channel) "
             "+ its gzip copy ; "
             "build_feed(channel).rss_str(pretty=False, encoding='UTF-8', xml_declaration=True)",
-            target=3.0, higher_is_better=False,
+            target=1.5, higher_is_better=False,
         )
     )  # fmt: skip
     big = f"/feeds/webinars/{BIG_SLUG}.xml"
