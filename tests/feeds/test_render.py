@@ -19,7 +19,7 @@ from lxml import etree
 
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript, podcast_guid
 from learning.feeds.render import build_feed, render_atom, render_rss, sanitize
-from learning.lib.typography import NBSP, NNBSP, french_text
+from learning.lib.typography import NBSP, NNBSP, french_html, french_text
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -580,3 +580,26 @@ def test_thousand_items_all_parsed() -> None:
     entries = feedparser.parse(rss).entries
     assert [entry.id for entry in entries] == guids
     assert len(feedparser.parse(render_atom(make_channel(items=items))).entries) == 1000
+
+
+def test_a_feed_rendered_again_makes_only_the_texts_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+    real = french_html
+
+    def counted(text: str) -> str:
+        if tag in text:  # this test's texts (the channel's live item may have been made by an earlier test)
+            made.append(text)
+        return real(text)
+
+    monkeypatch.setattr("learning.feeds.render.french_html", counted)
+    tag = uuid.uuid4().hex  # texts no earlier render made
+    items = tuple(make_item(i, description_html=f"<p>Séance {i} : {tag} ?</p>") for i in range(1, 4))
+    channel = make_channel(items=items)
+    first = render_rss(channel)
+    assert len(made) == 3  # one description per item
+    assert render_rss(channel) == first
+    assert len(made) == 3  # rendered again after an edit elsewhere: nothing made twice
+    edited = replace(items[1], description_html=f"<p>Séance 2 : {tag}, revue !</p>")
+    again = render_rss(replace(channel, items=(items[0], edited, items[2])))
+    assert made[3:] == [edited.description_html]  # only the edited text
+    assert f"revue{NNBSP}!" in again.decode()
