@@ -16,7 +16,7 @@ is the full path of an uncached request: ``FeedService.series_feed`` reading the
 already in memory (feedgen alone, the same bytes). Repeats alternate the two; medians are kept. Target:
 project/baseline at most 1.5 (issue 20; issue 7 asked for 3).
 
-Then, over HTTP, what follows an admin's edit of that series (issue 20): one GET of the large feed while a thread
+Then, over HTTP, what follows an admin's edit of that feed (issue 20): one GET of the large feed while a thread
 asks ping back to back (the longest ping answer, against a 50 ms budget: the render must leave the event loop
 free), and, after another edit, 16 GETs sent together (until the last answer, at most 1.2× one GET: they share
 one load and one render).
@@ -29,6 +29,7 @@ import asyncio
 import gc
 import gzip
 import http.client
+import itertools
 import re
 import statistics
 import subprocess
@@ -41,7 +42,7 @@ import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -68,7 +69,7 @@ from learning.db import models as m
 from learning.db.session import create_engine, create_sessionmaker
 from learning.edge import compressed
 from learning.feeds.model import Channel
-from learning.feeds.render import build_feed, fingerprint, render_rss
+from learning.feeds.render import build_feed, fingerprint, forget_texts, render_rss
 from learning.feeds.repositories import FeedRepository
 from learning.feeds.services import FeedService
 
@@ -416,13 +417,14 @@ async def with_database(database_url: str, work: Callable[[async_sessionmaker[As
 
 @dataclass
 class Render:
-    project_s: list[float]  # full cold path: database → Channel → RSS
+    project_s: list[float]  # full cold path: database → Channel → RSS, after an edit (the texts made are kept)
     read_s: list[float]  # of which: series_feed (queries, ORM rows, Channel, digest)
     baseline_s: list[float]  # build_feed(channel).rss_str(...) on the Channel in memory
     size: int
     items: int
     identical: bool  # the baseline's bytes are the project's
     reference: bytes  # the render itself
+    first_s: list[float] = field(default_factory=list)  # the same with no text kept: the first render after a restart
     http_cold_ms: float | None = None
     http_cached_ms: float | None = None
     http_identical: bool | None = None
@@ -473,7 +475,14 @@ async def measure_render(sessions: async_sessionmaker[AsyncSession], base_url: s
             f"feedgen alone {baseline[-1] * 1000:7.1f} ms",
             flush=True,
         )
-    return Render(project, read, baseline, len(reference), reference.count(b"<item>"), identical, reference)
+    result = Render(project, read, baseline, len(reference), reference.count(b"<item>"), identical, reference)
+    for _ in range(3):
+        forget_texts()
+        gc.collect()
+        total, _, body, _ = await cold_render(sessions, base_url, now)
+        result.first_s.append(total)
+        result.identical = result.identical and body == reference
+    return result
 
 
 # --- a change to a large feed: the loop during its render, and concurrent requests right after ---------------
@@ -489,11 +498,18 @@ class Contention:
     fresh: bool  # every measured GET answered a new version (a render happened), all of a round alike
 
 
+_edits = itertools.count(1)
+
+
 async def touch_big_series(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """An admin's edit of the series (its ``updated_at``): the feed's bytes change and every process forgets it."""
+    """An admin's edit of the feed (its description ends with the edit's number): its bytes change even when two
+    edits fall in the same second (``lastBuildDate`` has seconds), and every process forgets its stored answer."""
+    edit = next(_edits)
     async with sessions() as session, session.begin():
         await session.execute(
-            update(m.WebinarSeries).where(m.WebinarSeries.slug == BIG_SLUG).values(updated_at=func.now())
+            update(m.PodcastFeed)
+            .where(m.PodcastFeed.slug == BIG_SLUG)
+            .values(description=func.regexp_replace(m.PodcastFeed.description, r" \(\d+\)$", "") + f" ({edit})")
         )
 
 
@@ -636,7 +652,7 @@ def build_report(
             f"longest `GET {PING_PATH}` while the {render.items:,}-item feed renders after a change "
             "(baseline: the 50 ms budget)",
             statistics.median(contention.stall_ms), 50.0, "ms",
-            f"after an edit of the series: GET {big} ; GET {PING_PATH} back to back on one connection meanwhile",
+            f"after an edit of the feed: GET {big} ; GET {PING_PATH} back to back on one connection meanwhile",
             target=1.0, higher_is_better=False,
         )
     )  # fmt: skip
@@ -645,7 +661,7 @@ def build_report(
             f"{contention.clients} GETs of the {render.items:,}-item feed sent together after a change, until the "
             "last answer (baseline: one GET after a change)",
             statistics.median(contention.concurrent_ms), one_ms, "ms",
-            f"after an edit of the series: {contention.clients} × GET {big} at once ; one GET {big}",
+            f"after an edit of the feed: {contention.clients} × GET {big} at once ; one GET {big}",
             target=1.2, higher_is_better=False,
         )
     )  # fmt: skip
@@ -706,6 +722,15 @@ def build_report(
         + ("are" if render.identical else "**are not**")
         + " the project's."
     )
+    first_ms = statistics.median(render.first_s) * 1000 if render.first_s else float("nan")
+    notes.append(
+        f"The renderer keeps the texts it made (typography, sanitising; `feeds/render.py`): both sides above run "
+        "after a warm-up, so they measure the render after an edit, where only changed texts are made again, and the "
+        "baseline is feedgen with the texts ready. The first render after a restart (texts forgotten, 3 repeats, "
+        f"median): {first_ms:.0f} ms, ×{first_ms / baseline_ms:.2f} of the baseline (informational; the synthetic "
+        "series repeats the 12 shipped descriptions, so even that render makes each of them once only: a real "
+        "series of distinct texts pays the typography of every item then)."
+    )
     render_ms = project_ms - read_ms
     notes.append(
         f"Cold render split (medians): reading the rows and building the `Channel` {read_ms:.0f} ms, rendering "
@@ -724,7 +749,7 @@ def build_report(
             + " the in-process render's."
         )
     notes.append(
-        f"After a change ({args.contention_repeats} repeats; an edit of the series' `updated_at` through SQLAlchemy, "
+        f"After a change ({args.contention_repeats} repeats; an edit of the feed's description through SQLAlchemy, "
         "whose NOTIFY makes the server forget its stored answer, then 0.5 s for it to arrive): one GET of the "
         "large feed, per repeat "
         + " · ".join(f"{x:.0f}" for x in contention.render_ms)
