@@ -13,17 +13,14 @@ With pytest-xdist each worker is its own session: its own embedded PostgreSQL, d
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import signal
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from litestar.testing import TestClient
 
@@ -32,7 +29,7 @@ from learning.config import Settings
 from learning.db.migrate import upgrade
 from learning.embedded import embedded_postgres
 from tests.helpers.browser import CHROMIUM, CHROMIUM_MISSING
-from tests.helpers.database import libpq, make_settings, truncate_all
+from tests.helpers.database import empty_database, make_settings, on_database, truncate_all
 
 pytest_plugins = ["tests.helpers.accounts", "tests.helpers.s3"]
 
@@ -91,21 +88,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-async def _admin_execute(server_url: str, *statements: str) -> None:
-    connection = await asyncpg.connect(libpq(server_url))
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    base = base.rsplit("/", 1)[0] + "/" + name
-    return f"{base}?{query}" if query else base
-
-
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server: the one named by LEARNING_TEST_DATABASE_URL, or an embedded throwaway one."""
@@ -120,12 +102,10 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database for this run, its schema made by the Alembic migrations."""
-    name = f"learning_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    upgrade(url)
-    yield url
-    asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with empty_database(server_url, "learning_test") as name:
+        url = on_database(server_url, name)
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ caching, and MinIO itself (moto stands in; the access key's bucket policy is not
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -33,18 +32,16 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from tests.helpers.database import libpq
+from tests.helpers.database import empty_database
 from tests.helpers.s3 import MotoServer, free_port, new_bucket_name, remove_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -348,21 +345,11 @@ def compose_environment(service: str, variables: dict[str, str]) -> dict[str, st
 # --- the test ---------------------------------------------------------------------------------------------
 
 
-async def _admin_execute(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(libpq(server_url))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def fresh_database(server_url: str) -> Iterator[str]:
     """An empty database (no schema: the image's `learning serve` migrates it), dropped afterwards."""
-    name = f"learning_image_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    yield name
-    asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with empty_database(server_url, "learning_image") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,7 @@ from learning.db import models as m
 from learning.db.base import NAMING_CONVENTION
 from learning.db.migrate import alembic_config, upgrade
 from learning.db.types import recognise_our_types
-from tests.conftest import _admin_execute, _with_database
-from tests.helpers.database import sql
+from tests.helpers.database import empty_database, on_database, sql
 
 
 def _ours(name: str | None, type_: str, parent_names: object) -> bool:
@@ -76,10 +75,8 @@ def test_constraint_names_follow_the_convention() -> None:
 
 
 def test_the_download_rollup_migration_backfills_keeps_up_and_downgrades(server_url: str) -> None:
-    name = f"learning_rollup_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    try:
+    with empty_database(server_url, "learning_rollup") as name:
+        url = on_database(server_url, name)
         upgrade(url, "b7e3f0a91c25")
         asset = uuid.uuid4()
         sql(url, "INSERT INTO media_asset (id, ref, rendition, kind, status, name, extension, mime_type, size_bytes,"
@@ -108,15 +105,11 @@ def test_the_download_rollup_migration_backfills_keeps_up_and_downgrades(server_
         assert [tuple(row) for row in sql(url, rollup)] == [
             (dt.date(2026, 3, 3), "Spotify", 6), (dt.date(2026, 3, 4), "Spotify", 1)
         ]  # fmt: skip
-    finally:
-        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_the_deleted_accounts_feed_tokens_migration_keeps_them_gone_and_downgrades(server_url: str) -> None:
-    name = f"learning_gone_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    try:
+    with empty_database(server_url, "learning_gone") as name:
+        url = on_database(server_url, name)
         upgrade(url, "c4a8e2f61d93")
         add_user = (
             "INSERT INTO user_account (id, email, password_hash, role, token_version)"
@@ -158,5 +151,3 @@ def test_the_deleted_accounts_feed_tokens_migration_keeps_them_gone_and_downgrad
         triggers = "SELECT tgname FROM pg_trigger WHERE tgname = 'private_feed_token_orphaned'"
         assert sql(url, triggers) == []
         upgrade(url)
-    finally:
-        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

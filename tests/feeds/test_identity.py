@@ -3,14 +3,12 @@ new host must not make podcast apps see every episode as new (issue 19)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import feedparser
 import pytest
 import yaml
@@ -20,7 +18,7 @@ from learning.app import create_app
 from learning.config import Settings
 from learning.db.migrate import upgrade
 from tests.helpers.catalog import SERIES, sync
-from tests.helpers.database import REPOSITORY, libpq, make_settings, sql
+from tests.helpers.database import REPOSITORY, empty_database, make_settings, on_database, sql
 
 # What may differ between two installations: when each one built its feeds (lastBuildDate, Atom's feed-level
 # <updated>), nothing else.
@@ -36,34 +34,17 @@ def _feed_paths() -> list[str]:
     return paths
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(libpq(server_url))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _database(server_url: str, name: str) -> str:
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    base, _, query = server_url.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
 def installations(server_url: str, tmp_path: Path) -> Iterator[list[Settings]]:
     """Two fresh installations (empty database, own data folder) synced from the same files."""
-    names = [f"learning_ident_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    try:
-        settings = [make_settings(_database(server_url, name), tmp_path / name / "var") for name in names]
-        for one in settings:
-            sync(one, fresh=True)
+    with empty_database(server_url, "learning_ident") as one, empty_database(server_url, "learning_ident") as two:
+        settings = []
+        for name in (one, two):
+            url = on_database(server_url, name)
+            upgrade(url)
+            settings.append(make_settings(url, tmp_path / name / "var"))
+            sync(settings[-1], fresh=True)
         yield settings
-    finally:
-        for name in names:
-            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _everything(settings: Settings) -> dict[str, Any]:
