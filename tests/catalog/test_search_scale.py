@@ -1,4 +1,5 @@
-"""Search at a grown catalog: the work follows the page, not the matches; the count is capped.
+"""Search at a grown catalog: one statement ranks every match once, counts them and highlights only the page;
+the count shown is capped.
 
 The shipped content plus 300 lessons recombined from its own paragraphs (``bench.growth``), so that a common
 word matches hundreds of items; the app counts at most ``CAP`` matches.
@@ -93,15 +94,37 @@ def test_search_work_follows_the_page_when_hundreds_match(grown: str) -> None:
     assert row["n"] > 20 * limit  # the premise: the matches far outnumber the page
     plan = asyncio.run(_page_statement_plan(grown, COMMON, limit=limit))
     nodes = list(_nodes(plan))
-    # The three kinds (modules, lessons, sessions) each hand over at most one page of ids and ranks...
-    unions = [node for node in nodes if node["Node Type"] in {"Append", "Merge Append"}]
-    assert unions
-    assert all(node["Actual Rows"] * node["Actual Loops"] <= 3 * limit for node in unions)
-    # ...and no text is computed from a lesson's or a session's body, nor highlighted, beyond the page (a bare
-    # column in a scan's output is the row as stored, not read: only expressions over it cost).
+    # No text is computed from a lesson's or a session's body, nor highlighted, beyond the page (a bare column
+    # in a scan's output is the row as stored, not read: only expressions over it cost)...
     texts = [node for node in nodes if any(_reads_text(out) for out in node.get("Output", []))]
     assert texts  # the page's snippets
     assert all(node["Actual Rows"] * node["Actual Loops"] <= limit for node in texts)
+    # ...and every match is ranked once: one scan of the lessons' index, whatever the page and the count need.
+    lesson_scans = [node for node in nodes if node.get("Relation Name") == "lesson"]
+    assert len(lesson_scans) == 1
+    assert lesson_scans[0]["Actual Loops"] == 1
+
+
+def test_a_search_asks_the_database_once(grown: str) -> None:
+    """The page, its snippets and the number of matches come back together: one round trip per search."""
+    sent = asyncio.run(_statements(grown, COMMON))
+    assert len(sent) == 1, sent
+
+
+async def _statements(url: str, text: str) -> list[str]:
+    engine = create_async_engine(url)
+    sent: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def keep(_conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool) -> None:
+        sent.append(statement)
+
+    try:
+        async with AsyncSession(engine) as session:
+            await CatalogRepository(session).search(text, limit=20, offset=0)
+    finally:
+        await engine.dispose()
+    return sent
 
 
 def _reads_text(output: str) -> bool:

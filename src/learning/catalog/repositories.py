@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     String,
@@ -19,6 +18,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG as _REGCONFIG
@@ -33,6 +33,12 @@ MANIFEST = "content"  # the one row of content_manifest
 
 # Sentinels around matched words in snippets; replaced by <mark> after HTML-escaping the text.
 MARK_START, MARK_END = "\x02", "\x03"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int  # every visible match, not only the page's
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,24 +223,19 @@ class CatalogRepository:
         present = [value for value in values if value is not None]
         return min(present) if present else None
 
-    async def search(self, text: str, *, limit: int, offset: int) -> list[SearchHit]:
+    async def search(self, text: str, *, limit: int, offset: int) -> SearchPage:
         """One page of the ranked French full-text search (accents ignored) over visible modules, lessons and
-        sessions: by rank, then title, then id (see ``_search_page``)."""
-        rows = await self.session.execute(
-            _search_page(), {"text": text, "window": offset + limit, "limit": limit, "offset": offset}
-        )
-        return [
+        sessions, by rank, then title, then id, and how many match: one statement (see ``_search_page``)."""
+        rows = (await self.session.execute(_search_page(), {"text": text, "limit": limit, "offset": offset})).all()
+        hits = [
             SearchHit(
                 kind=row.kind, id=row.id, title=row.title, slug=row.slug, parent_slug=row.parent_slug,
                 rank=float(row.rank), snippet=row.snippet,
             )
             for row in rows
+            if row.id is not None
         ]  # fmt: skip
-
-    async def count_matches(self, text: str, *, cap: int) -> int:
-        """How many visible items match, counted exactly up to ``cap``: each kind stops counting at ``cap + 1``,
-        so a result above ``cap`` only says that there are more than ``cap``."""
-        return int((await self.session.execute(_search_count(), {"text": text, "stop": cap + 1})).scalar_one())
+        return SearchPage(hits=hits, total=int(rows[0].total))
 
 
 # The search statements are built once: building them costs more than PostgreSQL takes to run them on a
@@ -252,53 +253,60 @@ def _tsquery() -> Any:
 
 def _matches() -> list[Select[Any]]:
     """The visible modules, lessons and sessions matching the query: (kind, id, title, slug, parent slug, rank),
-    one statement per kind, unordered."""
+    one statement per kind, unordered. Narrow rows: a rank is computed from the row's vector, no text is
+    read."""
     module, lesson, session, series = m.Module, m.Lesson, m.WebinarSession, m.WebinarSeries
     modules = select(
         literal("module").label("kind"), module.id, module.title, module.slug,
         literal(None, String).label("parent_slug"), func.ts_rank(module.search_vector, _tsquery()).label("rank"),
     ).where(module.search_vector.op("@@")(_tsquery()), module.visible())  # fmt: skip
-    lessons = _child_matches("lesson", lesson, module, lesson.module_id == module.id)
-    sessions = _child_matches("webinar_session", session, series, session.series_id == series.id)
+    lessons = _child_matches("lesson", lesson, module, lesson.module_id)
+    sessions = _child_matches("webinar_session", session, series, session.series_id)
     return [modules, lessons, sessions]
 
 
-def _child_matches(kind: str, child: Any, parent: Any, joined: ColumnElement[bool]) -> Select[Any]:
+def _child_matches(kind: str, child: Any, parent: Any, parent_id: Any) -> Select[Any]:
     """The visible ``child`` rows (lessons, sessions) of visible parents matching the query, as ``_matches``
-    gives them."""
+    gives them.
+
+    The children are matched and ranked on their own first (a materialised CTE): one scan of their text index,
+    whatever PostgreSQL guesses of the parents (on a freshly grown table it would scan the index once per
+    parent), then joined to their visible parents."""
+    hits = (
+        select(child.id, child.title, child.slug, parent_id.label("parent_id"),
+               func.ts_rank(child.search_vector, _tsquery()).label("rank"))
+        .where(child.search_vector.op("@@")(_tsquery()), child.visible())
+        .cte(f"{kind}_hits")
+        .prefix_with("MATERIALIZED")
+    )  # fmt: skip
     return (
-        select(
-            literal(kind).label("kind"), child.id, child.title, child.slug, parent.slug.label("parent_slug"),
-            func.ts_rank(child.search_vector, _tsquery()).label("rank"),
-        )
-        .join(parent, joined)
-        .where(child.search_vector.op("@@")(_tsquery()), child.visible(), parent.visible())
+        select(literal(kind).label("kind"), hits.c.id, hits.c.title, hits.c.slug, parent.slug.label("parent_slug"),
+               hits.c.rank)
+        .join(parent, parent.id == hits.c.parent_id)
+        .where(parent.visible())
     )  # fmt: skip
 
 
 @functools.cache
 def _search_page() -> Select[Any]:
-    """A page of results, its cost following the page rather than the matches: each kind ranks its matches
-    from the row's own vector and keeps its first ``window`` (offset + limit: ids and titles only); the page is
-    cut from those; only then are the page's texts read and highlighted, a module's summary or a lesson's or
-    session's best passage (the paragraph matching the query, else the one with most of its words, else the
-    first). Binds ``text``, ``window``, ``limit`` and ``offset``."""
-    ranked = []
-    for branch in _matches():
-        columns = branch.selected_columns
-        ranked.append(
-            branch.order_by(columns.rank.desc(), columns.title, columns.id)
-            .limit(bindparam("window", type_=Integer))
-            .subquery()
-        )
-    candidates = union_all(*(select(branch) for branch in ranked)).subquery()
+    """A page of results and the number of matches in one statement, its cost that of ranking the matches
+    (what any ranked full-text query pays) plus the page's snippets.
+
+    Every match is ranked once into a materialised list of narrow rows (kind, id, title, slugs, rank: no text
+    read); the total is counted from that list and the page cut from it (a top-N sort); only then are the
+    page's texts read and highlighted, a module's summary or a lesson's or session's best passage (the
+    paragraph matching the query, else the one with most of its words, else the first). The page is joined to
+    the count, so a page past the end still gives one row: the total, with no hit. Binds ``text``, ``limit``
+    and ``offset``."""
+    matches = union_all(*_matches()).cte("matches").prefix_with("MATERIALIZED")
     page = (
-        select(candidates)
-        .order_by(candidates.c.rank.desc(), candidates.c.title, candidates.c.id)
+        select(matches)
+        .order_by(matches.c.rank.desc(), matches.c.title, matches.c.id)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
-        .subquery()
+        .subquery("page")
     )
+    total = select(func.count().label("total")).select_from(matches).subquery("total")
     passage = m.SearchPassage
     words = select(
         func.tsvector_to_array(func.to_tsvector(_config(), bindparam("text", type_=String)))
@@ -317,20 +325,14 @@ def _search_page() -> Select[Any]:
     summary = select(m.Module.summary).where(m.Module.id == page.c.id).scalar_subquery()
     shown = func.coalesce(case((page.c.kind == "module", summary), else_=best_passage), "")
     options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=28, MinWords=10"
-    return select(
-        page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
-        func.ts_headline(_config(), shown, _tsquery(), options).label("snippet"),
-    ).order_by(page.c.rank.desc(), page.c.title, page.c.id)  # fmt: skip
-
-
-@functools.cache
-def _search_count() -> Select[Any]:
-    """The matches of each kind counted up to ``stop`` (bound), then summed."""
-    modules, lessons, sessions = (
-        select(func.count()).select_from(branch.limit(bindparam("stop", type_=Integer)).subquery()).scalar_subquery()
-        for branch in _matches()
-    )
-    return select(modules + lessons + sessions)
+    return (
+        select(
+            total.c.total, page.c.kind, page.c.id, page.c.title, page.c.slug, page.c.parent_slug, page.c.rank,
+            func.ts_headline(_config(), shown, _tsquery(), options).label("snippet"),
+        )
+        .select_from(total.outerjoin(page, true()))
+        .order_by(page.c.rank.desc(), page.c.title, page.c.id)
+    )  # fmt: skip
 
 
 def _session_media() -> list[Any]:

@@ -181,7 +181,7 @@ class SearchPage(msgspec.Struct):
         bool,
         msgspec.Meta(
             description="True when more items match than the server counts (its count cap, 1,000 by default): "
-            "`total` is then that cap, and the exact number is not known."
+            "`total` is then that cap, and the exact number is not given."
         ),
     ]
 

@@ -16,7 +16,8 @@ from learning.lib.typography import french_html
 from learning.media.urls import media_url
 
 MAX_QUERY_LENGTH = 200
-# Matches are counted exactly up to this many; beyond, the answer says « more than » (the count stops there).
+# Matches are counted exactly; beyond this many, the answer shows the cap and says « more than » (a page of a few
+# hundred thousand results is no answer: the figure is a hint, not an inventory).
 SEARCH_COUNT_CAP = 1000
 
 
@@ -255,10 +256,9 @@ class CatalogService:
         if len(text) > MAX_QUERY_LENGTH or not _QUERY.fullmatch(query):
             raise BadSearch(f"The search must be at most {MAX_QUERY_LENGTH} printable characters.")
         text = _DANGLING_NOT.sub(" ", text)
-        hits = await self.catalog.search(text, limit=limit, offset=offset)
-        counted = await self.catalog.count_matches(text, cap=self.search_count_cap)
+        found = await self.catalog.search(text, limit=limit, offset=offset)
         results = []
-        for hit in hits:
+        for hit in found.hits:
             if hit.kind == "module":
                 path = f"/api/v1/modules/{hit.slug}"
             elif hit.kind == "lesson":
@@ -272,6 +272,6 @@ class CatalogService:
                 )
             )  # fmt: skip
         return s.SearchPage(
-            items=results, total=min(counted, self.search_count_cap), limit=limit, offset=offset,
-            total_is_lower_bound=counted > self.search_count_cap,
+            items=results, total=min(found.total, self.search_count_cap), limit=limit, offset=offset,
+            total_is_lower_bound=found.total > self.search_count_cap,
         )  # fmt: skip
