@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     server: Literal["granian", "uvicorn"] = "granian"
     public_base_url: AnyHttpUrl | None = None  # None: this server's own address (host and port)
+    feed_page_items: int = Field(
+        default=1000, ge=10, le=100_000,
+        description="Episodes per feed document: a longer feed is paged (RFC 5005: the subscription URL holds the "
+        "newest, ``?page=2`` the next ones, linked by atom:link rel=next/previous/first/last).",
+    )  # fmt: skip
     feed_max_age_seconds: int = Field(
         default=300, ge=0, le=86400, description="Cache-Control max-age of podcast feeds (seconds)."
     )

@@ -9,19 +9,19 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from learning.accounts.auth import CurrentUser
 from learning.edge import Rendered, compressed
-from learning.edge.keys import EDGE_QUERY
+from learning.edge.keys import EDGE_QUERY, as_int
 from learning.edge.respond import Validators, preflight, respond
 from learning.edge.routes import Early, cached_document, early_answer, private_document
 from learning.feeds.deps import provide_feed_service
@@ -39,6 +39,14 @@ MEDIA_TYPES: dict[FeedFormat, str] = {
     "atom": "application/atom+xml; charset=utf-8",
 }
 EXTENSIONS: dict[str, FeedFormat] = {"xml": "rss", "atom": "atom"}
+MAX_PAGE = 100_000
+Page = Annotated[
+    int,
+    QueryParameter(
+        ge=1, le=MAX_PAGE, description="Which page of a paged feed (RFC 5005): 1, the subscription document, holds "
+        "the newest episodes; the feed links to the others (atom:link rel=next/previous/first/last)",
+    ),
+]  # fmt: skip
 
 
 def _split(filename: str) -> tuple[str, FeedFormat]:
@@ -95,7 +103,7 @@ FEED_OPTIONS: dict[str, Any] = {
         304: no_content("Not modified: the client's copy is current"),
     },
     "opt": {
-        EDGE_QUERY: {},  # a feed reads no query parameter: ``?v=2`` is the same feed, the same entry
+        EDGE_QUERY: {"page": as_int},  # a feed reads its page alone: ``?v=2`` is the same feed, the same entry
         "problems": [404, 412, 503],
         "request_headers": CONDITIONAL_HEADERS,
         "media_types": {200: tuple(t.split(";")[0] for t in MEDIA_TYPES.values())},  # .xml: RSS, .atom: Atom
@@ -116,11 +124,15 @@ PRIVATE_FEED_OPTIONS: dict[str, Any] = {
     operation_id=lambda _h, method, _p: f"{method.title()}WebinarSeriesFeed", **FEED_OPTIONS,
 )  # fmt: skip
 async def series_feed(
-    request: Request[Any, Any, Any], filename: FromPath[str], feeds: NamedDependency[FeedService], state: State
+    request: Request[Any, Any, Any],
+    filename: FromPath[str],
+    feeds: NamedDependency[FeedService],
+    state: State,
+    page: Page = 1,
 ) -> Response[Any]:
     """The podcast feed of a webinar series: ``{slug}.xml`` (RSS 2.0, iTunes + Podcasting 2.0) or ``{slug}.atom``."""
     slug, fmt = _split(filename)
-    return await _public(request, state, lambda: feeds.series_feed(slug, utcnow()), fmt)
+    return await _public(request, state, lambda: feeds.series_feed(slug, utcnow(), page), fmt)
 
 
 @route(
@@ -128,11 +140,15 @@ async def series_feed(
     operation_id=lambda _h, method, _p: f"{method.title()}ModuleFeed", **FEED_OPTIONS,
 )  # fmt: skip
 async def module_feed(
-    request: Request[Any, Any, Any], filename: FromPath[str], feeds: NamedDependency[FeedService], state: State
+    request: Request[Any, Any, Any],
+    filename: FromPath[str],
+    feeds: NamedDependency[FeedService],
+    state: State,
+    page: Page = 1,
 ) -> Response[Any]:
     """The podcast feed of a MOOC module: ``{slug}.xml`` (RSS 2.0) or ``{slug}.atom``."""
     slug, fmt = _split(filename)
-    return await _public(request, state, lambda: feeds.module_feed(slug, utcnow()), fmt)
+    return await _public(request, state, lambda: feeds.module_feed(slug, utcnow(), page), fmt)
 
 
 @route(
@@ -154,6 +170,7 @@ async def private_module_feed(
     filename: FromPath[str],
     feeds: NamedDependency[FeedService],
     state: State,
+    page: Page = 1,
 ) -> Response[Any]:
     """A learner's private feed of a module they are enrolled in (the token is the credential); 410 for a
     revoked or replaced token or one of a deleted account (apps stop asking), 404 for an unknown one or a module
@@ -161,7 +178,7 @@ async def private_module_feed(
     slug, fmt = _split(filename)
     max_age: int = state.settings.feed_max_age_seconds
     return await private_document(
-        request, state.edge.answers, lambda: feeds.private_module_feed(token, slug, utcnow()),
+        request, state.edge.answers, lambda: feeds.private_module_feed(token, slug, utcnow(), page),
         functools.partial(_rendered, fmt=fmt, max_age=max_age, private=True),
         early=_early(request, fmt, max_age, private=True),
     )  # fmt: skip

@@ -12,4 +12,7 @@ from learning.feeds.services import FeedService
 
 
 def provide_feed_service(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
-    return FeedService(FeedRepository(db_session), state.settings.base_url, fingerprint())
+    settings = state.settings
+    return FeedService(
+        FeedRepository(db_session), settings.base_url, fingerprint(), page_items=settings.feed_page_items
+    )

@@ -111,3 +111,23 @@ class Channel:
     update_frequency: tuple[str, str] | None = None  # podcast:updateFrequency (RRULE, wording)
     private: bool = field(default=False)  # a learner's private feed: noindex (itunes:block yes)
     atom_url: str = ""  # the URL of its Atom variant: rel="self" in the Atom document (none when empty)
+    page: int = 1  # which page of a paged feed this document is (RFC 5005), 1 being the subscription document
+    pages: int = 1  # how many there are: 1 for a feed that fits in one document
+
+
+def page_url(url: str, page: int) -> str:
+    """The URL of page ``page`` of the feed at ``url``: the first page is the feed's own URL."""
+    return url if page == 1 else f"{url}?page={page}"
+
+
+def page_links(channel: Channel, url: str) -> list[tuple[str, str]]:
+    """RFC 5005's links of a paged feed's page (rel, href): first, last, previous and next; none when the feed
+    fits in one document. ``url`` is the feed's URL in the document's format (RSS or Atom)."""
+    if channel.pages == 1:
+        return []
+    links = [("first", page_url(url, 1)), ("last", page_url(url, channel.pages))]
+    if channel.page > 1:
+        links.append(("previous", page_url(url, channel.page - 1)))
+    if channel.page < channel.pages:
+        links.append(("next", page_url(url, channel.page + 1)))
+    return links

@@ -296,3 +296,23 @@ class AtomEntryExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen i
                     if link.get(name):
                         element.set(name, link[name])
         return entry
+
+
+class PagingExtension(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
+    """RFC 5005's links of a paged RSS feed, as ``atom:link`` children of ``<channel>`` (feedgen writes only the
+    ``self`` one in RSS): first, last, previous, next."""
+
+    def __init__(self) -> None:
+        self._links: list[tuple[str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": ATOM_NS}
+
+    def links(self, links: list[tuple[str, str]]) -> None:
+        self._links = links
+
+    def extend_rss(self, rss: Any) -> Any:
+        channel = rss[0]
+        for rel, href in self._links:
+            _element(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type="application/rss+xml")
+        return rss

@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from feedgen.ext.base import BaseExtension
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
-from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
+from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript, page_links, page_url
 from learning.feeds.podcast_ext import (
     AtomEntryExtension,
     ItunesExtraEntryExtension,
     ItunesExtraExtension,
+    PagingExtension,
     PodcastIndexEntryExtension,
     PodcastIndexExtension,
     cdata,
@@ -210,6 +211,8 @@ def build_feed(channel: Channel) -> FeedGenerator:
     feed.register_extension("itunes_extra", ItunesExtraExtension, ItunesExtraEntryExtension, atom=False)
     feed.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False)
     feed.register_extension("atom_fix", BaseExtension, AtomEntryExtension, rss=False)
+    feed.register_extension("paging", PagingExtension, BaseEntryExtension, atom=False)
+    feed.paging.links(page_links(channel, sanitize(channel.feed_url)))  # RSS: atom:link; Atom: see render_atom
 
     title = _title(channel.title)
     link = sanitize(channel.link)
@@ -218,7 +221,7 @@ def build_feed(channel: Channel) -> FeedGenerator:
     feed.id(f"urn:uuid:{channel.guid}")  # Atom's feed id: stable across host moves, like podcast:guid
     feed.description(_plain(channel.description) or title)
     # feedgen makes the last link() the channel <link>: the feed itself first, its web page last.
-    feed.link(href=sanitize(channel.feed_url), rel="self", type="application/rss+xml")
+    feed.link(href=sanitize(page_url(channel.feed_url, channel.page)), rel="self", type="application/rss+xml")
     feed.link(href=link, rel="alternate")
     feed.language(sanitize(channel.language))
     feed.updated(channel.updated)  # lastBuildDate: when the content changed, never the render time
@@ -272,8 +275,10 @@ def render_atom(channel: Channel) -> bytes:
     feed = build_feed(channel)
     # The generator's rel="self" link is the RSS feed's URL, which would be a lie in the Atom document.
     feed.link(href=sanitize(channel.link), rel="alternate", type="text/html", replace=True)
-    if sanitize(channel.atom_url):
-        feed.link(href=sanitize(channel.atom_url), rel="self", type="application/atom+xml")
+    if atom_url := sanitize(channel.atom_url):
+        feed.link(href=page_url(atom_url, channel.page), rel="self", type="application/atom+xml")
+        for rel, href in page_links(channel, atom_url):
+            feed.link(href=href, rel=rel, type="application/atom+xml")
     xml: bytes = feed.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
     return xml
 

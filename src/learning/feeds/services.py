@@ -83,13 +83,14 @@ def hash_token(token: str) -> str:
 
 
 class FeedService:
-    def __init__(self, feeds: FeedRepository, base_url: str, renderer: str = "") -> None:
+    def __init__(self, feeds: FeedRepository, base_url: str, renderer: str = "", *, page_items: int = 1000) -> None:
         self.feeds = feeds
         self.base = base_url.rstrip("/")
         self.renderer = renderer  # what identifies the renderer's output (``render.fingerprint``)
+        self.page_items = page_items  # episodes per document: a longer feed is paged (``_paged``)
 
     # --- public feeds ---------------------------------------------------------------------------
-    async def series_feed(self, slug: str, now: datetime) -> FeedView:
+    async def series_feed(self, slug: str, now: datetime, page: int = 1) -> FeedView:
         feed = await self.feeds.feed(m.FeedKind.WEBINAR_SERIES, slug)
         series = await self.feeds.series(slug, now) if feed is not None else None
         if feed is None or series is None:
@@ -100,14 +101,15 @@ class FeedService:
         audio = await self.feeds.audio_renditions(replays)
         # Everything is loaded: the channel (one item per session, thousands in a large series) is built
         # in a worker thread, and so is its digest, so the event loop answers other requests meanwhile.
-        built = await anyio.to_thread.run_sync(self._series_channel, feed, series, sessions, audio, now)
-        return await self._view(feed, *built, now, public=True)
+        built = await anyio.to_thread.run_sync(self._series_channel, feed, series, sessions, audio, now, page)
+        return await self._view(feed, *built, now, record=page == 1)
 
     def _series_channel(
         self, feed: m.PodcastFeed, series: m.WebinarSeries, sessions: list[SessionRow],
-        audio: dict[uuid.UUID, AssetRow], now: datetime,
+        audio: dict[uuid.UUID, AssetRow], now: datetime, page: int,
     ) -> tuple[Channel, str, list[datetime]]:  # fmt: skip
-        """The series' channel, its digest, and when time alone changes it next (the moments to come)."""
+        """The series' channel (page ``page`` of it), its digest, and when time alone changes it next (the moments
+        to come)."""
         numbers = {s.id: n for n, s in enumerate(sorted(sessions, key=lambda s: s.scheduled_at), start=1)}
         items: list[Item] = []
         live: list[LiveItem] = []
@@ -148,11 +150,13 @@ class FeedService:
                 )
             )  # fmt: skip
         link = f"{self.base}/webinaires/{series.slug}"
-        channel = self._channel(feed, link, f"{self.base}/feeds/webinars/{series.slug}", updated, items, live)
+        url = f"{self.base}/feeds/webinars/{series.slug}"
+        channel = self._paged(self._channel(feed, link, url, updated, items, live), page)
         return channel, _digest(channel, self.renderer), changes
 
     async def module_feed(
-        self, slug: str, now: datetime, *, private_token: str | None = None, subscriber: uuid.UUID | None = None
+        self, slug: str, now: datetime, page: int = 1, *, private_token: str | None = None,
+        subscriber: uuid.UUID | None = None,
     ) -> FeedView:  # fmt: skip
         feed = await self.feeds.feed(m.FeedKind.MODULE, slug)
         module = await self.feeds.module(slug, now) if feed is not None else None
@@ -161,16 +165,16 @@ class FeedService:
         lessons = sorted(module.lessons, key=lambda lesson: lesson.position)
         audio = await self.feeds.audio_renditions([a.id for lesson in lessons if (a := _ready(lesson.media))])
         built = await anyio.to_thread.run_sync(
-            functools.partial(self._module_channel, feed, module, lessons, audio, now, private_token, subscriber)
+            functools.partial(self._module_channel, feed, module, lessons, audio, now, page, private_token, subscriber)
         )
-        return await self._view(feed, *built, now, public=private_token is None)
+        return await self._view(feed, *built, now, record=private_token is None and page == 1)
 
     def _module_channel(
         self, feed: m.PodcastFeed, module: m.Module, lessons: list[m.Lesson], audio: dict[uuid.UUID, AssetRow],
-        now: datetime, private_token: str | None, subscriber: uuid.UUID | None,
+        now: datetime, page: int, private_token: str | None, subscriber: uuid.UUID | None,
     ) -> tuple[Channel, str, list[datetime]]:  # fmt: skip
-        """The module's channel (a learner's private one with ``private_token``), its digest, and when time alone
-        changes it next."""
+        """The module's channel (a learner's private one with ``private_token``; page ``page`` of it), its digest,
+        and when time alone changes it next."""
         media_url = self._public_media if private_token is None else self._private_media(private_token)
         items: list[Item] = []
         changes = [due for lesson in lessons if (due := m.publishes_later(lesson, now)) is not None]
@@ -199,15 +203,32 @@ class FeedService:
             url = f"{self.base}/feeds/private/{private_token}/modules/{module.slug}"
         guid = private_podcast_guid(feed.podcast_guid, subscriber) if subscriber is not None else None
         channel = self._channel(feed, link, url, updated, items, [], private=private_token is not None, guid=guid)
+        channel = self._paged(channel, page)
         return channel, _digest(channel, self.renderer), changes
+
+    def _paged(self, channel: Channel, page: int) -> Channel:
+        """Page ``page`` of ``channel``: at most ``page_items`` episodes, newest first, the subscription document
+        (page 1) holding the newest and the live items; 404 past the last page. A feed of 5,000 episodes is five
+        documents of 1,000, not one of 27 MB; apps that follow RFC 5005 (gPodder, AntennaPod) read them all."""
+        pages = max(1, -(-len(channel.items) // self.page_items))
+        if page > pages:
+            raise FeedNotFound(f"This feed has {pages} page(s).")
+        if pages == 1:
+            return channel
+        start = (page - 1) * self.page_items
+        return replace(
+            channel, items=channel.items[start : start + self.page_items], page=page, pages=pages,
+            live_items=channel.live_items if page == 1 else (),
+        )  # fmt: skip
 
     async def _view(
         self, feed: m.PodcastFeed, channel: Channel, digest: str, changes: list[datetime], now: datetime, *,
-        public: bool,
+        record: bool,
     ) -> FeedView:  # fmt: skip
-        """The feed's version and dates: a public feed records its digest (a private one, per learner, reads
-        its public feed's instant: the same content under other URLs)."""
-        if public:
+        """The feed's version and dates: a public feed's subscription document records its digest (``record``);
+        its other pages, and a learner's private feed, read the instant it last changed (the same content under
+        other URLs)."""
+        if record:
             changed_at: datetime | None = await self.feeds.record_version(feed.id, digest, now)
         else:
             changed_at = await self.feeds.version_changed_at(feed.id)
@@ -237,11 +258,11 @@ class FeedService:
             )
         return row.user_id
 
-    async def private_module_feed(self, token: str, slug: str, now: datetime) -> FeedView:
+    async def private_module_feed(self, token: str, slug: str, now: datetime, page: int = 1) -> FeedView:
         user_id = await self.private_owner(token)
         if slug not in {module.slug for module in await self.feeds.enrolled_modules(user_id)}:
             raise FeedNotFound("No such feed.")
-        return await self.module_feed(slug, now, private_token=token, subscriber=user_id)
+        return await self.module_feed(slug, now, page, private_token=token, subscriber=user_id)
 
     async def private_asset(self, token: str, asset_id: uuid.UUID) -> m.MediaAsset:
         user_id = await self.private_owner(token)
