@@ -162,7 +162,8 @@ function request()
   local events = {{}}
   local start = math.random(0, math.max(0, duration - 5 * batch - 5))
   for j = 0, batch - 1 do
-    local at = start + 5 * math.floor(j / 2)
+    -- Segments follow each other, wrapped within the lesson (its real duration may be shorter than a batch).
+    local at = (start + 5 * math.floor(j / 2)) % math.max(1, duration - 5)
     local stamp = string.format("2024-01-01T00:%02d:%02dZ", math.floor(j / 60) % 60, j % 60)
     if batch == 1 or j % 2 == 0 then
       events[#events + 1] = '{{"id":"' .. uuid4() .. '","type":"played","lesson_id":"' .. lesson ..
