@@ -21,6 +21,7 @@ from learning.lib.clock import utcnow
 from learning.lib.queue import PROCESS_UPLOAD, JobRunner
 from learning.lib.ratelimit import RateLimiter
 from learning.media.downloads import DownloadRecorder
+from learning.progress.repositories import TallyRepository
 from learning.storage import ObjectStore, StorageUnavailable, create_object_store
 from learning.uploads.deps import upload_service
 
@@ -56,6 +57,9 @@ async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store:
         uploads = upload_service(session, store)
         done["expired_uploads"] = await uploads.remove_expired()
         done["requeued_uploads"] = await uploads.requeue_stalled(STALLED_AFTER)
+    async with sessionmaker.begin() as session:
+        # The admin figures' tally: its changes since the last pass folded in (a read sums what is left).
+        done["folded_progress_changes"] = await TallyRepository(session).fold()
     if any(done.values()):
         logger.info("maintenance", extra={"fields": done})
     return done

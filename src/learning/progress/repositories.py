@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import load_only
 
@@ -404,45 +405,86 @@ class ProgressRepository(EnrollmentRepository):
         return {row.lesson_id: segments_of(row.segments) for row in rows}
 
     async def module_figures(self) -> list[ModuleFigures]:
-        """Per module, in the catalog's order, aggregated by PostgreSQL in one statement: its visible lessons,
-        learners actively enrolled, those who touched a lesson, those who completed them all, and the median
-        of the lessons completed per learner (None without learners)."""
-        e, lesson, p = m.Enrollment, m.Lesson, m.LessonProgress
-        per_learner = (
-            select(
-                e.module_id,
-                func.count(p.lesson_id).label("touched"),
-                func.count(p.lesson_id).filter(p.completed.is_(True)).label("done"),
-            )
-            .select_from(e)
-            .join(lesson, (lesson.module_id == e.module_id) & lesson.visible(), isouter=True)
-            .join(p, (p.lesson_id == lesson.id) & (p.user_id == e.user_id), isouter=True)
-            .where(e.status == m.EnrollmentStatus.ACTIVE)
-            .group_by(e.module_id, e.user_id)
-            .subquery("per_learner")
-        )
-        lessons = (
-            select(lesson.module_id, func.count().label("lessons"))
-            .where(lesson.visible())
-            .group_by(lesson.module_id)
-            .subquery("lessons")
-        )
-        count = func.coalesce(func.max(lessons.c.lessons), 0)
+        """Per module, in the catalog's order: its visible lessons, learners actively enrolled, those who touched
+        a lesson, those who completed them all, and the median of the lessons completed per learner (None
+        without learners). Read from the tally the database keeps as learners progress (the progress-tally
+        migration): a few rows per module, whatever the number of learners."""
+        tally, change, lesson = m.ModuleProgressTally, m.ModuleProgressChange, m.Lesson
+        buckets = union_all(
+            select(tally.module_id, tally.lessons_done, tally.started, tally.learners),
+            select(change.module_id, change.lessons_done, change.started, change.learners),
+        ).subquery("buckets")
+        learners = func.sum(buckets.c.learners)
         rows = await self.session.execute(
-            select(
-                m.Module,
-                count,
-                func.count(per_learner.c.module_id),
-                func.count().filter(per_learner.c.touched > 0),
-                func.count().filter((per_learner.c.done >= lessons.c.lessons) & (lessons.c.lessons > 0)),
-                func.percentile_cont(0.5).within_group(per_learner.c.done),
-            )
-            .outerjoin(lessons, lessons.c.module_id == m.Module.id)
-            .outerjoin(per_learner, per_learner.c.module_id == m.Module.id)
-            .group_by(m.Module.id)
-            .order_by(m.Module.position, m.Module.slug)
+            select(buckets.c.module_id, buckets.c.lessons_done, buckets.c.started, learners)
+            .group_by(buckets.c.module_id, buckets.c.lessons_done, buckets.c.started)
+            .having(learners != 0)
         )
-        return [ModuleFigures(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]), row[5]) for row in rows.all()]
+        per_module: dict[uuid.UUID, list[tuple[int, bool, int]]] = {}
+        for module_id, done, started, count in rows.all():
+            per_module.setdefault(module_id, []).append((int(done), bool(started), int(count)))
+        visible = await self.session.execute(
+            select(lesson.module_id, func.count()).where(lesson.visible()).group_by(lesson.module_id)
+        )
+        counts: dict[uuid.UUID, int] = {module_id: int(n) for module_id, n in visible.all()}
+        modules = await self.session.scalars(select(m.Module).order_by(m.Module.position, m.Module.slug))
+        return [_figures(module, counts.get(module.id, 0), per_module.get(module.id, [])) for module in modules]
+
+
+class TallyRepository:
+    """The admin figures' tally (``ModuleProgressTally``) and its appended changes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def fold(self) -> int:
+        """Fold the appended changes into the tally (the worker's maintenance); return how many were folded.
+        Concurrent folds take disjoint changes (each deletes what it folds)."""
+        folded = await self.session.execute(_FOLD)
+        return int(folded.scalar_one())
+
+
+_FOLD = text(
+    "WITH moved AS (DELETE FROM module_progress_change RETURNING module_id, lessons_done, started, learners),"
+    " summed AS (SELECT module_id, lessons_done, started, sum(learners) AS learners FROM moved"
+    "  GROUP BY module_id, lessons_done, started),"
+    " kept AS (INSERT INTO module_progress_tally (module_id, lessons_done, started, learners)"
+    "  SELECT module_id, lessons_done, started, learners FROM summed"
+    "  ON CONFLICT (module_id, lessons_done, started)"
+    "  DO UPDATE SET learners = module_progress_tally.learners + excluded.learners)"
+    " SELECT count(*) FROM moved"
+)
+
+
+def _figures(module: m.Module, lessons: int, buckets: list[tuple[int, bool, int]]) -> ModuleFigures:
+    """A module's figures from its tally's buckets (lessons done, started, learners)."""
+    enrolled = sum(count for _, _, count in buckets)
+    started = sum(count for _, began, count in buckets if began)
+    completed = sum(count for done, _, count in buckets if lessons > 0 and done >= lessons) if lessons else 0
+    return ModuleFigures(module, lessons, enrolled, started, completed, _median(buckets))
+
+
+def _median(buckets: list[tuple[int, bool, int]]) -> float | None:
+    """The median of the lessons done per learner, as PostgreSQL's ``percentile_cont(0.5)`` gives it (halfway
+    between the two middle learners of an even count), from counts per number of lessons done."""
+    counts: dict[int, int] = {}
+    for done, _, count in buckets:
+        counts[done] = counts.get(done, 0) + count
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+
+    def at(index: int) -> float:  # the learner at ``index`` (from 0) in the order of lessons done
+        seen = 0
+        for done in sorted(counts):
+            seen += counts[done]
+            if seen > index:
+                return float(done)
+        raise AssertionError(index)
+
+    position = (total - 1) / 2
+    low, high = at(math.floor(position)), at(math.ceil(position))
+    return low + (high - low) * (position - math.floor(position))
 
 
 def _facts(row: Any) -> LessonFacts:

@@ -20,7 +20,15 @@ from learning.db.models.catalog import (
 from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
-from learning.db.models.progress import Enrollment, EnrollmentStatus, EventKind, LessonProgress, ProgressEvent
+from learning.db.models.progress import (
+    Enrollment,
+    EnrollmentStatus,
+    EventKind,
+    LessonProgress,
+    ModuleProgressChange,
+    ModuleProgressTally,
+    ProgressEvent,
+)
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
@@ -43,6 +51,8 @@ __all__ = [
     "MediaRequest",
     "MediaStatus",
     "Module",
+    "ModuleProgressChange",
+    "ModuleProgressTally",
     "Origin",
     "PodcastFeed",
     "PrivateFeedToken",

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -29,8 +29,41 @@ class Enrollment(UUIDPrimaryKey, Timestamps, Base):
     status: Mapped[EnrollmentStatus] = mapped_column(_enum(EnrollmentStatus, "enrollment_status"))
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The learner's visible lessons of the module they touched and completed, kept by triggers on
+    # ``lesson_progress`` and ``lesson`` (the progress-tally migration): the admin's figures read these, not the
+    # progress rows.
+    lessons_touched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lessons_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+
+
+class ModuleProgressTally(Base):
+    """How many actively enrolled learners of a module completed ``lessons_done`` of its lessons (``started``:
+    touched at least one): the admin's figures (enrolled, started, completed, median) in a few rows per module.
+
+    Folded from ``module_progress_change`` by the worker's maintenance; a read adds the changes not folded yet.
+    """
+
+    __tablename__ = "module_progress_tally"
+
+    module_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), primary_key=True)
+    lessons_done: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    learners: Mapped[int] = mapped_column(BigInteger)
+
+
+class ModuleProgressChange(Base):
+    """One change of the tally (+1 or -1 learner in a bucket), appended by a trigger on ``enrollment``: inserts
+    only, so learners progressing at once never wait for each other on a shared counter row."""
+
+    __tablename__ = "module_progress_change"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    module_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
+    lessons_done: Mapped[int] = mapped_column(Integer)
+    started: Mapped[bool] = mapped_column(Boolean)
+    learners: Mapped[int] = mapped_column(Integer)
 
 
 class EventKind(StrEnum):
