@@ -7,4 +7,6 @@ reports their ratio; ``bench.harness`` holds the shared pieces and rewrites ``do
 from __future__ import annotations
 
 # The registry: a suite is a module ``bench/<name>.py`` with a ``main()``; adding one is adding its name here.
-SUITES: tuple[str, ...] = ("servers", "catalog", "media", "uploads", "progress", "feeds", "load", "limits", "startup")
+SUITES: tuple[str, ...] = (
+    "servers", "catalog", "media", "uploads", "progress", "feeds", "load", "limits", "startup", "growth",
+)  # fmt: skip

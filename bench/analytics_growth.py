@@ -122,7 +122,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,100000", help="learners at each step")
     parser.add_argument("--rounds", type=int, default=7, help="reads per figure (the median is reported)")
     args = parser.parse_args(argv)
-    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    rows = measure(sorted({int(s) for s in args.sizes.split(",") if s.strip()}), args.rounds)
+    print("\nlearners  active enrollments  figures p50 ms  aggregate p50 ms  target ≤ 30 ms")
+    for size, enrolled, project, baseline in rows:
+        print(f"{size:>8}  {enrolled:>18}  {project:>14.1f}  {baseline:>16.1f}  {'yes' if project <= 30 else 'no'}")
+
+
+def measure(sizes: list[int], rounds: int = 7) -> list[tuple[int, int, float, float]]:
+    """At each number of learners (growing): (learners, active enrollments, figures p50 ms, aggregate p50 ms)."""
     rows = []
     with bench_database() as url:
         upgrade(url)
@@ -131,13 +138,11 @@ def main(argv: list[str] | None = None) -> None:
         for size in sizes:
             asyncio.run(_grow(url, have, size))
             have = size
-            project, baseline, enrolled, folded = asyncio.run(_measure(url, args.rounds))
+            project, baseline, enrolled, folded = asyncio.run(_measure(url, rounds))
             rows.append((size, enrolled, project, baseline))
             print(f"{size:>7} learners, {enrolled:>7} active enrollments ({folded} tally changes folded first):"
                   f" figures p50 {project:7.1f} ms, the aggregate before {baseline:7.1f} ms", flush=True)  # fmt: skip
-    print("\nlearners  active enrollments  figures p50 ms  aggregate p50 ms  target ≤ 30 ms")
-    for size, enrolled, project, baseline in rows:
-        print(f"{size:>8}  {enrolled:>18}  {project:>14.1f}  {baseline:>16.1f}  {'yes' if project <= 30 else 'no'}")
+    return rows
 
 
 if __name__ == "__main__":

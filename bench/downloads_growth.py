@@ -122,13 +122,8 @@ async def _assets(url: str) -> list[uuid.UUID]:
         await connection.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--hits", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args(argv)
-    sizes = [int(size) for size in args.sizes.split(",")]
+def measure(sizes: list[int], hits: int = 5000, rounds: int = 3) -> list[dict[str, float]]:
+    """At each size of ``media_request`` (growing): rows, hits_per_s, totals_p50_ms, asset_p50_ms."""
     with bench_database() as url:
         upgrade(url)
         assets = asyncio.run(_assets(url))
@@ -136,8 +131,18 @@ def main(argv: list[str] | None = None) -> None:
         for size in sizes:
             asyncio.run(_fill(url, assets, have, size))
             have = size
-            results.append(asyncio.run(_measure(url, assets, size, args.hits, args.rounds)))
+            results.append(asyncio.run(_measure(url, assets, size, hits, rounds)))
             print(f"... {size:,} rows measured", flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--hits", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    results = measure([int(size) for size in args.sizes.split(",")], args.hits, args.rounds)
     print(f"{'request rows':>14} {'hits/s':>10} {'×prev':>6} {'totals p50 ms':>14} {'asset p50 ms':>13}")
     previous = None
     for row in results:

@@ -3,7 +3,7 @@
 ``python -m bench.search_growth [--scales 1,10,100] [--duration 10] [--connections 8]``
 
 One ``learning serve`` (granian, 1 worker) on a throwaway PostgreSQL (``bench_database``), the shipped content
-synced at start, then grown in place by ``bench.growth`` (lessons recombined from the shipped paragraphs):
+synced at start, then grown in place by ``bench.growth_lessons`` (lessons recombined from the shipped paragraphs):
 ×10 and ×100 add 450 and 4,950 lessons (issue 20's 497 and 4,997). The edge is off
 (``LEARNING_EDGE=false``) and every request asks a different query, so nothing is answered from memory: a
 stream of distinct queries, as users type them, made of one or two words of the shipped lessons.
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bench.growth import add_lessons
+from bench.growth_lessons import add_lessons
 from bench.harness import bench_database, fmt, run_wrk, running_app
 
 PORT = 18360
@@ -152,16 +152,8 @@ async def measure_bare(url: str, queries: Sequence[str], *, seconds: int, connec
     return Figures(len(latencies) / elapsed, cuts[49], cuts[98], len(latencies), errors)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.search_growth", description=__doc__.split("\n")[0])
-    parser.add_argument("--scales", default="1,10,100", help="comma-separated growth factors (default 1,10,100)")
-    parser.add_argument("--duration", type=int, default=10, help="measured seconds per side and scale")
-    parser.add_argument("--connections", type=int, default=8, help="concurrent requests (wrk and asyncpg)")
-    args = parser.parse_args(argv)
-    scales = sorted({int(s) for s in args.scales.split(",") if s.strip()})
-    if not scales or scales[0] < 1:
-        parser.error("scales are whole factors ≥ 1")
-
+def measure(scales: list[int], *, duration: int = 10, connections: int = 8) -> list[tuple[int, int, Figures, Figures]]:
+    """At each scale (growing): (scale, lessons, the app's figures, the bare query's figures)."""
     rows: list[tuple[int, int, Figures, Figures]] = []
     with bench_database() as url, running_app("search-growth", url, port=PORT, env={"LEARNING_EDGE": "false"}) as app:
         queries = asyncio.run(query_stream(url))
@@ -175,11 +167,24 @@ def main(argv: list[str] | None = None) -> int:
             # Each side takes its own part of the stream, so neither meets a query the other warmed.
             half = len(queries) // 2
             print(f"== ×{scale}: {lessons} lessons", flush=True)
-            served = measure_app(app.base_url, queries[:half], seconds=args.duration, connections=args.connections)
-            bare = asyncio.run(measure_bare(url, queries[half:], seconds=args.duration, connections=args.connections))
+            served = measure_app(app.base_url, queries[:half], seconds=duration, connections=connections)
+            bare = asyncio.run(measure_bare(url, queries[half:], seconds=duration, connections=connections))
             rows.append((scale, lessons, served, bare))
             queries = queries[half:] + queries[:half]  # the next scale starts elsewhere in the stream
+    return rows
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.search_growth", description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", default="1,10,100", help="comma-separated growth factors (default 1,10,100)")
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds per side and scale")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent requests (wrk and asyncpg)")
+    args = parser.parse_args(argv)
+    scales = sorted({int(s) for s in args.scales.split(",") if s.strip()})
+    if not scales or scales[0] < 1:
+        parser.error("scales are whole factors ≥ 1")
+
+    rows = measure(scales, duration=args.duration, connections=args.connections)
     header = ("scale", "lessons", "app p50 ms", "app p99 ms", "app req/s", "bare p50 ms", "bare p99 ms",
               "bare req/s", "app/bare", "errors")  # fmt: skip
     table = [header] + [

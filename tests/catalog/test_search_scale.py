@@ -1,7 +1,7 @@
 """Search at a grown catalog: one statement ranks every match once, counts them and highlights only the page;
 the count shown is capped.
 
-The shipped content plus 300 lessons recombined from its own paragraphs (``bench.growth``), so that a common
+The shipped content plus 300 lessons recombined from its own paragraphs (``bench.growth_lessons``), so that a common
 word matches hundreds of items; the app counts at most ``CAP`` matches.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from bench.growth import add_lessons, remove_lessons
+from bench.growth_lessons import add_lessons, remove_lessons
 from litestar.testing import TestClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
