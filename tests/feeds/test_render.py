@@ -17,6 +17,7 @@ import podcastparser
 import pytest
 from lxml import etree
 
+from learning.feeds import render as render_module
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript, podcast_guid
 from learning.feeds.render import build_feed, render_atom, render_rss, sanitize
 from learning.lib.typography import NBSP, NNBSP, french_html, french_text
@@ -603,3 +604,39 @@ def test_a_feed_rendered_again_makes_only_the_texts_that_changed(monkeypatch: py
     again = render_rss(replace(channel, items=(items[0], edited, items[2])))
     assert made[3:] == [edited.description_html]  # only the edited text
     assert f"revue{NNBSP}!" in again.decode()
+
+
+def test_a_feed_rendered_again_renders_only_the_items_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered: list[str] = []
+    real = render_module._add_item
+
+    def counted(feed: Any, item: Item, explicit: bool) -> None:
+        rendered.append(item.guid)
+        real(feed, item, explicit)
+
+    monkeypatch.setattr(render_module, "_add_item", counted)
+    tag = uuid.uuid4().hex  # items no earlier render made
+    items = tuple(make_item(i, guid=f"{tag}-{i}") for i in range(1, 6))
+    channel = make_channel(items=items)
+    first = render_rss(channel)
+    assert sorted(rendered) == sorted(item.guid for item in items)
+    rendered.clear()
+    edited = replace(items[2], title="Séance revue")
+    again = render_rss(replace(channel, items=(*items[:2], edited, *items[3:]), description="Autre description"))
+    assert rendered == [edited.guid]  # the channel changed too: its items did not, they are not rendered again
+    assert "Séance revue" in again.decode()
+    assert first != again
+
+
+def test_a_feed_made_from_kept_items_is_the_whole_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document assembled from the channel and kept item fragments is byte for byte feedgen's, with texts
+    that look like the item tags inside CDATA and a live item."""
+    tag = uuid.uuid4().hex
+    tricky = "<p>Balises dans le texte : </item><item> et <![CDATA[ » ]]></p>"
+    items = tuple(make_item(i, guid=f"{tag}-{i}", description_html=tricky if i == 2 else f"<p>{i}</p>")
+                  for i in range(1, 5))  # fmt: skip
+    channel = make_channel(items=items)
+    render_rss(replace(channel, items=items[1:3]))  # some items kept, the others not yet
+    expected = build_feed(channel).rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    assert render_rss(channel) == expected
+    assert [entry.id for entry in feedparser.parse(expected).entries] == [item.guid for item in items]

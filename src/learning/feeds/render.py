@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -90,9 +92,47 @@ def _title(text: str) -> str:
 
 
 def forget_texts() -> None:
-    """Forget the texts made so far, as a restart does (benchmarks measure the first render with it)."""
+    """Forget the texts and items made so far, as a restart does (benchmarks measure the first render with it)."""
     for kept in (_plain, _html, _title):
         kept.cache_clear()
+    _RSS_ITEMS.clear()
+
+
+class _Fragments:
+    """Each item's ``<item>…</item>`` as the RSS document holds it, kept once made (bounded, least recently used
+    first out; renders run in worker threads, hence the lock). An item is a frozen value: the same item (and
+    channel's explicit flag) always makes the same bytes, so a feed rendered again after one session changed makes
+    that session's item only."""
+
+    def __init__(self, bound: int) -> None:
+        self._bound = bound
+        self._kept: OrderedDict[tuple[Item, bool], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Item, bool]) -> bytes | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Item, bool], fragment: bytes) -> None:
+        with self._lock:
+            self._kept[key] = fragment
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._bound:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+ITEMS_KEPT = 4096  # about 20 MB of a few KiB each at most; a 1,000-item feed holds 1,000
+_RSS_ITEMS = _Fragments(ITEMS_KEPT)
+# In a serialised RSS document, outside CDATA sections (where any text may stand), "<item>" and "</item>" are
+# only ever the tags: text and attribute values have their "<" escaped.
+_ITEM_TAGS = re.compile(rb"<!\[CDATA\[.*?\]\]>|<item>|</item>", re.S)
 
 
 def _optional(url: str | None) -> str | None:
@@ -264,9 +304,39 @@ def build_feed(channel: Channel) -> FeedGenerator:
 
 
 def render_rss(channel: Channel) -> bytes:
-    """RSS 2.0 in UTF-8, with the iTunes, content, Atom and Podcasting 2.0 namespaces."""
+    """RSS 2.0 in UTF-8, with the iTunes, content, Atom and Podcasting 2.0 namespaces: the bytes of
+    ``build_feed(channel).rss_str()``, made from the channel without its items and each item's kept fragment
+    (the items not kept yet are rendered together, once)."""
+    keys = [(item, channel.explicit) for item in channel.items]
+    fragments = [_RSS_ITEMS.get(key) for key in keys]
+    missing = [item for item, fragment in zip(channel.items, fragments, strict=True) if fragment is None]
+    if missing:
+        made = iter(_item_fragments(_rss(replace(channel, items=tuple(missing), live_items=()))))
+        for position, fragment in enumerate(fragments):
+            if fragment is None:
+                fragments[position] = made_fragment = next(made)
+                _RSS_ITEMS.put(keys[position], made_fragment)
+    shell = _rss(replace(channel, items=()))
+    end = shell.rindex(b"</channel>")  # the items are the channel's last children (feedgen appends them)
+    return shell[:end] + b"".join(fragment for fragment in fragments if fragment is not None) + shell[end:]
+
+
+def _rss(channel: Channel) -> bytes:
     xml: bytes = build_feed(channel).rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
     return xml
+
+
+def _item_fragments(document: bytes) -> list[bytes]:
+    """The ``<item>…</item>`` of an RSS document, in order."""
+    fragments: list[bytes] = []
+    start: int | None = None
+    for tag in _ITEM_TAGS.finditer(document):
+        if tag.group() == b"<item>":
+            start = tag.start()
+        elif tag.group() == b"</item>" and start is not None:
+            fragments.append(document[start : tag.end()])
+            start = None
+    return fragments
 
 
 def render_atom(channel: Channel) -> bytes:
