@@ -44,16 +44,16 @@ def _until(condition: Callable[[], bool], seconds: float = 15) -> bool:
 
 
 class SlowRender:
-    """``render_rss`` counted, and held in its thread until the test releases it."""
+    """``render_rss_gzip`` counted, and held in its thread until the test releases it."""
 
     def __init__(self) -> None:
-        self.real = controllers.render_rss
+        self.real = controllers.render_rss_gzip
         self.calls = 0
         self.started = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
 
-    def __call__(self, channel: Channel) -> bytes:
+    def __call__(self, channel: Channel) -> tuple[bytes, bytes]:
         with self._lock:
             self.calls += 1
         self.started.set()
@@ -64,7 +64,7 @@ class SlowRender:
 @pytest.fixture
 def slow(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowRender]:
     render = SlowRender()
-    monkeypatch.setattr(controllers, "render_rss", render)
+    monkeypatch.setattr(controllers, "render_rss_gzip", render)
     yield render
     render.release.set()  # whatever happened, nothing stays held
 

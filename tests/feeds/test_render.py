@@ -3,9 +3,11 @@ and with XPath on the raw XML, since the parsers are lenient."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import uuid
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -19,7 +21,8 @@ from lxml import etree
 
 from learning.feeds import render as render_module
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript, podcast_guid
-from learning.feeds.render import build_feed, render_atom, render_rss, sanitize
+from learning.feeds.render import build_feed, render_atom, render_rss, render_rss_gzip, sanitize
+from learning.feeds.services import _digest as feed_version
 from learning.lib.typography import NBSP, NNBSP, french_html, french_text
 
 NS = {
@@ -640,3 +643,41 @@ def test_a_feed_made_from_kept_items_is_the_whole_render(monkeypatch: pytest.Mon
     expected = build_feed(channel).rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
     assert render_rss(channel) == expected
     assert [entry.id for entry in feedparser.parse(expected).entries] == [item.guid for item in items]
+
+
+def test_the_gzip_copy_made_from_kept_items_is_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gzip copy is assembled from items compressed once each: any gzip reader gets the document back."""
+    compressed: list[int] = []
+    real = render_module._deflate
+
+    def counted(data: bytes, *, last: bool = False) -> bytes:
+        compressed.append(len(data))
+        return real(data, last=last)
+
+    monkeypatch.setattr(render_module, "_deflate", counted)
+    tag = uuid.uuid4().hex
+    items = tuple(make_item(i, guid=f"{tag}-{i}") for i in range(1, 6))
+    channel = make_channel(items=items)
+    body, packed = render_rss_gzip(channel)
+    assert gzip.decompress(packed) == body == render_rss(channel)
+    assert zlib.decompress(packed, wbits=31) == body  # one gzip member: readers that stop after the first get all
+    assert len(packed) < len(body) / 2
+    compressed.clear()
+    edited = replace(items[0], title="Séance revue")
+    body, packed = render_rss_gzip(replace(channel, items=(edited, *items[1:])))
+    assert gzip.decompress(packed) == body
+    assert len(compressed) == 3  # the channel's head and tail, and the edited item: not the four others
+
+
+def test_a_feeds_version_follows_every_value_of_its_items() -> None:
+    """The version (the ETag's value) changes with any value of any item, even one only the Atom document shows
+    (``updated``), and only then; items' parts are kept, so the version of a large feed costs little."""
+    items = tuple(make_item(i) for i in range(1, 4))
+    channel = make_channel(items=items)
+    version = feed_version(channel, "renderer")
+    assert feed_version(replace(channel, items=tuple(make_item(i) for i in range(1, 4))), "renderer") == version
+    later = replace(items[1], updated=items[1].updated + timedelta(seconds=1))
+    assert feed_version(replace(channel, items=(items[0], later, items[2])), "renderer") != version
+    assert feed_version(replace(channel, items=(items[0], items[2], items[1])), "renderer") != version  # order
+    assert feed_version(replace(channel, title="Autre titre"), "renderer") != version
+    assert feed_version(channel, "another renderer") != version

@@ -9,6 +9,7 @@ from itertools import chain
 from typing import Any
 
 import asyncpg
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError
@@ -103,6 +104,9 @@ def create_engine(
         pool_timeout=pool_timeout,
         hide_parameters=True,  # SQL errors and logs never carry values (password hashes, tokens, e-mails)
         connect_args=connect_args,
+        # JSON columns read by msgspec (the same values as the standard library's, several times faster: a
+        # feed of a thousand sessions reads a thousand speaker lists).
+        json_deserializer=msgspec.json.decode,
     )
     event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
     event.listen(engine.sync_engine, "handle_error", _drop_timed_out_connection)

@@ -25,7 +25,7 @@ from learning.edge.keys import EDGE_QUERY, as_int
 from learning.edge.respond import Validators, preflight, respond
 from learning.edge.routes import Early, cached_document, early_answer, private_document
 from learning.feeds.deps import provide_feed_service
-from learning.feeds.render import render_atom, render_rss
+from learning.feeds.render import render_atom, render_rss_gzip
 from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
@@ -63,10 +63,14 @@ def _cache_control(max_age: int, *, private: bool) -> str:
 
 def _rendered(view: FeedView, fmt: FeedFormat, max_age: int, *, private: bool) -> Rendered:
     """The feed's XML and its gzip copy, in one pass: CPU only, so the routes run it off the event loop."""
-    body = render_rss(view.channel) if fmt == "rss" else render_atom(view.channel)
+    if fmt == "rss":
+        body, gzipped = render_rss_gzip(view.channel)
+    else:
+        body = render_atom(view.channel)
+        gzipped = compressed(body)
     return Rendered(
         body, view.etag(fmt), MEDIA_TYPES[fmt], view.channel.updated, expires=view.expires,
-        cache_control=_cache_control(max_age, private=private), gzipped=compressed(body), cors=not private,
+        cache_control=_cache_control(max_age, private=private), gzipped=gzipped, cors=not private,
     )  # fmt: skip
 
 

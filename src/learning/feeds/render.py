@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import threading
 import uuid
-from collections import OrderedDict
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -31,7 +32,7 @@ from learning.feeds.podcast_ext import (
 )
 from learning.lib.typography import french_html, french_text
 
-__all__ = ["build_feed", "fingerprint", "render_atom", "render_rss", "sanitize"]
+__all__ = ["build_feed", "fingerprint", "render_atom", "render_rss", "render_rss_gzip", "sanitize"]
 
 TITLE_LIMIT = 255  # characters: Apple's limit for titles and other short values
 TEXT_LIMIT_BYTES = 4000  # UTF-8 bytes: Apple's limit for descriptions and summaries
@@ -99,33 +100,40 @@ def forget_texts() -> None:
 
 
 class _Fragments:
-    """Each item's ``<item>…</item>`` as the RSS document holds it, kept once made (bounded, least recently used
-    first out; renders run in worker threads, hence the lock). An item is a frozen value: the same item (and
-    channel's explicit flag) always makes the same bytes, so a feed rendered again after one session changed makes
-    that session's item only."""
+    """Each item's ``<item>…</item>`` as the RSS document holds it, and that fragment deflated on its own, kept once
+    made (bounded: the oldest out first; renders run in worker threads, hence the lock). An item is a frozen
+    value: the same item (and channel's explicit flag) always makes the same bytes, so a feed rendered again after
+    one session changed makes, and compresses, that session's item only."""
 
     def __init__(self, bound: int) -> None:
         self._bound = bound
-        self._kept: OrderedDict[tuple[Item, bool], bytes] = OrderedDict()
+        self._kept: dict[tuple[Item, bool], tuple[bytes, bytes]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Item, bool]) -> bytes | None:
-        with self._lock:
-            found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-            return found
+    def get(self, key: tuple[Item, bool]) -> tuple[bytes, bytes] | None:
+        return self._kept.get(key)  # one hash of the item: its fields, recursively, are what costs
 
-    def put(self, key: tuple[Item, bool], fragment: bytes) -> None:
+    def put(self, key: tuple[Item, bool], fragment: bytes) -> tuple[bytes, bytes]:
+        kept = (fragment, _deflate(fragment))
         with self._lock:
-            self._kept[key] = fragment
-            self._kept.move_to_end(key)
+            self._kept[key] = kept
             while len(self._kept) > self._bound:
-                self._kept.popitem(last=False)
+                del self._kept[next(iter(self._kept))]
+        return kept
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+
+
+def _deflate(data: bytes, *, last: bool = False) -> bytes:
+    """``data`` as raw deflate blocks that stand alone: each piece starts a new compressor and ends byte-aligned
+    (a full flush), so pieces compressed apart join into one valid stream; the ``last`` one ends it."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (deterministic), OS unknown
 
 
 ITEMS_KEPT = 4096  # about 20 MB of a few KiB each at most; a 1,000-item feed holds 1,000
@@ -307,18 +315,32 @@ def render_rss(channel: Channel) -> bytes:
     """RSS 2.0 in UTF-8, with the iTunes, content, Atom and Podcasting 2.0 namespaces: the bytes of
     ``build_feed(channel).rss_str()``, made from the channel without its items and each item's kept fragment
     (the items not kept yet are rendered together, once)."""
+    head, items, tail = _rss_pieces(channel)
+    return head + b"".join(raw for raw, _ in items) + tail
+
+
+def render_rss_gzip(channel: Channel) -> tuple[bytes, bytes]:
+    """``render_rss(channel)`` and its gzip copy, made in the same pass: the kept items are kept compressed too,
+    so only the channel's head and tail, and the items not kept yet, are compressed now."""
+    head, items, tail = _rss_pieces(channel)
+    body = head + b"".join(raw for raw, _ in items) + tail
+    deflated = _deflate(head) + b"".join(packed for _, packed in items) + _deflate(tail, last=True)
+    trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
+    return body, _GZIP_HEADER + deflated + trailer
+
+
+def _rss_pieces(channel: Channel) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
+    """The document before its items, each item (as it reads and deflated), and the document after them."""
     keys = [(item, channel.explicit) for item in channel.items]
-    fragments = [_RSS_ITEMS.get(key) for key in keys]
-    missing = [item for item, fragment in zip(channel.items, fragments, strict=True) if fragment is None]
-    if missing:
-        made = iter(_item_fragments(_rss(replace(channel, items=tuple(missing), live_items=()))))
-        for position, fragment in enumerate(fragments):
-            if fragment is None:
-                fragments[position] = made_fragment = next(made)
-                _RSS_ITEMS.put(keys[position], made_fragment)
+    found = [_RSS_ITEMS.get(key) for key in keys]
+    missing = [item for item, kept in zip(channel.items, found, strict=True) if kept is None]
+    made = iter(_item_fragments(_rss(replace(channel, items=tuple(missing), live_items=()))) if missing else ())
+    items = [
+        kept if kept is not None else _RSS_ITEMS.put(key, next(made)) for key, kept in zip(keys, found, strict=True)
+    ]
     shell = _rss(replace(channel, items=()))
     end = shell.rindex(b"</channel>")  # the items are the channel's last children (feedgen appends them)
-    return shell[:end] + b"".join(fragment for fragment in fragments if fragment is not None) + shell[end:]
+    return shell[:end], items, shell[end:]
 
 
 def _rss(channel: Channel) -> bytes:

@@ -69,7 +69,16 @@ def _ready(asset: A | None) -> A | None:
 
 
 def _digest(channel: Channel, renderer: str) -> str:
-    return hashlib.blake2b(f"{renderer}\n{channel!r}".encode(), digest_size=16).hexdigest()
+    """The version of a channel: every value in it (its items' included) and the renderer's fingerprint. Each
+    item's part is kept once made (items are frozen values), so a feed of a thousand episodes costs a thousand
+    lookups, not the text of a thousand episodes, after its first time."""
+    parts = [renderer, repr(replace(channel, items=())), *(_item_digest(item) for item in channel.items)]
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+@functools.lru_cache(maxsize=8192)
+def _item_digest(item: Item) -> str:
+    return hashlib.blake2b(repr(item).encode(), digest_size=16).hexdigest()
 
 
 def _revised(row: m.Lesson | SessionRow) -> datetime | None:
