@@ -38,11 +38,12 @@ BEFORE = f"""
         LEFT JOIN lesson_progress p ON p.lesson_id = l.id AND p.user_id = e.user_id
         WHERE e.status = 'active' GROUP BY e.module_id, e.user_id
     ), lessons AS (SELECT l.module_id, count(*) AS n FROM lesson l WHERE {VISIBLE} GROUP BY l.module_id)
-    SELECT m.slug, max(lessons.n), count(pl.module_id), count(*) FILTER (WHERE pl.touched > 0),
-           count(*) FILTER (WHERE pl.done >= lessons.n AND lessons.n > 0),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY pl.done)
+    SELECT m.slug, coalesce(max(lessons.n), 0) AS lessons, count(pl.module_id) AS enrolled,
+           count(*) FILTER (WHERE pl.touched > 0) AS started,
+           count(*) FILTER (WHERE pl.done >= lessons.n AND lessons.n > 0) AS completed,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY pl.done) AS median
     FROM module m LEFT JOIN lessons ON lessons.module_id = m.id LEFT JOIN per_learner pl ON pl.module_id = m.id
-    GROUP BY m.id
+    GROUP BY m.id ORDER BY m.position, m.slug
 """  # noqa: S608 (constants)
 
 

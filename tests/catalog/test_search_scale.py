@@ -8,22 +8,18 @@ word matches hundreds of items; the app counts at most ``CAP`` matches.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import pytest
 from bench.growth_lessons import add_lessons, remove_lessons
 from litestar.testing import TestClient
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from learning.app import create_app
 from learning.catalog.repositories import CatalogRepository
 from tests.helpers.catalog import search, sync
-from tests.helpers.database import libpq, make_settings, sql, truncate_all
+from tests.helpers.database import make_settings, plan_of, sql, statements_sent, truncate_all
 
 GROWTH = 300
 CAP = 100
@@ -56,26 +52,9 @@ def _plain(html: str) -> str:
 
 async def _page_statement_plan(url: str, text: str, *, limit: int) -> dict[str, Any]:
     """EXPLAIN (ANALYZE, VERBOSE) of the statement that highlights a page, as the repository sends it."""
-    engine = create_async_engine(url)
-    sent: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        sent.append((statement, parameters))
-
-    try:
-        async with AsyncSession(engine) as session:
-            await CatalogRepository(session).search(text, limit=limit, offset=0)
-    finally:
-        await engine.dispose()
+    sent = await statements_sent(url, lambda session, _: CatalogRepository(session).search(text, limit=limit, offset=0))
     [(statement, parameters)] = [(s, p) for s, p in sent if "ts_headline" in s]
-    connection = await asyncpg.connect(libpq(url))
-    try:
-        plan = await connection.fetchval(f"EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) {statement}", *parameters)
-    finally:
-        await connection.close()
-    found: dict[str, Any] = json.loads(plan)[0]["Plan"]
-    return found
+    return await plan_of(url, statement, parameters, analyze=True)
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -107,24 +86,10 @@ def test_search_work_follows_the_page_when_hundreds_match(grown: str) -> None:
 
 def test_a_search_asks_the_database_once(grown: str) -> None:
     """The page, its snippets and the number of matches come back together: one round trip per search."""
-    sent = asyncio.run(_statements(grown, COMMON))
-    assert len(sent) == 1, sent
-
-
-async def _statements(url: str, text: str) -> list[str]:
-    engine = create_async_engine(url)
-    sent: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def keep(_conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool) -> None:
-        sent.append(statement)
-
-    try:
-        async with AsyncSession(engine) as session:
-            await CatalogRepository(session).search(text, limit=20, offset=0)
-    finally:
-        await engine.dispose()
-    return sent
+    sent = asyncio.run(
+        statements_sent(grown, lambda session, _: CatalogRepository(session).search(COMMON, limit=20, offset=0))
+    )
+    assert len(sent) == 1, [statement for statement, _ in sent]
 
 
 def _reads_text(output: str) -> bool:

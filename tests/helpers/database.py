@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from learning.config import Settings
 
@@ -105,3 +107,34 @@ class SwitchableSessionmaker:
 
     def __call__(self) -> AsyncSession:
         return self.target()
+
+
+async def statements_sent(
+    url: str, work: Callable[[AsyncSession, AsyncEngine], Awaitable[object]]
+) -> list[tuple[str, Any]]:
+    """The statements (with their parameters) ``work`` sends through a fresh engine, in order."""
+    engine = create_async_engine(url)
+    sent: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    try:
+        async with AsyncSession(engine) as session:
+            await work(session, engine)
+    finally:
+        await engine.dispose()
+    return sent
+
+
+async def plan_of(url: str, statement: str, parameters: Any, *, analyze: bool = False) -> dict[str, Any]:
+    """PostgreSQL's plan of ``statement`` (EXPLAIN, FORMAT JSON; with ANALYZE and VERBOSE when ``analyze``)."""
+    options = "ANALYZE, VERBOSE, FORMAT JSON" if analyze else "FORMAT JSON"
+    connection = await asyncpg.connect(libpq(url))
+    try:
+        found = await connection.fetchval(f"EXPLAIN ({options}) {statement}", *parameters)
+    finally:
+        await connection.close()
+    plan: dict[str, Any] = json.loads(found)[0]["Plan"]
+    return plan

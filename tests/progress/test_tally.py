@@ -2,47 +2,27 @@
 not from aggregating every enrollment and progress row (1.1 s at 100k learners): the same figures, through
 every way the rows change, and a read that touches neither table.
 
-The oracle is the aggregate the figures were computed with before (``ORACLE``), run on the same rows.
+The oracle is the aggregate the figures were computed with before (``bench.analytics_growth.BEFORE``, the
+benchmark's baseline too), run on the same rows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy import event
+from bench.analytics_growth import BEFORE as ORACLE
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from learning.progress.repositories import ProgressRepository, TallyRepository
 from tests.helpers.catalog import sync
 from tests.helpers.cli import clean_environment, run_learning
-from tests.helpers.database import libpq, make_settings, sql, truncate_all
-
-VISIBLE = "(l.publication = 'published' OR (l.publication = 'scheduled' AND l.publish_at <= now()))"
-ORACLE = f"""
-    WITH per_learner AS (
-        SELECT e.module_id, count(p.lesson_id) AS touched, count(p.lesson_id) FILTER (WHERE p.completed) AS done
-        FROM enrollment e
-        LEFT JOIN lesson l ON l.module_id = e.module_id AND {VISIBLE}
-        LEFT JOIN lesson_progress p ON p.lesson_id = l.id AND p.user_id = e.user_id
-        WHERE e.status = 'active' GROUP BY e.module_id, e.user_id
-    ), lessons AS (
-        SELECT l.module_id, count(*) AS n FROM lesson l WHERE {VISIBLE} GROUP BY l.module_id
-    )
-    SELECT m.slug, coalesce(max(lessons.n), 0) AS lessons, count(pl.module_id) AS enrolled,
-           count(*) FILTER (WHERE pl.touched > 0) AS started,
-           count(*) FILTER (WHERE pl.done >= lessons.n AND lessons.n > 0) AS completed,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY pl.done) AS median
-    FROM module m LEFT JOIN lessons ON lessons.module_id = m.id LEFT JOIN per_learner pl ON pl.module_id = m.id
-    GROUP BY m.id ORDER BY m.position, m.slug
-"""  # noqa: S608 (a constant)
+from tests.helpers.database import make_settings, plan_of, sql, statements_sent, truncate_all
 
 
 @pytest.fixture(scope="module")
@@ -156,37 +136,13 @@ def test_the_figures_follow_every_change_of_enrollments_progress_and_lessons(url
 
 
 def test_the_figures_read_neither_enrollments_nor_progress_rows(url: str) -> None:
-    sent = asyncio.run(_statements(url))
-    plans = [asyncio.run(_plan(url, statement, parameters)) for statement, parameters in sent]
+    sent = asyncio.run(
+        statements_sent(url, lambda session, engine: ProgressRepository(session, engine).module_figures())
+    )
+    plans = [asyncio.run(plan_of(url, statement, parameters)) for statement, parameters in sent]
     read = {relation for plan in plans for relation in _relations(plan)}
     assert read
     assert not read & {"enrollment", "lesson_progress"}, read
-
-
-async def _statements(url: str) -> list[tuple[str, Any]]:
-    engine = create_async_engine(url)
-    sent: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        sent.append((statement, parameters))
-
-    try:
-        async with AsyncSession(engine) as session:
-            await ProgressRepository(session, engine).module_figures()
-    finally:
-        await engine.dispose()
-    return sent
-
-
-async def _plan(url: str, statement: str, parameters: Any) -> dict[str, Any]:
-    connection = await asyncpg.connect(libpq(url))
-    try:
-        found = await connection.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *parameters)
-    finally:
-        await connection.close()
-    plan: dict[str, Any] = json.loads(found)[0]["Plan"]
-    return plan
 
 
 def _relations(node: dict[str, Any]) -> Iterator[str]:
