@@ -681,3 +681,21 @@ def test_a_feeds_version_follows_every_value_of_its_items() -> None:
     assert feed_version(replace(channel, items=(items[0], items[2], items[1])), "renderer") != version  # order
     assert feed_version(replace(channel, title="Autre titre"), "renderer") != version
     assert feed_version(channel, "another renderer") != version
+
+
+def test_the_kept_items_stay_within_their_bound_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many feeds and items pass through, the kept fragments weigh at most their bound; a feed whose
+    items were let go renders the same bytes (they are made again)."""
+    bound = 64 * 1024
+    kept = render_module._Fragments(bound)
+    monkeypatch.setattr(render_module, "_RSS_ITEMS", kept)
+    tag = uuid.uuid4().hex
+    items = tuple(make_item(i, guid=f"{tag}-{i}", description_html=f"<p>{'Texte long. ' * 300}{i}</p>")
+                  for i in range(1, 41))  # fmt: skip
+    channel = make_channel(items=items)
+    first = render_rss(channel)
+    assert 0 < kept.used_bytes <= bound
+    assert len(first) > bound  # the feed itself is larger than what is kept
+    assert render_rss(channel) == first == build_feed(channel).rss_str(pretty=False, encoding="UTF-8",
+                                                                       xml_declaration=True)  # fmt: skip
+    assert kept.used_bytes <= bound

@@ -101,14 +101,19 @@ def forget_texts() -> None:
 
 class _Fragments:
     """Each item's ``<item>…</item>`` as the RSS document holds it, and that fragment deflated on its own, kept once
-    made (bounded: the oldest out first; renders run in worker threads, hence the lock). An item is a frozen
-    value: the same item (and channel's explicit flag) always makes the same bytes, so a feed rendered again after
-    one session changed makes, and compresses, that session's item only."""
+    made (bounded in bytes: the oldest out first; renders run in worker threads, hence the lock). An item is a
+    frozen value: the same item (and channel's explicit flag) always makes the same bytes, so a feed rendered again
+    after one session changed makes, and compresses, that session's item only."""
 
-    def __init__(self, bound: int) -> None:
-        self._bound = bound
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
         self._kept: dict[tuple[Item, bool], tuple[bytes, bytes]] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def used_bytes(self) -> int:
+        return self._bytes
 
     def get(self, key: tuple[Item, bool]) -> tuple[bytes, bytes] | None:
         return self._kept.get(key)  # one hash of the item: its fields, recursively, are what costs
@@ -116,14 +121,25 @@ class _Fragments:
     def put(self, key: tuple[Item, bool], fragment: bytes) -> tuple[bytes, bytes]:
         kept = (fragment, _deflate(fragment))
         with self._lock:
+            if (replaced := self._kept.pop(key, None)) is not None:
+                self._bytes -= _weight(replaced)
             self._kept[key] = kept
-            while len(self._kept) > self._bound:
-                del self._kept[next(iter(self._kept))]
+            self._bytes += _weight(kept)
+            while self._bytes > self._max_bytes and self._kept:
+                self._bytes -= _weight(self._kept.pop(next(iter(self._kept))))
         return kept
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._bytes = 0
+
+
+def _weight(kept: tuple[bytes, bytes]) -> int:
+    """What an entry holds: its fragment, its deflated copy, and about as much again in the item's own texts
+    (the key keeps them alive)."""
+    fragment, deflated = kept
+    return 2 * len(fragment) + len(deflated)
 
 
 def _deflate(data: bytes, *, last: bool = False) -> bytes:
@@ -136,8 +152,8 @@ def _deflate(data: bytes, *, last: bool = False) -> bytes:
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (deterministic), OS unknown
 
 
-ITEMS_KEPT = 4096  # about 20 MB of a few KiB each at most; a 1,000-item feed holds 1,000
-_RSS_ITEMS = _Fragments(ITEMS_KEPT)
+ITEMS_KEPT_BYTES = 64 * 1024 * 1024  # a 1,000-item feed (5 MB of XML) weighs about 11 MB here
+_RSS_ITEMS = _Fragments(ITEMS_KEPT_BYTES)
 # In a serialised RSS document, outside CDATA sections (where any text may stand), "<item>" and "</item>" are
 # only ever the tags: text and attribute values have their "<" escaped.
 _ITEM_TAGS = re.compile(rb"<!\[CDATA\[.*?\]\]>|<item>|</item>", re.S)
