@@ -318,9 +318,16 @@ def _wait_ready(app: App, timeout_s: float) -> None:
 
 def stop_app(app: App, timeout_s: float = 20.0) -> int:
     """SIGTERM the server and wait; SIGKILL its process group if it outlives ``timeout_s``."""
-    process = app.process
+    return stop_process(app.process, timeout_s)
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], timeout_s: float = 20.0, stop: signal.Signals = signal.SIGTERM
+) -> int:
+    """Send ``stop`` to a child started with ``start_new_session`` and wait; SIGKILL its process group if it
+    outlives ``timeout_s``. Its exit status."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         try:
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:

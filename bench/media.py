@@ -64,6 +64,7 @@ from bench.harness import (
     parse_wrk,
     publish,
     running_app,
+    stop_process,
     suite_command,
 )
 
@@ -274,14 +275,7 @@ def background(
             time.sleep(0.2)
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(stop)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_process(process, 15, stop)
 
 
 @contextlib.contextmanager

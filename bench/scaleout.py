@@ -45,7 +45,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.harness import HOST, ROOT, App, Result, SuiteReport, bench_database, free_port, publish, run_wrk, running_app
+from bench.harness import (
+    HOST,
+    ROOT,
+    App,
+    Result,
+    SuiteReport,
+    bench_database,
+    free_port,
+    publish,
+    run_wrk,
+    running_app,
+    stop_process,
+)  # fmt: skip
 from bench.media import background, ensure_tool, moto_s3
 
 TEMPLATE = ROOT / "bench" / "nginx" / "scaleout.conf.template"
@@ -125,13 +137,7 @@ def worker_process(env: dict[str, str], log_path: Path) -> Iterator[subprocess.P
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_process(process)
 
 
 @dataclass

@@ -36,7 +36,7 @@ MARK_START, MARK_END = "\x02", "\x03"
 
 
 @dataclass(frozen=True, slots=True)
-class SearchPage:
+class SearchResults:
     hits: list[SearchHit]
     total: int  # every visible match, not only the page's
 
@@ -223,7 +223,7 @@ class CatalogRepository:
         present = [value for value in values if value is not None]
         return min(present) if present else None
 
-    async def search(self, text: str, *, limit: int, offset: int) -> SearchPage:
+    async def search(self, text: str, *, limit: int, offset: int) -> SearchResults:
         """One page of the ranked French full-text search (accents ignored) over visible modules, lessons and
         sessions, by rank, then title, then id, and how many match: one statement (see ``_search_page``)."""
         rows = (await self.session.execute(_search_page(), {"text": text, "limit": limit, "offset": offset})).all()
@@ -235,7 +235,7 @@ class CatalogRepository:
             for row in rows
             if row.id is not None
         ]  # fmt: skip
-        return SearchPage(hits=hits, total=int(rows[0].total))
+        return SearchResults(hits=hits, total=int(rows[0].total))
 
 
 # The search statements are built once: building them costs more than PostgreSQL takes to run them on a

@@ -460,7 +460,7 @@ def _figures(module: m.Module, lessons: int, buckets: list[tuple[int, bool, int]
     """A module's figures from its tally's buckets (lessons done, started, learners)."""
     enrolled = sum(count for _, _, count in buckets)
     started = sum(count for _, began, count in buckets if began)
-    completed = sum(count for done, _, count in buckets if lessons > 0 and done >= lessons) if lessons else 0
+    completed = sum(count for done, _, count in buckets if done >= lessons) if lessons else 0
     return ModuleFigures(module, lessons, enrolled, started, completed, _median(buckets))
 
 
