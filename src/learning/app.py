@@ -247,7 +247,9 @@ def _initial_state(
 def app_from_environment() -> Litestar:
     """Entry point for server worker processes: settings come from the environment the CLI prepared."""
     from learning.lib.logging import configure_logging
+    from learning.lib.memory import keep_large_buffers
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    keep_large_buffers()
     return create_app(settings)

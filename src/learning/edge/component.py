@@ -2,8 +2,9 @@
 
 A GET or HEAD whose answer is in the store (``edge/answers.py``) is answered here, with the planning and
 headers of ``edge/respond.py`` that the routes use too: a rendered document (200 in the encoding asked for,
-or 304); for a known media asset, its 304, a small range already in memory (local store), or in redirect mode
-the 302 to a presigned URL. Everything else — misses, 412 and 416, big ranges, requests that CORS must see —
+or 304); for a known media asset, its 304, a small range already in memory (local store), a range up to
+2 MiB read on a worker thread (local store: what seeking players ask), or in redirect mode the 302 to a
+presigned URL. Everything else — misses, 412 and 416, longer ranges, requests that CORS must see —
 goes to the app, whose routes produce the answer and hand it to the store.
 
 It fails open: an exception while planning is logged once (type and redacted path, nothing the client
@@ -35,10 +36,10 @@ from learning.edge.respond import (
     media_redirect,
     requested_ranges,
 )
-from learning.lib.http_ranges import Outcome
+from learning.lib.http_ranges import ByteRange, Outcome
 from learning.lib.logging import ANSWERED_BY, redact_path
 from learning.storage import ObjectNotFound, RangeNotSatisfiable
-from learning.storage.local import LocalStore
+from learning.storage.local import SINGLE_READ_LIMIT, LocalStore
 
 logger = logging.getLogger("learning.edge")
 
@@ -55,8 +56,16 @@ class _Counted:
 
 
 @dataclass(frozen=True, slots=True)
+class _Read:
+    """A range of a local object to read (off the loop) before the answer can go out."""
+
+    item: Deliverable
+    byte_range: ByteRange
+
+
+@dataclass(frozen=True, slots=True)
 class _Planned:
-    answer: Answer
+    answer: Answer | _Read
     counted: _Counted | None = None
 
 
@@ -137,11 +146,25 @@ class Edge:
             data = self._media_store.read_cached(item.storage_key, byte_range.start, byte_range.end)
         except (ObjectNotFound, RangeNotSatisfiable, OSError):
             return None  # the route answers (503) and logs it
-        if data is None:
-            return None
         served = [(byte_range.start, byte_range.end)]
         counted = None if served == [(0, 1)] else _Counted(item, served, agent)  # probes never count
-        return _Planned(media_partial(item, byte_range, data), counted)
+        if data is not None:
+            return _Planned(media_partial(item, byte_range, data), counted)
+        if byte_range.length > SINGLE_READ_LIMIT:
+            return None  # the route streams it in bounded chunks
+        return _Planned(_Read(item, byte_range), counted)
+
+    async def read(self, planned: _Read) -> Answer | None:
+        """The 206 of a range read now on a worker thread; None when it cannot be read whole (the route then
+        answers, 503 or 404, and logs why)."""
+        item, byte_range = planned.item, planned.byte_range
+        if self._media_store is None:
+            return None
+        try:
+            data = await self._media_store.read_range(item.storage_key, byte_range.start, byte_range.end)
+        except (ObjectNotFound, OSError):
+            return None
+        return media_partial(item, byte_range, data) if len(data) == byte_range.length else None
 
     def count(self, scope: Scope, counted: _Counted) -> None:
         """Hand a range served here to the download counter."""
@@ -177,8 +200,14 @@ class _EdgeLayer:
         if planned is None:
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})[ANSWERED_BY] = "edge"
         answer = planned.answer
+        if isinstance(answer, _Read):
+            read = await self.edge.read(answer)
+            if read is None:
+                await self.app(scope, receive, send)
+                return
+            answer = read
+        scope.setdefault("state", {})[ANSWERED_BY] = "edge"
         await send({"type": "http.response.start", "status": answer.status, "headers": [*answer.headers, MARKER]})
         await send({"type": "http.response.body", "body": answer.body, "more_body": False})
         if planned.counted is not None:

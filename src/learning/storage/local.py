@@ -6,6 +6,7 @@ completion. Keys cannot name that folder or the ``.tmp-*`` files: every key segm
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -122,6 +123,20 @@ class LocalStore:
         except OSError:  # EAGAIN: not in memory (or the file system cannot tell): use a thread
             return None
         return bytes(buffer) if read == len(buffer) else None
+
+    async def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``start``..``end`` (inclusive, at most ``SINGLE_READ_LIMIT``) in one read on a worker thread:
+        the range a seeking player asks for, answered by the edge. Shorter if the object is.
+
+        The thread opens its own descriptor (a kept one could be closed by the LRU while it reads), and the
+        trip is ``run_in_executor`` rather than ``anyio.to_thread``: at a thousand 1 MiB ranges a second,
+        anyio's task and cancel-scope bookkeeping was a tenth of the event loop's time.
+        """
+        check_range(start, end)
+        if end - start >= SINGLE_READ_LIMIT:
+            raise ValueError(f"read_range reads at most {SINGLE_READ_LIMIT} bytes; use read()")
+        path = self.path_for(key)
+        return await asyncio.get_running_loop().run_in_executor(None, _read_once, path, key, start, end - start + 1)
 
     def _open_file(self, key: str) -> tuple[int, int]:
         try:
@@ -325,6 +340,17 @@ def _write_atomically(target: Path, write: Callable[[BinaryIO], object], *, make
         os.fsync(folder)  # make the rename itself durable
     finally:
         os.close(folder)
+
+
+def _read_once(path: Path, key: str, start: int, length: int) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise ObjectNotFound(key) from None
+    try:
+        return os.pread(fd, length, start)
+    finally:
+        os.close(fd)
 
 
 def _open_and_read(path: Path, key: str, start: int, end: int | None) -> tuple[bytes, int, int, int]:
