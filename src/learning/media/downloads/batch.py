@@ -67,12 +67,13 @@ def build_batch(hits: list[Hit], salts: dict[date, bytes]) -> Batch:
     batch = Batch(first=min(hit.at for hit in hits), last=max(hit.at for hit in hits))
     for number, ((asset_id, ip, agent), group) in enumerate(groups.items()):
         days = {hit.at.date() - timedelta(days=back) for hit in group for back in range(3)}
-        for listener in sorted({listener_hash(salts[day], ip, agent) for day in days if day in salts}):
+        hashes = {day: listener_hash(salts[day], ip, agent) for day in days if day in salts}  # once per day
+        for listener in sorted(set(hashes.values())):
             batch.identity_groups.append(number)
             batch.identity_assets.append(asset_id)
             batch.identity_listeners.append(listener)
         for order, hit in enumerate(sorted(group, key=lambda h: h.at), start=1):
-            listener = listener_hash(salts[hit.at.date()], ip, agent)
+            listener = hashes[hit.at.date()]
             batch.hit_groups.append(number)
             batch.hit_orders.append(order)
             batch.hit_assets.append(asset_id)

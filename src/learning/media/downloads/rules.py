@@ -3,6 +3,7 @@ of the ranges requested and the rolling 24-hour window (IAB v2, see the package 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -33,8 +34,10 @@ def listener_hash(salt: bytes, ip: str, user_agent: str) -> str:
     return hashlib.sha256(salt + ip.encode() + b"\x00" + user_agent.encode("utf-8", "replace")).hexdigest()
 
 
+@functools.lru_cache(maxsize=16384)
 def normal_ip(ip: str) -> str:
-    """One spelling per address (IPv6 compressed, IPv4-mapped IPv6 as IPv4)."""
+    """One spelling per address (IPv6 compressed, IPv4-mapped IPv6 as IPv4). Kept for the addresses seen last:
+    a player sends many ranges, and parsing was a fifth of the batch's preparation."""
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
