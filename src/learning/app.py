@@ -160,8 +160,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="learning",
             version=__version__,
-            description="MOOC « Les alliances qui changent les territoires », the 2019 webinars, "
-            "their replays, podcast feeds and learner progress.",
+            description="Courses and webinar series, their media, podcast feeds and learner progress. The shipped "
+            "content is an educational reconstitution, written from Le RAMEAU's published account of its research, "
+            "of the MOOC « Les alliances qui changent les territoires » and of the 2019 webinars of « L’innovation "
+            "territoriale en actions ! »; neither Le RAMEAU nor ESSEC wrote it.",
             tags=[
                 Tag(name=name) for name in ("catalog", "media", "progress", "accounts", "admin", "uploads", "health")
             ],

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         description="Episodes per feed document: a longer feed is paged (RFC 5005: the subscription URL holds the "
         "newest, ``?page=2`` the next ones, linked by atom:link rel=next/previous/first/last).",
     )  # fmt: skip
+    feed_owner_name: str = Field(
+        default="", max_length=255,
+        description="itunes:owner name of the feeds whose file names none: who runs this installation.",
+    )  # fmt: skip
+    feed_owner_email: str = Field(
+        default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="itunes:owner e-mail of the feeds whose file names none (Apple Podcasts checks ownership by "
+        "mailing it; podcast:locked names it). Unset: feeds carry no owner e-mail.",
+    )  # fmt: skip
     feed_max_age_seconds: int = Field(
         default=300, ge=0, le=86400, description="Cache-Control max-age of podcast feeds (seconds)."
     )

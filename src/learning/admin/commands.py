@@ -15,7 +15,7 @@ from learning.catalog.content.manifest import content_fingerprint
 from learning.catalog.editing import CatalogEditor
 from learning.catalog.repositories import CatalogRepository
 from learning.catalog.services import CatalogService
-from learning.catalog.sync import ContentSync, SyncReport
+from learning.catalog.sync import ContentSync, SyncReport, owner_warnings
 from learning.config import Settings
 from learning.db import models as m
 from learning.db.session import create_engine, create_sessionmaker
@@ -63,7 +63,7 @@ async def sync_content(settings: Settings, root: Path, *, dry_run: bool = False)
     engine = create_engine(settings.require_database_url(), pool_size=1)
     store = create_object_store(settings)
     await store.open()
-    report = SyncReport()
+    report = SyncReport(warnings=owner_warnings(bundle.feeds, settings.feed_owner_email))
     try:
         try:
             async with create_sessionmaker(engine).begin() as session:

@@ -15,6 +15,10 @@ from learning.lib.openapi import STORABLE_TEXT
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300, extra_json_schema=STORABLE_TEXT)]
 Text = Annotated[str, msgspec.Meta(max_length=200_000, extra_json_schema=STORABLE_TEXT)]
+Objectives = Annotated[
+    list[Annotated[str, msgspec.Meta(min_length=1, max_length=300, extra_json_schema=STORABLE_TEXT)]],
+    msgspec.Meta(max_length=8),
+]
 Tag = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 
@@ -34,6 +38,7 @@ class MediaRef(msgspec.Struct):
 class ParentRef(msgspec.Struct):
     slug: str
     title: str
+    notice: str  # what the module or series is (its framing), shown with each of its items; "" when none
 
 
 class LessonSummary(msgspec.Struct):
@@ -86,6 +91,11 @@ class ModuleDetail(msgspec.Struct):
     tags: list[str]
     description_markdown: str
     description_html: str
+    notice: str  # what this module is (the shipped course: a reconstitution, and from what); "" when none
+    objectives: list[str]  # « À la fin de ce module, vous saurez… »
+    audience: str
+    prerequisites: str
+    duration_seconds: int  # its published lessons' durations added up (measured media, reading time of texts)
     lessons: list[LessonSummary]
 
 
@@ -129,6 +139,7 @@ class SeriesSummary(msgspec.Struct):
     slug: str
     title: str
     summary: str
+    notice: str  # what this series is (the shipped one: a reconstituted programme); "" when none
     organiser: str
     year: int | None
     tags: list[str]
@@ -145,6 +156,7 @@ class SeriesDetail(msgspec.Struct):
     slug: str
     title: str
     summary: str
+    notice: str
     organiser: str
     year: int | None
     timezone: str
@@ -246,6 +258,10 @@ class ModuleCreate(msgspec.Struct, forbid_unknown_fields=True):
     description_markdown: Text = ""
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
     tags: Tags = msgspec.field(default_factory=list)
+    notice: Text = ""
+    objectives: Objectives = msgspec.field(default_factory=list)
+    audience: Text = ""
+    prerequisites: Text = ""
 
 
 class ModuleUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -254,6 +270,10 @@ class ModuleUpdate(msgspec.Struct, forbid_unknown_fields=True):
     description_markdown: Text | None = None
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
     tags: Tags | None = None
+    notice: Text | None = None
+    objectives: Objectives | None = None
+    audience: Text | None = None
+    prerequisites: Text | None = None
 
 
 class LessonCreate(msgspec.Struct, forbid_unknown_fields=True):

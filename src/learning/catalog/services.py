@@ -135,6 +135,11 @@ class CatalogService:
             tags=module.tags,
             description_markdown=module.description_md,
             description_html=render_markdown(module.description_md),
+            notice=module.notice,
+            objectives=module.objectives,
+            audience=module.audience,
+            prerequisites=module.prerequisites,
+            duration_seconds=sum(lesson.duration_seconds for lesson in lessons),
             lessons=[
                 s.LessonSummary(
                     id=lesson.id, slug=lesson.slug, position=lesson.position, title=lesson.title,
@@ -172,7 +177,7 @@ class CatalogService:
             transcript=_media(self.base_url, lesson.transcript),
             chapters=_media(self.base_url, lesson.chapters),
             artwork=_media(self.base_url, lesson.artwork),
-            module=s.ParentRef(slug=module.slug, title=module.title),
+            module=s.ParentRef(slug=module.slug, title=module.title, notice=module.notice),
             previous_lesson=lessons[index - 1].slug if index > 0 else None,
             next_lesson=lessons[index + 1].slug if index + 1 < len(lessons) else None,
         )
@@ -184,8 +189,8 @@ class CatalogService:
     @staticmethod
     def _series_summary(series: m.WebinarSeries) -> s.SeriesSummary:
         return s.SeriesSummary(
-            slug=series.slug, title=series.title, summary=series.summary, organiser=series.organiser,
-            year=series.year, tags=series.tags,
+            slug=series.slug, title=series.title, summary=series.summary, notice=series.notice,
+            organiser=series.organiser, year=series.year, tags=series.tags,
         )  # fmt: skip
 
     async def series(
@@ -201,6 +206,7 @@ class CatalogService:
             slug=series.slug,
             title=series.title,
             summary=series.summary,
+            notice=series.notice,
             organiser=series.organiser,
             year=series.year,
             timezone=series.timezone,
@@ -244,7 +250,7 @@ class CatalogService:
             artwork=_media(self.base_url, session.artwork),
             body_markdown=session.body_md,
             body_html=session.body_html,
-            series=s.ParentRef(slug=series.slug, title=series.title),
+            series=s.ParentRef(slug=series.slug, title=series.title, notice=series.notice),
         )
 
     async def search(self, query: str, *, limit: int, offset: int) -> s.SearchPage:

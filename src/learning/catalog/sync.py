@@ -8,6 +8,7 @@ with one is an error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +45,7 @@ class SyncReport:
     media: list[str] = field(default_factory=list)
     stale_objects: list[str] = field(default_factory=list)
     new_objects: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # in French, for whoever runs the sync
 
     @property
     def changes(self) -> int:
@@ -55,6 +57,36 @@ class SyncReport:
         lines += [f"unpublished {name}" for name in self.unpublished]
         lines += [f"media       {name}" for name in self.media]
         return lines
+
+
+# Domains reserved for documentation and tests (RFC 2606, RFC 6761): nobody reads mail sent there.
+_RESERVED_DOMAIN = re.compile(r"(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$", re.IGNORECASE)
+
+
+def placeholder_address(email: str) -> bool:
+    """Whether ``email`` is at a reserved domain (``podcast@example.org``): Apple's ownership check mails the
+    owner, so a feed owned by such an address cannot be claimed."""
+    return bool(_RESERVED_DOMAIN.search(email.rpartition("@")[2].strip().rstrip(".")))
+
+
+def owner_warnings(feeds: list[FeedSource], installation_email: str) -> list[str]:
+    """What the sync says about the feeds' owners: a reserved address in a feed file or in the setting."""
+    warnings = []
+    for feed in feeds:
+        owner = feed.data.get("owner")
+        email = owner.get("email", "") if isinstance(owner, dict) else ""
+        if isinstance(email, str) and email and placeholder_address(email):
+            warnings.append(
+                f"{feed.path.name} : le propriétaire du flux est « {email} », une adresse réservée aux exemples ; "
+                "Apple Podcasts ne pourra pas vérifier qui possède ce flux (indiquez une vraie adresse, ou "
+                "retirez-la et réglez LEARNING_FEED_OWNER_EMAIL)"
+            )
+    if installation_email and placeholder_address(installation_email):
+        warnings.append(
+            f"LEARNING_FEED_OWNER_EMAIL vaut « {installation_email} », une adresse réservée aux exemples ; "
+            "Apple Podcasts ne pourra pas vérifier qui possède les flux"
+        )
+    return warnings
 
 
 def _fill_feed(feed: m.PodcastFeed, source: FeedSource, media: dict[str, Any]) -> None:
@@ -201,6 +233,10 @@ class ContentSync:
         module.description_md = source.description_md
         module.position = source.position
         module.tags = source.tags
+        module.notice = source.notice
+        module.objectives = source.objectives
+        module.audience = source.audience
+        module.prerequisites = source.prerequisites
         module.content_hash = source.content_hash
         _publication(module, source.publication)
 
@@ -298,6 +334,7 @@ class ContentSync:
         series.summary = source.summary
         series.description_md = source.description_md
         series.organiser = source.organiser
+        series.notice = source.notice
         series.timezone = source.timezone
         series.year = source.year
         series.tags = source.tags

@@ -47,6 +47,8 @@ def serve() -> None:
             if report is None:
                 click.echo("contenu inchangé depuis la dernière synchronisation", err=True)
             else:
+                for warning in report.warnings:
+                    click.echo(f"attention : {warning}", err=True)
                 click.echo(f"contenu synchronisé : {_changes(report.changes)}", err=True)
         click.echo(banner(ready, embedded=settings.embedded), err=True)
         run_server(ready)
@@ -89,6 +91,8 @@ def content_sync(dry_run: bool) -> None:
     ):  # fmt: skip
         for name in names:
             click.echo(f"{label:<11} {name}")
+    for warning in report.warnings:
+        click.echo(f"attention : {warning}", err=True)
     verb = "à faire (essai à blanc)" if dry_run else "faits"
     click.echo(f"contenu synchronisé : {_changes(report.changes)} {verb}")
 

@@ -92,11 +92,15 @@ def hash_token(token: str) -> str:
 
 
 class FeedService:
-    def __init__(self, feeds: FeedRepository, base_url: str, renderer: str = "", *, page_items: int = 1000) -> None:
+    def __init__(
+        self, feeds: FeedRepository, base_url: str, renderer: str = "", *, page_items: int = 1000,
+        owner: tuple[str, str] = ("", ""),
+    ) -> None:  # fmt: skip
         self.feeds = feeds
         self.base = base_url.rstrip("/")
         self.renderer = renderer  # what identifies the renderer's output (``render.fingerprint``)
         self.page_items = page_items  # episodes per document: a longer feed is paged (``_paged``)
+        self.owner = owner  # the installation's (name, e-mail), for feeds whose file names no owner
 
     # --- public feeds ---------------------------------------------------------------------------
     async def series_feed(self, slug: str, now: datetime, page: int = 1) -> FeedView:
@@ -342,8 +346,9 @@ class FeedService:
             title=feed.title, description=feed.description, link=link, feed_url=f"{url}.xml",
             atom_url=f"{url}.atom", language=feed.language,
             image_url=self._public_media(artwork) if artwork else "", category=feed.category,
-            subcategory=feed.subcategory, explicit=feed.explicit, author=feed.author, owner_name=feed.owner_name,
-            owner_email=feed.owner_email, podcast_type="serial" if feed.podcast_type == "serial" else "episodic",
+            subcategory=feed.subcategory, explicit=feed.explicit, author=feed.author,
+            owner_name=feed.owner_name or self.owner[0], owner_email=feed.owner_email or self.owner[1],
+            podcast_type="serial" if feed.podcast_type == "serial" else "episodic",
             # itunes:complete: no episode will be added, so not while a session is to come or live.
             complete=feed.complete and all(item.status == "ended" for item in live),
             guid=guid or feed.podcast_guid, locked=feed.locked, medium=feed.medium,

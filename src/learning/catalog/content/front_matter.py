@@ -42,6 +42,13 @@ class ModuleFile(_Published, kw_only=True, forbid_unknown_fields=True):
     position: Annotated[int, Meta(ge=1)]
     summary: Summary = ""
     description: LongText = ""
+    notice: Summary = ""  # what this content is, shown above it (the shipped course: a reconstitution)
+    objectives: Annotated[
+        list[Annotated[str, Meta(pattern=r"\S", max_length=300)]],
+        Meta(max_length=8, extra={"error": "'objectives' must be a list of at most 8 sentences"}),
+    ] = []
+    audience: Summary = ""
+    prerequisites: Summary = ""
     # The date its lessons are published under in feeds (the first lesson at this instant, each next one a
     # minute later); without it, ``publish_at``.
     published: Moment | None = None
@@ -65,6 +72,7 @@ class SeriesFile(_Published, kw_only=True, forbid_unknown_fields=True):
     summary: Summary = ""
     description: LongText = ""
     organiser: Annotated[str, Meta(pattern=r"\S", max_length=200)] = ""
+    notice: Summary = ""  # what this content is, shown above it (the shipped series: a reconstituted programme)
     timezone: Annotated[str, Meta(pattern=r"\S", max_length=64)] = "Europe/Paris"
     year: Annotated[int, Meta(ge=1900)] | None = None
 

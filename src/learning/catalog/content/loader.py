@@ -161,6 +161,10 @@ class _Loader:
             path=document.path,
             lessons=lessons,
             published=front.published,
+            notice=front.notice.strip(),
+            objectives=[objective.strip() for objective in front.objectives],
+            audience=front.audience.strip(),
+            prerequisites=front.prerequisites.strip(),
         )
 
     def _lessons(self, directory: Path) -> list[LessonSource]:
@@ -257,6 +261,7 @@ class _Loader:
             content_hash=digest(text.encode()),
             path=document.path,
             sessions=sessions,
+            notice=front.notice.strip(),
         )
 
     def _sessions(self, directory: Path) -> list[SessionSource]:

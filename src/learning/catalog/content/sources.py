@@ -55,6 +55,10 @@ class ModuleSource:
     path: Path
     lessons: list[LessonSource] = field(default_factory=list)
     published: datetime | None = None  # module.yaml's `published`
+    notice: str = ""
+    objectives: list[str] = field(default_factory=list)
+    audience: str = ""
+    prerequisites: str = ""
 
 
 @dataclass(slots=True)
@@ -90,6 +94,7 @@ class SeriesSource:
     content_hash: str
     path: Path
     sessions: list[SessionSource] = field(default_factory=list)
+    notice: str = ""
 
 
 @dataclass(slots=True)

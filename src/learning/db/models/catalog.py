@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     func,
     or_,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -122,6 +123,10 @@ class Module(UUIDPrimaryKey, Timestamps, Publishable, Base):
     description_md: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
+    notice: Mapped[str] = mapped_column(Text, default="", server_default="")  # what this content is (framing)
+    objectives: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default=text("'{}'::text[]"))
+    audience: Mapped[str] = mapped_column(Text, default="", server_default="")
+    prerequisites: Mapped[str] = mapped_column(Text, default="", server_default="")
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, _search_vector(("title", "A"), ("summary", "B"), ("description_md", "C"))
     )
@@ -182,6 +187,7 @@ class WebinarSeries(UUIDPrimaryKey, Timestamps, Publishable, Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     description_md: Mapped[str] = mapped_column(Text, default="")
     organiser: Mapped[str] = mapped_column(String(200), default="")
+    notice: Mapped[str] = mapped_column(Text, default="", server_default="")  # what this content is (framing)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     year: Mapped[int | None] = mapped_column(Integer)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(80)), default=list)
