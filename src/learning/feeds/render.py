@@ -89,7 +89,12 @@ def _html(text: str) -> str:
 
 @lru_cache(maxsize=TEXTS_KEPT)
 def _title(text: str) -> str:
-    return sanitize(french_text(text), TITLE_LIMIT) or UNTITLED
+    return _line(text) or UNTITLED
+
+
+def _line(text: str) -> str:
+    """A one-line text of the channel (title, author, copyright): French typography, sanitised, bounded."""
+    return sanitize(french_text(text), TITLE_LIMIT)
 
 
 def forget_texts() -> None:
@@ -290,12 +295,12 @@ def build_feed(channel: Channel) -> FeedGenerator:
     feed.language(sanitize(channel.language))
     feed.updated(channel.updated)  # lastBuildDate: when the content changed, never the render time
     feed.image(url=image, title=title, link=link)
-    copyright_notice = sanitize(channel.copyright or "", TITLE_LIMIT)
+    copyright_notice = _line(channel.copyright or "")
     if copyright_notice:
         feed.copyright(copyright_notice)
 
-    author = sanitize(channel.author, TITLE_LIMIT)
-    owner_name = sanitize(channel.owner_name, TITLE_LIMIT)
+    author = _line(channel.author)
+    owner_name = _line(channel.owner_name)
     owner_email = sanitize(channel.owner_email, TITLE_LIMIT)
     if author:
         feed.author(name=author)  # Atom <author>; no e-mail, so no RSS <managingEditor>
