@@ -122,7 +122,7 @@ def test_sessions_are_created_and_updated(client: TestClient[Any], admin: Accoun
         "slug": "2019-12-bonus",
         "title": "Séance bonus",
         "scheduled_at": "2019-12-20T11:00:00+01:00",
-        "speakers": [{"name": "Équipe de recherche du RAMEAU", "organisation": "Le RAMEAU", "role": "host"}],
+        "speakers": [{"name": "Une animatrice", "organisation": "Une association", "role": "host"}],
     }
     assert client.post(base, json=session, headers=admin.headers).status_code == 201
     assert client.post(base, json=session, headers=admin.headers).status_code == 409

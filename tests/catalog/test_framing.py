@@ -4,12 +4,15 @@ feeds is set per installation (the sync warns about an address nobody reads)."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import podcastparser
@@ -42,8 +45,10 @@ def test_a_reserved_owner_address_is_warned_about_by_the_sync_command(
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if line.startswith("attention : ")]
     assert len(warnings) == 2, done.stderr
-    assert "passer-a-l-action.yaml" in warnings[0] and "podcast@example.org" in warnings[0]
-    assert "LEARNING_FEED_OWNER_EMAIL" in warnings[1] and "flux@exemple.test" in warnings[1]
+    assert "passer-a-l-action.yaml" in warnings[0]
+    assert "podcast@example.org" in warnings[0]
+    assert "LEARNING_FEED_OWNER_EMAIL" in warnings[1]
+    assert "flux@exemple.test" in warnings[1]
 
 
 def test_reserved_domains_are_told_from_real_ones() -> None:
@@ -69,7 +74,7 @@ def test_feeds_credit_no_organisation_as_author_and_take_their_owner_from_the_in
     for path in paths:
         channel = _feed(bare, path).find("channel")
         assert channel is not None
-        parsed = podcastparser.parse(path, __import__("io").BytesIO(bare.get(path).content))
+        parsed = podcastparser.parse(path, io.BytesIO(bare.get(path).content))
         assert "reconstitu" in parsed["description"].lower(), path
         author = channel.findtext("itunes:author", namespaces=NS) or ""
         assert author.startswith("Reconstitution pédagogique"), (path, author)
@@ -90,12 +95,14 @@ def test_feeds_credit_no_organisation_as_author_and_take_their_owner_from_the_in
 def test_pages_and_the_api_say_what_the_course_is(settings: Settings, client: Any) -> None:
     sync(settings)
     home = client.get("/").text
-    assert "Reconstitution pédagogique" in home and "ni Le RAMEAU ni l’ESSEC n’en sont les auteurs" in home
+    assert "Reconstitution pédagogique" in home
+    assert "ni Le RAMEAU ni l’ESSEC n’en sont les auteurs" in home
     for slug in MODULES:
         module = client.get(f"/api/v1/modules/{slug}").json()
         assert module["notice"].startswith("Reconstitution pédagogique")
         page = client.get(f"/modules/{slug}").text
-        assert 'class="notice"' in page and "Objectifs" in page
+        assert 'class="notice"' in page
+        assert "Objectifs" in page
         lesson = client.get(f"/api/v1/modules/{slug}/lessons/{module['lessons'][0]['slug']}").json()
         assert lesson["module"]["notice"] == module["notice"]
         assert 'class="notice"' in client.get(f"/modules/{slug}/lecons/{module['lessons'][0]['slug']}").text
@@ -105,7 +112,8 @@ def test_pages_and_the_api_say_what_the_course_is(settings: Settings, client: An
     assert session["series"]["notice"] == series["notice"]
     for path in (f"/webinaires/{SERIES}", f"/webinaires/{SERIES}/{series['sessions']['items'][0]['slug']}"):
         page = client.get(path).text
-        assert "Programme reconstitué" in page and "replay" not in page.lower()
+        assert "Programme reconstitué" in page
+        assert "replay" not in page.lower()
 
 
 def test_a_module_states_objectives_audience_and_its_measured_duration(settings: Settings, client: Any) -> None:
@@ -113,6 +121,30 @@ def test_a_module_states_objectives_audience_and_its_measured_duration(settings:
     for slug in MODULES:
         module = client.get(f"/api/v1/modules/{slug}").json()
         assert 3 <= len(module["objectives"]) <= 5
-        assert module["audience"] and module["prerequisites"]
+        assert module["audience"]
+        assert module["prerequisites"]
         assert module["duration_seconds"] == sum(lesson["duration_seconds"] for lesson in module["lessons"]) > 0
         assert "une heure" not in module["description_markdown"]
+
+
+def test_no_2019_session_refers_to_course_content_published_after_it(settings: Settings, client: Any) -> None:
+    """A 2019 session may not link to, or name, a module or lesson that this platform published later (session
+    11 pointed to a module published in 2027)."""
+    sync(settings)
+    published: dict[str, tuple[str, Any]] = {}  # module or lesson path → (title, first publication)
+    for module in client.get("/api/v1/modules?limit=100").json()["items"]:
+        feed = feedparser.parse(client.get(f"/feeds/modules/{module['slug']}.xml").content)
+        dates = sorted(entry.published_parsed for entry in feed.entries)
+        published[f"/modules/{module['slug']}"] = (module["title"], dates[0])
+        for entry in feed.entries:
+            published[urlsplit(entry.link).path] = (entry.title, entry.published_parsed)
+    series = client.get(f"/api/v1/webinars/{SERIES}?limit=100").json()
+    assert series["sessions"]["total"] == 12
+    for item in series["sessions"]["items"]:
+        session = client.get(f"/api/v1/webinars/{SERIES}/sessions/{item['slug']}").json()
+        held = time.strptime(session["scheduled_at"][:10], "%Y-%m-%d")
+        text = session["body_html"] + session["summary"]
+        for path, (title, date) in published.items():
+            if date > held:
+                assert f'href="{path}' not in text, (item["slug"], path)
+                assert title not in text, (item["slug"], title)

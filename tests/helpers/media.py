@@ -274,3 +274,12 @@ def _picture(index: int, fps: int, width: int, height: int) -> NDArray[np.uint8]
     x = round((index / (2 * fps)) % 1 * (width - bar))
     picture[:, x : x + bar] = 235
     return picture
+
+
+def probed_seconds(name: str) -> float:
+    """A shipped medium's duration as FFmpeg reads it from ``media/`` (independently of the app)."""
+    from tests.helpers.database import REPOSITORY
+
+    with av.open(str(REPOSITORY / "media" / name)) as container:
+        assert container.duration is not None
+        return float(container.duration) / 1_000_000

@@ -4,6 +4,7 @@ CSRF on forms and on cookie-authenticated API calls, Content-Security-Policy, ad
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from datetime import timedelta
@@ -19,7 +20,7 @@ from learning.config import Settings
 from learning.lib.clock import utcnow
 from tests.helpers.accounts import PASSWORD, login
 from tests.helpers.catalog import SERIES
-from tests.helpers.database import sql
+from tests.helpers.database import REPOSITORY, sql
 from tests.helpers.media import make_video
 from tests.web.conftest import (
     MODULE,
@@ -86,7 +87,15 @@ def test_a_webinar_page_has_captions_and_chapters_tracks(web: TestClient[Any]) -
     chapters = web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}/chapitres.vtt")
     assert chapters.headers["content-type"].startswith("text/vtt")
     assert chapters.text.startswith("WEBVTT\n")
-    assert "00:00:04.000 --> 00:00:12.000\nLa plateforme « L'innovation territoriale en actions ! »" in chapters.text
+    shipped = json.loads((REPOSITORY / "media" / "webinar-2019-01.chapters.json").read_text(encoding="utf-8"))
+    second, third = shipped["chapters"][1], shipped["chapters"][2]
+    cue = f"{_cue_time(second['startTime'])} --> {_cue_time(third['startTime'])}\n{second['title']}"
+    assert cue in chapters.text, chapters.text
+
+
+def _cue_time(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
 
 
 def test_unknown_pages_are_french_html_404s(web: TestClient[Any]) -> None:

@@ -248,6 +248,10 @@ class ContentSync:
             lesson = existing.pop(source.slug, None)
             name = f"lesson {module.slug}/{source.slug}"
             media_id = media.get(source.media_ref) if source.media_ref else None
+            sides = {
+                "transcript_id": media.get(source.transcript_ref) if source.transcript_ref else None,
+                "chapters_id": media.get(source.chapters_ref) if source.chapters_ref else None,
+            }
             if lesson is None:
                 lesson = m.Lesson(
                     id=identity.lesson_id(module.slug, source.slug),
@@ -255,7 +259,7 @@ class ContentSync:
                     slug=source.slug,
                     origin=m.Origin.CONTENT,
                 )
-                self._fill_lesson(lesson, source, media_id, self._lesson_duration(source, None, media_id))
+                self._fill_lesson(lesson, source, media_id, self._lesson_duration(source, None, media_id), sides)
                 module.lessons.append(lesson)
                 report.created.append(name)
             elif lesson.origin is m.Origin.ADMIN:
@@ -263,11 +267,13 @@ class ContentSync:
             else:
                 if not self._owned(lesson.media_id):
                     media_id = lesson.media_id  # an uploaded recording stays
+                sides = {key: value if self._owned(getattr(lesson, key)) else getattr(lesson, key)
+                         for key, value in sides.items()}  # an uploaded transcript or chapters stays  # fmt: skip
                 duration = self._lesson_duration(source, lesson, media_id)
                 if (lesson.content_hash, lesson.media_id, lesson.duration_seconds) != (
                     source.content_hash, media_id, duration,
-                ):  # fmt: skip
-                    self._fill_lesson(lesson, source, media_id, duration)
+                ) or any(getattr(lesson, key) != value for key, value in sides.items()):  # fmt: skip
+                    self._fill_lesson(lesson, source, media_id, duration, sides)
                     report.updated.append(name)
         for lesson in existing.values():
             if lesson.origin is m.Origin.CONTENT and lesson.publication is not m.Publication.DRAFT:
@@ -290,7 +296,9 @@ class ContentSync:
                 report.updated.append(name)
 
     @staticmethod
-    def _fill_lesson(lesson: m.Lesson, source: LessonSource, media_id: Any, duration: int) -> None:
+    def _fill_lesson(
+        lesson: m.Lesson, source: LessonSource, media_id: Any, duration: int, sides: dict[str, Any]
+    ) -> None:
         lesson.position = source.position
         lesson.title = source.title
         lesson.summary = source.summary
@@ -298,6 +306,7 @@ class ContentSync:
         lesson.body_md = source.body_md
         lesson.body_html = render_markdown(source.body_md)
         lesson.media_id = media_id
+        lesson.transcript_id, lesson.chapters_id = sides["transcript_id"], sides["chapters_id"]
         lesson.duration_seconds = duration
         lesson.completion_rule = m.CompletionRule(source.completion_rule)
         lesson.completion_threshold = source.completion_threshold

@@ -64,6 +64,8 @@ class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):
     completion: Literal["mark_done", "coverage"] | None = None  # 'mark_done' for a text lesson, else 'coverage'
     completion_threshold: Annotated[float, Meta(gt=0, le=1)] = 0.9
     media: MediaRef | None = None  # required for a video or audio lesson, refused for a text lesson
+    transcript: MediaRef | None = None  # the media's WebVTT transcript (captions), refused for a text lesson
+    chapters: MediaRef | None = None  # the media's Podcasting 2.0 chapters, refused for a text lesson
     published: Moment | None = None  # the episode's date, when not the one its module gives it
 
 

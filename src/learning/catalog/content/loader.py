@@ -200,13 +200,17 @@ class _Loader:
         if front.kind == "text" and rule == "coverage":
             document.error("completion", "a text lesson is completed by 'mark_done'")
         media_ref: str | None = None
+        transcript_ref = chapters_ref = None
         if front.kind == "text":
-            if front.media is not None:
-                document.error("media", "a text lesson has no media")
+            for key in ("media", "transcript", "chapters"):
+                if getattr(front, key) is not None:
+                    document.error(key, f"a text lesson has no {key}")
         elif front.media is None:
             document.error(None, f"a {front.kind} lesson needs a 'media' reference")
         else:
             media_ref = self.media_ref(document, "media", front.media, kinds=(front.kind,))
+            transcript_ref = self.media_ref(document, "transcript", front.transcript, kinds=("text", "application"))
+            chapters_ref = self.media_ref(document, "chapters", front.chapters, kinds=("application",))
         return LessonSource(
             slug=slug,
             position=position,
@@ -215,6 +219,8 @@ class _Loader:
             kind=front.kind,
             body_md=body,
             media_ref=media_ref,
+            transcript_ref=transcript_ref,
+            chapters_ref=chapters_ref,
             duration_seconds=front.duration,
             duration_line=document.lines.get("duration"),
             completion_rule=rule,

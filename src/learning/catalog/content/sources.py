@@ -31,6 +31,8 @@ class LessonSource:
     kind: str
     body_md: str
     media_ref: str | None
+    transcript_ref: str | None
+    chapters_ref: str | None
     duration_seconds: int | None  # as declared (a text lesson's reading time); None when not declared
     duration_line: int | None  # the line of 'duration', for the error when it contradicts the media
     completion_rule: str
@@ -118,7 +120,8 @@ class ContentBundle:
         """The media files that some content refers to, each once, in a stable order."""
         refs: set[str] = set()
         for module in self.modules:
-            refs.update(lesson.media_ref for lesson in module.lessons if lesson.media_ref)
+            for lesson in module.lessons:
+                refs.update(r for r in (lesson.media_ref, lesson.transcript_ref, lesson.chapters_ref) if r)
         for series in self.series:
             for session in series.sessions:
                 refs.update(r for r in (session.replay_ref, session.transcript_ref, session.chapters_ref) if r)
