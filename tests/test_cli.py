@@ -488,7 +488,9 @@ def test_ctrl_c_during_an_upload_says_how_to_resume_and_the_rerun_resumes(
 def test_upload_started_without_a_server_resumes_without_one(upload_settings: Settings, tmp_path: Path) -> None:
     # No server runs: each run starts the app on a port of its own. The first run's port must not be kept.
     env = app_environment(upload_settings, LEARNING_PORT=str(free_port()), LEARNING_JOBS_IN_PROCESS="false")
-    source = make_random_bytes(tmp_path / "sans-serveur.bin", 48 * MIB)
+    # Long enough (160 chunks of 1 MiB) that the upload is still going when Ctrl-C follows its first bytes: at
+    # 48 MiB, once the server stopped faulting its buffers in, the whole file could land before the signal.
+    source = make_random_bytes(tmp_path / "sans-serveur.bin", 160 * MIB)
     args = ["upload", str(source), "--session", "2019-09", "--no-wait", "--chunk-size", "1"]
     url = upload_settings.require_database_url()
     process = subprocess.Popen(learning_command(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
