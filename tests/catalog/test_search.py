@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +57,20 @@ def test_snippets_are_escaped_html(client: TestClient[Any]) -> None:
     for result in search(client, "alliances", limit=50)["items"]:
         text = result["snippet_html"].replace("<mark>", "").replace("</mark>", "")
         assert "<" not in text
+
+
+MARKDOWN = re.compile(r"\*\*|##|\||\]\(|^\s*[-*>] |`")
+
+
+@pytest.mark.parametrize("query", ["Bettencourt", "Territoires d’Avenir", "DATA", "kit pratique", "pionniers"])
+def test_snippets_are_plain_text_not_markdown(client: TestClient[Any], query: str) -> None:
+    """Snippets are cut from what a reader sees: no ``**``, heading marks, table pipes or rules, link syntax."""
+    results = search(client, query, limit=50)["items"]
+    assert results
+    for result in results:
+        text = html.unescape(result["snippet_html"].replace("<mark>", "").replace("</mark>", ""))
+        assert not MARKDOWN.search(text), (result["path"], text)
+    assert any("<mark>" in result["snippet_html"] for result in results)
 
 
 @pytest.mark.parametrize("query", ["", "   ", "a" * 1001, "x" * 201, "élus\u0000"])

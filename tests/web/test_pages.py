@@ -106,6 +106,15 @@ def test_unknown_pages_are_french_html_404s(web: TestClient[Any]) -> None:
         assert "Page introuvable" in response.text
 
 
+def test_the_search_landmarks_of_the_results_page_are_told_apart(web: TestClient[Any]) -> None:
+    page = web.get("/recherche", params={"q": "territoire"}).text
+    forms = re.findall(r'<form[^>]*role="search"[^>]*>', page)
+    labels = [re.search(r'aria-label="([^"]+)"', form) for form in forms]
+    assert len(forms) == 2
+    assert all(labels)
+    assert len({label.group(1) for label in labels if label}) == 2  # one name each: screen readers list both
+
+
 def test_search_finds_french_words_without_accents(web: TestClient[Any]) -> None:
     page = web.get("/recherche", params={"q": "cooperation territoire"}).text
     assert "résultat" in page
