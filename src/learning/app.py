@@ -13,6 +13,7 @@ from litestar import Litestar, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.types import Scope
@@ -60,7 +61,7 @@ from learning.storage.local import LocalStore
 from learning.uploads.controllers import BASE as UPLOADS_PATH
 from learning.uploads.controllers import UploadController
 from learning.uploads.sidefile_controllers import SideFileController
-from learning.web import template_config, web_routes
+from learning.web import negotiated_error, template_config, web_routes
 from learning.web.security import SecurityHeaders
 
 logger = logging.getLogger("learning.app")
@@ -149,7 +150,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *web_routes(settings),  # the pages: cookie sessions, CSRF-checked forms, CSP (learning/web)
         ],
         dependencies={"db_session": Provide(provide_db_session)},
-        exception_handlers=EXCEPTION_HANDLERS,
+        # A browser asking for an address nobody serves gets the French error page (learning/web).
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            NotFoundException: negotiated_error,
+            MethodNotAllowedException: negotiated_error,
+        },
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
         template_config=template_config(),

@@ -434,6 +434,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", SIDE_SESSION): admin(204),
     # pages: the public catalog (a signed-in viewer sees their own marks on it)
     ("GET", "/"): page_public(),
+    ("GET", "/modules"): page_public(),
+    ("GET", "/webinaires"): page_public(),
     ("GET", "/modules/{slug:str}"): page_public(),
     ("GET", PAGE_LESSON): page_public(),
     ("GET", PAGE_LESSON + "/chapitres.vtt"): page_public(media=VTT_MEDIA),

@@ -106,6 +106,39 @@ def test_unknown_pages_are_french_html_404s(web: TestClient[Any]) -> None:
         assert "Page introuvable" in response.text
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("path", ["/aide", "/mentions-legales", "/accessibilite", "/modules/x/y/z", "/recherche/plus"])
+def test_a_browser_lost_on_any_address_gets_a_french_page(web: TestClient[Any], path: str) -> None:
+    answer = web.get(path, headers=BROWSER)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Page introuvable" in answer.text
+    assert "content-security-policy" in answer.headers  # an HTML answer like every page
+    machine = web.get(path, headers={"Accept": "application/json"})  # an API client still gets problem+json
+    assert machine.status_code == 404
+    assert machine.headers["content-type"] == "application/problem+json"
+
+
+def test_machine_addresses_answer_problems_even_to_a_browser(web: TestClient[Any]) -> None:
+    for path in ("/api/v1/inconnu", "/feeds/inconnu.xml", "/media/inconnu"):
+        answer = web.get(path, headers=BROWSER)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"] == "application/problem+json", path
+
+
+def test_the_modules_and_webinars_addresses_list_what_is_published(web: TestClient[Any]) -> None:
+    modules = web.get("/modules", headers=BROWSER)
+    assert modules.status_code == 200
+    for module in web.get("/api/v1/modules?limit=100").json()["items"]:
+        assert f'href="/modules/{module["slug"]}"' in modules.text
+    webinars = web.get("/webinaires", headers=BROWSER)
+    assert webinars.status_code == 200
+    assert f'href="/webinaires/{SERIES}"' in webinars.text
+    assert webinars.text.count(f'href="/webinaires/{SERIES}/') == 12
+
+
 def test_the_search_landmarks_of_the_results_page_are_told_apart(web: TestClient[Any]) -> None:
     page = web.get("/recherche", params={"q": "territoire"}).text
     forms = re.findall(r'<form[^>]*role="search"[^>]*>', page)

@@ -23,7 +23,7 @@ from learning.web.pages import PublicPages
 from learning.web.security import SignInRequired, csrf_config, known_viewer, security_headers, sign_in_url
 from learning.web.templating import STATIC, STATIC_PREFIX, page, template_config
 
-__all__ = ["template_config", "web_routes"]
+__all__ = ["negotiated_error", "template_config", "web_routes"]
 
 TITLES = {
     400: "Requête invalide",
@@ -59,6 +59,20 @@ def _page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         detail = exc.detail  # our pages' own messages are in French; the services' are in English
     headers = {name: value for name, value in problem.headers.items() if name.lower() != "content-type"}
     return page("error.html", known_viewer(request), status_code=status, headers=headers, title=title, detail=detail)
+
+
+# Where machines read the answers: their errors stay problem+json whatever the Accept header says.
+_MACHINE_PATHS = ("/api/", "/feeds/", "/media/", "/health", "/schema", STATIC_PREFIX)
+
+
+def negotiated_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An error raised before any page route was chosen (an unknown address, a method the path does not take):
+    the French HTML error page for a browser (``Accept`` names ``text/html``) on a page address, else the API's
+    problem+json."""
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and not request.url.path.startswith(_MACHINE_PATHS):
+        return _page_error(request, exc)
+    return problem_for(request, exc)
 
 
 def web_routes(settings: Settings) -> list[Router]:

@@ -71,6 +71,12 @@ async def _chapters_vtt(media: MediaService, chapters: s.MediaRef | None, found:
     return Response(to_webvtt(loaded, found.duration_seconds if found else None), media_type=VTT)
 
 
+async def _webinars(catalog: CatalogService) -> list[s.SeriesDetail]:
+    """Every published webinar series with all its sessions."""
+    series_list, _ = await catalog.series_list(limit=ALL, offset=0)
+    return [await catalog.series(series.slug, status=None, year=None, limit=ALL, offset=0) for series in series_list]
+
+
 class PublicPages(Controller):
     dependencies = {
         "catalog": Provide(provide_catalog_service, sync_to_thread=False),
@@ -90,11 +96,24 @@ class PublicPages(Controller):
         """The MOOC's modules and the webinar series, each with its feed."""
         base = state.settings.base_url
         modules, _ = await catalog.modules(limit=ALL, offset=0)
-        series_list, _ = await catalog.series_list(limit=ALL, offset=0)
-        webinars = [
-            await catalog.series(series.slug, status=None, year=None, limit=ALL, offset=0) for series in series_list
-        ]
+        webinars = await _webinars(catalog)
         return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base))
+
+    @page_route("/modules", name="web:modules")
+    async def modules(
+        self, catalog: NamedDependency[CatalogService], viewer: NamedDependency[CurrentUser | None], state: State
+    ) -> Template:
+        """Every published module, as on the home page (what a learner finds by shortening a module's address)."""
+        modules, _ = await catalog.modules(limit=ALL, offset=0)
+        return page("modules.html", viewer, modules=modules, feeds=await _feeds(catalog, state.settings.base_url))
+
+    @page_route("/webinaires", name="web:webinars")
+    async def webinars(
+        self, catalog: NamedDependency[CatalogService], viewer: NamedDependency[CurrentUser | None], state: State
+    ) -> Template:
+        """Every published webinar series with its sessions."""
+        webinars = await _webinars(catalog)
+        return page("webinars.html", viewer, webinars=webinars, feeds=await _feeds(catalog, state.settings.base_url))
 
     @page_route("/modules/{slug:str}", name="web:module")
     async def module(
