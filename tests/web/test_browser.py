@@ -267,16 +267,28 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
         other.close()
 
     page.goto("/compte")
+    expect(page.get_by_role("button", name="Révoquer le jeton")).to_be_hidden()  # no token yet: nothing to revoke
+    expect(page.get_by_role("button", name="Copier le jeton")).to_be_hidden()
     page.get_by_role("button", name="Créer un jeton").click()
     token = page.locator("#token-value")
     expect(token).not_to_have_value("")
+    status = page.locator("[data-feed-token] [role=status]").first
+    expect(status).to_contain_text("Nouveau jeton créé")
+    expect(status).not_to_contain_text("L’ancien ne fonctionne plus")  # there was none
     private_feed = page.locator("#private-feed-1").input_value()
     assert f"/modules/{MODULE}.xml" in private_feed
     assert httpx.get(private_feed).status_code == 200
     shot(page, "compte")
+    page.get_by_role("button", name="Renouveler le jeton").click()
+    expect(status).to_contain_text("L’ancien ne fonctionne plus")  # a rotation: the first token stopped working
+    expect(page.locator("#private-feed-1")).not_to_have_value(private_feed)
+    rotated = page.locator("#private-feed-1").input_value()
+    assert httpx.get(private_feed).status_code == 410
+    assert httpx.get(rotated).status_code == 200
     page.get_by_role("button", name="Révoquer le jeton").click()
     expect(page.locator("[data-token-summary]")).to_have_text("Vous n’avez pas de jeton actif.")
-    assert httpx.get(private_feed).status_code == 410  # revoked: apps stop asking
+    expect(page.get_by_role("button", name="Révoquer le jeton")).to_be_hidden()
+    assert httpx.get(rotated).status_code == 410  # revoked: apps stop asking
 
 
 # --- an admin -------------------------------------------------------------------------------------------------

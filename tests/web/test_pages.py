@@ -362,8 +362,13 @@ def test_the_private_feed_token_works_without_javascript(web: TestClient[Any]) -
     assert web.get(feed.removeprefix("http://testserver.local")).status_code == 200
     assert "Jeton actif commençant par" in web.get("/compte").text
     assert token.group(1) not in web.get("/compte").text  # shown once
-    web.post("/compte/jeton-prive", data={"action": "revoke", "_csrf_token": csrf_token(web, "/compte")})
+    assert "L’ancien ne fonctionne plus" not in created.text  # the first token replaced nothing
+    revoked = web.post("/compte/jeton-prive", data={"action": "revoke", "_csrf_token": csrf_token(web, "/compte")})
     assert web.get(feed.removeprefix("http://testserver.local")).status_code == 410
+    assert "Le jeton a été révoqué" in revoked.text
+    again = web.post("/compte/jeton-prive", data={"action": "revoke", "_csrf_token": csrf_token(web, "/compte")})
+    assert "Le jeton a été révoqué" not in again.text  # nothing was active: said so, not a false confirmation
+    assert "Vous n’aviez pas de jeton" in again.text
 
 
 # --- the admin desk ---------------------------------------------------------------------------------------------

@@ -209,10 +209,15 @@ class LearnerPages(Controller):
     ) -> Template:
         """Without JavaScript: create (or rotate) or revoke the private feed token; the page shows it once."""
         if data.action == "revoke":
-            await feeds.revoke_tokens(viewer.id, utcnow())
-            return await self._account(viewer, progress, feeds, flash=Flash("Le jeton a été révoqué."))
+            revoked = await feeds.revoke_tokens(viewer.id, utcnow())
+            said = "Le jeton a été révoqué : ses flux ne répondent plus." if revoked else "Vous n’aviez pas de jeton."
+            return await self._account(viewer, progress, feeds, flash=Flash(said))
+        replacing = await feeds.current_token(viewer.id) is not None
         token, _ = await feeds.issue_token(viewer.id, utcnow())
-        flash = Flash("Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché.")
+        flash = Flash(
+            "Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché."
+            + (" L’ancien ne fonctionne plus." if replacing else "")
+        )
         return await self._account(viewer, progress, feeds, token=token, flash=flash)
 
     @post("/compte/deconnexion-partout", name="web:sign-out-everywhere")

@@ -42,6 +42,7 @@
 
   createForm.addEventListener("submit", function (event) {
     event.preventDefault();
+    var replacing = !revokeForm.hidden;  // a token exists: the new one replaces it
     status.textContent = "Création du jeton…";
     L.api("POST", "/api/v1/me/feed-token").then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }
@@ -57,7 +58,8 @@
       createForm.querySelector("button").textContent = "Renouveler le jeton";
       revokeForm.hidden = false;
       L.setUpCopyButtons(section);
-      status.textContent = "Nouveau jeton créé\u00a0: copiez-le maintenant, il ne sera plus affiché. L’ancien ne fonctionne plus.";
+      status.textContent = "Nouveau jeton créé\u00a0: copiez-le maintenant, il ne sera plus affiché." +
+        (replacing ? " L’ancien ne fonctionne plus." : "");
       tokenInput.focus();
     }).catch(function () {
       status.textContent = "Le jeton n’a pas pu être créé. Rechargez la page et réessayez.";
