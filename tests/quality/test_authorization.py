@@ -435,6 +435,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # pages: the public catalog (a signed-in viewer sees their own marks on it)
     ("GET", "/"): page_public(),
     ("GET", "/modules"): page_public(),
+    ("GET", "/favicon.ico"): page_public(302, media=None),
     ("GET", "/webinaires"): page_public(),
     ("GET", "/modules/{slug:str}"): page_public(),
     ("GET", PAGE_LESSON): page_public(),

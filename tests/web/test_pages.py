@@ -4,6 +4,7 @@ CSRF on forms and on cookie-authenticated API calls, Content-Security-Policy, ad
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import time
@@ -137,6 +138,32 @@ def test_the_modules_and_webinars_addresses_list_what_is_published(web: TestClie
     assert webinars.status_code == 200
     assert f'href="/webinaires/{SERIES}"' in webinars.text
     assert webinars.text.count(f'href="/webinaires/{SERIES}/') == 12
+
+
+def test_pages_describe_themselves_and_carry_the_site_icon(web: TestClient[Any]) -> None:
+    lesson = web.get(f"/api/v1/modules/{MODULE}/lessons/{VIDEO_LESSON}").json()
+    for path, expected in (("/", "Reconstitution pédagogique"), (f"/modules/{MODULE}/lecons/{VIDEO_LESSON}", None)):
+        page = web.get(path).text
+        described = re.search(r'<meta name="description" content="([^"]+)">', page)
+        assert described, path
+        assert expected is None or expected in described.group(1)
+        assert re.search(r'<meta property="og:title" content="[^"]+">', page), path
+        icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+        assert icon, path
+        served = web.get(icon.group(1))
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("image/svg+xml")
+    page = web.get(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}").text
+    described = re.search(r'<meta name="description" content="([^"]+)">', page)
+    assert described
+    assert _spaces(html.unescape(described.group(1))) == _spaces(lesson["summary"])  # the lesson's own summary
+    favicon = web.get("/favicon.ico", follow_redirects=False)
+    assert favicon.status_code == 302
+    assert web.get(favicon.headers["location"]).headers["content-type"].startswith("image/svg+xml")
+
+
+def _spaces(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def test_the_search_landmarks_of_the_results_page_are_told_apart(web: TestClient[Any]) -> None:

@@ -9,7 +9,7 @@ from litestar import Controller, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from learning.accounts.auth import CurrentUser
 from learning.catalog import schemas as s
@@ -23,7 +23,7 @@ from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
 from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
-from learning.web.templating import Flash, page
+from learning.web.templating import Flash, page, static_url
 from learning.web.views import FeedLink, feed_link, local_url, module_marks, page_route, search_path
 
 ALL = 100  # the catalog is small: one page of everything
@@ -98,6 +98,11 @@ class PublicPages(Controller):
         modules, _ = await catalog.modules(limit=ALL, offset=0)
         webinars = await _webinars(catalog)
         return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base))
+
+    @page_route("/favicon.ico", name="web:favicon")
+    async def favicon(self) -> Redirect:
+        """Browsers ask for /favicon.ico whatever the page links: the site's icon (SVG), under its digest URL."""
+        return Redirect(static_url("favicon.svg"), status_code=302, headers={"Cache-Control": "public, max-age=86400"})
 
     @page_route("/modules", name="web:modules")
     async def modules(
