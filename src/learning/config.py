@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         description="Episodes per feed document: a longer feed is paged (RFC 5005: the subscription URL holds the "
         "newest, ``?page=2`` the next ones, linked by atom:link rel=next/previous/first/last).",
     )  # fmt: skip
+    site_publisher: str = Field(
+        default="", max_length=300,
+        description="Who publishes this installation (« Mentions légales »): a person's or an organisation's name.",
+    )  # fmt: skip
+    site_contact_email: str = Field(
+        default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Where learners write about the site, their personal data or its accessibility.",
+    )  # fmt: skip
+    site_host: str = Field(
+        default="", max_length=300, description="Who hosts this installation, and their address (« Mentions légales »)."
+    )
     feed_owner_name: str = Field(
         default="", max_length=255,
         description="itunes:owner name of the feeds whose file names none: who runs this installation.",

@@ -110,7 +110,7 @@ def test_unknown_pages_are_french_html_404s(web: TestClient[Any]) -> None:
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
-@pytest.mark.parametrize("path", ["/aide", "/mentions-legales", "/accessibilite", "/modules/x/y/z", "/recherche/plus"])
+@pytest.mark.parametrize("path", ["/aide", "/mentions", "/accessibilite/plus", "/modules/x/y/z", "/recherche/plus"])
 def test_a_browser_lost_on_any_address_gets_a_french_page(web: TestClient[Any], path: str) -> None:
     answer = web.get(path, headers=BROWSER)
     assert answer.status_code == 404
@@ -160,6 +160,26 @@ def test_pages_describe_themselves_and_carry_the_site_icon(web: TestClient[Any])
     favicon = web.get("/favicon.ico", follow_redirects=False)
     assert favicon.status_code == 302
     assert web.get(favicon.headers["location"]).headers["content-type"].startswith("image/svg+xml")
+
+
+def test_the_legal_pages_name_who_runs_the_site_and_what_it_keeps(web: TestClient[Any], web_settings: Settings) -> None:
+    bare = web
+    for path, heading in (("/mentions-legales", "Mentions légales"), ("/donnees-personnelles", "Données personnelles"),
+                          ("/accessibilite", "Déclaration d’accessibilité")):  # fmt: skip
+        answer = bare.get(path)
+        assert answer.status_code == 200, path
+        assert heading in answer.text
+        assert f'href="{path}"' in bare.get("/").text  # linked from every page's footer
+    assert "LEARNING_SITE_PUBLISHER" in bare.get("/mentions-legales").text  # unset: said, not invented
+    assert "non conforme" in bare.get("/accessibilite").text  # no audit yet: declared as such
+    identity = {"site_publisher": "Association Exemple", "site_contact_email": "contact@exemple-asso.fr",
+                "site_host": "Hébergeur Exemple, 1 rue de la Paix, 75000 Paris"}  # fmt: skip
+    with TestClient(app=create_app(web_settings.model_copy(update=identity))) as named:
+        legal = named.get("/mentions-legales").text
+        assert "Association Exemple" in legal
+        assert "Hébergeur Exemple" in legal
+        assert 'href="mailto:contact@exemple-asso.fr"' in named.get("/donnees-personnelles").text
+        assert 'href="mailto:contact@exemple-asso.fr"' in named.get("/accessibilite").text
 
 
 def _spaces(text: str) -> str:

@@ -3,6 +3,7 @@ JavaScript; the player's script adds progress and resuming for signed-in learner
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response
@@ -71,6 +72,20 @@ async def _chapters_vtt(media: MediaService, chapters: s.MediaRef | None, found:
     return Response(to_webvtt(loaded, found.duration_seconds if found else None), media_type=VTT)
 
 
+@dataclass(frozen=True, slots=True)
+class SiteIdentity:
+    """Who runs this installation, from the settings: what the legal pages name."""
+
+    publisher: str
+    contact: str
+    host: str
+
+
+def _site(state: State) -> SiteIdentity:
+    settings = state.settings
+    return SiteIdentity(settings.site_publisher, settings.site_contact_email, settings.site_host)
+
+
 async def _webinars(catalog: CatalogService) -> list[s.SeriesDetail]:
     """Every published webinar series with all its sessions."""
     series_list, _ = await catalog.series_list(limit=ALL, offset=0)
@@ -98,6 +113,21 @@ class PublicPages(Controller):
         modules, _ = await catalog.modules(limit=ALL, offset=0)
         webinars = await _webinars(catalog)
         return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base))
+
+    @page_route("/mentions-legales", name="web:legal")
+    async def legal(self, viewer: NamedDependency[CurrentUser | None], state: State) -> Template:
+        """Who publishes and hosts the site (settings), and what its content is."""
+        return page("legal.html", viewer, site=_site(state))
+
+    @page_route("/donnees-personnelles", name="web:privacy")
+    async def privacy(self, viewer: NamedDependency[CurrentUser | None], state: State) -> Template:
+        """What the site keeps about learners and listeners, why, for how long; their rights."""
+        return page("privacy.html", viewer, site=_site(state))
+
+    @page_route("/accessibilite", name="web:accessibility")
+    async def accessibility(self, viewer: NamedDependency[CurrentUser | None], state: State) -> Template:
+        """The accessibility statement (RGAA): its state, said as measured (no audit yet), and how to report."""
+        return page("accessibility.html", viewer, site=_site(state))
 
     @page_route("/favicon.ico", name="web:favicon")
     async def favicon(self) -> Redirect:
