@@ -27,6 +27,9 @@ class MediaDelivery(StrEnum):
     REDIRECT = "redirect"
 
 
+EMAIL_OR_NOTHING = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"  # an address, or unset
+
+
 class SettingsError(Exception):
     """A configuration value is invalid; the message is one line naming the variable."""
 
@@ -79,7 +82,7 @@ class Settings(BaseSettings):
         description="Who publishes this installation (« Mentions légales »): a person's or an organisation's name.",
     )  # fmt: skip
     site_contact_email: str = Field(
-        default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        default="", max_length=320, pattern=EMAIL_OR_NOTHING,
         description="Where learners write about the site, their personal data or its accessibility.",
     )  # fmt: skip
     site_host: str = Field(
@@ -90,7 +93,7 @@ class Settings(BaseSettings):
         description="itunes:owner name of the feeds whose file names none: who runs this installation.",
     )  # fmt: skip
     feed_owner_email: str = Field(
-        default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        default="", max_length=320, pattern=EMAIL_OR_NOTHING,
         description="itunes:owner e-mail of the feeds whose file names none (Apple Podcasts checks ownership by "
         "mailing it; podcast:locked names it). Unset: feeds carry no owner e-mail.",
     )  # fmt: skip
