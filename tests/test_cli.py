@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import asyncpg
 import click
 import httpx
 import psutil
@@ -30,7 +31,7 @@ from learning.config import Settings
 from tests.helpers.accounts import PASSWORD
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.cli import app_environment, clean_environment, learning_command, run_learning
-from tests.helpers.database import sql
+from tests.helpers.database import libpq, sql
 from tests.helpers.live import free_port, live_server
 from tests.helpers.media import make_random_bytes, make_video
 
@@ -338,12 +339,37 @@ def make_server(upload_settings: Settings) -> Iterator[Callable[..., tuple[str, 
             hook.release.set()
 
 
-def _interrupt(process: subprocess.Popen[str]) -> str:
-    """Ctrl-C the command; its stderr. A command still running 60 s later fails the test with what it was
-    doing: its signal masks and what each of its threads waits on."""
+def _pause_once_bytes_arrive(database_url: str, process: subprocess.Popen[str]) -> int:
+    """Stop the command (SIGSTOP) the moment its upload's first bytes are recorded, so that it cannot finish
+    before the Ctrl-C that follows, however fast the machine; the offset recorded then. One connection polled
+    every 5 ms: the upload takes many times that to send the rest."""
+
+    async def watch() -> int:
+        connection = await asyncpg.connect(libpq(database_url))
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and process.poll() is None:
+                offset = await connection.fetchval('SELECT "offset" FROM upload')
+                if offset:
+                    process.send_signal(signal.SIGSTOP)
+                    return int(await connection.fetchval('SELECT "offset" FROM upload'))
+                await asyncio.sleep(0.005)  # polling for the first bytes, not a timing assertion
+            raise AssertionError(f"no bytes arrived (exit {process.poll()})")
+        finally:
+            await connection.close()
+
+    return asyncio.run(watch())
+
+
+def _interrupt(process: subprocess.Popen[str], *, stopped: bool = False) -> str:
+    """Ctrl-C the command (``stopped``: paused by SIGSTOP, continued right after the signal); its stderr. A
+    command still running 60 s later fails the test with what it was doing: its signal masks and what each of
+    its threads waits on."""
     status = Path(f"/proc/{process.pid}/status").read_text()
     masks = [line for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn"))]
     process.send_signal(signal.SIGINT)
+    if stopped:
+        process.send_signal(signal.SIGCONT)
     try:
         stderr = process.communicate(timeout=60)[1] or ""
     except subprocess.TimeoutExpired:
@@ -367,17 +393,6 @@ def _session(database_url: str, prefix: str) -> Any:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _wait_for_bytes(database_url: str, process: subprocess.Popen[str]) -> int:
-    """Wait until the server holds some of the upload's bytes (the upload's offset grows)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        rows = sql(database_url, 'SELECT "offset" FROM upload')
-        if rows and rows[0]["offset"] > 0:
-            return int(rows[0]["offset"])
-        time.sleep(0.05)  # polling for the first bytes, not a timing assertion
-    raise AssertionError(f"no bytes arrived (exit {process.poll()})")
 
 
 def test_upload_of_one_file_to_two_sessions_attaches_it_to_both(
@@ -488,16 +503,15 @@ def test_ctrl_c_during_an_upload_says_how_to_resume_and_the_rerun_resumes(
 def test_upload_started_without_a_server_resumes_without_one(upload_settings: Settings, tmp_path: Path) -> None:
     # No server runs: each run starts the app on a port of its own. The first run's port must not be kept.
     env = app_environment(upload_settings, LEARNING_PORT=str(free_port()), LEARNING_JOBS_IN_PROCESS="false")
-    # Long enough (160 chunks of 1 MiB) that the upload is still going when Ctrl-C follows its first bytes: at
-    # 48 MiB, once the server stopped faulting its buffers in, the whole file could land before the signal.
-    source = make_random_bytes(tmp_path / "sans-serveur.bin", 160 * MIB)
+    source = make_random_bytes(tmp_path / "sans-serveur.bin", 48 * MIB)
     args = ["upload", str(source), "--session", "2019-09", "--no-wait", "--chunk-size", "1"]
     url = upload_settings.require_database_url()
     process = subprocess.Popen(learning_command(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        _wait_for_bytes(url, process)
-        stderr = _interrupt(process)
+        paused_at = _pause_once_bytes_arrive(url, process)  # polling for bytes raced a fast upload to its end
+        assert 0 < paused_at < source.stat().st_size
+        stderr = _interrupt(process, stopped=True)
     finally:
         if process.poll() is None:
             process.kill()
