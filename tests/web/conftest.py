@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,15 +18,11 @@ from learning.config import Settings
 from tests.helpers.accounts import PASSWORD
 from tests.helpers.catalog import sync
 from tests.helpers.database import make_settings, truncate_all
+from tests.web.browsing import browser, context, live  # noqa: F401  (fixtures for every browser test)
 
 MODULE = "comprendre-la-co-construction-territoriale"
 VIDEO_LESSON = "la-co-construction-en-quelques-mots"
 TEXT_LESSON = "pourquoi-faire-alliance"
-# Where the browser tests leave their screenshots: a build folder, so a test run changes no tracked file.
-# `bench/screenshots` points this at docs/screenshots/ to refresh the pictures the README shows.
-SCREENSHOTS = Path(
-    os.environ.get("LEARNING_SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "build" / "screenshots"
-)
 _META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 _counter = itertools.count(1)
 
