@@ -440,6 +440,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/donnees-personnelles"): page_public(),
     ("GET", "/accessibilite"): page_public(),
     ("GET", "/webinaires"): page_public(),
+    ("GET", "/abonnement/{folder:str}/{slug:str}"): page_public(),
     ("GET", "/modules/{slug:str}"): page_public(),
     ("GET", PAGE_LESSON): page_public(),
     ("GET", PAGE_LESSON + "/chapitres.vtt"): page_public(media=VTT_MEDIA),
@@ -496,6 +497,7 @@ DEFAULT_PARAMS: dict[str, Callable[[World], str]] = {
     "upload_id": lambda w: w.new_upload_id(),
     "token": lambda w: w.feed_tokens["learner"],
     "kind": lambda _: "transcript",
+    "folder": lambda _: "modules",
 }
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 

@@ -9,6 +9,7 @@ Debian's Chromium is required: without it the run stops before the first test an
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 import feedparser
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Route, expect
 
 from learning.admin.commands import create_admin
@@ -42,19 +45,11 @@ pytestmark = pytest.mark.browser
 
 # --- a visitor ------------------------------------------------------------------------------------------
 def test_a_visitor_browses_the_catalog_and_plays_a_replay(context: BrowserContext, live: Live) -> None:
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.base)
     page = context.new_page()
     page.goto("/")
     expect(page.get_by_role("heading", name="Le cours")).to_be_visible()
     shot(page, "accueil")
-    subscribe = page.locator(".subscribe").first
-    subscribe.get_by_role("button", name="Copier l’adresse").click()
-    expect(subscribe.get_by_role("status")).to_have_text("Copié dans le presse-papiers.")
-    feed = subscribe.locator("input.feed-url").input_value()
-    assert page.evaluate("navigator.clipboard.readText()") == feed
-    assert httpx.get(feed).status_code == 200
-
-    page.get_by_role("link", name="L’innovation territoriale en actions ! — les webinaires 2019").click()
+    page.get_by_role("link", name="L’innovation territoriale en actions ! — les webinaires 2019", exact=True).click()
     page.get_by_role("link", name="Lancement : « L’innovation territoriale en actions ! »").first.click()
     expect(page).to_have_url(f"{live.base}/webinaires/{SERIES}/{FIRST_SESSION}")
     media = page.locator("video#lecteur")
@@ -67,6 +62,44 @@ def test_a_visitor_browses_the_catalog_and_plays_a_replay(context: BrowserContex
     media_reaches(page, f"time >= {chapter['startTime']}")
     media.evaluate("v => v.pause()")
     shot(page, "webinaire")
+
+
+@pytest.mark.parametrize("size", ["ordinateur", "telephone"])
+def test_a_visitor_subscribes_from_a_card_with_the_address_or_the_qr_code(
+    browser: Browser, live: Live, size: str
+) -> None:
+    phone = size == "telephone"
+    context = browser.new_context(
+        base_url=live.base, locale="fr-FR", is_mobile=phone, has_touch=phone,
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+    )  # fmt: skip
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.base)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("link", name=re.compile(r"^S’abonner à « Comprendre la co-construction")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("S’abonner à ce module")
+        for app in ("Apple Podcasts", "AntennaPod", "Pocket Casts", "gPodder", "Podcast Addict", "Spotify"):
+            expect(page.get_by_text(app, exact=False).first).to_be_visible()
+        address = page.get_by_role("textbox", name="Adresse du flux")
+        feed = address.input_value()
+        assert feed == f"{live.base}/feeds/modules/{MODULE}.xml"
+        # The address is shown whole: nothing cut, nothing to scroll, and the page itself does not overflow.
+        assert address.evaluate("a => a.scrollHeight <= a.clientHeight && a.scrollWidth <= a.clientWidth")
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        page.get_by_role("button", name="Copier l’adresse").click()
+        expect(page.locator(".copy-status")).to_have_text("Copié dans le presse-papiers.")
+        assert page.evaluate("navigator.clipboard.readText()") == feed
+        assert feedparser.parse(httpx.get(feed).content).feed.title
+        # A phone's camera reads the QR code drawn on the screen as the same address.
+        picture = Image.open(io.BytesIO(page.locator("svg.qr-code").screenshot()))
+        assert [found.text for found in zxingcpp.read_barcodes(picture)] == [feed]
+        # podcast:// with no app to take it: the page says so instead of doing nothing.
+        page.get_by_role("link", name="ouvrir directement dans l’application").click()
+        expect(page.locator(".open-status")).to_contain_text("Aucune application de podcast ne s’est ouverte")
+        shot(page, f"abonnement-{size}")
+    finally:
+        context.close()
 
 
 def test_pages_are_readable_without_javascript(browser: Browser, live: Live) -> None:

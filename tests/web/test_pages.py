@@ -64,10 +64,30 @@ def test_home_lists_the_modules_and_the_webinars_with_their_feeds(web: TestClien
     page = response.text
     assert "Comprendre la co-construction territoriale" in page
     assert f'href="/webinaires/{SERIES}"' in page
-    assert f'value="http://testserver.local/feeds/modules/{MODULE}.xml"' in page
-    assert f'href="podcast://testserver.local/feeds/webinars/{SERIES}.xml"' in page
+    # One « S'abonner » per module and per series, each to the page that explains it.
+    assert f'href="/abonnement/modules/{MODULE}"' in page
+    assert f'href="/abonnement/webinaires/{SERIES}"' in page
     assert page.count("S’abonner") >= 5
+
+
+def test_a_subscribe_page_gives_the_whole_address_its_qr_code_and_the_steps(web: TestClient[Any]) -> None:
+    page = web.get(f"/abonnement/webinaires/{SERIES}").text
+    feed = f"http://testserver.local/feeds/webinars/{SERIES}.xml"
+    assert f'readonly rows="2" spellcheck="false">{feed}</textarea>' in page
+    assert f'href="podcast://testserver.local/feeds/webinars/{SERIES}.xml"' in page
     assert 'class="copy-button"' in page  # shown by the script; the address stays selectable without it
+    assert f'<svg role="img" aria-label="QR code de l’adresse du flux : {feed}"' in page
+    assert "Spotify ne permet pas d’ajouter un podcast par l’adresse de son flux" in page
+    module_page = web.get(f"/abonnement/modules/{MODULE}")
+    assert module_page.status_code == 200
+    assert "S’abonner à ce module" in module_page.text
+
+
+@pytest.mark.parametrize("path", ["/abonnement/modules/inconnu", f"/abonnement/series/{SERIES}", "/abonnement/x/y"])
+def test_a_subscribe_page_for_no_feed_is_a_french_404(web: TestClient[Any], path: str) -> None:
+    response = web.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
 
 
 def test_lesson_text_and_player_are_in_the_html(web: TestClient[Any]) -> None:

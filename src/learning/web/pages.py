@@ -17,6 +17,7 @@ from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_service
 from learning.catalog.services import BadSearch, CatalogService
 from learning.db import models as m
+from learning.lib.errors import NotFound
 from learning.media import formats
 from learning.media.deps import provide_media_service
 from learning.media.services import MediaService
@@ -25,7 +26,16 @@ from learning.progress.events import ProgressService
 from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page, static_url
-from learning.web.views import FeedLink, feed_link, local_url, module_marks, page_route, search_path
+from learning.web.views import (
+    SUBSCRIBE_FOLDERS,
+    FeedLink,
+    feed_link,
+    local_url,
+    module_marks,
+    page_route,
+    qr_svg,
+    search_path,
+)  # fmt: skip
 
 ALL = 100  # the catalog is small: one page of everything
 VTT = f"{formats.VTT.mime_type}; charset=utf-8"
@@ -253,6 +263,29 @@ class PublicPages(Controller):
         """The session's chapters as WebVTT, for the player's chapter track."""
         session = await catalog.session(series_slug, session_slug)
         return await _chapters_vtt(media, session.chapters, session.replay)
+
+    @page_route("/abonnement/{folder:str}/{slug:str}", name="web:subscribe")
+    async def subscribe(
+        self,
+        folder: FromPath[str],
+        slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        viewer: NamedDependency[CurrentUser | None],
+        state: State,
+    ) -> Template:
+        """« S'abonner »: a feed's address whole, its QR code, and what to tap in each podcast app."""
+        kind = next((kind for kind, name in SUBSCRIBE_FOLDERS.items() if name == folder), None)
+        feed = (await _feeds(catalog, state.settings.base_url)).get((kind, slug)) if kind is not None else None
+        if feed is None:
+            raise NotFound("Aucun flux n’a cette adresse.")
+        if kind is m.FeedKind.MODULE:
+            module = await catalog.module(slug)
+            title, back, what = f"Module {module.position} — {module.title}", f"/modules/{slug}", "ce module"
+        else:
+            series = await catalog.series(slug, status=None, year=None, limit=1, offset=0)
+            title, back, what = series.title, f"/webinaires/{slug}", "cette série de webinaires"
+        qr = qr_svg(feed.url, f"QR code de l’adresse du flux : {feed.url}")
+        return page("subscribe.html", viewer, feed=feed, title=title, back=back, what=what, qr=qr)
 
     @page_route("/recherche", name="web:search")
     async def search(

@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import segno
 from litestar import HttpMethod, route
 from litestar.handlers import HTTPRouteHandler
+from markupsafe import Markup, escape
 
 from learning.db import models as m
 from learning.progress.events import ModuleProgress
@@ -26,12 +28,29 @@ class FeedLink:
     url: str
     podcast_url: str
     atom_url: str
+    page: str  # the « S'abonner » page that explains it, app by app
+
+
+# The « S'abonner » pages' folder for each kind of feed (the pages' own French words).
+SUBSCRIBE_FOLDERS = {m.FeedKind.MODULE: "modules", m.FeedKind.WEBINAR_SERIES: "webinaires"}
 
 
 def feed_link(base_url: str, kind: m.FeedKind, slug: str) -> FeedLink:
     folder = "webinars" if kind is m.FeedKind.WEBINAR_SERIES else "modules"
     url = f"{base_url}/feeds/{folder}/{slug}.xml"
-    return FeedLink(url=url, podcast_url=podcast_link(url), atom_url=f"{base_url}/feeds/{folder}/{slug}.atom")
+    return FeedLink(
+        url=url, podcast_url=podcast_link(url), atom_url=f"{base_url}/feeds/{folder}/{slug}.atom",
+        page=f"/abonnement/{SUBSCRIBE_FOLDERS[kind]}/{slug}",
+    )  # fmt: skip
+
+
+def qr_svg(text: str, label: str) -> Markup:
+    """A QR code of ``text`` as inline SVG (segno; medium error correction, a phone's camera reads it from a
+    screen), announced to screen readers by ``label``."""
+    code = segno.make_qr(text, error="m")
+    svg = code.svg_inline(scale=4, border=4, svgclass="qr-code", lineclass=None, omitsize=True)
+    # segno's own markup (numbers and fixed attributes) and the escaped label: nothing unescaped from outside.
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))  # noqa: S704
 
 
 def local_url(url: str | None, base_url: str) -> str | None:

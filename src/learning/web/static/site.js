@@ -65,6 +65,26 @@
     });
   }
 
+  /* « Ouvrir dans l'application » (podcast://): when no app takes the link the page stays in front, so after a
+     moment it says so and points to the address to copy. */
+  function setUpPodcastLinks(root) {
+    root.querySelectorAll("a.podcast-open").forEach(function (link) {
+      link.addEventListener("click", function () {
+        var status = document.querySelector(".open-status");
+        var left = false;
+        function gone() { left = true; }
+        window.addEventListener("blur", gone, { once: true });
+        document.addEventListener("visibilitychange", gone, { once: true });
+        window.setTimeout(function () {
+          if (!left && status) {
+            status.textContent = "Aucune application de podcast ne s’est ouverte sur cet appareil : copiez l’adresse " +
+              "ci-dessus et collez-la dans votre application (les étapes sont plus bas).";
+          }
+        }, 2500);
+      });
+    });
+  }
+
   window.learning = { csrf: csrf, api: api, uuid: uuid, clock: clock, setUpCopyButtons: setUpCopyButtons };
-  document.addEventListener("DOMContentLoaded", function () { setUpCopyButtons(document); });
+  document.addEventListener("DOMContentLoaded", function () { setUpCopyButtons(document); setUpPodcastLinks(document); });
 })();
