@@ -461,6 +461,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/compte/jeton-prive"): page_user(send=_form(lambda _: {"action": "create"})),
     ("POST", "/compte/deconnexion-partout"): page_user(303, fresh_actors=True),
     ("POST", "/modules/{slug:str}/inscription"): page_user(303),
+    ("GET", "/modules/{slug:str}/desinscription"): page_user(),
     ("POST", "/modules/{slug:str}/desinscription"): page_user(303),
     ("POST", PAGE_LESSON + "/terminee"): page_user(303, **_TEXT_LESSON),
     # pages: the admin desk

@@ -150,14 +150,21 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
     sign_up(page, email)
     page.goto(f"/modules/{MODULE}")
     page.get_by_role("button", name="S’inscrire à ce module").click()
+    expect(page.get_by_role("status").filter(has_text="vous êtes inscrit à ce module")).to_be_visible()
     expect(page.get_by_text("Vous suivez ce module")).to_be_visible()
     page.get_by_role("link", name="La co-construction territoriale en quelques mots").click()
     media = page.locator("video#lecteur")
     lesson_id = media.get_attribute("data-lesson-id")
     assert lesson_id
+    state = page.locator("[data-lesson-state]")
+    expect(state).to_contain_text("Pas commencée")
+    expect(state.locator("progress")).to_have_attribute("value", "0.0")
     play_until(page, 6)
     with page.expect_response(lambda r: r.url.endswith("/api/v1/me/progress/events") and r.status == 200):
         media.evaluate("v => v.pause()")
+    # What was watched shows under the player without reloading the page.
+    expect(state).to_contain_text("En cours")
+    expect(state.locator("progress")).not_to_have_attribute("value", "0.0")
     stopped = media.evaluate("v => v.currentTime")
     deadline = time.monotonic() + 15
     while (saved := _saved_position(live, context, lesson_id)) < 5 and time.monotonic() < deadline:
@@ -172,14 +179,31 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
     page.goto(f"/modules/{MODULE}")
     expect(page.get_by_role("link", name="Reprendre", exact=True)).to_be_visible()
     expect(page.locator("li.lesson-in_progress")).to_contain_text("En cours")
+    expect(page.get_by_text("1 en cours")).to_be_visible()
     shot(page, "module")
 
-    other = browser.new_context(base_url=live.base, locale="fr-FR", viewport={"width": 1024, "height": 800})
+    # Another device, a phone: the home page offers « Reprendre », which opens the lesson where it stopped.
+    other = browser.new_context(
+        base_url=live.base, locale="fr-FR", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     try:
         phone = other.new_page()
         sign_in(phone, email)
-        phone.goto(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}")
+        phone.goto("/")
+        resume = phone.get_by_role("region", name="Reprendre")
+        expect(resume).to_contain_text("Module 1")
+        resume.get_by_role("link", name="La co-construction territoriale en quelques mots").click()
         media_reaches(phone, f"Math.abs(time - {saved}) < 0.5")
+        # A text lesson on the phone: « Marquer comme terminée » is on screen without scrolling, and confirmed.
+        phone.goto(f"/modules/{MODULE}/lecons/{TEXT_LESSON}")
+        done = phone.get_by_role("button", name="Marquer comme terminée")
+        expect(done).to_be_in_viewport()
+        assert phone.evaluate("() => document.documentElement.scrollHeight > 2 * window.innerHeight")  # a long page
+        shot(phone, "lecon-texte-telephone")
+        done.click()
+        expect(phone.get_by_role("status").filter(has_text="marquée comme terminée")).to_be_visible()
+        phone.goto(f"/modules/{MODULE}")
+        expect(phone.get_by_text("1 leçon terminée sur")).to_be_visible()
     finally:
         other.close()
 
@@ -192,7 +216,9 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
     status = page.locator("[data-feed-token] [role=status]").first
     expect(status).to_contain_text("Nouveau jeton créé")
     expect(status).not_to_contain_text("L’ancien ne fonctionne plus")  # there was none
-    private_feed = page.locator("#private-feed-1").input_value()
+    private_feed = page.get_by_label(
+        "Flux privé du module « Comprendre la co-construction territoriale »"
+    ).input_value()
     assert f"/modules/{MODULE}.xml" in private_feed
     assert httpx.get(private_feed).status_code == 200
     shot(page, "compte")
@@ -206,6 +232,15 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
     expect(page.locator("[data-token-summary]")).to_have_text("Vous n’avez pas de jeton actif.")
     expect(page.get_by_role("button", name="Révoquer le jeton")).to_be_hidden()
     assert httpx.get(rotated).status_code == 410  # revoked: apps stop asking
+
+    # Unenrolling asks first; « Non » changes nothing, « Oui » says it is done.
+    page.goto(f"/modules/{MODULE}")
+    page.get_by_role("link", name="Se désinscrire de ce module…").click()
+    page.get_by_role("link", name="Non, continuer le module").click()
+    expect(page.get_by_text("Vous suivez ce module")).to_be_visible()
+    page.get_by_role("link", name="Se désinscrire de ce module…").click()
+    page.get_by_role("button", name="Oui, me désinscrire").click()
+    expect(page.get_by_role("status").filter(has_text="Vous n’êtes plus inscrit à ce module")).to_be_visible()
 
 
 # --- an admin -------------------------------------------------------------------------------------------------

@@ -378,8 +378,8 @@ def test_a_learner_enrolls_and_sees_progress_and_resume(web: TestClient[Any]) ->
     assert "S’inscrire à ce module" in web.get(f"/modules/{MODULE}").text
     enrolled = web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
     assert enrolled.status_code == 200
-    assert "Vous suivez ce module" in enrolled.text
-    assert ">Commencer<" in enrolled.text
+    assert "Vous suivez ce module" in _spaces(enrolled.text)
+    assert ">Commencer<" in _spaces(enrolled.text)
     lesson = web.get(f"/modules/{MODULE}/lecons/{VIDEO_LESSON}").text
     assert 'data-track="on"' in lesson
     lesson_id = re.search(r'data-lesson-id="([0-9a-f-]{36})"', lesson)
@@ -393,10 +393,24 @@ def test_a_learner_enrolls_and_sees_progress_and_resume(web: TestClient[Any]) ->
     ]  # fmt: skip
     bearer = login(web, email)
     assert web.post("/api/v1/me/progress/events", json={"events": events}, headers=bearer.headers).status_code == 200
-    module = web.get(f"/modules/{MODULE}").text
+    module = _spaces(web.get(f"/modules/{MODULE}").text)
     assert ">Reprendre<" in module
     assert "En cours" in module
     assert f'<a class="button" href="/modules/{MODULE}/lecons/{VIDEO_LESSON}">Reprendre</a>' in module
+    # Part of a video shows in the module's progress: not « 0 % » until a whole lesson is done.
+    assert "0 leçon terminée sur" in module
+    assert ", 1 en cours." in module
+    advance = re.search(
+        r'aria-label="Avancement dans le module">[^<]*</progress>\s*<span class="progress-value">(\d+) %', module
+    )
+    assert advance
+    assert int(advance.group(1)) > 0
+    # The home page offers the lesson left half-way, where it stopped.
+    home = web.get("/").text
+    resume = re.search(r'<section class="resume-card".*?</section>', home, re.S)
+    assert resume
+    assert f'href="/modules/{MODULE}/lecons/{VIDEO_LESSON}"' in resume.group(0)
+    assert "à 0:09" in resume.group(0)
     account = web.get("/compte").text
     assert "Comprendre la co-construction territoriale" in account
     assert "Reprendre" in account
@@ -404,17 +418,82 @@ def test_a_learner_enrolls_and_sees_progress_and_resume(web: TestClient[Any]) ->
 
 def test_a_text_lesson_is_marked_done_by_its_form(web: TestClient[Any]) -> None:
     sign_up(web)
-    web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    enrolled = web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    assert "C’est fait : vous êtes inscrit à ce module." in _spaces(enrolled.text)
     page = web.get(f"/modules/{MODULE}/lecons/{TEXT_LESSON}").text
+    assert 'class="lesson-actions"' in page  # the sticky bar: reachable without scrolling through the text
     assert "Marquer comme terminée" in page
-    done = web.post(
-        f"/modules/{MODULE}/lecons/{TEXT_LESSON}/terminee",
-        data={"_csrf_token": csrf_token(web)},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303
+    done = web.post(f"/modules/{MODULE}/lecons/{TEXT_LESSON}/terminee", data={"_csrf_token": csrf_token(web)})
+    assert done.status_code == 200
+    assert "?fait=terminee" in str(done.url)
+    assert "Leçon précédente marquée comme terminée." in _spaces(done.text)  # confirmed where the learner lands
     assert "Leçon terminée." in web.get(f"/modules/{MODULE}/lecons/{TEXT_LESSON}").text
     assert "Terminée" in web.get(f"/modules/{MODULE}").text
+    # The home page then offers the lesson that follows.
+    home = re.search(r'<section class="resume-card".*?</section>', web.get("/").text, re.S)
+    assert home
+    assert str(done.url).split("?")[0].removeprefix("http://testserver.local") in home.group(0)
+
+
+def test_unenrolling_asks_first_and_keeps_the_progress(web: TestClient[Any]) -> None:
+    sign_up(web)
+    web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    module = _spaces(web.get(f"/modules/{MODULE}").text)
+    assert f'action="/modules/{MODULE}/desinscription"' not in module  # no one-click unenrolling
+    assert f'href="/modules/{MODULE}/desinscription"' in module
+    question = web.get(f"/modules/{MODULE}/desinscription")
+    assert question.status_code == 200
+    assert "Se désinscrire de « Comprendre la co-construction territoriale » ?" in _spaces(question.text)
+    assert f'action="/modules/{MODULE}/desinscription"' in _spaces(question.text)
+    assert f'href="/modules/{MODULE}">Non, continuer le module</a>' in _spaces(question.text)
+    assert "Vous suivez ce module" in _spaces(web.get(f"/modules/{MODULE}").text)  # asking changed nothing
+    left = web.post(f"/modules/{MODULE}/desinscription", data={"_csrf_token": csrf_token(web)})
+    assert "Vous n’êtes plus inscrit à ce module." in _spaces(left.text)
+    assert "S’inscrire à ce module" in _spaces(left.text)
+
+
+@pytest.mark.parametrize("action", ["inscription", f"lecons/{TEXT_LESSON}/terminee"])
+def test_an_action_sent_after_the_session_expired_is_done_after_signing_in(web: TestClient[Any], action: str) -> None:
+    email = sign_up(web)
+    if action != "inscription":
+        web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    page = f"/modules/{MODULE}/lecons/{TEXT_LESSON}"
+    token = csrf_token(web, page)
+    web.cookies.delete(SESSION_COOKIE)  # the session expired while the page stayed open (the CSRF cookie stays)
+    sent = web.post(
+        f"/modules/{MODULE}/{action}", data={"_csrf_token": token},
+        headers={"Referer": f"http://testserver.local{page}"}, follow_redirects=False,
+    )  # fmt: skip
+    assert sent.status_code == 303
+    location = sent.headers["location"]
+    assert location.startswith(f"/connexion?suite={page}&reprendre=")
+    form = _spaces(web.get(location).text)
+    assert "Votre session a expiré : reconnectez-vous, et votre action sera faite." in form
+    assert f'name="reprendre" value="/modules/{MODULE}/{action}"' in form
+    signed = web.post("/connexion", data={
+        "email": email, "password": PASSWORD, "suite": page, "reprendre": f"/modules/{MODULE}/{action}",
+        "_csrf_token": csrf_token(web, location),
+    })  # fmt: skip
+    assert signed.status_code == 200
+    assert "fait=" in str(signed.url)  # the action's own confirmation
+    module = _spaces(web.get(f"/modules/{MODULE}").text)
+    assert "Vous suivez ce module" in module
+    if action != "inscription":
+        assert "1 leçon terminée sur" in module
+
+
+def test_signing_in_carries_out_only_the_learner_actions_it_knows(web: TestClient[Any]) -> None:
+    email = sign_up(web)
+    web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})
+    web.cookies.delete(SESSION_COOKIE)
+    for foreign in (f"/modules/{MODULE}/desinscription", "/compte/jeton-prive", "//ailleurs.example/x"):
+        form = web.get("/connexion?suite=/&reprendre=" + foreign).text
+        assert 'name="reprendre"' not in form
+        web.post("/connexion", data={
+            "email": email, "password": PASSWORD, "suite": "/", "reprendre": foreign, "_csrf_token": csrf_token(web),
+        })  # fmt: skip
+        assert "Vous suivez ce module" in _spaces(web.get(f"/modules/{MODULE}").text)  # still enrolled: nothing done
+        web.cookies.delete(SESSION_COOKIE)
 
 
 def test_the_private_feed_token_works_without_javascript(web: TestClient[Any]) -> None:
@@ -426,6 +505,8 @@ def test_the_private_feed_token_works_without_javascript(web: TestClient[Any]) -
     assert len(token.group(1)) > 30
     feed = f"http://testserver.local/feeds/private/{token.group(1)}/modules/{MODULE}.xml"
     assert feed in created.text
+    # Each private address is labelled with its module (a learner following several tells them apart).
+    assert "Flux privé du module «\u202fComprendre la co-construction territoriale\u202f»</label>" in created.text
     assert web.get(feed.removeprefix("http://testserver.local")).status_code == 200
     assert "Jeton actif commençant par" in web.get("/compte").text
     assert token.group(1) not in web.get("/compte").text  # shown once

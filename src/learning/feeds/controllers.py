@@ -214,11 +214,19 @@ async def private_media(
     return respond_with_media(request, state, await delivery.find(asset.id, filename), private=True)
 
 
+class PrivateFeedRead(msgspec.Struct):
+    module: str  # the module's slug
+    title: str
+    url: str
+
+
 class FeedTokenRead(msgspec.Struct):
     hint: str
     created_at: str
     token: str | None = None  # only in the answer that issues it
     feeds: list[str] = msgspec.field(default_factory=list)  # with the token: your private feed URLs
+    # The same feeds with the module each one is for (same order as ``feeds``).
+    modules: list[PrivateFeedRead] = msgspec.field(default_factory=list)
 
 
 class FeedTokenController(Controller):
@@ -233,8 +241,11 @@ class FeedTokenController(Controller):
     ) -> FeedTokenRead:
         """A new private-feed token (shown once) and your private feed URLs; any previous token stops working."""
         token, row = await feeds.issue_token(request.user.id, utcnow())
-        urls = await feeds.private_feed_urls(request.user.id, token)
-        return FeedTokenRead(hint=row.hint, created_at=row.created_at.isoformat(), token=token, feeds=urls)
+        found = await feeds.private_feeds(request.user.id, token)
+        return FeedTokenRead(
+            hint=row.hint, created_at=row.created_at.isoformat(), token=token, feeds=[feed.url for feed in found],
+            modules=[PrivateFeedRead(module=feed.module, title=feed.title, url=feed.url) for feed in found],
+        )  # fmt: skip
 
     @get("/", operation_id="GetFeedToken", opt={"problems": [404]})
     async def current(

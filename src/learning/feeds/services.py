@@ -91,6 +91,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+
+@dataclass(frozen=True, slots=True)
+class PrivateFeed:
+    """A learner's private feed of a module (its address carries their token)."""
+
+    module: str
+    title: str
+    url: str
+
 class FeedService:
     def __init__(
         self, feeds: FeedRepository, base_url: str, renderer: str = "", *, page_items: int = 1000,
@@ -299,9 +308,13 @@ class FeedService:
         tokens = await self.feeds.user_tokens(user_id)
         return max(tokens, key=lambda row: row.created_at) if tokens else None
 
-    async def private_feed_urls(self, user_id: uuid.UUID, token: str) -> list[str]:
+    async def private_feeds(self, user_id: uuid.UUID, token: str) -> list[PrivateFeed]:
+        """The learner's private feeds, one per module they follow, named after it."""
         modules = await self.feeds.enrolled_modules(user_id)
-        return [f"{self.base}/feeds/private/{token}/modules/{module.slug}.xml" for module in modules]
+        return [
+            PrivateFeed(module.slug, module.title, f"{self.base}/feeds/private/{token}/modules/{module.slug}.xml")
+            for module in modules
+        ]
 
     # --- building blocks ------------------------------------------------------------------------
     def _public_media(self, asset: Asset) -> str:

@@ -50,7 +50,9 @@ def _page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     Retry-After) and the logging are the API's (``problem_for``); the security headers come from
     ``SecurityHeaders``, as for every HTML answer."""
     if isinstance(exc, SignInRequired):
-        return Redirect(sign_in_url(str(exc.extra.get("next", "/"))), status_code=303)
+        pending = exc.extra.get("pending")
+        target = sign_in_url(str(exc.extra.get("next", "/")), str(pending) if pending else None)
+        return Redirect(target, status_code=303)
     problem = problem_for(request, exc)
     status = problem.status_code or 500
     title = TITLES.get(status, "Erreur du serveur" if status >= 500 else "Erreur")

@@ -22,13 +22,15 @@ from learning.db import models as m
 from learning.feeds.deps import provide_feed_service
 from learning.feeds.services import FeedService
 from learning.lib.clock import utcnow
-from learning.lib.errors import TooManyRequests, Unprocessable
+from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.progress.events import Event, ProgressService
 from learning.progress.services import EnrollmentService
 from learning.web.deps import provide_viewer
 from learning.web.security import (
+    PENDING_ACTION,
     expired_session_cookie,
+    pending_action,
     requires_signed_in,
     safe_next,
     session_cookie,
@@ -41,6 +43,7 @@ class SignInForm(msgspec.Struct):
     email: str = ""
     password: str = ""
     suite: str = "/"
+    reprendre: str = ""  # an action an expired session stopped (see pending_action)
 
 
 class SignUpForm(msgspec.Struct):
@@ -60,6 +63,40 @@ def _signed_in(state: State, user: m.UserAccount, target: str) -> Redirect:
     return see_other(safe_next(target), cookies=[cookie])
 
 
+async def _enroll(enrollments: EnrollmentService, user_id: uuid.UUID, slug: str) -> str:
+    """Enroll; where to go next (the module, saying it is done)."""
+    await enrollments.enroll(user_id, slug)
+    return f"/modules/{slug}?fait=inscrit"
+
+
+async def _mark_done(
+    catalog: CatalogService, progress: ProgressService, user_id: uuid.UUID, slug: str, lesson_slug: str
+) -> str:
+    """Mark a text lesson done; where to go next (the following lesson, or the module after the last)."""
+    lesson = await catalog.lesson(slug, lesson_slug)
+    event = Event(id=uuid.uuid4(), kind=m.EventKind.COMPLETED, lesson_id=lesson.id, client_time=utcnow())
+    await progress.record(user_id, [event])
+    if lesson.next_lesson:
+        return f"/modules/{slug}/lecons/{lesson.next_lesson}?fait=terminee"
+    return f"/modules/{slug}?fait=termine-fin"
+
+
+async def _carry_out(
+    pending: str, user_id: uuid.UUID, enrollments: EnrollmentService, catalog: CatalogService, progress: ProgressService
+) -> str | None:
+    """Do the action an expired session stopped; where to go next, or None if it cannot be done any more."""
+    found = PENDING_ACTION.fullmatch(pending)
+    if found is None:
+        return None
+    slug, lesson_slug = found.group("slug"), found.group("lesson")
+    try:
+        if lesson_slug is None:
+            return await _enroll(enrollments, user_id, slug)
+        return await _mark_done(catalog, progress, user_id, slug, lesson_slug)
+    except (NotFound, Conflict, Forbidden, Unprocessable):
+        return None  # the module or lesson went away, or the action no longer applies: the page says where it is
+
+
 def _wait(exc: TooManyRequests) -> str:
     seconds = int(exc.headers.get("Retry-After", "60"))
     minutes = max(1, round(seconds / 60))
@@ -69,6 +106,9 @@ def _wait(exc: TooManyRequests) -> str:
 class AccountPages(Controller):
     dependencies = {
         "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
+        "progress": Provide(provide_progress_service, sync_to_thread=False),
+        "catalog": Provide(provide_catalog_service, sync_to_thread=False),
         "viewer": Provide(provide_viewer),
     }
 
@@ -77,8 +117,11 @@ class AccountPages(Controller):
         self,
         viewer: NamedDependency[CurrentUser | None],
         suite: Annotated[str, QueryParameter(max_length=2000)] = "/",
+        reprendre: Annotated[str, QueryParameter(max_length=500)] = "",
     ) -> Template:
-        return page("signin.html", viewer, email="", suite=safe_next(suite))
+        pending = pending_action(reprendre)
+        flash = Flash("Votre session a expiré : reconnectez-vous, et votre action sera faite.") if pending else None
+        return page("signin.html", viewer, email="", suite=safe_next(suite), pending=pending or "", flash=flash)
 
     @post("/connexion", name="web:sign-in-post")
     async def sign_in(
@@ -86,19 +129,30 @@ class AccountPages(Controller):
         data: URLEncodedBody[SignInForm],
         request: Request[Any, Any, Any],
         accounts: NamedDependency[AccountService],
+        enrollments: NamedDependency[EnrollmentService],
+        catalog: NamedDependency[CatalogService],
+        progress: NamedDependency[ProgressService],
         viewer: NamedDependency[CurrentUser | None],
         state: State,
     ) -> Redirect | Template:
-        """Check the e-mail and password, then keep the session in an HttpOnly cookie."""
+        """Check the e-mail and password, then keep the session in an HttpOnly cookie; carry out the action an
+        expired session stopped, if the form brings one."""
         suite = safe_next(data.suite)
+        pending = pending_action(data.reprendre) or ""
         try:
             user = await accounts.authenticate(email=data.email, password=data.password, client_ip=client_ip(request))
         except InvalidCredentials:
             flash = Flash("Adresse e-mail ou mot de passe incorrect.", "error")
-            return page("signin.html", viewer, status_code=400, flash=flash, email=data.email, suite=suite)
+            return page(
+                "signin.html", viewer, status_code=400, flash=flash, email=data.email, suite=suite, pending=pending
+            )
         except TooManyRequests as exc:
             flash = Flash(_wait(exc), "error")
-            return page("signin.html", viewer, status_code=429, flash=flash, email=data.email, suite=suite)
+            return page(
+                "signin.html", viewer, status_code=429, flash=flash, email=data.email, suite=suite, pending=pending
+            )
+        if pending:
+            suite = await _carry_out(pending, user.id, enrollments, catalog, progress) or suite
         return _signed_in(state, user, suite)
 
     @page_route("/inscription", name="web:sign-up")
@@ -184,7 +238,7 @@ class LearnerPages(Controller):
     ) -> Template:
         overview = [(found.module, module_marks(found)) for found in await progress.overview(viewer.id)]
         current = await feeds.current_token(viewer.id)
-        urls = await feeds.private_feed_urls(viewer.id, token) if token else []
+        urls = await feeds.private_feeds(viewer.id, token) if token else []
         return page(
             "account.html", viewer, flash=flash, overview=overview, token_row=current, token=token, token_urls=urls
         )
@@ -232,15 +286,21 @@ class LearnerPages(Controller):
     async def enroll(
         self, slug: FromPath[str], viewer: NamedDependency[CurrentUser], enrollments: NamedDependency[EnrollmentService]
     ) -> Redirect:
-        await enrollments.enroll(viewer.id, slug)
-        return see_other(f"/modules/{slug}?inscrit=1")
+        return see_other(await _enroll(enrollments, viewer.id, slug))
+
+    @page_route("/modules/{slug:str}/desinscription", name="web:unenroll-confirm")
+    async def unenroll_confirm(
+        self, slug: FromPath[str], viewer: NamedDependency[CurrentUser], catalog: NamedDependency[CatalogService]
+    ) -> Template:
+        """« Se désinscrire ? »: unenrolling asks first (what happens to the progress, and a way back)."""
+        return page("unenroll.html", viewer, module=await catalog.module(slug))
 
     @post("/modules/{slug:str}/desinscription", name="web:unenroll")
     async def unenroll(
         self, slug: FromPath[str], viewer: NamedDependency[CurrentUser], enrollments: NamedDependency[EnrollmentService]
     ) -> Redirect:
         await enrollments.withdraw(viewer.id, slug)
-        return see_other(f"/modules/{slug}")
+        return see_other(f"/modules/{slug}?fait=desinscrit")
 
     @post("/modules/{slug:str}/lecons/{lesson_slug:str}/terminee", name="web:lesson-done")
     async def lesson_done(
@@ -252,9 +312,4 @@ class LearnerPages(Controller):
         progress: NamedDependency[ProgressService],
     ) -> Redirect:
         """Mark a text lesson done (the progress service refuses it for media lessons)."""
-        lesson = await catalog.lesson(slug, lesson_slug)
-        now = utcnow()
-        event = Event(id=uuid.uuid4(), kind=m.EventKind.COMPLETED, lesson_id=lesson.id, client_time=now)
-        await progress.record(viewer.id, [event])
-        target = f"/modules/{slug}/lecons/{lesson.next_lesson}" if lesson.next_lesson else f"/modules/{slug}"
-        return see_other(target)
+        return see_other(await _mark_done(catalog, progress, viewer.id, slug, lesson_slug))

@@ -27,6 +27,7 @@ from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page, static_url
 from learning.web.views import (
+    DONE_NOTICES,
     SUBSCRIBE_FOLDERS,
     FeedLink,
     feed_link,
@@ -34,6 +35,7 @@ from learning.web.views import (
     module_marks,
     page_route,
     qr_svg,
+    resume_target,
     search_path,
 )  # fmt: skip
 
@@ -96,6 +98,12 @@ def _site(state: State) -> SiteIdentity:
     return SiteIdentity(settings.site_publisher, settings.site_contact_email, settings.site_host)
 
 
+def _done(fait: str) -> Flash | None:
+    """The confirmation of the action that led here (``?fait=``), if it is one of ours."""
+    notice = DONE_NOTICES.get(fait)
+    return Flash(notice) if notice is not None else None
+
+
 async def _webinars(catalog: CatalogService) -> list[s.SeriesDetail]:
     """Every published webinar series with all its sessions."""
     series_list, _ = await catalog.series_list(limit=ALL, offset=0)
@@ -114,15 +122,19 @@ class PublicPages(Controller):
     async def home(
         self,
         catalog: NamedDependency[CatalogService],
+        progress: NamedDependency[ProgressService],
         viewer: NamedDependency[CurrentUser | None],
         media: NamedDependency[MediaService],
         state: State,
     ) -> Template:
-        """The MOOC's modules and the webinar series, each with its feed."""
+        """The MOOC's modules and the webinar series, each with its feed; « Reprendre » for a signed-in learner."""
         base = state.settings.base_url
         modules, _ = await catalog.modules(limit=ALL, offset=0)
         webinars = await _webinars(catalog)
-        return page("home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base))
+        resume = resume_target(await progress.overview(viewer.id)) if viewer is not None else None
+        return page(
+            "home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base), resume=resume
+        )
 
     @page_route("/mentions-legales", name="web:legal")
     async def legal(self, viewer: NamedDependency[CurrentUser | None], state: State) -> Template:
@@ -169,12 +181,16 @@ class PublicPages(Controller):
         viewer: NamedDependency[CurrentUser | None],
         media: NamedDependency[MediaService],
         state: State,
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         """A module and its lessons; a signed-in learner sees where they are and can resume."""
         module = await catalog.module(slug)
         marks = module_marks(await progress.module(viewer.id, slug)) if viewer is not None else None
         feeds = await _feeds(catalog, state.settings.base_url)
-        return page("module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)))
+        return page(
+            "module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)),
+            flash=_done(fait),
+        )  # fmt: skip
 
     @page_route("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")
     async def lesson(
@@ -186,6 +202,7 @@ class PublicPages(Controller):
         viewer: NamedDependency[CurrentUser | None],
         media: NamedDependency[MediaService],
         state: State,
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         """A lesson: its text, and its player when it has a video or a sound."""
         lesson = await catalog.lesson(slug, lesson_slug)
@@ -193,6 +210,7 @@ class PublicPages(Controller):
         return page(
             "lesson.html",
             viewer,
+            flash=_done(fait),
             lesson=lesson,
             marks=marks,
             mark=marks.lessons.get(lesson.id) if marks is not None else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import quote, urlsplit
@@ -202,7 +203,8 @@ async def requires_signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: 
     if connection.scope.get("method") == "OPTIONS":
         return  # capability discovery: no credentials, no data
     if await viewer_of(connection) is None:
-        raise SignInRequired("Connectez-vous pour ouvrir cette page.", next=local_path(connection))
+        pending = connection.url.path if connection.scope.get("method") == "POST" else None
+        raise SignInRequired("Connectez-vous pour ouvrir cette page.", next=local_path(connection), pending=pending)
 
 
 async def requires_admin_page(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -235,5 +237,18 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def sign_in_url(next_path: str) -> str:
-    return "/connexion?suite=" + quote(safe_next(next_path), safe="/")
+# The learner actions a form may have sent when the session had just expired: signing in again carries them out
+# (?reprendre= on /connexion, kept by the sign-in form). Unenrolling is not one: it is never done unasked.
+PENDING_ACTION = re.compile(
+    r"/modules/(?P<slug>[a-z0-9-]{1,200})/(?:inscription|lecons/(?P<lesson>[a-z0-9-]{1,200})/terminee)"
+)
+
+
+def pending_action(path: str) -> str | None:
+    """``path`` if it is an action that signing in again may carry out."""
+    return path if PENDING_ACTION.fullmatch(path) else None
+
+
+def sign_in_url(next_path: str, pending: str | None = None) -> str:
+    url = "/connexion?suite=" + quote(safe_next(next_path), safe="/")
+    return url + "&reprendre=" + quote(pending, safe="/") if pending and pending_action(pending) else url

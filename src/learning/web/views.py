@@ -84,6 +84,21 @@ class ModuleMarks:
     resume_slug: str | None
     started: bool
 
+    @property
+    def completed(self) -> int:
+        return sum(1 for mark in self.lessons.values() if mark.status == "completed")
+
+    @property
+    def in_progress(self) -> int:
+        return sum(1 for mark in self.lessons.values() if mark.status == "in_progress")
+
+    @property
+    def advance(self) -> float:
+        """How far through the module, lesson parts included (the share of completed lessons says 0 % after
+        half a video): the mean of the lessons' percentages."""
+        marks = list(self.lessons.values())
+        return round(sum(mark.percent for mark in marks) / len(marks), 1) if marks else 0.0
+
 
 def module_marks(found: ModuleProgress) -> ModuleMarks:
     lessons = {}
@@ -110,6 +125,50 @@ def module_marks(found: ModuleProgress) -> ModuleMarks:
         resume_slug=following.slug if following is not None else None,
         started=any(row is not None for _, row in found.lessons),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeTarget:
+    """« Reprendre » on the home page: the lesson the learner was last on, or the next one if they finished it."""
+
+    module_title: str
+    module_position: int
+    lesson_title: str
+    path: str
+    at: float  # seconds into the lesson's media (0: from the start)
+
+
+def resume_target(overview: list[ModuleProgress]) -> ResumeTarget | None:
+    """The last lesson touched across the learner's modules: resumed where it stopped, or its module's next
+    lesson when it was finished; None before any activity or when everything touched is finished."""
+    touched = [
+        (row.updated_at, found, lesson, row) for found in overview for lesson, row in found.lessons if row is not None
+    ]
+    if not touched:
+        return None
+    _, found, lesson, row = max(touched, key=lambda item: item[0])
+    if row.completed:
+        following = found.next_lesson
+        if following is None:
+            return None
+        lesson, at = following, 0.0
+    else:
+        at = row.position_seconds or 0.0
+    module = found.module
+    return ResumeTarget(
+        module_title=module.title, module_position=module.position, lesson_title=lesson.title,
+        path=f"/modules/{module.slug}/lecons/{lesson.slug}", at=at,
+    )  # fmt: skip
+
+
+# « Fait » notices after a learner's action (the action redirects with ?fait=…): said where the page opens.
+DONE_NOTICES = {
+    "inscrit": "C’est fait : vous êtes inscrit à ce module. Votre progression sera enregistrée sur tous vos appareils.",
+    "desinscrit": "Vous n’êtes plus inscrit à ce module. Votre progression est conservée : "
+    "elle reviendra si vous vous réinscrivez.",
+    "terminee": "Leçon précédente marquée comme terminée. Voici la suivante.",
+    "termine-fin": "Leçon marquée comme terminée.",
+}
 
 
 def search_path(kind: str, slug: str, parent_slug: str | None) -> str:

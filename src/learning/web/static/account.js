@@ -21,7 +21,6 @@
     var item = document.createElement("li");
     var hidden = document.createElement("label");
     hidden.htmlFor = id;
-    hidden.className = "visually-hidden";
     hidden.textContent = label;
     var row = document.createElement("div");
     row.className = "copy-row";
@@ -50,8 +49,8 @@
     }).then(function (token) {
       tokenInput.value = token.token;
       feedsList.replaceChildren();
-      (token.feeds || []).forEach(function (url, index) {
-        feedsList.appendChild(copyRow("private-feed-" + (index + 1), url, "Flux privé " + (index + 1)));
+      (token.modules || []).forEach(function (feed, index) {
+        feedsList.appendChild(copyRow("private-feed-" + (index + 1), feed.url, "Flux privé du module « " + feed.title + " »"));
       });
       issued.hidden = false;
       summary.textContent = "Jeton actif commençant par " + token.hint + "…, créé le " + frenchDate(token.created_at) + ".";

@@ -86,6 +86,35 @@
       lastBeat = Date.now();
       push({ type: "position", position: round(media.currentTime) });
     }
+    /* What the server now knows about this lesson, shown under the player as it plays. */
+    var stateLine = document.querySelector("[data-lesson-state]");
+    var doneNote = document.querySelector("[data-done-note]");
+    function showProgress(answer) {
+      var found = (answer && answer.lessons || []).filter(function (row) { return row.lesson_id === lesson; })[0];
+      if (!found || !stateLine) { return; }
+      var percent = found.completed ? 100 : Math.min(100, Math.round(found.coverage_percent));
+      var bar = stateLine.querySelector("progress");
+      var value = stateLine.querySelector(".progress-value");
+      var label = stateLine.querySelector(".state-label");
+      if (bar) { bar.value = percent; bar.textContent = percent + " %"; }
+      if (value) { value.textContent = percent + " %"; }
+      if (label) { label.textContent = found.completed ? "Terminée" : (found.watched_seconds > 0 ? "En cours" : "Pas commencée"); }
+      if (found.completed && stateLine.dataset.completed !== "yes") {
+        stateLine.dataset.completed = "yes";
+        if (doneNote) { doneNote.hidden = false; }
+        say("Bravo\u00a0: cette leçon est terminée et enregistrée.");
+      }
+    }
+    function expired() {
+      if (!statusLine) { return; }
+      statusLine.textContent = "Votre session a expiré\u00a0: votre progression est gardée sur cet appareil. ";
+      var link = document.createElement("a");
+      link.href = "/connexion?suite=" + encodeURIComponent(location.pathname);
+      link.textContent = "Reconnectez-vous pour l’enregistrer";
+      statusLine.appendChild(link);
+      statusLine.appendChild(document.createTextNode("."));
+    }
+
     function flush(leaving) {
       if (sending) { again = true; return; }  // once the batch on its way is answered
       if (!queue.length) { return; }
@@ -96,7 +125,7 @@
       lastFlush = Date.now();
       L.api("POST", "/api/v1/me/progress/events", { events: batch }, { keepalive: !!leaving }).then(function (response) {
         if (response.status === 401) {
-          say("Votre session a expiré\u00a0: reconnectez-vous pour enregistrer votre progression.");
+          expired();
           return;
         }
         if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)) {
@@ -104,6 +133,7 @@
           queue = queue.filter(function (event) { return !sent[event.id]; });
           save();
           if (!response.ok) { say("Une partie de votre progression n’a pas pu être enregistrée."); }
+          else { return response.json().then(showProgress, function () { /* shown at the next batch */ }); }
         }
       }).catch(function () {
         /* offline: the events stay queued and go with the next batch */
