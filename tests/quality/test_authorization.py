@@ -35,6 +35,7 @@ from learning.accounts.auth import SESSION_COOKIE
 from learning.admin.commands import create_admin
 from learning.app import create_app
 from learning.config import Settings
+from learning.web.security import pending_action
 from tests.helpers.accounts import PASSWORD
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.database import make_settings, sql, truncate_all
@@ -444,9 +445,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/modules/{slug:str}"): page_public(),
     ("GET", PAGE_LESSON): page_public(),
     ("GET", PAGE_LESSON + "/chapitres.vtt"): page_public(media=VTT_MEDIA),
+    # 404 once the side-file rules below have removed the transcript: public either way, never 401/403
+    ("GET", PAGE_LESSON + "/transcription.vtt"): page_public(200, 404, media=VTT_MEDIA),
     ("GET", "/webinaires/{series_slug:str}"): page_public(),
     ("GET", PAGE_SESSION): page_public(),
     ("GET", PAGE_SESSION + "/chapitres.vtt"): page_public(media=VTT_MEDIA),
+    ("GET", PAGE_SESSION + "/transcription.vtt"): page_public(200, 404, media=VTT_MEDIA),
     ("GET", "/recherche"): page_public(send=lambda _: {"params": {"q": "recherche"}}),
     ("GET", "/static/{file_path:path}"): page_public(media="text/css", file_path=lambda _: "site.css"),
     ("HEAD", "/static/{file_path:path}"): page_public(media=None, file_path=lambda _: "site.css"),  # no type on HEAD
@@ -593,9 +597,12 @@ def check_page_refused(response: httpx.Response, status: int, label: str, says: 
 
 def check_sent_to_sign_in(response: httpx.Response, method: str, path: str, label: str) -> None:
     """A visitor on a page for signed-in users is sent to the sign-in page, back here afterwards (a form,
-    without a Referer, comes back to the home page)."""
+    without a Referer, comes back to the home page; enrolling or marking a lesson done is carried out after
+    signing in)."""
     assert response.status_code == 303, f"{label}: {response.status_code} {response.text[:300]}"
     expected = f"/connexion?suite={path}" if method in ("GET", "HEAD") else "/connexion?suite=/"
+    if method == "POST" and pending_action(path):
+        expected += f"&reprendre={path}"
     assert response.headers.get("location") == expected, f"{label}: {response.headers}"
     assert SESSION_COOKIE not in set_cookie_names(response), label
 

@@ -58,9 +58,20 @@ def test_a_visitor_browses_the_catalog_and_plays_a_replay(context: BrowserContex
     tracks = media.evaluate("v => Array.from(v.textTracks).map(t => t.kind)")
     assert tracks == ["captions", "chapters"]
     chapter = json.loads((REPOSITORY / "media" / "webinar-2019-01.chapters.json").read_text())["chapters"][1]
-    page.get_by_role("button", name=re.compile(re.escape(chapter["title"]))).click()
+    chapter_button = page.get_by_role("button", name=re.compile(re.escape(chapter["title"])))
+    chapter_button.click()
     media_reaches(page, f"time >= {chapter['startTime']}")
+    expect(chapter_button).to_have_attribute("aria-current", "true")  # the chapter playing is highlighted
     media.evaluate("v => v.pause()")
+    # The transcript: a cue's time seeks there, and the cue being said is the one highlighted.
+    cues = page.locator("ol.cues li")
+    third = cues.nth(2)
+    third.get_by_role("button").click()
+    media_reaches(page, f"time >= {third.get_attribute('data-start')}")
+    media.evaluate("v => v.pause()")
+    expect(third).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(page.locator("ol.cues li.current")).to_have_count(1)
+    expect(chapter_button).not_to_have_attribute("aria-current", "true")  # back before that chapter
     shot(page, "webinaire")
 
 

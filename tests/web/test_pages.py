@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import webvtt
 from litestar.testing import TestClient
 
 from learning.accounts.auth import CSRF_COOKIE, SESSION_COOKIE
@@ -112,6 +113,48 @@ def test_a_webinar_page_has_captions_and_chapters_tracks(web: TestClient[Any]) -
     second, third = shipped["chapters"][1], shipped["chapters"][2]
     cue = f"{_cue_time(second['startTime'])} --> {_cue_time(third['startTime'])}\n{second['title']}"
     assert cue in chapters.text, chapters.text
+
+
+def test_the_transcript_is_text_beside_the_player(web: TestClient[Any]) -> None:
+    page = web.get(f"/webinaires/{SERIES}/{FIRST_SESSION}").text
+    shipped = webvtt.read(str(REPOSITORY / "media" / "webinar-2019-01.vtt")).captions
+    cues = re.findall(
+        r'<li data-start="([0-9.]+)" data-end="[0-9.]+">.*?<span class="cue-text">(.*?)</span></li>', page, re.S
+    )
+    assert len(cues) == len(shipped)
+    for (start, said), cue in zip(cues, shipped, strict=True):
+        assert float(start) == pytest.approx(cue.start_time.in_milliseconds() / 1000)
+        assert _spaces(html.unescape(said)) == _spaces(" ".join(cue.text.split()))
+    assert "Télécharger la transcription</a>" in page
+    assert 'aria-labelledby="transcription-titre"' in page
+
+
+def test_a_subrip_transcript_becomes_the_captions_and_the_text(web: TestClient[Any], web_settings: Settings) -> None:
+    """An admin may attach SubRip: the player still gets WebVTT captions (browsers only read WebVTT)."""
+    srt = (
+        "1\n00:00:01,250 --> 00:00:03,000\nPremière <i>réplique</i>\n\n"
+        "2\n00:00:04,000 --> 00:00:06,500\nSeconde\nsur deux lignes\n"
+    )
+    admin = login(web, make_admin(web_settings))
+    lessons = web.get(f"/api/v1/modules/{MODULE}").json()["lessons"]
+    audio = next(found["slug"] for found in lessons if found["kind"] == "audio")  # no other test reads its captions
+    lesson = f"/modules/{MODULE}/lecons/{audio}"
+    attached = web.put(
+        f"/api/v1/admin/modules/{MODULE}/lessons/{audio}/files/transcript", content=srt.encode(),
+        headers=admin.headers | {"Content-Type": "application/x-subrip"},
+    )  # fmt: skip
+    assert attached.status_code == 200, attached.text
+    page = web.get(lesson).text
+    assert f'<track kind="captions" src="{lesson}/transcription.vtt" srclang="fr"' in page
+    assert '<span class="cue-text">Première réplique</span>' in page
+    captions = web.get(f"{lesson}/transcription.vtt")
+    assert captions.headers["content-type"].startswith("text/vtt")
+    read = webvtt.from_string(captions.text).captions
+    assert [(c.start, c.end, c.text) for c in read] == [
+        ("00:00:01.250", "00:00:03.000", "Première réplique"),
+        ("00:00:04.000", "00:00:06.500", "Seconde sur deux lignes"),
+    ]
+    assert web.get(f"/modules/{MODULE}/lecons/{TEXT_LESSON}/transcription.vtt").status_code == 404
 
 
 def _cue_time(seconds: float) -> str:

@@ -18,11 +18,11 @@ class MediaService:
         """The ready poster of a video, if it has one."""
         return await self.media.rendition(asset_id, m.Rendition.POSTER)
 
-    async def chapters_file(self, asset_id: uuid.UUID, *, max_bytes: int) -> bytes | None:
-        """The bytes of a ready chapters asset of at most ``max_bytes``; None when absent, too large,
-        unreadable or the store is away."""
+    async def side_file(self, asset_id: uuid.UUID, *, kind: m.MediaKind, max_bytes: int) -> bytes | None:
+        """The bytes of a ready side file (chapters, transcript) of at most ``max_bytes``; None when absent,
+        of another kind, too large, unreadable or the store is away."""
         asset = await self.media.get(asset_id)
-        if asset is None or asset.kind is not m.MediaKind.CHAPTERS or asset.status is not m.MediaStatus.READY:
+        if asset is None or asset.kind is not kind or asset.status is not m.MediaStatus.READY:
             return None
         if asset.size_bytes > max_bytes:
             return None

@@ -7,6 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from learning.db import models as m
 from learning.media.services import MediaService
 
 MAX_CHAPTERS_BYTES = 256 * 1024
@@ -35,7 +36,7 @@ def parse_chapters(raw: bytes) -> list[Chapter]:
     return sorted(chapters, key=lambda chapter: chapter.start)
 
 
-def _timestamp(seconds: float) -> str:
+def timestamp(seconds: float) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -43,7 +44,7 @@ def _timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
-def _cue_text(title: str) -> str:
+def cue_text(title: str) -> str:
     # A cue's text ends at a blank line and may not contain "-->"; markup characters are escaped.
     text = " ".join(title.split()).replace("-->", "→")
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -57,7 +58,7 @@ def to_webvtt(chapters: list[Chapter], duration: float | None) -> str:
         end = following if following is not None else max(duration or 0.0, chapter.start + 1.0)
         if end <= chapter.start:
             continue
-        lines += [str(index + 1), f"{_timestamp(chapter.start)} --> {_timestamp(end)}", _cue_text(chapter.title), ""]
+        lines += [str(index + 1), f"{timestamp(chapter.start)} --> {timestamp(end)}", cue_text(chapter.title), ""]
     return "\n".join(lines)
 
 
@@ -65,5 +66,5 @@ async def load_chapters(media: MediaService, asset_id: uuid.UUID | None) -> list
     """The chapters of a (ready) chapters asset; nothing when absent, unreadable or the store is away."""
     if asset_id is None:
         return []
-    raw = await media.chapters_file(asset_id, max_bytes=MAX_CHAPTERS_BYTES)
+    raw = await media.side_file(asset_id, kind=m.MediaKind.CHAPTERS, max_bytes=MAX_CHAPTERS_BYTES)
     return parse_chapters(raw) if raw is not None else []

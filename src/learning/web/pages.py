@@ -26,6 +26,8 @@ from learning.progress.events import ProgressService
 from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page, static_url
+from learning.web.transcripts import Cue, load_transcript
+from learning.web.transcripts import to_webvtt as transcript_webvtt
 from learning.web.views import (
     DONE_NOTICES,
     SUBSCRIBE_FOLDERS,
@@ -54,10 +56,13 @@ async def _poster(media: MediaService, found: s.MediaRef | None) -> str | None:
     return f"/media/{poster.id}/{poster.name}.{poster.extension}" if poster is not None else None
 
 
-def _captions(transcript: s.MediaRef | None, base_url: str) -> str | None:
-    if transcript is None or not transcript.mime_type.startswith(formats.VTT.mime_type):
+def _captions(transcript: s.MediaRef | None, cues: list[Cue], base_url: str, page_path: str) -> str | None:
+    """The captions track: the transcript itself when it is WebVTT, else (SubRip) its cues as WebVTT."""
+    if transcript is None or not cues:
         return None
-    return local_url(transcript.url, base_url)
+    if transcript.mime_type.startswith(formats.VTT.mime_type):
+        return local_url(transcript.url, base_url)
+    return f"{page_path}/transcription.vtt"
 
 
 async def _player(
@@ -66,22 +71,33 @@ async def _player(
     found: s.MediaRef | None,
     transcript: s.MediaRef | None,
     chapters: s.MediaRef | None,
-    chapters_track: str,
+    page_path: str,
 ) -> dict[str, Any]:
-    """What the player of a lesson or a webinar session shows: the media, its poster, captions and chapters."""
+    """What the player of a lesson or a webinar session shows: the media, its poster, captions, chapters and
+    the transcript's cues."""
     loaded = await load_chapters(media, chapters.id if chapters else None)
+    cues = await load_transcript(media, transcript)
     return {
         "media_url": local_url(found.url if found else None, base_url),
         "poster": await _poster(media, found),
-        "captions": _captions(transcript, base_url),
+        "captions": _captions(transcript, cues, base_url, page_path),
+        "transcript_url": local_url(transcript.url, base_url) if transcript and cues else None,
+        "cues": cues,
         "chapters": loaded,
-        "chapters_track": chapters_track if loaded else None,
+        "chapters_track": f"{page_path}/chapitres.vtt" if loaded else None,
     }
 
 
 async def _chapters_vtt(media: MediaService, chapters: s.MediaRef | None, found: s.MediaRef | None) -> Response[str]:
     loaded = await load_chapters(media, chapters.id if chapters else None)
     return Response(to_webvtt(loaded, found.duration_seconds if found else None), media_type=VTT)
+
+
+async def _transcript_vtt(media: MediaService, transcript: s.MediaRef | None) -> Response[str]:
+    cues = await load_transcript(media, transcript)
+    if not cues:
+        raise NotFound("Cette page n’a pas de transcription.")
+    return Response(transcript_webvtt(cues), media_type=VTT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +232,7 @@ class PublicPages(Controller):
             mark=marks.lessons.get(lesson.id) if marks is not None else None,
             **await _player(
                 media, state.settings.base_url, lesson.media, lesson.transcript, lesson.chapters,
-                f"/modules/{slug}/lecons/{lesson_slug}/chapitres.vtt",
+                f"/modules/{slug}/lecons/{lesson_slug}",
             ),
         )  # fmt: skip
 
@@ -231,6 +247,18 @@ class PublicPages(Controller):
         """The lesson's chapters as WebVTT, for the player's chapter track."""
         lesson = await catalog.lesson(slug, lesson_slug)
         return await _chapters_vtt(media, lesson.chapters, lesson.media)
+
+    @page_route("/modules/{slug:str}/lecons/{lesson_slug:str}/transcription.vtt", name="web:lesson-transcript")
+    async def lesson_transcript(
+        self,
+        slug: FromPath[str],
+        lesson_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        media: NamedDependency[MediaService],
+    ) -> Response[str]:
+        """The lesson's transcript as WebVTT (the captions of a SubRip transcript)."""
+        lesson = await catalog.lesson(slug, lesson_slug)
+        return await _transcript_vtt(media, lesson.transcript)
 
     @page_route("/webinaires/{series_slug:str}", name="web:series")
     async def series(
@@ -266,7 +294,7 @@ class PublicPages(Controller):
             feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series_slug)),
             **await _player(
                 media, state.settings.base_url, session.replay, session.transcript, session.chapters,
-                f"/webinaires/{series_slug}/{session_slug}/chapitres.vtt",
+                f"/webinaires/{series_slug}/{session_slug}",
             ),
         )  # fmt: skip
 
@@ -304,6 +332,18 @@ class PublicPages(Controller):
             title, back, what = series.title, f"/webinaires/{slug}", "cette série de webinaires"
         qr = qr_svg(feed.url, f"QR code de l’adresse du flux : {feed.url}")
         return page("subscribe.html", viewer, feed=feed, title=title, back=back, what=what, qr=qr)
+
+    @page_route("/webinaires/{series_slug:str}/{session_slug:str}/transcription.vtt", name="web:session-transcript")
+    async def session_transcript(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        catalog: NamedDependency[CatalogService],
+        media: NamedDependency[MediaService],
+    ) -> Response[str]:
+        """The session's transcript as WebVTT (the captions of a SubRip transcript)."""
+        session = await catalog.session(series_slug, session_slug)
+        return await _transcript_vtt(media, session.transcript)
 
     @page_route("/recherche", name="web:search")
     async def search(

@@ -27,6 +27,55 @@
     });
   });
 
+  /* The transcript: a cue's time seeks there; the cue being said and the current chapter are highlighted, and
+     the transcript box follows the current cue (scrolling the box only, never the page). */
+  var cueList = document.querySelector("ol.cues");
+  var cueItems = cueList ? Array.prototype.slice.call(cueList.querySelectorAll("li[data-start]")) : [];
+  var chapterButtons = Array.prototype.slice.call(document.querySelectorAll("button.chapter[data-start]"));
+  cueItems.forEach(function (item) {
+    var button = item.querySelector("button.cue-time");
+    if (!button) { return; }
+    button.disabled = false;
+    button.addEventListener("click", function () {
+      media.currentTime = Number(item.dataset.start);
+      var playing = media.play();
+      if (playing && playing.catch) { playing.catch(function () { /* the learner presses play */ }); }
+    });
+  });
+  var currentCue = null, currentChapter = null;
+  function lastStartedBefore(items, time) {
+    var found = null;
+    for (var i = 0; i < items.length && Number(items[i].dataset.start) <= time + 0.05; i++) { found = items[i]; }
+    return found;
+  }
+  function highlight() {
+    var time = media.currentTime;
+    var cue = lastStartedBefore(cueItems, time);
+    if (cue && time > Number(cue.dataset.end) + 0.5) { cue = null; }  // a silence between cues
+    if (cue !== currentCue) {
+      if (currentCue) { currentCue.classList.remove("current"); currentCue.removeAttribute("aria-current"); }
+      if (cue) {
+        cue.classList.add("current");
+        cue.setAttribute("aria-current", "true");
+        var top = cue.offsetTop - cueList.offsetTop, bottom = top + cue.offsetHeight;
+        if (top < cueList.scrollTop || bottom > cueList.scrollTop + cueList.clientHeight) {
+          cueList.scrollTop = Math.max(0, top - cueList.clientHeight / 3);
+        }
+      }
+      currentCue = cue;
+    }
+    var chapter = lastStartedBefore(chapterButtons, time);
+    if (chapter !== currentChapter) {
+      if (currentChapter) { currentChapter.removeAttribute("aria-current"); }
+      if (chapter) { chapter.setAttribute("aria-current", "true"); }
+      currentChapter = chapter;
+    }
+  }
+  if (cueItems.length || chapterButtons.length) {
+    media.addEventListener("timeupdate", highlight);
+    media.addEventListener("seeked", highlight);
+  }
+
   function whenReady(callback) {
     if (media.readyState >= 1) { callback(); } else { media.addEventListener("loadedmetadata", callback, { once: true }); }
   }
