@@ -4,6 +4,7 @@ audio rendition, the poster picture and the checksum."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -145,34 +146,34 @@ def test_inspect_measures_a_recording_without_duration_in_its_header(tmp_path: P
 @pytest.mark.parametrize(
     ("name", "make", "reason"),
     [
-        pytest.param("replay.mp4", make_text, "The file is text", id="text-named-mp4"),
-        pytest.param("replay.mp4", make_random_bytes, "not audio or video", id="random-bytes"),
-        pytest.param("replay.mp4", make_empty, "The file is empty", id="empty"),
-        pytest.param("replay.mp4", bytes_file(b"<!doctype html><title>404</title>"), "text", id="html"),
-        pytest.param("replay.mp4", bytes_file(b"PK\x03\x04" + NOISE), "ZIP archive", id="zip"),
+        pytest.param("replay.mp4", make_text, "Le fichier est du texte", id="text-named-mp4"),
+        pytest.param("replay.mp4", make_random_bytes, "ni audio ni vidéo", id="random-bytes"),
+        pytest.param("replay.mp4", make_empty, "Le fichier est vide", id="empty"),
+        pytest.param("replay.mp4", bytes_file(b"<!doctype html><title>404</title>"), "texte", id="html"),
+        pytest.param("replay.mp4", bytes_file(b"PK\x03\x04" + NOISE), "archive ZIP", id="zip"),
         pytest.param(
             "replay.mp4",
             bytes_file(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + NOISE),
-            "starts like an MP4/QuickTime file but cannot be read",
+            "commence comme un fichier MP4 ou QuickTime mais ne peut pas être lu",
             id="mp4-header-then-noise",
         ),
         pytest.param(
             "replay.mp3",
             bytes_file(b"ID3\x04\x00\x00\x00\x00\x00\x10" + bytes(16) + NOISE),
-            "cannot be",  # read or decoded: where FFmpeg gives up depends on the noise
+            "ne peut pas être",  # read or decoded: where FFmpeg gives up depends on the noise
             id="id3-tag-then-noise",
         ),
-        pytest.param("poster.mp4", make_png, "PNG picture, a still image", id="png"),
+        pytest.param("poster.mp4", make_png, "image PNG, une image fixe", id="png"),
         pytest.param("replay.avi", lambda path: make_video(path, fmt="avi"), "AVI", id="avi"),
-        pytest.param("replay.mkv", lambda path: make_video(path, fmt="mkv"), "Matroska (MKV) with h264", id="mkv-h264"),
+        pytest.param("replay.mkv", lambda path: make_video(path, fmt="mkv"), "Matroska (MKV) en h264", id="mkv-h264"),
         pytest.param("replay.ogg", lambda path: make_audio(path, fmt="ogg"), "Ogg", id="ogg"),
         pytest.param("replay.wav", lambda path: make_audio(path, fmt="wav"), "WAV", id="wav"),
         pytest.param("replay.flac", lambda path: make_audio(path, fmt="flac"), "FLAC", id="flac"),
-        pytest.param("replay.mp4", make_video_without_audio, "no sound track", id="video-without-audio"),
+        pytest.param("replay.mp4", make_video_without_audio, "pas de piste son", id="video-without-audio"),
         pytest.param(
             "replay.mp4",
             lambda path: make_truncated(make_video(path.with_suffix(".whole.mp4")), path),
-            "truncated",
+            "tronqué",
             id="truncated-mp4",
         ),
     ],
@@ -183,8 +184,12 @@ def test_inspect_rejects_with_a_reason(tmp_path: Path, name: str, make: Maker, r
     with pytest.raises(UnsupportedMedia) as caught:
         inspect(path)
 
+    # One French sentence for the admin, saying what to send instead.
     assert reason in caught.value.reason
     assert caught.value.reason.endswith(".")
+    assert ".." not in caught.value.reason
+    assert " : " in caught.value.reason
+    assert not re.search(r"\b(the|file|cannot|must|upload)\b", caught.value.reason, re.IGNORECASE)
     assert caught.value.status_code == 415
 
 
@@ -257,7 +262,7 @@ def test_audio_rendition_of_a_silent_video_is_refused_and_writes_nothing(tmp_pat
     source = make_video_without_audio(tmp_path / "silent.mp4")
     target = tmp_path / "silent.m4a"
 
-    with pytest.raises(UnsupportedMedia, match="no audio track"):
+    with pytest.raises(UnsupportedMedia, match="pas de piste son"):
         make_audio_rendition(source, target)
 
     assert not target.exists()
@@ -303,7 +308,7 @@ def test_poster_of_a_large_video_is_at_most_1280_wide(tmp_path: Path) -> None:
 def test_poster_of_audio_only_is_refused(tmp_path: Path) -> None:
     source = make_audio(tmp_path / "lesson.m4a")
 
-    with pytest.raises(UnsupportedMedia, match="no video"):
+    with pytest.raises(UnsupportedMedia, match="pas de vidéo"):
         make_poster(source, tmp_path / "poster.jpg")
 
 

@@ -41,7 +41,7 @@ def test_replay_and_artwork_checks_name_a_file_alike(tmp_path: Path, make: Maker
         check_artwork(path)
 
     assert found.name == name
-    assert replay.value.reason.startswith(f"The file is {found.what}")
+    assert replay.value.reason.startswith(f"Le fichier est {found.fr}")
     assert artwork.value.detail.startswith(f"The file is {found.what}, not a JPEG or PNG picture.")
 
 

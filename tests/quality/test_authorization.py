@@ -478,6 +478,21 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/envois/{upload_id:uuid}/relancer"): page_admin(
         303, upload_id=lambda w: w.new_upload_id(failed=True)
     ),
+    ("GET", "/admin/seances/{series_slug:str}/{session_slug:str}/depublier"): page_admin(),
+    ("GET", "/admin/modules/{slug:str}/lecons/{lesson_slug:str}/depublier"): page_admin(),
+    # pages: the admin's forms (a refused edit is 422: the shipped rows stay as they are)
+    ("GET", "/admin/seances/nouvelle"): page_admin(),
+    ("POST", "/admin/seances/nouvelle"): page_admin(
+        303, send=_form(lambda _: {"serie": SERIES, "titre": _slug(), "date": "2027-01-12", "heure": "11:00"})
+    ),
+    ("GET", "/admin/seances/{series_slug:str}/{session_slug:str}/modifier"): page_admin(),
+    ("POST", "/admin/seances/{series_slug:str}/{session_slug:str}/modifier"): page_admin(
+        422, send=_form(lambda _: {"titre": ""})
+    ),
+    ("GET", "/admin/modules/nouveau"): page_admin(),
+    ("POST", "/admin/modules/nouveau"): page_admin(303, send=_form(lambda _: {"titre": _slug(), "ordre": "0"})),
+    ("GET", "/admin/modules/{slug:str}/modifier"): page_admin(),
+    ("POST", "/admin/modules/{slug:str}/modifier"): page_admin(422, send=_form(lambda _: {"titre": ""})),
 }
 
 # Every page read answers HEAD too (the GET's status and headers, no body): the same rule.

@@ -87,6 +87,14 @@ class CatalogEditor:
         await self.catalog.add(module)
         return module
 
+    async def module(self, slug: str) -> m.Module:
+        """A module as it is stored, drafts too (what an edit form starts from)."""
+        return await self._module(slug)
+
+    async def modules(self) -> list[m.Module]:
+        """Every module, drafts too, in course order (with their lessons)."""
+        return sorted(await self.catalog.all_modules(), key=lambda module: (module.position, module.slug))
+
     async def update_module(self, slug: str, data: s.ModuleUpdate) -> m.Module:
         module = await self._module(slug)
         _apply(module, data)
@@ -151,6 +159,14 @@ class CatalogEditor:
             raise SessionNotFound(f"No session '{session_slug}' in '{series_slug}'.")
         return session
 
+    async def session(self, series_slug: str, session_slug: str) -> m.WebinarSession:
+        """A webinar session as it is stored, drafts too (what an edit form starts from)."""
+        return await self._session(series_slug, session_slug)
+
+    async def series_choices(self) -> list[tuple[str, str]]:
+        """(slug, title) of every webinar series, drafts too: where a new session may go."""
+        return sorted((series.slug, series.title) for series in await self.catalog.all_series())
+
     async def create_session(self, series_slug: str, data: s.SessionCreate) -> m.WebinarSession:
         """A new webinar session in a series, as a draft."""
         series = await self._series(series_slug)
@@ -185,7 +201,7 @@ class CatalogEditor:
         """Every webinar session (drafts too), by series."""
         return [
             s.Episode(m.UploadTarget.WEBINAR_SESSION, row[2], row[0], row[1], row[3], row[4], row[5], row[6], row[7],
-                      scheduled_at=row[8])
+                      scheduled_at=row[8], parent_publication=row[9], parent_publish_at=row[10])
             for row in await self.catalog.desk_sessions()
         ]  # fmt: skip
 
@@ -193,7 +209,7 @@ class CatalogEditor:
         """Every lesson (drafts too), in module order."""
         return [
             s.Episode(m.UploadTarget.LESSON, row[2], row[0], row[1], row[3], row[4], row[5], row[6], row[7],
-                      lesson_kind=row[8])
+                      lesson_kind=row[8], parent_publication=row[9], parent_publish_at=row[10])
             for row in await self.catalog.desk_lessons()
         ]  # fmt: skip
 

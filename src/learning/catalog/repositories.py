@@ -161,31 +161,33 @@ class CatalogRepository:
     # --- shared -----------------------------------------------------------------------------------
     # --- the admin desk: every session and lesson, drafts too -----------------------------------------
     async def desk_sessions(self) -> list[tuple[Any, ...]]:
-        """(series slug, series title, id, slug, title, publication, publish_at, replay id, scheduled at) of
-        every webinar session."""
+        """(series slug, series title, id, slug, title, publication, publish_at, replay id, scheduled at, series
+        publication, series publish_at) of every webinar session."""
         s, series = m.WebinarSession, m.WebinarSeries
         rows = await self.session.execute(
             select(series.slug, series.title, s.id, s.slug, s.title, s.publication, s.publish_at, s.replay_id,
-                   s.scheduled_at)
+                   s.scheduled_at, series.publication, series.publish_at)
             .join(series, series.id == s.series_id)
             .order_by(series.slug, s.scheduled_at, s.slug)
         )  # fmt: skip
         return [tuple(row) for row in rows.all()]
 
     async def desk_lessons(self) -> list[tuple[Any, ...]]:
-        """(module slug, module title, id, slug, title, publication, publish_at, media id, kind) of every
-        lesson."""
+        """(module slug, module title, id, slug, title, publication, publish_at, media id, kind, module
+        publication, module publish_at) of every lesson."""
         lesson, module = m.Lesson, m.Module
         rows = await self.session.execute(
             select(module.slug, module.title, lesson.id, lesson.slug, lesson.title, lesson.publication,
-                   lesson.publish_at, lesson.media_id, lesson.kind)
+                   lesson.publish_at, lesson.media_id, lesson.kind, module.publication, module.publish_at)
             .join(module, module.id == lesson.module_id)
             .order_by(module.position, module.slug, lesson.position, lesson.slug)
         )  # fmt: skip
         return [tuple(row) for row in rows.all()]
 
     async def all_feeds(self) -> list[m.PodcastFeed]:
-        return list((await self.session.execute(select(m.PodcastFeed))).scalars())
+        """Every podcast feed with its artwork (the pages show it as the module's or series' cover)."""
+        query = select(m.PodcastFeed).options(selectinload(m.PodcastFeed.artwork))
+        return list((await self.session.execute(query)).scalars())
 
     async def delete(self, row: Any) -> None:
         await self.session.delete(row)

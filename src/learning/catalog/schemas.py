@@ -342,6 +342,9 @@ class Episode:
     media_id: uuid.UUID | None
     scheduled_at: datetime | None = None
     lesson_kind: m.LessonKind | None = None
+    # The module's or series' own publication: the public sees an item only when both are visible.
+    parent_publication: m.Publication = m.Publication.PUBLISHED
+    parent_publish_at: datetime | None = None
 
     @property
     def target(self) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
 from learning.media import formats
-from learning.media.containers import UnsupportedMedia
+from learning.media.containers import MediaProcessingFailed, UnsupportedMedia
 from learning.media.faststart import index_first, remux_faststart
 from learning.media.inspection import MediaInfo, inspect
 from learning.media.library import sha256_of, url_name
@@ -35,10 +35,16 @@ from learning.media.repositories import MediaRepository, StoredFile
 from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from learning.storage.local import LocalStore
 from learning.uploads.deps import upload_service
+from learning.uploads.services import TargetGone
 
 logger = logging.getLogger("learning.jobs.replays")
 
 RETRY_AFTER_OUTAGE = timedelta(seconds=30)
+# What the desk says of a failure nobody foresaw (a bug, a crash of FFmpeg): the details go to the log.
+UNEXPECTED = (
+    "Le traitement a échoué sur une erreur inattendue : relancez-le, et si l’échec se répète, "
+    "signalez-le à l’équipe technique."
+)
 
 
 def _asset_id(upload_id: uuid.UUID, role: str) -> uuid.UUID:
@@ -64,7 +70,7 @@ class ReplayProcessor:
             await self._reject(upload_id, exc.reason)
         except (ObjectNotFound, FileNotFoundError):
             # Not an outage: the bytes are gone (removed with a refused file). Waiting would never help.
-            await self._fail(upload_id, "The uploaded file is no longer stored; upload it again.")
+            await self._fail(upload_id, "Le fichier envoyé n’est plus stocké : envoyez-le à nouveau.")
         except (StorageUnavailable, OSError) as exc:
             # The store (or the database) is away: try again later, the upload keeps its place.
             logger.warning("replay %s waits for storage: %s", upload_id, type(exc).__name__)
@@ -174,5 +180,7 @@ class ReplayProcessor:
 
 
 def _describe(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 500 else text[:500] + "…"
+    """The failure as the desk shows it: one French sentence saying what to do (ours carry theirs)."""
+    if isinstance(exc, MediaProcessingFailed | TargetGone) and exc.detail:
+        return exc.detail
+    return UNEXPECTED

@@ -19,7 +19,8 @@ from learning.lib.errors import Unprocessable, UnsupportedMediaType
 from learning.media import sniffing
 from learning.media.sniffing import Family
 
-ACCEPTED = "Replays must be MP4, M4A, MOV, MP3 or WebM files."
+# The French refusals end with what to do instead: one sentence an admin reads on the desk.
+SEND_ACCEPTED = "envoyez un fichier MP4, M4A, MOV, MP3 ou WebM"
 
 # Bounds on FFmpeg's stream analysis, so a damaged or hostile file cannot keep it reading (sizes in bytes,
 # durations in microseconds); our three demuxers find their streams long before these limits.
@@ -31,7 +32,8 @@ _INPUT_OPTIONS: Final = {
 
 
 class UnsupportedMedia(UnsupportedMediaType):
-    """The file is not a replay we accept; ``reason`` says why in one sentence meant for the uploader."""
+    """The file is not a replay we accept; ``reason`` says why, and what to send instead, in one French sentence
+    meant for the uploader (the admin desk shows it)."""
 
     title = "Unsupported media"
 
@@ -60,16 +62,16 @@ def replay_demuxer(path: Path) -> tuple[str, str | None]:
 def _refusal(found: sniffing.Sniffed) -> str:
     match found.family:
         case Family.EMPTY:
-            return "The file is empty."
+            return f"Le fichier est vide : {SEND_ACCEPTED} complet."
         case Family.PICTURE:
-            return f"The file is {found.what}, a still image, not a recording. {ACCEPTED}"
+            return f"Le fichier est {found.fr}, une image fixe et non un enregistrement : {SEND_ACCEPTED}."
         case Family.MEDIA:
-            return f"The file is {found.what}, a format not accepted. {ACCEPTED}"
+            return f"Le fichier est {found.fr}, un format non accepté : convertissez-le, puis {SEND_ACCEPTED}."
         case Family.TEXT:
-            return f"The file is text, not audio or video. {ACCEPTED}"
+            return f"Le fichier est du texte, ni audio ni vidéo : {SEND_ACCEPTED}."
         case Family.DOCUMENT:
-            return f"The file is {found.what}. {ACCEPTED}"
-    return f"The file is not audio or video in a format we recognise. {ACCEPTED}"
+            return f"Le fichier est {found.fr}, ni audio ni vidéo : {SEND_ACCEPTED}."
+    return f"Le fichier n’est ni audio ni vidéo dans un format reconnu : {SEND_ACCEPTED}."
 
 
 def open_input(path: Path, demuxer: str) -> InputContainer:
@@ -79,9 +81,10 @@ def open_input(path: Path, demuxer: str) -> InputContainer:
             str(path.resolve()), "r", format=demuxer, container_options=_INPUT_OPTIONS, metadata_errors="replace"
         )
     except av.error.FFmpegError as exc:
-        kind = {"mov": "an MP4/QuickTime file", "matroska": "a WebM file", "mp3": "an MP3 file"}[demuxer]
+        kind = {"mov": "un fichier MP4 ou QuickTime", "matroska": "un fichier WebM", "mp3": "un fichier MP3"}[demuxer]
         raise UnsupportedMedia(
-            f"The file starts like {kind} but cannot be read ({ffmpeg_message(exc)}): it may be truncated or damaged."
+            f"Le fichier commence comme {kind} mais ne peut pas être lu : il est sans doute tronqué ou abîmé, "
+            "envoyez-le à nouveau en entier."
         ) from exc
 
 

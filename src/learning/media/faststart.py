@@ -13,7 +13,7 @@ from typing import Final
 import av
 import av.error
 
-from learning.media.containers import MediaProcessingFailed, ffmpeg_message, first_video, open_input
+from learning.media.containers import MediaProcessingFailed, first_video, open_input
 
 _HEADER: Final = 8  # a box starts with its 32-bit size and its type
 _MAX_BOXES: Final = 10_000  # a real file has a handful of top-level boxes; this bounds a hostile one
@@ -64,7 +64,10 @@ def remux_faststart(source: Path, target: Path, *, muxer: str) -> None:
                     output.mux(packet)
     except av.error.FFmpegError as exc:
         target.unlink(missing_ok=True)
-        raise MediaProcessingFailed(f"Moving the file's index to its start failed: {ffmpeg_message(exc)}.") from exc
+        raise MediaProcessingFailed(
+            "L’index de la vidéo n’a pas pu être placé en tête du fichier : relancez le traitement, et si l’échec "
+            "se répète, exportez la vidéo à nouveau."
+        ) from exc
     except BaseException:
         target.unlink(missing_ok=True)
         raise

@@ -13,11 +13,10 @@ from av.container import InputContainer
 
 from learning.media import formats
 from learning.media.containers import (
-    ACCEPTED,
+    SEND_ACCEPTED,
     UnsupportedMedia,
     codec_name,
     container_duration,
-    ffmpeg_message,
     first_video,
     open_input,
     replay_demuxer,
@@ -61,12 +60,17 @@ def inspect(path: Path) -> MediaInfo:
         video = first_video(container)
         if audio is None:
             if video is not None:
-                raise UnsupportedMedia("The video has no sound track; a replay needs audio for the podcast feed.")
-            raise UnsupportedMedia(f"The file holds no audio or video. {ACCEPTED}")
+                raise UnsupportedMedia(
+                    "La vidéo n’a pas de piste son : un replay en a besoin pour le podcast, exportez-la avec le son."
+                )
+            raise UnsupportedMedia(f"Le fichier ne contient ni audio ni vidéo : {SEND_ACCEPTED}.")
         audio_codec = codec_name(audio)
         video_codec = codec_name(video) if video is not None else None
         if audio_codec is None or (video is not None and video_codec is None):
-            raise UnsupportedMedia(f"The file uses a codec that cannot be decoded. {ACCEPTED}")
+            raise UnsupportedMedia(
+                "Le fichier utilise un codec qui ne peut pas être décodé : exportez-le en H.264 et AAC, puis "
+                f"{SEND_ACCEPTED}."
+            )
         media_format = _media_format(demuxer, brand, video_codec, audio_codec)
         if demuxer == "mov":
             _check_not_truncated(container, path.stat().st_size)
@@ -79,7 +83,9 @@ def inspect(path: Path) -> MediaInfo:
         # A browser recording (MediaRecorder) has no duration in its header: count the packets instead.
         duration = scan_duration(path, demuxer)
     if duration is None or duration <= 0:
-        raise UnsupportedMedia("The recording has no duration: it is empty or was not finalised.")
+        raise UnsupportedMedia(
+            "L’enregistrement n’a pas de durée : il est vide ou n’a pas été finalisé, envoyez le fichier terminé."
+        )
     return MediaInfo(
         format=media_format,
         mime_type=formats.BY_EXTENSION[media_format].mime_type,
@@ -101,10 +107,10 @@ def _media_format(demuxer: str, brand: str | None, video_codec: str | None, audi
     if demuxer == "matroska":
         if (video_codec is None or video_codec in _WEBM_VIDEO_CODECS) and audio_codec in _WEBM_AUDIO_CODECS:
             return "webm"
-        codecs = " and ".join(codec for codec in (video_codec, audio_codec) if codec)
+        codecs = " et ".join(codec for codec in (video_codec, audio_codec) if codec)
         raise UnsupportedMedia(
-            f"Matroska (MKV) with {codecs} is not accepted: a WebM replay must carry VP8, VP9 or AV1 video "
-            f"and Opus or Vorbis audio. {ACCEPTED}"
+            f"Un fichier Matroska (MKV) en {codecs} n’est pas accepté : un replay WebM porte de la vidéo VP8, VP9 "
+            f"ou AV1 et du son Opus ou Vorbis, convertissez-le ou {SEND_ACCEPTED}."
         )
     # ISO BMFF. QuickTime writes the brand "qt  " (or, in old files, no ftyp box at all); every other brand
     # (isom, mp42, M4A, M4V, 3gp4...) is MP4, told apart from M4A by whether there are pictures.
@@ -122,7 +128,9 @@ def _check_not_truncated(container: InputContainer, size: int) -> None:
     for stream in container.streams:
         entries = stream.index_entries
         if len(entries) and (last := entries[len(entries) - 1]).pos + last.size > size:
-            raise UnsupportedMedia("The file is truncated: its index points past its end (was the upload cut short?).")
+            raise UnsupportedMedia(
+                "Le fichier est tronqué (son index va au-delà de sa fin) : envoyez-le à nouveau en entier."
+            )
 
 
 def _check_audio_decodes(container: InputContainer, audio: av.AudioStream) -> None:
@@ -141,5 +149,7 @@ def _check_audio_decodes(container: InputContainer, audio: av.AudioStream) -> No
                 error = exc  # one damaged packet does not make a bad track: try the next ones
     except av.error.FFmpegError as exc:
         error = exc
-    detail = f" ({ffmpeg_message(error)})" if error is not None else ""
-    raise UnsupportedMedia(f"The audio track cannot be decoded{detail}: no sound was found at its start.")
+    raise UnsupportedMedia(
+        "La piste son ne peut pas être décodée (aucun son à son début) : exportez le fichier à nouveau, puis "
+        "envoyez-le."
+    ) from error

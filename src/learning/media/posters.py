@@ -17,7 +17,6 @@ from learning.media.containers import (
     MediaProcessingFailed,
     UnsupportedMedia,
     container_duration,
-    ffmpeg_message,
     first_video,
     open_input,
     replay_demuxer,
@@ -53,7 +52,7 @@ def make_poster(
         with open_input(source, demuxer) as container:
             video = first_video(container)
             if video is None:
-                raise UnsupportedMedia("The file has no video to take a poster picture from.")
+                raise UnsupportedMedia("Le fichier n’a pas de vidéo dont tirer une image d’aperçu.")
             if duration_seconds is None:
                 duration_seconds = container_duration(container) or scan_duration(source, demuxer) or 0.0
             # Clamped so that a short clip still gives a picture from its last second, not past its end.
@@ -63,7 +62,10 @@ def make_poster(
         width, height = _poster_size(frame.width, frame.height, video.sample_aspect_ratio)
         jpeg = _encode_jpeg(frame, width, height)
     except av.error.FFmpegError as exc:
-        raise MediaProcessingFailed(f"The poster picture failed: {ffmpeg_message(exc)}.") from exc
+        raise MediaProcessingFailed(
+            "L’image d’aperçu n’a pas pu être tirée de la vidéo : relancez le traitement, et si l’échec se répète, "
+            "exportez la vidéo à nouveau."
+        ) from exc
     target.write_bytes(jpeg)
     at_seconds = max((frame.time if frame.time is not None else start) - start, 0.0)
     return PosterInfo(width=width, height=height, size_bytes=len(jpeg), at_seconds=at_seconds)
@@ -81,7 +83,9 @@ def _frame_at(container: InputContainer, video: av.VideoStream, at: float) -> av
         if frame.time is not None and frame.time >= at - _TIME_TOLERANCE:
             break
     if last is None:
-        raise MediaProcessingFailed("The poster picture failed: no picture could be decoded.")
+        raise MediaProcessingFailed(
+            "L’image d’aperçu n’a pas pu être tirée de la vidéo (aucune image lisible) : envoyez un fichier corrigé."
+        )
     return last
 
 

@@ -17,7 +17,6 @@ from learning.media.containers import (
     UnsupportedMedia,
     codec_name,
     container_duration,
-    ffmpeg_message,
     open_input,
     replay_demuxer,
 )
@@ -51,7 +50,9 @@ def make_audio_rendition(source: Path, target: Path) -> RenditionInfo:
     try:
         with open_input(source, demuxer) as container:
             if not container.streams.audio:
-                raise UnsupportedMedia("The file has no audio track to make a podcast episode from.")
+                raise UnsupportedMedia(
+                    "Le fichier n’a pas de piste son pour en faire un épisode de podcast : envoyez-le avec le son."
+                )
             audio = container.streams.audio[0]
             remux = codec_name(audio) == "aac"  # copied as is: no decoder needed
             with av.open(str(target), "w", format="ipod", container_options={"movflags": "+faststart"}) as output:
@@ -61,7 +62,10 @@ def make_audio_rendition(source: Path, target: Path) -> RenditionInfo:
                     _transcode_audio(container, audio, output)
     except (av.error.FFmpegError, ValueError) as exc:  # ValueError: the resampler meets a format change
         target.unlink(missing_ok=True)
-        raise MediaProcessingFailed(f"The audio rendition failed: {ffmpeg_message(exc)}.") from exc
+        raise MediaProcessingFailed(
+            "La version audio n’a pas pu être préparée : relancez le traitement, et si l’échec se répète, "
+            "exportez le fichier à nouveau."
+        ) from exc
     except BaseException:
         target.unlink(missing_ok=True)
         raise

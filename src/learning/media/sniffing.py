@@ -33,36 +33,60 @@ class Sniffed:
     what: str  # how a message names the file: "The file is {what}"
     demuxer: str | None = None  # the FFmpeg demuxer for our formats: "mov", "matroska", "mp3", "png_pipe"...
     brand: str | None = None  # an ISO BMFF file's major brand ("isom", "qt  ", "M4A "...)
+    fr: str = ""  # how the French messages name it (replays' refusals): « Le fichier est {fr} »
 
 
-EMPTY: Final = Sniffed("empty", Family.EMPTY, "empty")
-QUICKTIME: Final = Sniffed("quicktime", Family.RECORDING, "an MP4 or QuickTime file", "mov")
-MATROSKA: Final = Sniffed("matroska", Family.RECORDING, "a WebM or Matroska file", "matroska")
-MP3: Final = Sniffed("mp3", Family.RECORDING, "an MP3 recording", "mp3")
-HEIF: Final = Sniffed("heif", Family.PICTURE, "a HEIF/AVIF picture")
-PNG: Final = Sniffed("png", Family.PICTURE, "a PNG picture", "png_pipe")
-JPEG: Final = Sniffed("jpeg", Family.PICTURE, "a JPEG picture", "jpeg_pipe")
-MPEG_TS: Final = Sniffed("mpeg-ts", Family.MEDIA, "an MPEG transport stream")
-ADTS: Final = Sniffed("adts", Family.MEDIA, "a bare AAC stream (ADTS) with no container")
-TEXT: Final = Sniffed("text", Family.TEXT, "text")
-UNKNOWN: Final = Sniffed("unknown", Family.UNKNOWN, "in a format we do not recognise")
+EMPTY: Final = Sniffed("empty", Family.EMPTY, "empty", fr="vide")
+QUICKTIME: Final = Sniffed(
+    "quicktime", Family.RECORDING, "an MP4 or QuickTime file", "mov", fr="un fichier MP4 ou QuickTime"
+)
+MATROSKA: Final = Sniffed(
+    "matroska", Family.RECORDING, "a WebM or Matroska file", "matroska", fr="un fichier WebM ou Matroska"
+)
+MP3: Final = Sniffed("mp3", Family.RECORDING, "an MP3 recording", "mp3", fr="un enregistrement MP3")
+HEIF: Final = Sniffed("heif", Family.PICTURE, "a HEIF/AVIF picture", fr="une image HEIF/AVIF")
+PNG: Final = Sniffed("png", Family.PICTURE, "a PNG picture", "png_pipe", fr="une image PNG")
+JPEG: Final = Sniffed("jpeg", Family.PICTURE, "a JPEG picture", "jpeg_pipe", fr="une image JPEG")
+MPEG_TS: Final = Sniffed("mpeg-ts", Family.MEDIA, "an MPEG transport stream", fr="un flux de transport MPEG (TS)")
+ADTS: Final = Sniffed(
+    "adts", Family.MEDIA, "a bare AAC stream (ADTS) with no container", fr="un flux AAC brut (ADTS) sans conteneur"
+)
+TEXT: Final = Sniffed("text", Family.TEXT, "text", fr="du texte")
+UNKNOWN: Final = Sniffed("unknown", Family.UNKNOWN, "in a format we do not recognise", fr="dans un format inconnu")
 
 _SIGNATURES: Final[tuple[tuple[int, bytes, Sniffed], ...]] = (
     (0, b"\x89PNG\r\n\x1a\n", PNG),
     (0, b"\xff\xd8\xff", JPEG),
-    (0, b"GIF8", Sniffed("gif", Family.PICTURE, "a GIF picture")),
-    (8, b"WEBP", Sniffed("webp", Family.PICTURE, "a WebP picture")),
-    (0, b"<svg", Sniffed("svg", Family.PICTURE, "an SVG drawing")),
-    (8, b"AVI ", Sniffed("avi", Family.MEDIA, "an AVI video")),
-    (8, b"WAVE", Sniffed("wav", Family.MEDIA, "a WAV recording")),
-    (0, b"OggS", Sniffed("ogg", Family.MEDIA, "an Ogg file")),
-    (0, b"fLaC", Sniffed("flac", Family.MEDIA, "a FLAC recording")),
-    (0, b"FLV\x01", Sniffed("flv", Family.MEDIA, "a Flash video (FLV)")),
-    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", Sniffed("asf", Family.MEDIA, "a Windows Media file (WMV/WMA)")),
-    (0, b"\x00\x00\x01\xba", Sniffed("mpeg-ps", Family.MEDIA, "an MPEG program stream")),
-    (0, b"PK\x03\x04", Sniffed("zip", Family.DOCUMENT, "a ZIP archive (or an office document)")),
-    (0, b"%PDF", Sniffed("pdf", Family.DOCUMENT, "a PDF document")),
-    (0, b"<?xml", Sniffed("xml", Family.DOCUMENT, "an XML document")),
+    (0, b"GIF8", Sniffed("gif", Family.PICTURE, "a GIF picture", fr="une image GIF")),
+    (8, b"WEBP", Sniffed("webp", Family.PICTURE, "a WebP picture", fr="une image WebP")),
+    (0, b"<svg", Sniffed("svg", Family.PICTURE, "an SVG drawing", fr="un dessin SVG")),
+    (8, b"AVI ", Sniffed("avi", Family.MEDIA, "an AVI video", fr="une vidéo AVI")),
+    (8, b"WAVE", Sniffed("wav", Family.MEDIA, "a WAV recording", fr="un enregistrement WAV")),
+    (0, b"OggS", Sniffed("ogg", Family.MEDIA, "an Ogg file", fr="un fichier Ogg")),
+    (0, b"fLaC", Sniffed("flac", Family.MEDIA, "a FLAC recording", fr="un enregistrement FLAC")),
+    (0, b"FLV\x01", Sniffed("flv", Family.MEDIA, "a Flash video (FLV)", fr="une vidéo Flash (FLV)")),
+    (
+        0,
+        b"\x30\x26\xb2\x75\x8e\x66\xcf\x11",
+        Sniffed("asf", Family.MEDIA, "a Windows Media file (WMV/WMA)", fr="un fichier Windows Media (WMV/WMA)"),
+    ),
+    (
+        0,
+        b"\x00\x00\x01\xba",
+        Sniffed("mpeg-ps", Family.MEDIA, "an MPEG program stream", fr="un flux de programme MPEG (PS)"),
+    ),
+    (
+        0,
+        b"PK\x03\x04",
+        Sniffed(
+            "zip",
+            Family.DOCUMENT,
+            "a ZIP archive (or an office document)",
+            fr="une archive ZIP (ou un document bureautique)",
+        ),
+    ),
+    (0, b"%PDF", Sniffed("pdf", Family.DOCUMENT, "a PDF document", fr="un document PDF")),
+    (0, b"<?xml", Sniffed("xml", Family.DOCUMENT, "an XML document", fr="un document XML")),
 )
 _QUICKTIME_ATOMS: Final = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
 _STILL_IMAGE_BRANDS: Final = frozenset({"heic", "heix", "heim", "heis", "mif1", "msf1", "avif", "avis", "crx"})
@@ -83,7 +107,7 @@ def sniff(head: bytes) -> Sniffed:
         brand = head[8:12].decode("latin-1")
         if brand.strip().lower() in _STILL_IMAGE_BRANDS:
             return HEIF
-        return Sniffed("iso-bmff", Family.RECORDING, QUICKTIME.what, "mov", brand)
+        return Sniffed("iso-bmff", Family.RECORDING, QUICKTIME.what, "mov", brand, fr=QUICKTIME.fr)
     if head[4:8] in _QUICKTIME_ATOMS:
         return QUICKTIME
     if head.startswith(b"\x1a\x45\xdf\xa3"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, LearningError, NotFound, Unprocessable
 from learning.lib.queue import PROCESS_UPLOAD, JobQueue
 from learning.media.library import new_storage_key
-from learning.storage import ObjectNotFound, ObjectStore
+from learning.storage import ObjectNotFound, ObjectStore, StorageUnavailable
 from learning.uploads.repositories import UploadRepository
 from learning.uploads.writers import Checksum, UploadWriter, writer_for
 
@@ -274,17 +275,37 @@ class UploadService:
         await self.uploads.delete(upload)
 
     async def retryable(self, upload_id: uuid.UUID) -> bool:
-        """Whether ``retry`` would queue this upload again (failed, and its file still stored)."""
+        """Whether ``retry`` would queue this upload again (see ``retryable_among``)."""
         upload = await self.get(upload_id)
-        return upload.status is m.UploadStatus.FAILED and await self.writer.completed_file_exists(upload)
+        return upload.id in await self.retryable_among([upload])
+
+    async def retryable_among(self, uploads: Iterable[m.Upload]) -> set[uuid.UUID]:
+        """Of these uploads, the failed ones that processing them again can help: their file is still stored (a
+        refused file was removed: it has to be sent again) and their session or lesson still exists. A store
+        that does not answer now leaves the question open: the upload is counted in (a retry then says)."""
+        found: set[uuid.UUID] = set()
+        for upload in uploads:
+            if upload.status is not m.UploadStatus.FAILED:
+                continue
+            if await self.uploads.target(upload.target_kind, upload.target_id) is None:
+                continue
+            try:
+                stored = await self.writer.completed_file_exists(upload)
+            except StorageUnavailable:
+                stored = True
+            if stored:
+                found.add(upload.id)
+        return found
 
     async def retry(self, upload_id: uuid.UUID) -> m.Upload:
-        """Process a failed upload again."""
+        """Process a failed upload again, when that can help (409 otherwise: see ``retryable_among``)."""
         upload = await self.get(upload_id, lock=True)
         if upload.status is not m.UploadStatus.FAILED:
             raise NotRetryable("Only a failed upload can be retried.")
         if not await self.writer.completed_file_exists(upload):
             raise NotRetryable("This file was refused and removed; upload it again.")
+        if await self.uploads.target(upload.target_kind, upload.target_id) is None:
+            raise NotRetryable("The webinar session or lesson of this upload no longer exists; upload it for another.")
         upload.status = m.UploadStatus.UPLOADED
         upload.error = None
         await self.jobs.enqueue(PROCESS_UPLOAD, upload.id.bytes, dedupe_key=f"upload:{upload.id}")
@@ -343,7 +364,9 @@ class UploadService:
             return
         target = await self.uploads.target(upload.target_kind, upload.target_id)
         if target is None:
-            raise TargetGone("The webinar session or lesson of this upload no longer exists.")
+            raise TargetGone(
+                "La séance ou la leçon de cet envoi n’existe plus : recréez-la, puis relancez le traitement."
+            )
         if isinstance(target, m.WebinarSession):
             target.replay_id = asset_id
             target.status = m.SessionStatus.REPLAY_AVAILABLE

@@ -19,6 +19,7 @@ from learning.config import Settings
 from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_for
 from learning.web.account import AccountPages, LearnerPages
 from learning.web.admin import AdminPages
+from learning.web.admin_editing import AdminEditPages
 from learning.web.pages import PublicPages
 from learning.web.security import SignInRequired, csrf_config, known_viewer, security_headers, sign_in_url
 from learning.web.templating import STATIC, STATIC_PREFIX, page, template_config
@@ -80,7 +81,7 @@ def negotiated_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 def web_routes(settings: Settings) -> list[Router]:
     pages = Router(
         path="/",
-        route_handlers=[PublicPages, AccountPages, LearnerPages, AdminPages],
+        route_handlers=[PublicPages, AccountPages, LearnerPages, AdminPages, AdminEditPages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(settings))],
         response_headers=security_headers(settings),
         exception_handlers=dict.fromkeys(EXCEPTION_HANDLERS, _page_error),

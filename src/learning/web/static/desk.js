@@ -1,6 +1,15 @@
-/* The admin desk: uploads waiting for or under processing are followed until they are ready or failed. */
+/* The admin desk: the message of the action just done is focused (it sits in the row acted on, so the
+   page shows it where the admin is); uploads waiting for or under processing are followed until they are
+   ready or failed. */
 (function () {
   "use strict";
+  var message = document.querySelector("[data-row-message]") || document.querySelector("#erreurs");
+  /* After the browser has scrolled to the row named in the address (which moves the focus to the page). */
+  function focusMessage() { window.setTimeout(function () { message.focus(); }, 0); }
+  if (message) {
+    if (document.readyState === "complete") { focusMessage(); } else { window.addEventListener("load", focusMessage); }
+  }
+
   var LABELS = {
     uploading: "Envoi en cours", uploaded: "En attente de traitement", processing: "Traitement en cours",
     ready: "Prêt", failed: "Échec"
@@ -24,7 +33,7 @@
         if (upload.status === "ready" || upload.status === "failed") {
           var note = document.createElement("a");
           note.href = window.location.pathname;
-          note.textContent = upload.status === "failed" ? " Actualiser pour relancer" : " Actualiser";
+          note.textContent = upload.status === "failed" ? " Actualiser pour voir la suite" : " Actualiser";
           badge.after(note);
         } else {
           still.push(badge);

@@ -46,8 +46,12 @@
 
   function Fatal(message) { this.message = message; }
 
+  /* The API's own detail, when it is in French (the API speaks English to programs; the page says it in French). */
   function problemText(response) {
-    return response.json().then(function (body) { return body.detail || body.title || ""; }, function () { return ""; });
+    return response.json().then(function (body) {
+      var detail = body.detail || "";
+      return /[^\x00-\x7f]/.test(detail) ? detail : "";
+    }, function () { return ""; });
   }
 
   /* ---- the protocol --------------------------------------------------------------------------------- */
@@ -186,7 +190,8 @@
             return;
           }
           if (status === "failed") {
-            say("Échec du traitement\u00a0: " + (state.error || "erreur inconnue") + ". Vous pouvez le relancer depuis le tableau de bord.");
+            /* The error is one sentence of its own that says what to do (send a corrected file, or retry). */
+            say("Échec du traitement\u00a0: " + (state.error || "erreur inconnue, voyez le tableau de bord."));
             doneLink.hidden = false;
             return;
           }
@@ -217,6 +222,7 @@
       forget.className = "secondary small";
       forget.textContent = "Abandonner cet envoi";
       forget.addEventListener("click", function () {
+        if (!window.confirm("Abandonner l’envoi de «\u202f" + entry.name + "\u202f»\u00a0? Les morceaux déjà envoyés seront supprimés.")) { return; }
         fetch(entry.url, { method: "DELETE", credentials: "same-origin", headers: { "Tus-Resumable": TUS, "X-CSRF-Token": L.csrf() } })
           .catch(function () { /* gone already */ });
         localStorage.removeItem(key);
