@@ -2,8 +2,9 @@
 the schema built by the migrations, every test starting from empty tables.
 
 Two rules for the whole run:
-- the browser tests (marker ``browser``) need Debian's Chromium; when it is missing the run stops at once
-  and names the package and the command that installs it: a browser test is never skipped in silence;
+- the browser tests (marker ``browser``) need Debian's Chromium, and the accessibility tests axe-core from npm
+  (``npm ci --prefix tests/js``); when one is missing the run stops at once and names the command that installs
+  it: a browser test is never skipped in silence;
 - a run changes no tracked file: the content of every tracked file is fingerprinted when the run starts
   and compared when it ends, and a difference fails the run (tests write under their temporary folders and
   ``build/``).
@@ -28,6 +29,7 @@ from learning.app import create_app
 from learning.config import Settings
 from learning.db.migrate import upgrade
 from learning.embedded import embedded_postgres
+from tests.helpers.axe import AXE_MISSING, axe_problem
 from tests.helpers.browser import CHROMIUM, CHROMIUM_MISSING
 from tests.helpers.database import empty_database, make_settings, on_database, truncate_all
 
@@ -41,6 +43,9 @@ _TRACKED = pytest.StashKey[dict[str, str] | None]()
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not Path(CHROMIUM).exists() and any(item.get_closest_marker("browser") for item in items):
         raise pytest.UsageError(CHROMIUM_MISSING.format(path=CHROMIUM))
+    # The accessibility tests inject axe-core from npm (tests/js): missing, the run stops and names the command.
+    if any("axe" in getattr(item, "fixturenames", ()) for item in items) and (problem := axe_problem()):
+        raise pytest.UsageError(AXE_MISSING.format(problem=problem))
 
 
 def _tracked_fingerprints() -> dict[str, str] | None:
