@@ -113,6 +113,39 @@ def test_a_visitor_subscribes_from_a_card_with_the_address_or_the_qr_code(
         context.close()
 
 
+def test_on_a_phone_the_navigation_folds_behind_a_menu_button(browser: Browser, live: Live) -> None:
+    phone = browser.new_context(
+        base_url=live.base, locale="fr-FR", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    try:
+        page = phone.new_page()
+        page.goto(f"/modules/{MODULE}")
+        menu = page.get_by_role("button", name="Menu")
+        sign_in_link = page.get_by_role("link", name="Se connecter")
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(sign_in_link).to_be_hidden()
+        header = page.locator(".site-header").bounding_box()
+        assert header is not None
+        assert header["height"] < 90  # was 170 px: the title and the menu button on one line
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        expect(sign_in_link).to_be_visible()
+        expect(page.get_by_role("searchbox", name="Rechercher dans le catalogue")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(sign_in_link).to_be_hidden()
+        expect(menu).to_be_focused()
+    finally:
+        phone.close()
+    desktop = browser.new_context(base_url=live.base, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    try:
+        page = desktop.new_page()
+        page.goto("/")
+        expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
+        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    finally:
+        desktop.close()
+
+
 def test_pages_are_readable_without_javascript(browser: Browser, live: Live) -> None:
     context = browser.new_context(base_url=live.base, java_script_enabled=False)
     try:

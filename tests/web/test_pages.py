@@ -71,6 +71,32 @@ def test_home_lists_the_modules_and_the_webinars_with_their_feeds(web: TestClien
     assert page.count("S’abonner") >= 5
 
 
+def test_cards_and_pages_show_the_cover_the_length_and_the_kinds_of_lessons(web: TestClient[Any]) -> None:
+    home = _spaces(web.get("/").text)
+    detail = web.get(f"/api/v1/modules/{MODULE}").json()
+    kinds = [lesson["kind"] for lesson in detail["lessons"]]
+    words = {"video": ("vidéo", "vidéos"), "audio": ("audio", "audio"), "text": ("texte", "textes")}
+    said = ", ".join(
+        f"{kinds.count(kind)} {words[kind][kinds.count(kind) > 1]}"
+        for kind in ("video", "audio", "text")
+        if kind in kinds
+    )
+    card = re.search(rf'<li class="card">(?:(?!</li>).)*?href="/modules/{MODULE}".*?</li>', home, re.S)
+    assert card
+    assert f"{len(kinds)} leçons ({said})" in card.group(0)
+    minutes = round(detail["duration_seconds"] / 60)
+    assert f"environ {minutes} min" in card.group(0)
+    cover = re.search(r'<img class="cover cover-small" src="(/media/[^"]+\.png)" alt=""', card.group(0))
+    assert cover, "the module's cover is its feed's artwork"
+    served = web.get(cover.group(1))
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/png"
+    series = re.search(r'<img class="cover cover-small" src="(/media/[^"]+\.jpg)" alt=""', home)
+    assert series, "the series' cover is its feed's artwork"
+    assert '<img class="cover cover-large" src="/media/' in web.get(f"/modules/{MODULE}").text
+    assert '<img class="cover cover-large" src="/media/' in web.get(f"/webinaires/{SERIES}").text
+
+
 def test_a_subscribe_page_gives_the_whole_address_its_qr_code_and_the_steps(web: TestClient[Any]) -> None:
     page = web.get(f"/abonnement/webinaires/{SERIES}").text
     feed = f"http://testserver.local/feeds/webinars/{SERIES}.xml"

@@ -74,7 +74,8 @@ def _catalog_pages(web: TestClient[Any]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def shown(web_settings: Any) -> dict[str, str | bytes]:
-    """Every page of the catalog and every feed the home page links to, by path."""
+    """Every page of the catalog, the « S'abonner » pages the home page links to and every feed they give, by
+    path."""
     with TestClient(app=create_app(web_settings)) as web:
         found: dict[str, str | bytes] = {}
         for path in _catalog_pages(web):
@@ -82,7 +83,13 @@ def shown(web_settings: Any) -> dict[str, str | bytes]:
             assert response.status_code == 200, path
             found[path] = response.text
         home = lxml.html.document_fromstring(found["/"])
-        feeds = {urlsplit(a.get("href")).path for a in home.iter("a") if "/feeds/" in (a.get("href") or "")}
+        feeds = set()
+        for path in sorted({a.get("href") for a in home.iter("a") if (a.get("href") or "").startswith("/abonnement/")}):
+            response = web.get(path)
+            assert response.status_code == 200, path
+            found[path] = response.text
+            subscribe = lxml.html.document_fromstring(response.text)
+            feeds |= {urlsplit(a.get("href")).path for a in subscribe.iter("a") if "/feeds/" in (a.get("href") or "")}
         for path in sorted(feeds):
             response = web.get(path)
             assert response.status_code == 200, path

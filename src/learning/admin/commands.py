@@ -100,7 +100,8 @@ async def feed_sources(settings: Settings) -> list[tuple[m.FeedKind, str]]:
             series, _ = await catalog.series_list(limit=1000, offset=0)
             public = {(m.FeedKind.MODULE, found.slug) for found in modules}
             public |= {(m.FeedKind.WEBINAR_SERIES, found.slug) for found in series}
-            return [source for source in await catalog.feed_sources() if source in public]
+            sources = [(source.kind, source.slug) for source in await catalog.feed_sources()]
+            return [source for source in sources if source in public]
     finally:
         await engine.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from learning.catalog import schemas as s
@@ -94,6 +95,15 @@ def _snippet_html(snippet: str) -> str:
     return french_html(html.escape(snippet).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """A podcast feed's module or series, and its artwork."""
+
+    kind: m.FeedKind
+    slug: str
+    artwork: s.MediaRef | None
+
+
 class CatalogService:
     """Public reads: only visible content (published, or scheduled and due)."""
 
@@ -105,9 +115,12 @@ class CatalogService:
     async def next_change(self) -> datetime | None:
         return await self.catalog.next_scheduled_publication()
 
-    async def feed_sources(self) -> list[tuple[m.FeedKind, str]]:
-        """(kind, slug) of the module or series behind each podcast feed."""
-        return [(feed.kind, feed.source_slug) for feed in await self.catalog.all_feeds()]
+    async def feed_sources(self) -> list[FeedSource]:
+        """The module or series behind each podcast feed, with the feed's artwork (its cover)."""
+        return [
+            FeedSource(feed.kind, feed.source_slug, _media(self.base_url, feed.artwork))
+            for feed in await self.catalog.all_feeds()
+        ]
 
     async def modules(self, *, limit: int, offset: int) -> tuple[list[s.ModuleSummary], int]:
         modules, total = await self.catalog.list_modules(limit=limit, offset=offset, public=True)

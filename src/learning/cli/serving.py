@@ -18,7 +18,7 @@ import click
 from learning.config import Settings
 from learning.db import models as m
 from learning.lib.logging import logging_config
-from learning.web.views import feed_link
+from learning.web.views import feed_url
 
 
 class PortTaken(click.ClickException):
@@ -69,7 +69,7 @@ def banner(settings: Settings, *, embedded: bool) -> str:
     ]
     for label, kind in (("flux des webinaires", m.FeedKind.WEBINAR_SERIES), ("flux des modules", m.FeedKind.MODULE)):
         for index, (_, slug) in enumerate(found for found in feeds if found[0] is kind):
-            lines.append(f"  {label if index == 0 else '':<22} {feed_link(base, kind, slug).url}")
+            lines.append(f"  {label if index == 0 else '':<22} {feed_url(base, kind, slug)}")
     lines += [
         f"  référence de l’API     {base}/schema",
         f"  état                   {base}/health/ready",

@@ -91,7 +91,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-
 @dataclass(frozen=True, slots=True)
 class PrivateFeed:
     """A learner's private feed of a module (its address carries their token)."""
@@ -99,6 +98,7 @@ class PrivateFeed:
     module: str
     title: str
     url: str
+
 
 class FeedService:
     def __init__(

@@ -46,7 +46,7 @@ VTT = f"{formats.VTT.mime_type}; charset=utf-8"
 
 
 async def _feeds(catalog: CatalogService, base_url: str) -> dict[tuple[m.FeedKind, str], FeedLink]:
-    return {(kind, slug): feed_link(base_url, kind, slug) for kind, slug in await catalog.feed_sources()}
+    return {(source.kind, source.slug): feed_link(base_url, source) for source in await catalog.feed_sources()}
 
 
 async def _poster(media: MediaService, found: s.MediaRef | None) -> str | None:
@@ -120,6 +120,12 @@ def _done(fait: str) -> Flash | None:
     return Flash(notice) if notice is not None else None
 
 
+async def _modules(catalog: CatalogService) -> list[s.ModuleDetail]:
+    """Every published module with its lessons (the cards give their length and kinds of media)."""
+    modules, _ = await catalog.modules(limit=ALL, offset=0)
+    return [await catalog.module(module.slug) for module in modules]
+
+
 async def _webinars(catalog: CatalogService) -> list[s.SeriesDetail]:
     """Every published webinar series with all its sessions."""
     series_list, _ = await catalog.series_list(limit=ALL, offset=0)
@@ -145,7 +151,7 @@ class PublicPages(Controller):
     ) -> Template:
         """The MOOC's modules and the webinar series, each with its feed; « Reprendre » for a signed-in learner."""
         base = state.settings.base_url
-        modules, _ = await catalog.modules(limit=ALL, offset=0)
+        modules = await _modules(catalog)
         webinars = await _webinars(catalog)
         resume = resume_target(await progress.overview(viewer.id)) if viewer is not None else None
         return page(
@@ -177,7 +183,7 @@ class PublicPages(Controller):
         self, catalog: NamedDependency[CatalogService], viewer: NamedDependency[CurrentUser | None], state: State
     ) -> Template:
         """Every published module, as on the home page (what a learner finds by shortening a module's address)."""
-        modules, _ = await catalog.modules(limit=ALL, offset=0)
+        modules = await _modules(catalog)
         return page("modules.html", viewer, modules=modules, feeds=await _feeds(catalog, state.settings.base_url))
 
     @page_route("/webinaires", name="web:webinars")

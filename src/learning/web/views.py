@@ -11,6 +11,7 @@ from litestar import HttpMethod, route
 from litestar.handlers import HTTPRouteHandler
 from markupsafe import Markup, escape
 
+from learning.catalog.services import FeedSource
 from learning.db import models as m
 from learning.progress.events import ModuleProgress
 from learning.web.formatting import podcast_link
@@ -29,18 +30,26 @@ class FeedLink:
     podcast_url: str
     atom_url: str
     page: str  # the « S'abonner » page that explains it, app by app
+    cover: str | None  # the feed's artwork, a path of this site: the module's or series' cover on the pages
 
 
 # The « S'abonner » pages' folder for each kind of feed (the pages' own French words).
 SUBSCRIBE_FOLDERS = {m.FeedKind.MODULE: "modules", m.FeedKind.WEBINAR_SERIES: "webinaires"}
 
 
-def feed_link(base_url: str, kind: m.FeedKind, slug: str) -> FeedLink:
+def feed_url(base_url: str, kind: m.FeedKind, slug: str, extension: str = "xml") -> str:
+    """The public address of a module's or series' feed (RSS: ``xml``; Atom: ``atom``)."""
     folder = "webinars" if kind is m.FeedKind.WEBINAR_SERIES else "modules"
-    url = f"{base_url}/feeds/{folder}/{slug}.xml"
+    return f"{base_url}/feeds/{folder}/{slug}.{extension}"
+
+
+def feed_link(base_url: str, source: FeedSource) -> FeedLink:
+    kind, slug = source.kind, source.slug
+    url = feed_url(base_url, kind, slug)
     return FeedLink(
-        url=url, podcast_url=podcast_link(url), atom_url=f"{base_url}/feeds/{folder}/{slug}.atom",
+        url=url, podcast_url=podcast_link(url), atom_url=feed_url(base_url, kind, slug, "atom"),
         page=f"/abonnement/{SUBSCRIBE_FOLDERS[kind]}/{slug}",
+        cover=local_url(source.artwork.url, base_url) if source.artwork else None,
     )  # fmt: skip
 
 

@@ -85,6 +85,23 @@
     });
   }
 
+  /* The phone menu: the navigation folds behind « Menu » (wide screens ignore the button: CSS hides it). */
+  function setUpMenu() {
+    var header = document.querySelector(".site-header");
+    var button = header ? header.querySelector(".menu-button") : null;
+    if (!button) { return; }
+    function set(open) {
+      header.dataset.menu = open ? "open" : "closed";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    button.hidden = false;
+    set(false);
+    button.addEventListener("click", function () { set(header.dataset.menu !== "open"); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.dataset.menu === "open") { set(false); button.focus(); }
+    });
+  }
+
   window.learning = { csrf: csrf, api: api, uuid: uuid, clock: clock, setUpCopyButtons: setUpCopyButtons };
-  document.addEventListener("DOMContentLoaded", function () { setUpCopyButtons(document); setUpPodcastLinks(document); });
+  document.addEventListener("DOMContentLoaded", function () { setUpCopyButtons(document); setUpPodcastLinks(document); setUpMenu(); });
 })();
