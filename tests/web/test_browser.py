@@ -146,6 +146,17 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(browser: Browser, 
         desktop.close()
 
 
+@pytest.mark.parametrize("path", ["/aide", "/modules/module-inconnu", f"/webinaires/{SERIES}/seance-inconnue"])
+def test_a_browser_lost_on_the_site_reads_a_french_page_with_a_way_back(context: BrowserContext, path: str) -> None:
+    page = context.new_page()
+    answer = page.goto(path)
+    assert answer is not None
+    assert answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
+    page.get_by_role("link", name="Catalogue").first.click()
+    expect(page.get_by_role("heading", name="Le cours")).to_be_visible()
+
+
 def test_pages_are_readable_without_javascript(browser: Browser, live: Live) -> None:
     context = browser.new_context(base_url=live.base, java_script_enabled=False)
     try:
@@ -192,7 +203,8 @@ def test_a_learner_enrolls_plays_and_resumes_on_another_device(
     email = new_email("navigateur")
     page = context.new_page()
     sign_up(page, email)
-    page.goto(f"/modules/{MODULE}")
+    page.goto("/")
+    page.get_by_role("link", name="Module 1 — Comprendre la co-construction territoriale").click()
     page.get_by_role("button", name="S’inscrire à ce module").click()
     expect(page.get_by_role("status").filter(has_text="vous êtes inscrit à ce module")).to_be_visible()
     expect(page.get_by_text("Vous suivez ce module")).to_be_visible()
