@@ -127,6 +127,29 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(default=300, ge=1)
 
+    password_reset_minutes: int = Field(
+        default=30, ge=5, le=24 * 60, description="How long a password-reset link works (it works once)."
+    )
+    password_reset_limit: int = Field(
+        default=5, ge=1, description="Password-reset requests per client address and per address asked, per hour."
+    )
+
+    # --- e-mail -------------------------------------------------------------------------------
+    smtp_host: str = Field(
+        default="", max_length=255,
+        description="SMTP server that sends the site's e-mail. Unset: each message is written as an .eml file "
+        "under data_dir/outbox/ (and its subject logged), so every flow works without a mail server.",
+    )  # fmt: skip
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = Field(default="", max_length=320)
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mail_from: str = Field(
+        default="Les alliances qui changent les territoires <ne-pas-repondre@localhost>", max_length=400,
+        description="The From of every message (a mailbox the SMTP server may send as).",
+    )  # fmt: skip
+
     # --- uploads ------------------------------------------------------------------------------
     upload_max_bytes: int = Field(default=4 * 1024**3, ge=1024)
     jobs_in_process: bool = Field(
@@ -284,6 +307,11 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no database URL is given: the service runs its own PostgreSQL."""
         return self.database_url is None
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where messages go without an SMTP server."""
+        return self.data_dir / "outbox"
 
     def require_database_url(self) -> str:
         """The database URL, once the CLI has resolved it (configured, or the embedded server's)."""

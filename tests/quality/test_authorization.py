@@ -186,6 +186,7 @@ def synced(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Setti
         tmp_path_factory.mktemp("authz") / "var",
         login_ip_limit=100_000,
         register_ip_limit=100_000,
+        password_reset_limit=100_000,
         jobs_in_process=False,
     )
     sync(settings)
@@ -349,6 +350,11 @@ RULES: dict[tuple[str, str], Rule] = {
         201, send=_json(lambda _: {"email": unique_email("inscrit"), "password": PASSWORD})
     ),
     ("POST", "/api/v1/auth/login"): public(send=_json(lambda w: {"email": w.spare_email, "password": PASSWORD})),
+    ("POST", "/api/v1/auth/password-reset"): public(202, send=_json(lambda _: {"email": unique_email("oubli")})),
+    # a made-up token: refused (422) to anyone alike, never 401/403
+    ("POST", "/api/v1/auth/password-reset/confirm"): public(
+        422, send=_json(lambda _: {"token": "inconnu", "password": "une-phrase-de-passe-solide"})
+    ),
     ("GET", "/api/v1/me"): user(),
     ("PUT", "/api/v1/me/password"): user(
         send=_json(lambda _: {"current_password": PASSWORD, "new_password": NEW_PASSWORD}), fresh_actors=True
@@ -458,6 +464,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/connexion"): page_public(),
     ("POST", "/connexion"): page_public(303, send=_SIGN_IN),
     ("GET", "/inscription"): page_public(),
+    ("GET", "/mot-de-passe-oublie"): page_public(),
+    ("POST", "/mot-de-passe-oublie"): page_public(send=_form(lambda _: {"email": unique_email("oubli")})),
+    ("GET", "/mot-de-passe/nouveau/{token:str}"): page_public(410),
+    ("POST", "/mot-de-passe/nouveau/{token:str}"): page_public(410, send=_form(lambda _: {"password": "x" * 12})),
     ("POST", "/inscription"): page_public(303, send=_SIGN_UP),
     ("POST", "/deconnexion"): page_public(303, fresh_actors=True),  # revokes the session's token
     # pages: the signed-in learner's own account and forms

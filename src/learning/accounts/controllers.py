@@ -10,11 +10,22 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.security.jwt import Token
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from learning.accounts.auth import CurrentUser, client_ip, issue_token, token_id
-from learning.accounts.deps import provide_account_service, requires_registrations_left
-from learning.accounts.schemas import LoginRequest, PasswordChange, RegisterRequest, TokenRead, UserRead, user_read
+from learning.accounts.deps import provide_account_service, provide_password_resets, requires_registrations_left
+from learning.accounts.resets import RESET_REQUESTED, PasswordResets
+from learning.accounts.schemas import (
+    LoginRequest,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    PasswordResetRequested,
+    RegisterRequest,
+    TokenRead,
+    UserRead,
+    user_read,
+)  # fmt: skip
 from learning.accounts.services import AccountService
 from learning.db import models as m
 from learning.lib.clock import utcnow
@@ -52,6 +63,31 @@ class AuthController(Controller):
             email=data.email, password=data.password, display_name=data.display_name, client_ip=client_ip(request)
         )
         return user_read(user)
+
+    @post(
+        "/password-reset", status_code=HTTP_202_ACCEPTED, operation_id="RequestPasswordReset",
+        dependencies={"resets": Provide(provide_password_resets, sync_to_thread=False)}, opt={"problems": [429]},
+    )  # fmt: skip
+    async def request_password_reset(
+        self,
+        data: JSONBody[PasswordResetRequest],
+        resets: NamedDependency[PasswordResets],
+        request: Request[Any, Any, Any],
+    ) -> PasswordResetRequested:
+        """E-mail a single-use link to choose a new password, if the address has an account. The answer is the
+        same either way (limited per client and per address: 429 with Retry-After)."""
+        await resets.request(data.email, client_ip(request))
+        return PasswordResetRequested(RESET_REQUESTED)
+
+    @post(
+        "/password-reset/confirm", status_code=HTTP_204_NO_CONTENT, operation_id="ConfirmPasswordReset",
+        dependencies={"resets": Provide(provide_password_resets, sync_to_thread=False)}, opt={"problems": [422]},
+    )  # fmt: skip
+    async def confirm_password_reset(
+        self, data: JSONBody[PasswordResetConfirm], resets: NamedDependency[PasswordResets]
+    ) -> None:
+        """Set a new password with the link's token (once, before it expires); every session of the account ends."""
+        await resets.reset(data.token, data.password)
 
     @post("/login", status_code=HTTP_200_OK, operation_id="Login", opt={"problems": [401, 429]})
     async def login(

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.auth import client_ip
 from learning.accounts.passwords import PasswordHashing
-from learning.accounts.repositories import CredentialReads, UserRepository
+from learning.accounts.repositories import CredentialReads, ResetRepository, UserRepository
+from learning.accounts.resets import PasswordResets, reset_policy
 from learning.accounts.services import AccountService, LoginPolicy, registration_key, registrations_refused
 from learning.config import Settings
+from learning.lib.queue import JobQueue
 from learning.lib.ratelimit import Limit, RateLimiter, remembered_refusal
 
 
@@ -42,6 +44,14 @@ def login_policy(settings: Settings) -> LoginPolicy:
 def provide_account_service(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
     limiter = RateLimiter(state.sessionmaker, state.refusals)
     return AccountService(UserRepository(db_session), limiter, state.login_policy, CredentialReads(state.sessionmaker))
+
+
+def provide_password_resets(db_session: NamedDependency[AsyncSession], state: State) -> PasswordResets:
+    limiter = RateLimiter(state.sessionmaker, state.refusals)
+    return PasswordResets(
+        UserRepository(db_session), ResetRepository(db_session), limiter, JobQueue(db_session),
+        reset_policy(state.settings), hashing=state.login_policy.hashing,
+    )  # fmt: skip
 
 
 def requires_registrations_left(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, exists, false, func, select
+from sqlalchemy import delete, exists, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,6 +77,33 @@ class UserRepository:
             insert(m.RevokedToken).values(jti=jti, expires_at=expires_at).on_conflict_do_nothing()
         )
         self.session.info[ACCOUNTS_CHANGED] = True  # this process forgets its verified tokens at commit
+
+
+class ResetRepository:
+    """Password-reset tokens (by their SHA-256)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, reset: m.PasswordReset) -> None:
+        self.session.add(reset)
+        await self.session.flush()
+
+    async def lock(self, token_hash: bytes) -> m.PasswordReset | None:
+        return await self.session.get(m.PasswordReset, token_hash, with_for_update=True)
+
+    async def close_all(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Every open token of the account used up (one reset ends them all)."""
+        await self.session.execute(
+            update(m.PasswordReset)
+            .where(m.PasswordReset.user_id == user_id, m.PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+    async def purge_before(self, moment: datetime) -> int:
+        """Tokens expired before ``moment`` removed (maintenance)."""
+        result = await self.session.execute(delete(m.PasswordReset).where(m.PasswordReset.expires_at < moment))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class CredentialReads:

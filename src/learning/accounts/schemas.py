@@ -57,6 +57,19 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     new_password: NewPassword
 
 
+class PasswordResetRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class PasswordResetConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: NewPassword
+
+
+class PasswordResetRequested(msgspec.Struct):
+    detail: str
+
+
 class TokenRead(msgspec.Struct):
     access_token: str
     expires_at: datetime

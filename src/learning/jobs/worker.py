@@ -14,12 +14,18 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from learning.accounts.repositories import ResetRepository
+from learning.accounts.resets import reset_policy
 from learning.config import Settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
+from learning.jobs.accounts import PasswordResetMailer
 from learning.jobs.replays import ReplayProcessor
 from learning.lib.clock import utcnow
-from learning.lib.queue import PROCESS_UPLOAD, JobRunner
+from learning.lib.queue import PASSWORD_RESET, PROCESS_UPLOAD, SEND_MAIL, JobRunner
 from learning.lib.ratelimit import RateLimiter
+from learning.mail.repositories import MailRepository
+from learning.mail.services import MailSender
+from learning.mail.transport import create_transport
 from learning.media.downloads import DownloadRecorder
 from learning.progress.repositories import TallyRepository
 from learning.storage import ObjectStore, StorageUnavailable, create_object_store
@@ -30,6 +36,7 @@ logger = logging.getLogger("learning.worker")
 MAINTENANCE_INTERVAL_SECONDS = 300
 REQUEST_RETENTION = timedelta(days=2)
 STALLED_AFTER = timedelta(minutes=10)
+MAIL_RETENTION = timedelta(days=7)  # a sent message (and the link in it) is kept a week, for support
 
 
 def job_runner(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], store: ObjectStore) -> JobRunner:
@@ -37,9 +44,11 @@ def job_runner(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession
     against the database of ``settings`` in whichever process runs jobs: `learning serve` (jobs in process)
     or `learning worker`."""
     processor = ReplayProcessor(sessionmaker, store)
+    mail = MailSender(sessionmaker, create_transport(settings), settings.mail_from)
+    resets = PasswordResetMailer(sessionmaker, settings, reset_policy(settings))
     return JobRunner(
         libpq_url(settings.require_database_url()),
-        {PROCESS_UPLOAD: processor.handle},
+        {PROCESS_UPLOAD: processor.handle, SEND_MAIL: mail.handle, PASSWORD_RESET: resets.handle},
         periodic=functools.partial(maintain, sessionmaker, store),
         period=MAINTENANCE_INTERVAL_SECONDS,
         heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_seconds),
@@ -57,6 +66,9 @@ async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store:
         uploads = upload_service(session, store)
         done["expired_uploads"] = await uploads.remove_expired()
         done["requeued_uploads"] = await uploads.requeue_stalled(STALLED_AFTER)
+    async with sessionmaker.begin() as session:
+        done["expired_password_resets"] = await ResetRepository(session).purge_before(utcnow())
+        done["old_mail_messages"] = await MailRepository(session).purge_before(utcnow() - MAIL_RETENTION)
     async with sessionmaker.begin() as session:
         # The admin figures' tally: its changes since the last pass folded in (a read sums what is left).
         done["folded_progress_changes"] = await TallyRepository(session).fold()

@@ -31,6 +31,8 @@ _SLASHES = r"(?:/|%2f)+"
 _PRIVATE_FEED = re.compile(
     rf"({_spelled('feeds')}{_SLASHES}{_spelled('private')}{_SLASHES})(?:(?!%2f)[^/\s\"'<>?#\\])+", re.IGNORECASE
 )
+# A password-reset link's token (/mot-de-passe/nouveau/<token>): good once, but until then it is the account.
+_RESET_LINK = re.compile(r"(/mot-de-passe/nouveau/)[A-Za-z0-9_%-]+", re.IGNORECASE)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -38,8 +40,9 @@ ANSWERED_BY = "answered_by"  # the scope state key (and log field) naming which 
 
 
 def redact(text: str) -> str:
-    """``text`` with every private-feed token replaced by ``***`` (the one redaction of every log line)."""
-    return _PRIVATE_FEED.sub(r"\1***", text)
+    """``text`` with every private-feed token and password-reset token replaced by ``***`` (the redaction of
+    every log line)."""
+    return _RESET_LINK.sub(r"\1***", _PRIVATE_FEED.sub(r"\1***", text))
 
 
 redact_path = redact  # the edge's name for it

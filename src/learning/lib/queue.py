@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 logger = logging.getLogger("learning.jobs")
 
 PROCESS_UPLOAD = "process_upload"
+SEND_MAIL = "send_mail"
+PASSWORD_RESET = "password_reset"  # noqa: S105 (a job name, not a password)
 RESTART_DELAY_SECONDS = 2.0
 STOP_TIMEOUT_SECONDS = 30.0
 

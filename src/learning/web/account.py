@@ -14,7 +14,8 @@ from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from learning.accounts.auth import CurrentUser, client_ip, issue_token, session_token, token_id
-from learning.accounts.deps import provide_account_service
+from learning.accounts.deps import provide_account_service, provide_password_resets
+from learning.accounts.resets import BadResetLink, PasswordResets
 from learning.accounts.services import AccountService, EmailTaken, InvalidCredentials, WeakPassword
 from learning.catalog.deps import provide_catalog_service
 from learning.catalog.services import CatalogService
@@ -51,6 +52,14 @@ class SignUpForm(msgspec.Struct):
     password: str = ""
     display_name: str = ""
     suite: str = "/"
+
+
+class ForgotForm(msgspec.Struct):
+    email: str = ""
+
+
+class ResetForm(msgspec.Struct):
+    password: str = ""
 
 
 class FeedTokenForm(msgspec.Struct):
@@ -106,6 +115,7 @@ def _wait(exc: TooManyRequests) -> str:
 class AccountPages(Controller):
     dependencies = {
         "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "resets": Provide(provide_password_resets, sync_to_thread=False),
         "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
         "catalog": Provide(provide_catalog_service, sync_to_thread=False),
@@ -118,9 +128,12 @@ class AccountPages(Controller):
         viewer: NamedDependency[CurrentUser | None],
         suite: Annotated[str, QueryParameter(max_length=2000)] = "/",
         reprendre: Annotated[str, QueryParameter(max_length=500)] = "",
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         pending = pending_action(reprendre)
         flash = Flash("Votre session a expiré : reconnectez-vous, et votre action sera faite.") if pending else None
+        if fait == "mot-de-passe":
+            flash = Flash("C’est fait : votre mot de passe a changé. Connectez-vous avec le nouveau.")
         return page("signin.html", viewer, email="", suite=safe_next(suite), pending=pending or "", flash=flash)
 
     @post("/connexion", name="web:sign-in-post")
@@ -202,6 +215,67 @@ class AccountPages(Controller):
                 display_name=data.display_name, suite=safe_next(data.suite), min_length=min_length,
             )  # fmt: skip
         return _signed_in(state, user, data.suite)
+
+    @page_route("/mot-de-passe-oublie", name="web:forgot")
+    async def forgot_form(self, viewer: NamedDependency[CurrentUser | None]) -> Template:
+        return page("forgot.html", viewer, email="", sent=False)
+
+    @post("/mot-de-passe-oublie", name="web:forgot-post")
+    async def forgot(
+        self,
+        data: URLEncodedBody[ForgotForm],
+        request: Request[Any, Any, Any],
+        resets: NamedDependency[PasswordResets],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
+        """Ask for a reset link: the same page whether the address has an account or not."""
+        try:
+            await resets.request(data.email, client_ip(request))
+        except TooManyRequests as exc:
+            flash = Flash(_wait(exc), "error")
+            return page("forgot.html", viewer, status_code=429, flash=flash, email=data.email, sent=False)
+        return page("forgot.html", viewer, email=data.email, sent=True)
+
+    @page_route("/mot-de-passe/nouveau/{token:str}", name="web:reset")
+    async def reset_form(
+        self,
+        token: FromPath[str],
+        resets: NamedDependency[PasswordResets],
+        viewer: NamedDependency[CurrentUser | None],
+        state: State,
+    ) -> Template:
+        """The form of a reset link (or, for a link used or expired, the way to ask for another)."""
+        try:
+            await resets.check(token)
+        except BadResetLink:
+            return page(
+                "reset.html", viewer, status_code=410, usable=False, min_length=state.settings.password_min_length
+            )
+        return page("reset.html", viewer, usable=True, min_length=state.settings.password_min_length)
+
+    @post("/mot-de-passe/nouveau/{token:str}", name="web:reset-post")
+    async def reset(
+        self,
+        token: FromPath[str],
+        data: URLEncodedBody[ResetForm],
+        resets: NamedDependency[PasswordResets],
+        viewer: NamedDependency[CurrentUser | None],
+        state: State,
+    ) -> Redirect | Template:
+        """Set the new password; then sign in with it (every other session has ended)."""
+        min_length = state.settings.password_min_length
+        try:
+            await resets.reset(token, data.password)
+        except BadResetLink:
+            return page("reset.html", viewer, status_code=410, usable=False, min_length=min_length)
+        except WeakPassword:
+            problem = (
+                f"Mot de passe refusé : il faut au moins {min_length} caractères, "
+                "et ni un mot de passe courant ni votre adresse e-mail."
+            )
+            flash = Flash(problem, "error")
+            return page("reset.html", viewer, status_code=400, flash=flash, usable=True, min_length=min_length)
+        return see_other("/connexion?fait=mot-de-passe", cookies=[expired_session_cookie(state.settings)])
 
     @post("/deconnexion", name="web:sign-out")
     async def sign_out(

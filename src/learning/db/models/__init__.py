@@ -19,6 +19,7 @@ from learning.db.models.catalog import (
 )
 from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
+from learning.db.models.mail import MailMessage, PasswordReset
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 from learning.db.models.progress import (
     Enrollment,
@@ -45,6 +46,7 @@ __all__ = [
     "LessonKind",
     "LessonProgress",
     "ListenerSalt",
+    "MailMessage",
     "MediaAsset",
     "MediaDownload",
     "MediaKind",
@@ -54,6 +56,7 @@ __all__ = [
     "ModuleProgressChange",
     "ModuleProgressTally",
     "Origin",
+    "PasswordReset",
     "PodcastFeed",
     "PrivateFeedToken",
     "ProgressEvent",
