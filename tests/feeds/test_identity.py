@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import icalendar
 import pytest
 import yaml
 from litestar.testing import TestClient
@@ -61,6 +62,12 @@ def _everything(settings: Settings) -> dict[str, Any]:
                 published[f"lesson {module['slug']}/{lesson['slug']}"] = _ids(answer.json())
         for series in client.get("/api/v1/webinars").json()["items"]:
             published[f"series {series['slug']}"] = _ids(client.get(f"/api/v1/webinars/{series['slug']}").json())
+            # Calendars key events on their UID: the same in every installation (with their times and sequence).
+            calendar = icalendar.Calendar.from_ical(client.get(f"/feeds/webinars/{series['slug']}.ics").content)
+            published[f"calendar {series['slug']}"] = [
+                (str(event["UID"]), event.decoded("DTSTART"), int(event["SEQUENCE"]))
+                for event in calendar.walk("VEVENT")
+            ]
     return published
 
 

@@ -148,7 +148,10 @@ def test_feeds_document_rss_and_atom(client: Client, settings: Settings) -> None
     sync(settings)
     assert client.get(f"/feeds/webinars/{SERIES}.atom").headers["content-type"].startswith("application/atom+xml")
     content = _operation(client, "get", "/feeds/webinars/{filename}")["responses"]["200"]["content"]
-    assert set(content) == {"application/rss+xml", "application/atom+xml"}
+    assert set(content) == {"application/rss+xml", "application/atom+xml", "text/calendar"}  # .ics: the calendar
+    assert client.get(f"/feeds/webinars/{SERIES}.ics").headers["content-type"].startswith("text/calendar")
+    modules = _operation(client, "get", "/feeds/modules/{filename}")["responses"]["200"]["content"]
+    assert set(modules) == {"application/rss+xml", "application/atom+xml"}
 
 
 # --- tus -----------------------------------------------------------------------------------------------------

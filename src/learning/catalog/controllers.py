@@ -21,6 +21,7 @@ from learning.db import models as m
 from learning.edge import AnswerStore
 from learning.edge.keys import EDGE_QUERY, PAGE, Declaration, as_int, as_text, as_words
 from learning.edge.routes import cached_json
+from learning.lib.calendar import CALENDAR_MEDIA_TYPE
 from learning.lib.openapi import IF_NONE_MATCH, PRECONDITION_HEADERS, no_content
 from learning.lib.pagination import Page, PageRequest, provide_page_request
 
@@ -174,7 +175,11 @@ class CatalogController(Controller):
         catalog: NamedDependency[CatalogService],
         answers: NamedDependency[AnswerStore],
     ) -> Response[bytes]:
-        """A webinar session: programme, speakers, replay, transcript and chapters when present."""
+        """A webinar session: programme, speakers, replay, transcript and chapters when present. With ``.ics``
+        after its slug: the session as an iCalendar event (``text/calendar``, RFC 5545) to add to a calendar."""
+        if session_slug.endswith(".ics"):
+            view = await catalog.session_calendar(series_slug, session_slug.removesuffix(".ics"))
+            return Response(view.body, media_type=CALENDAR_MEDIA_TYPE, headers={"ETag": view.etag})
         return await cached_json(
             request, answers, lambda: catalog.session(series_slug, session_slug), catalog.next_change
         )

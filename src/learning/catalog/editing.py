@@ -47,6 +47,17 @@ def _apply(row: Any, changes: msgspec.Struct) -> None:
         row.body_html = render_markdown(row.body_md)
 
 
+def event_fields(session: m.WebinarSession) -> tuple[object, ...]:
+    """What a calendar event says of a session: a change of any raises its SEQUENCE (RFC 5545)."""
+    return (session.scheduled_at, session.duration_minutes, session.join_url, session.status, session.title)
+
+
+def _normalise_event(session: m.WebinarSession) -> None:
+    session.join_url = session.join_url or None  # "" clears it
+    if session.status is not m.SessionStatus.CANCELLED:
+        session.cancel_reason = ""
+
+
 def _change_publication(row: Any, change: s.PublicationChange) -> s.PublicationRead:
     if change.state is m.Publication.SCHEDULED:
         if change.publish_at is None or change.publish_at.tzinfo is None:
@@ -178,14 +189,20 @@ class CatalogEditor:
             origin=m.Origin.ADMIN, publication=m.Publication.DRAFT,
         )  # fmt: skip
         _apply(session, data)
+        _normalise_event(session)
         await self.catalog.add(session)
         return session
 
     async def update_session(self, series_slug: str, session_slug: str, data: s.SessionUpdate) -> m.WebinarSession:
+        """Change a session; a change of its time, room or state raises its sequence (calendars take it)."""
         session = await self._session(series_slug, session_slug)
         if data.scheduled_at is not None:
             _require_offset(data.scheduled_at)
+        before = event_fields(session)
         _apply(session, data)
+        _normalise_event(session)
+        if event_fields(session) != before:
+            session.sequence += 1
         await self.catalog.flush()
         return session
 

@@ -9,11 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     case,
+    exists,
     extract,
     func,
     literal,
@@ -28,6 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import models as m
 from learning.db.models.catalog import SEARCH_CONFIG
+from learning.lib.clock import utcnow
 
 MANIFEST = "content"  # the one row of content_manifest
 
@@ -50,6 +54,24 @@ class SearchHit:
     parent_slug: str | None
     rank: float
     snippet: str
+
+
+def _in_state(status: m.SessionStatus, now: datetime) -> ColumnElement[bool]:
+    """Sessions in ``status`` at ``now``, as ``m.session_state`` says (a ready replay makes one available)."""
+    session = m.WebinarSession
+    cancelled = session.status == m.SessionStatus.CANCELLED
+    replay = exists().where(m.MediaAsset.id == session.replay_id, m.MediaAsset.status == m.MediaStatus.READY)
+    end = session.scheduled_at + func.make_interval(0, 0, 0, 0, 0, session.duration_minutes)
+    if status is m.SessionStatus.CANCELLED:
+        return cancelled
+    if status is m.SessionStatus.REPLAY_AVAILABLE:
+        return and_(~cancelled, replay)
+    by_clock = {
+        m.SessionStatus.UPCOMING: session.scheduled_at > now,
+        m.SessionStatus.LIVE: and_(session.scheduled_at <= now, end > now),
+        m.SessionStatus.ENDED: end <= now,
+    }
+    return and_(~cancelled, ~replay, by_clock[status])
 
 
 class CatalogRepository:
@@ -142,7 +164,7 @@ class CatalogRepository:
     ) -> tuple[list[m.WebinarSession], int]:
         query = self._sessions_query(series_id, public=public)
         if status is not None:
-            query = query.where(m.WebinarSession.status == status)
+            query = query.where(_in_state(status, utcnow()))
         if year is not None:
             query = query.where(extract("year", func.timezone("Europe/Paris", m.WebinarSession.scheduled_at)) == year)
         total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()

@@ -112,6 +112,8 @@ class SessionSummary(msgspec.Struct):
     scheduled_at: datetime
     duration_minutes: int
     status: m.SessionStatus
+    cancel_reason: str  # why an admin cancelled it ("" otherwise)
+    join_url: str | None  # where to attend (an external room), while it is upcoming or live
     speakers: list[Speaker]
     tags: list[str]
     replay: MediaRef | None
@@ -124,6 +126,8 @@ class SessionDetail(msgspec.Struct):
     scheduled_at: datetime
     duration_minutes: int
     status: m.SessionStatus
+    cancel_reason: str  # why an admin cancelled it ("" otherwise)
+    join_url: str | None  # where to attend (an external room), while it is upcoming or live
     speakers: list[Speaker]
     tags: list[str]
     replay: MediaRef | None
@@ -304,6 +308,10 @@ class SpeakerIn(msgspec.Struct, forbid_unknown_fields=True):
     role: Annotated[str, msgspec.Meta(pattern="^(host|guest)$")] = "guest"
 
 
+JoinUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^(|https?://\S+)$")]  # "" clears it
+CancelReason = Annotated[str, msgspec.Meta(max_length=1000, extra_json_schema=STORABLE_TEXT)]
+
+
 class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     title: Title
@@ -314,6 +322,8 @@ class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
     status: m.SessionStatus = m.SessionStatus.UPCOMING
     speakers: Annotated[list[SpeakerIn], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=list)
     tags: Tags = msgspec.field(default_factory=list)
+    join_url: JoinUrl = ""
+    cancel_reason: CancelReason = ""
 
 
 class SessionUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -325,6 +335,8 @@ class SessionUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: m.SessionStatus | None = None
     speakers: Annotated[list[SpeakerIn], msgspec.Meta(max_length=50)] | None = None
     tags: Tags | None = None
+    join_url: JoinUrl | None = None
+    cancel_reason: CancelReason | None = None
 
 
 @dataclass(frozen=True, slots=True)

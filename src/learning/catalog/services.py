@@ -11,6 +11,7 @@ from learning.catalog import schemas as s
 from learning.catalog.markdown import render_markdown
 from learning.catalog.repositories import MARK_END, MARK_START, CatalogRepository
 from learning.db import models as m
+from learning.lib.calendar import CalendarEvent, CalendarView, render_calendar
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotFound, Unprocessable
 from learning.lib.typography import french_html
@@ -84,6 +85,19 @@ def _media(base_url: str, asset: m.MediaAsset | None) -> s.MediaRef | None:
         width=asset.width,
         height=asset.height,
     )
+
+
+def _state(session: m.WebinarSession, replay: s.MediaRef | None) -> m.SessionStatus:
+    return m.session_state(session.status, replay is not None, session.scheduled_at, session.duration_minutes, utcnow())
+
+
+def _reason(session: m.WebinarSession, status: m.SessionStatus) -> str:
+    return session.cancel_reason if status is m.SessionStatus.CANCELLED else ""
+
+
+def _join_url(session: m.WebinarSession, status: m.SessionStatus) -> str | None:
+    """The room, while there is something to join (not after the session, not when it is cancelled)."""
+    return session.join_url if status in (m.SessionStatus.UPCOMING, m.SessionStatus.LIVE) else None
 
 
 def _speakers(raw: list[dict[str, str]]) -> list[s.Speaker]:
@@ -235,10 +249,12 @@ class CatalogService:
         )
 
     def _session_summary(self, session: m.WebinarSession) -> s.SessionSummary:
+        replay = _media(self.base_url, session.replay)
+        status = _state(session, replay)
         return s.SessionSummary(
             slug=session.slug, title=session.title, summary=session.summary, scheduled_at=session.scheduled_at,
-            duration_minutes=session.duration_minutes, status=session.status, speakers=_speakers(session.speakers),
-            tags=session.tags, replay=_media(self.base_url, session.replay),
+            duration_minutes=session.duration_minutes, status=status, cancel_reason=_reason(session, status),
+            join_url=_join_url(session, status), speakers=_speakers(session.speakers), tags=session.tags, replay=replay,
         )  # fmt: skip
 
     async def session(self, series_slug: str, session_slug: str) -> s.SessionDetail:
@@ -248,16 +264,20 @@ class CatalogService:
         session = await self.catalog.session_by_slug(series.id, session_slug, public=True)
         if session is None:
             raise SessionNotFound(f"No published session '{session_slug}' in '{series_slug}'.")
+        replay = _media(self.base_url, session.replay)
+        status = _state(session, replay)
         return s.SessionDetail(
             slug=session.slug,
             title=session.title,
             summary=session.summary,
             scheduled_at=session.scheduled_at,
             duration_minutes=session.duration_minutes,
-            status=session.status,
+            status=status,
+            cancel_reason=_reason(session, status),
+            join_url=_join_url(session, status),
             speakers=_speakers(session.speakers),
             tags=session.tags,
-            replay=_media(self.base_url, session.replay),
+            replay=replay,
             transcript=_media(self.base_url, session.transcript),
             chapters=_media(self.base_url, session.chapters),
             artwork=_media(self.base_url, session.artwork),
@@ -265,6 +285,21 @@ class CatalogService:
             body_html=session.body_html,
             series=s.ParentRef(slug=series.slug, title=series.title, notice=series.notice),
         )
+
+    async def session_calendar(self, series_slug: str, session_slug: str) -> CalendarView:
+        """One published session as an iCalendar document (to add it to a calendar; registrations attach it)."""
+        series = await self.catalog.series_by_slug(series_slug, public=True)
+        session = await self.catalog.session_by_slug(series.id, session_slug, public=True) if series else None
+        if series is None or session is None:
+            raise SessionNotFound(f"No published session '{session_slug}' in '{series_slug}'.")
+        event = CalendarEvent(
+            uid=str(session.id), slug=session.slug, title=session.title, summary=session.summary,
+            start=session.scheduled_at, duration_minutes=session.duration_minutes,
+            cancelled=session.status is m.SessionStatus.CANCELLED, cancel_reason=session.cancel_reason,
+            join_url=session.join_url, sequence=session.sequence, created=session.created_at,
+            updated=session.updated_at, page=f"{self.base_url}/webinaires/{series.slug}/{session.slug}",
+        )  # fmt: skip
+        return render_calendar(series.title, series.timezone, [event])
 
     async def search(self, query: str, *, limit: int, offset: int) -> s.SearchPage:
         """Ranked French full-text search; accents and plurals do not matter. The total is exact up to the

@@ -27,6 +27,7 @@ from learning.edge.routes import Early, cached_document, early_answer, private_d
 from learning.feeds.deps import provide_feed_service
 from learning.feeds.render import render_atom, render_rss_gzip
 from learning.feeds.services import FeedFormat, FeedNotFound, FeedService, FeedView
+from learning.lib.calendar import CALENDAR_MEDIA_TYPE, CalendarView
 from learning.lib.clock import utcnow
 from learning.lib.guards import requires_json_body
 from learning.lib.openapi import CONDITIONAL_HEADERS, no_content
@@ -85,6 +86,28 @@ def _early(request: Request[Any, Any, Any], fmt: FeedFormat, max_age: int, *, pr
     return early
 
 
+def _calendar_rendered(view: CalendarView, max_age: int) -> Rendered:
+    return Rendered(
+        view.body, view.etag, CALENDAR_MEDIA_TYPE, view.updated, cache_control=_cache_control(max_age, private=False),
+        gzipped=compressed(view.body), cors=True,
+    )  # fmt: skip
+
+
+async def _calendar(
+    request: Request[Any, Any, Any], state: State, load: Callable[[], Awaitable[CalendarView]]
+) -> Response[Any]:
+    """A public calendar: kept by the edge like a feed (a change of the catalog clears it), 304 when unchanged."""
+    max_age: int = state.settings.feed_max_age_seconds
+    cache_control = _cache_control(max_age, private=False)
+
+    def early(view: CalendarView) -> Response[Any] | None:
+        return early_answer(request, Validators(view.etag, view.updated, cache_control, True, cors=True))
+
+    return await cached_document(
+        request, state.edge.answers, load, functools.partial(_calendar_rendered, max_age=max_age), early=early
+    )
+
+
 async def _public(
     request: Request[Any, Any, Any], state: State, load: Callable[[], Awaitable[FeedView]], fmt: FeedFormat
 ) -> Response[Any]:
@@ -116,6 +139,13 @@ FEED_OPTIONS: dict[str, Any] = {
 }  # fmt: skip
 
 
+# A series also answers ``.ics``: its sessions as a calendar.
+SERIES_FEED_OPTIONS: dict[str, Any] = {
+    **FEED_OPTIONS,
+    "opt": FEED_OPTIONS["opt"]
+    | {"media_types": {200: (*FEED_OPTIONS["opt"]["media_types"][200], CALENDAR_MEDIA_TYPE.split(";")[0])}},
+}
+
 PRIVATE_FEED_OPTIONS: dict[str, Any] = {
     **FEED_OPTIONS,
     "opt": {key: value for key, value in FEED_OPTIONS["opt"].items() if key != EDGE_QUERY}  # never kept
@@ -125,7 +155,7 @@ PRIVATE_FEED_OPTIONS: dict[str, Any] = {
 
 @route(
     "/feeds/webinars/{filename:str}",
-    operation_id=lambda _h, method, _p: f"{method.title()}WebinarSeriesFeed", **FEED_OPTIONS,
+    operation_id=lambda _h, method, _p: f"{method.title()}WebinarSeriesFeed", **SERIES_FEED_OPTIONS,
 )  # fmt: skip
 async def series_feed(
     request: Request[Any, Any, Any],
@@ -134,7 +164,10 @@ async def series_feed(
     state: State,
     page: Page = 1,
 ) -> Response[Any]:
-    """The podcast feed of a webinar series: ``{slug}.xml`` (RSS 2.0, iTunes + Podcasting 2.0) or ``{slug}.atom``."""
+    """The podcast feed of a webinar series: ``{slug}.xml`` (RSS 2.0, iTunes + Podcasting 2.0) or ``{slug}.atom``;
+    ``{slug}.ics``: its sessions as a calendar to subscribe to (RFC 5545; ``webcal://`` on the pages)."""
+    if filename.endswith(".ics") and (slug := filename.removesuffix(".ics")):
+        return await _calendar(request, state, lambda: feeds.series_calendar(slug, utcnow()))
     slug, fmt = _split(filename)
     return await _public(request, state, lambda: feeds.series_feed(slug, utcnow(), page), fmt)
 

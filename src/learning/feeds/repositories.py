@@ -48,6 +48,9 @@ class SessionRow:
     publish_at: datetime | None
     updated_at: datetime
     created_at: datetime
+    join_url: str | None
+    sequence: int
+    cancel_reason: str
     replay: AssetRow | None
     transcript: AssetRow | None
     chapters: AssetRow | None
@@ -63,7 +66,7 @@ _SESSION = m.WebinarSession
 _SESSION_COLUMNS = (
     _SESSION.id, _SESSION.slug, _SESSION.title, _SESSION.summary, _SESSION.body_html, _SESSION.scheduled_at,
     _SESSION.duration_minutes, _SESSION.status, _SESSION.speakers, _SESSION.publication, _SESSION.publish_at,
-    _SESSION.updated_at, _SESSION.created_at,
+    _SESSION.updated_at, _SESSION.created_at, _SESSION.join_url, _SESSION.sequence, _SESSION.cancel_reason,
 )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ import anyio.to_thread
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
 from learning.feeds.repositories import AssetRow, FeedRepository, SessionRow
+from learning.lib.calendar import CalendarEvent, CalendarView, render_calendar
 from learning.lib.errors import LearningError, NotFound
 from learning.media.formats import MP3
 from learning.media.urls import media_path
@@ -125,6 +126,33 @@ class FeedService:
         # in a worker thread, and so is its digest, so the event loop answers other requests meanwhile.
         built = await anyio.to_thread.run_sync(self._series_channel, feed, series, sessions, audio, now, page)
         return await self._view(feed, *built, now, record=page == 1)
+
+    async def series_calendar(self, slug: str, now: datetime) -> CalendarView:
+        """The series' published sessions as an iCalendar document (cancelled ones included, marked so)."""
+        series = await self.feeds.series(slug, now)
+        if series is None:
+            raise FeedNotFound(f"No calendar for the webinar series '{slug}'.")
+        rows = await self.feeds.series_sessions(series.id)
+        events = [
+            CalendarEvent(
+                uid=str(row.id),
+                slug=row.slug,
+                title=row.title,
+                summary=row.summary,
+                start=row.scheduled_at,
+                duration_minutes=row.duration_minutes,
+                cancelled=row.status is m.SessionStatus.CANCELLED,
+                cancel_reason=row.cancel_reason,
+                join_url=row.join_url,
+                sequence=row.sequence,
+                created=row.created_at,
+                updated=row.updated_at,
+                page=f"{self.base}/webinaires/{series.slug}/{row.slug}",
+            )
+            for row in rows
+            if m.is_visible(row, now)
+        ]
+        return render_calendar(series.title, series.timezone, events)
 
     def _series_channel(
         self, feed: m.PodcastFeed, series: m.WebinarSeries, sessions: list[SessionRow],

@@ -24,12 +24,13 @@ TEXT_MAX = 200_000
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SPEAKER_FIELD = re.compile(r"^intervenant-(\d{1,2})-(nom|organisation|role)$")
 
+# What an admin decides of a session: it takes place or it is cancelled. The rest follows the clock (à venir, en
+# direct, terminée) and the replay (rediffusion disponible).
 STATUS_LABELS = {
-    m.SessionStatus.UPCOMING: "À venir",
-    m.SessionStatus.LIVE: "En direct",
-    m.SessionStatus.REPLAY_AVAILABLE: "Rediffusion disponible",
+    m.SessionStatus.UPCOMING: "Prévue (à venir, puis en direct, puis terminée, selon l’heure)",
     m.SessionStatus.CANCELLED: "Annulée",
 }
+_JOIN_URL = re.compile(r"^https?://\S+$")
 ROLE_LABELS = {"guest": "Intervention", "host": "Animation"}
 PUBLICATIONS = {
     "brouillon": m.Publication.DRAFT,
@@ -46,6 +47,8 @@ MESSAGES = {
     "heure": "Donnez l’heure de début, par exemple 11:00.",
     "duree": "La durée est un nombre entier de minutes, de 1 à 1440.",
     "statut": "Choisissez un état dans la liste.",
+    "lien": "Donnez l’adresse complète de la salle en ligne, commençant par https:// (2000 caractères au plus).",
+    "motif": "Ce texte est trop long (1000 caractères au plus).",
     "resume": "Ce texte est trop long (200 000 caractères au plus).",
     "texte": "Ce texte est trop long (200 000 caractères au plus).",
     "description": "Ce texte est trop long (200 000 caractères au plus).",
@@ -196,9 +199,14 @@ def read_session(values: dict[str, str], *, creating: bool, current: m.WebinarSe
     else:
         form.body["duration_minutes"] = int(minutes)
     status = form.value("statut", m.SessionStatus.UPCOMING.value)
-    if status not in {item.value for item in m.SessionStatus}:
+    if status not in {item.value for item in STATUS_LABELS}:
         form.fail("statut")
     form.body["status"] = status
+    join_url = form.value("lien")
+    if join_url and (len(join_url) > 2000 or not _JOIN_URL.match(join_url)):
+        form.fail("lien")
+    form.body["join_url"] = join_url
+    _text(form, "motif", "cancel_reason", limit=1000)
     _text(form, "resume", "summary")
     _text(form, "texte", "body_markdown")
     form.speakers = speaker_rows(values)
@@ -257,7 +265,9 @@ def session_values(session: m.WebinarSession) -> dict[str, str]:
     local = session.scheduled_at.astimezone(PARIS)
     values = {
         "titre": session.title, "date": local.date().isoformat(), "heure": f"{local:%H:%M}",
-        "duree": str(session.duration_minutes), "statut": session.status.value, "resume": session.summary,
+        "duree": str(session.duration_minutes), "resume": session.summary, "lien": session.join_url or "",
+        "statut": "cancelled" if session.status is m.SessionStatus.CANCELLED else "upcoming",
+        "motif": session.cancel_reason,
         "texte": session.body_md, "mots_cles": ", ".join(session.tags),
     }  # fmt: skip
     for index, speaker in enumerate(session.speakers[:MAX_SPEAKERS]):

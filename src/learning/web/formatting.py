@@ -59,3 +59,17 @@ def size_fr(size: int) -> str:
 def podcast_link(feed_url: str) -> str:
     """The ``podcast://`` link podcast apps register for: the feed's address without its scheme."""
     return "podcast://" + feed_url.split("://", 1)[-1]
+
+
+SESSION_STATES = {
+    "upcoming": "à venir",
+    "live": "en direct",
+    "ended": "terminée",
+    "replay_available": "rediffusion disponible",
+    "cancelled": "annulée",
+}
+
+
+def session_state_fr(status: str) -> str:
+    """A webinar session's state, as the pages say it."""
+    return SESSION_STATES.get(str(status), str(status))

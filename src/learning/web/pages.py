@@ -33,6 +33,7 @@ from learning.web.views import (
     SUBSCRIBE_FOLDERS,
     FeedLink,
     feed_link,
+    feed_url,
     local_url,
     module_marks,
     page_route,
@@ -277,8 +278,13 @@ class PublicPages(Controller):
     ) -> Template:
         """A webinar series and all its sessions."""
         series = await catalog.series(series_slug, status=None, year=None, limit=ALL, offset=0)
-        feeds = await _feeds(catalog, state.settings.base_url)
-        return page("series.html", viewer, series=series, feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series.slug)))
+        base = state.settings.base_url
+        feeds = await _feeds(catalog, base)
+        calendar = feed_url(base, m.FeedKind.WEBINAR_SERIES, series.slug, "ics")
+        return page(
+            "series.html", viewer, series=series, feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series.slug)),
+            calendar_url=local_url(calendar, base), calendar_webcal="webcal://" + calendar.split("://", 1)[-1],
+        )  # fmt: skip
 
     @page_route("/webinaires/{series_slug:str}/{session_slug:str}", name="web:session")
     async def session(

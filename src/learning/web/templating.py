@@ -18,7 +18,7 @@ from litestar.template import TemplateConfig
 
 from learning.accounts.auth import CurrentUser
 from learning.lib.typography import french_html
-from learning.web.formatting import clock, date_fr, datetime_fr, duration_fr, size_fr
+from learning.web.formatting import clock, date_fr, datetime_fr, duration_fr, session_state_fr, size_fr
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -49,7 +49,10 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.template_class = FrenchTemplate
-    env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, duration=duration_fr, clock=clock, size=size_fr)
+    env.filters.update(
+        date_fr=date_fr, datetime_fr=datetime_fr, duration=duration_fr, clock=clock, size=size_fr,
+        session_state=session_state_fr,
+    )  # fmt: skip
     env.globals["static"] = static_url
     return env
 

@@ -16,6 +16,7 @@ from learning.db.models.catalog import (
     WebinarSession,
     is_visible,
     publishes_later,
+    session_state,
 )
 from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
@@ -75,4 +76,5 @@ __all__ = [
     "WebinarSession",
     "is_visible",
     "publishes_later",
+    "session_state",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -64,10 +64,30 @@ class CompletionRule(StrEnum):
 
 
 class SessionStatus(StrEnum):
+    """A session's state. Stored, only CANCELLED (an admin's decision) counts; the others follow the clock and the
+    replay (see ``session_state``): upcoming → live → ended → replay_available."""
+
     UPCOMING = "upcoming"
     LIVE = "live"
+    ENDED = "ended"
     REPLAY_AVAILABLE = "replay_available"
     CANCELLED = "cancelled"
+
+
+def session_state(
+    stored: SessionStatus, has_replay: bool, scheduled_at: datetime, duration_minutes: int, now: datetime
+) -> SessionStatus:
+    """Where a session is now: cancelled if an admin said so, replay available once it has one, else by the
+    clock (before its start, during it, after it)."""
+    if stored is SessionStatus.CANCELLED:
+        return SessionStatus.CANCELLED
+    if has_replay:
+        return SessionStatus.REPLAY_AVAILABLE
+    if now < scheduled_at:
+        return SessionStatus.UPCOMING
+    if now < scheduled_at + timedelta(minutes=duration_minutes):
+        return SessionStatus.LIVE
+    return SessionStatus.ENDED
 
 
 class Scheduled(Protocol):
@@ -212,6 +232,10 @@ class WebinarSession(UUIDPrimaryKey, Timestamps, Publishable, Base):
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status"))
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    join_url: Mapped[str | None] = mapped_column(String(2000))  # the room: BigBlueButton, Jitsi, Visio…
+    # Raised on every change of time, place or state: a calendar takes the event with the highest (RFC 5545).
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     speakers: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     replay_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     transcript_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
