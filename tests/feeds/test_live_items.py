@@ -83,6 +83,25 @@ def test_podcast_index_parser_lists_the_session_to_come(client: TestClient[Any],
     assert len(parsed["items"]) == 11
 
 
+def test_during_a_session_its_live_item_is_live_and_links_to_the_room(
+    client: TestClient[Any], synced: Settings
+) -> None:
+    url = synced.require_database_url()
+    (row,) = sql(url, "SELECT id, replay_id, scheduled_at FROM webinar_session WHERE slug = $1", SESSION)
+    before = client.get(SERIES_FEED).headers["etag"]
+    room = "https://visio.example.org/salle-du-direct"
+    started = datetime.now(UTC) - timedelta(minutes=10)
+    sql(url, "UPDATE webinar_session SET replay_id = NULL, scheduled_at = $2, join_url = $3 WHERE id = $1",
+        row["id"], started, room)  # fmt: skip
+    try:
+        (live,) = partytime(_feed_after_change(client, before))["liveItems"]
+        assert (live["guid"], live["status"]) == (str(row["id"]), "live")
+        assert live["contentLinks"] == [room]
+    finally:
+        sql(url, "UPDATE webinar_session SET replay_id = $2, scheduled_at = $3, join_url = NULL WHERE id = $1",
+            row["id"], row["replay_id"], row["scheduled_at"])  # fmt: skip
+
+
 def test_feedparser_keeps_the_channels_own_link_and_id(synced: Settings, upcoming: tuple[str, bytes]) -> None:
     _, feed = upcoming
     parsed = feedparser.parse(feed)

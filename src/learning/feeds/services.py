@@ -185,7 +185,8 @@ class FeedService:
                 )
                 live.append(
                     LiveItem(guid=str(session.id), title=session.title, description_html=session.body_html or
-                             session.summary, link=link, status=status, start=start, end=end, content_link=link,
+                             session.summary, link=link, status=status, start=start, end=end,
+                             content_link=session.join_url or link,  # where to follow it: the room, else its page
                              enclosure=stand_in, persons=persons)
                 )  # fmt: skip
                 continue
