@@ -56,6 +56,11 @@ from learning.media.downloads import DownloadRecorder
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.progress.events import xapi_pacing
 from learning.progress.xapi import Checkpoints
+from learning.registrations.controllers import (
+    AdminRegistrationController,
+    RegistrationController,
+    UnregisterLinkController,
+)  # fmt: skip
 from learning.storage import StorageUnavailable, create_object_store
 from learning.storage.local import LocalStore
 from learning.uploads.controllers import BASE as UPLOADS_PATH
@@ -127,6 +132,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             MeController,
             EnrollmentController,
+            RegistrationController,
+            UnregisterLinkController,
+            AdminRegistrationController,
             ProgressController,
             XapiController,
             CatalogController,

@@ -150,6 +150,14 @@ class Settings(BaseSettings):
         description="The From of every message (a mailbox the SMTP server may send as).",
     )  # fmt: skip
 
+    # --- webinar registrations ----------------------------------------------------------------
+    reminder_first_hours: float = Field(
+        default=24.0, gt=0, le=24 * 14, description="First reminder to registered learners: hours before a session."
+    )
+    reminder_second_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="Second reminder: minutes before a session."
+    )
+
     # --- uploads ------------------------------------------------------------------------------
     upload_max_bytes: int = Field(default=4 * 1024**3, ge=1024)
     jobs_in_process: bool = Field(

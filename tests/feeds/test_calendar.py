@@ -150,7 +150,7 @@ def test_a_session_state_follows_the_clock_and_offers_the_room_while_it_matters(
     assert client.get(read).json()["status"] == "live"
     live = client.get(page).text
     assert "En direct" in live
-    assert f'<a class="button" href="{room}" rel="noopener">Rejoindre la séance</a>' in live
+    assert f'<a class="button" href="{page}/rejoindre">Rejoindre la séance</a>' in live
     live_ones = client.get(f"/api/v1/webinars/{SERIES}", params={"status": "live", "limit": 100}).json()
     assert [session["slug"] for session in live_ones["sessions"]["items"]] == [slug]
     client.patch(path, json={"scheduled_at": (now - timedelta(hours=2)).isoformat()}, headers=admin.headers)

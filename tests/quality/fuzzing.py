@@ -308,7 +308,13 @@ def _build_world(base_url: str, admin_email: str) -> World:
         "DELETE /api/v1/admin/uploads/{upload_id}": [{"upload_id": i} for i in (doomed_upload_id, complete_upload_id)],
         "/api/v1/admin/uploads/{upload_id}/retry": [{"upload_id": i} for i in (upload_id, complete_upload_id)],
         "/media/{asset_id}/{filename}": media,
-        "/feeds/webinars/{filename}": [{"filename": f"{SERIES}.{ext}"} for ext in ("xml", "atom")],
+        "/feeds/webinars/{filename}": [{"filename": f"{SERIES}.{ext}"} for ext in ("xml", "atom", "ics")],
+        "/api/v1/me/registrations/{series_slug}/{session_slug}": [{"series_slug": SERIES, "session_slug": session}],
+        "/api/v1/admin/webinars/{series_slug}/sessions/{session_slug}/registrations": [
+            {"series_slug": SERIES, "session_slug": session}
+        ],
+        # A made-up link: refused (404) like a forged one.
+        "/api/v1/registrations/unregister/{token}": [{"token": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}],
         "/feeds/modules/{filename}": [
             {"filename": f"{s}.{ext}"} for s in world.module_slugs for ext in ("xml", "atom")
         ],

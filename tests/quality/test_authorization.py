@@ -356,6 +356,12 @@ RULES: dict[tuple[str, str], Rule] = {
         422, send=_json(lambda _: {"token": "inconnu", "password": "une-phrase-de-passe-solide"})
     ),
     ("GET", "/api/v1/me"): user(),
+    # registrations: the shipped sessions are over (409: closed); nobody is registered (404)
+    ("POST", "/api/v1/me/registrations"): user(409, send=_json(lambda _: {"series": SERIES, "session": SESSION})),
+    ("GET", "/api/v1/me/registrations"): user(),
+    ("DELETE", "/api/v1/me/registrations/{series_slug:str}/{session_slug:str}"): user(404),
+    ("POST", "/api/v1/registrations/unregister/{token:str}"): public(404),
+    ("GET", "/api/v1/admin/webinars/{series_slug:str}/sessions/{session_slug:str}/registrations"): admin(),
     ("PUT", "/api/v1/me/password"): user(
         send=_json(lambda _: {"current_password": PASSWORD, "new_password": NEW_PASSWORD}), fresh_actors=True
     ),
@@ -465,6 +471,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/connexion"): page_public(303, send=_SIGN_IN),
     ("GET", "/inscription"): page_public(),
     ("GET", "/mot-de-passe-oublie"): page_public(),
+    ("GET", PAGE_SESSION + "/rejoindre"): page_public(303, media=None),
+    ("POST", PAGE_SESSION + "/inscription"): page_user(409),
+    ("POST", PAGE_SESSION + "/desinscription"): page_user(404),
+    ("GET", "/seances/desinscription/{token:str}"): page_public(404),
+    ("POST", "/seances/desinscription/{token:str}"): page_public(404),
     ("POST", "/mot-de-passe-oublie"): page_public(send=_form(lambda _: {"email": unique_email("oubli")})),
     ("GET", "/mot-de-passe/nouveau/{token:str}"): page_public(410),
     ("POST", "/mot-de-passe/nouveau/{token:str}"): page_public(410, send=_form(lambda _: {"password": "x" * 12})),

@@ -19,6 +19,7 @@ from learning.accounts.resets import reset_policy
 from learning.config import Settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
 from learning.jobs.accounts import PasswordResetMailer
+from learning.jobs.registrations import DUE_INTERVAL_SECONDS, registration_pass
 from learning.jobs.replays import ReplayProcessor
 from learning.lib.clock import utcnow
 from learning.lib.queue import PASSWORD_RESET, PROCESS_UPLOAD, SEND_MAIL, JobRunner
@@ -49,8 +50,10 @@ def job_runner(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession
     return JobRunner(
         libpq_url(settings.require_database_url()),
         {PROCESS_UPLOAD: processor.handle, SEND_MAIL: mail.handle, PASSWORD_RESET: resets.handle},
-        periodic=functools.partial(maintain, sessionmaker, store),
-        period=MAINTENANCE_INTERVAL_SECONDS,
+        periodic=[
+            (functools.partial(maintain, sessionmaker, store), MAINTENANCE_INTERVAL_SECONDS),
+            (functools.partial(registration_pass, sessionmaker, settings), DUE_INTERVAL_SECONDS),
+        ],
         heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_seconds),
     )
 

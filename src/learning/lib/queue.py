@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -55,8 +55,9 @@ Periodic = Callable[[], Awaitable[object]]
 
 
 class JobRunner:
-    """Runs registered job handlers until stopped; reconnects when the database goes away. ``periodic`` (the
-    maintenance) runs at start and then every ``period`` seconds, in whichever process runs the jobs."""
+    """Runs registered job handlers until stopped; reconnects when the database goes away. Each ``periodic``
+    task (the maintenance, the reminders) runs at start and then every its own period (seconds), in whichever
+    process runs the jobs."""
 
     def __init__(
         self,
@@ -64,35 +65,35 @@ class JobRunner:
         handlers: dict[str, Handler],
         *,
         concurrency: int = 1,
-        periodic: Periodic | None = None,
-        period: float = 300.0,
+        periodic: Sequence[tuple[Periodic, float]] = (),
         heartbeat_timeout: timedelta = timedelta(seconds=30),
     ) -> None:
         self.dsn = dsn
         self.handlers = handlers
         self.concurrency = concurrency
-        self.periodic = periodic
-        self.period = period
+        self.periodic = list(periodic)
         self.heartbeat_timeout = heartbeat_timeout
         self._task: asyncio.Task[None] | None = None
-        self._periodic_task: asyncio.Task[None] | None = None
+        self._periodic_tasks: list[asyncio.Task[None]] = []
         self._manager: QueueManager | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         self._stopping.clear()
         self._task = asyncio.create_task(self._run_forever(), name="job-runner")
-        if self.periodic is not None:
-            self._periodic_task = asyncio.create_task(self._run_periodic(self.periodic), name="job-periodic")
+        self._periodic_tasks = [
+            asyncio.create_task(self._run_periodic(task, period), name=f"job-periodic-{index}")
+            for index, (task, period) in enumerate(self.periodic)
+        ]
 
-    async def _run_periodic(self, periodic: Periodic) -> None:
+    async def _run_periodic(self, periodic: Periodic, period: float) -> None:
         while not self._stopping.is_set():
             try:
                 await periodic()
             except Exception:  # a bug: logged, and the next pass runs all the same
                 logger.exception("periodic task failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.period)
+                await asyncio.wait_for(self._stopping.wait(), period)
 
     async def stop(self) -> None:
         """Let the job in progress finish (up to ``STOP_TIMEOUT_SECONDS``), then stop; a job cut short is
@@ -100,12 +101,12 @@ class JobRunner:
         self._stopping.set()
         if self._manager is not None:
             self._manager.shutdown.set()
-        if self._periodic_task is not None:
+        for task in self._periodic_tasks:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._periodic_task), STOP_TIMEOUT_SECONDS)
-            self._periodic_task.cancel()
+                await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._periodic_task
+                await task
         if self._task is None:
             return
         done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_SECONDS)

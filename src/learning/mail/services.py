@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.queue import SEND_MAIL, JobQueue
-from learning.mail.compose import compose
+from learning.mail.compose import Attachment, compose
 from learning.mail.repositories import MailRepository
 from learning.mail.transport import DeliveryFailed, Transport
 
@@ -36,8 +37,22 @@ class MailService:
         self.jobs = jobs
         self.sender = sender
 
-    async def send(self, template: str, *, kind: str, recipient: str, subject: str, **context: Any) -> uuid.UUID:
-        composed = compose(template, sender=self.sender, recipient=recipient, subject=subject, **context)
+    async def send(
+        self,
+        template: str,
+        *,
+        kind: str,
+        recipient: str,
+        subject: str,
+        attachments: Sequence[Attachment] = (),
+        headers: Mapping[str, str] | None = None,
+        **context: Any,
+    ) -> uuid.UUID:
+        """Compose ``template`` (French text and HTML) for ``recipient`` and queue it."""
+        composed = compose(
+            template, sender=self.sender, recipient=recipient, subject=subject, attachments=attachments,
+            headers=headers, **context,
+        )  # fmt: skip
         message = m.MailMessage(recipient=recipient, kind=kind, subject=subject, content=composed.content, attempts=0)
         await self.mail.add(message)
         await self.jobs.enqueue(SEND_MAIL, message.id.bytes, dedupe_key=f"mail:{message.id}")

@@ -27,6 +27,8 @@ from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, 
 from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.progress.events import Event, ProgressService
 from learning.progress.services import EnrollmentService
+from learning.registrations.deps import provide_registration_service
+from learning.registrations.services import RegistrationService
 from learning.web.deps import provide_viewer
 from learning.web.security import (
     PENDING_ACTION,
@@ -293,6 +295,7 @@ class LearnerPages(Controller):
 
     guards = [requires_signed_in]
     dependencies = {
+        "registrations": Provide(provide_registration_service, sync_to_thread=False),
         "accounts": Provide(provide_account_service, sync_to_thread=False),
         "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
@@ -375,6 +378,29 @@ class LearnerPages(Controller):
     ) -> Redirect:
         await enrollments.withdraw(viewer.id, slug)
         return see_other(f"/modules/{slug}?fait=desinscrit")
+
+    @post("/webinaires/{series_slug:str}/{session_slug:str}/inscription", name="web:session-register")
+    async def register_session(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        viewer: NamedDependency[CurrentUser],
+        registrations: NamedDependency[RegistrationService],
+    ) -> Redirect:
+        """Register for a session to come (the confirmation goes by e-mail)."""
+        await registrations.register(viewer.id, series_slug, session_slug)
+        return see_other(f"/webinaires/{series_slug}/{session_slug}?fait=seance-inscrit")
+
+    @post("/webinaires/{series_slug:str}/{session_slug:str}/desinscription", name="web:session-unregister")
+    async def unregister_session(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        viewer: NamedDependency[CurrentUser],
+        registrations: NamedDependency[RegistrationService],
+    ) -> Redirect:
+        await registrations.unregister(viewer.id, series_slug, session_slug)
+        return see_other(f"/webinaires/{series_slug}/{session_slug}?fait=seance-desinscrit")
 
     @post("/modules/{slug:str}/lecons/{lesson_slug:str}/terminee", name="web:lesson-done")
     async def lesson_done(

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from learning.lib.dates import MONTHS, PARIS, date_fr, datetime_fr
 
-PARIS = ZoneInfo("Europe/Paris")
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def date_fr(moment: datetime | date) -> str:
-    """« 24 janvier 2019 » (a datetime is read in Europe/Paris)."""
-    day = moment.astimezone(PARIS).date() if isinstance(moment, datetime) else moment
-    first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {MONTHS[day.month - 1]} {day.year}"
-
-
-def datetime_fr(moment: datetime) -> str:
-    """« 24 janvier 2019 à 11 h 00 » in Europe/Paris."""
-    local = moment.astimezone(PARIS)
-    return f"{date_fr(local)} à {local.hour} h {local.minute:02d}"
+__all__ = [
+    "MONTHS", "PARIS", "SESSION_STATES", "clock", "date_fr", "datetime_fr", "duration_fr", "podcast_link",
+    "session_state_fr", "size_fr",
+]  # fmt: skip
 
 
 def duration_fr(seconds: float | int | None) -> str:

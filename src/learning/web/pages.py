@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Response
+from litestar import Controller, Response, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
@@ -23,6 +23,8 @@ from learning.media.deps import provide_media_service
 from learning.media.services import MediaService
 from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
+from learning.registrations.deps import provide_registration_service
+from learning.registrations.services import RegistrationService
 from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
 from learning.web.templating import Flash, page, static_url
@@ -138,6 +140,7 @@ class PublicPages(Controller):
         "catalog": Provide(provide_catalog_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
         "media": Provide(provide_media_service, sync_to_thread=False),
+        "registrations": Provide(provide_registration_service, sync_to_thread=False),
         "viewer": Provide(provide_viewer),
     }
 
@@ -294,21 +297,57 @@ class PublicPages(Controller):
         catalog: NamedDependency[CatalogService],
         viewer: NamedDependency[CurrentUser | None],
         media: NamedDependency[MediaService],
+        registrations: NamedDependency[RegistrationService],
         state: State,
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
-        """A webinar session: its programme, speakers and replay."""
+        """A webinar session: its programme, speakers and replay; registering while it is to come."""
         session = await catalog.session(series_slug, session_slug)
         feeds = await _feeds(catalog, state.settings.base_url)
+        registered = viewer is not None and await registrations.is_registered(viewer.id, series_slug, session_slug)
         return page(
             "session.html",
             viewer,
             session=session,
+            registered=registered,
+            flash=_done(fait),
             feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series_slug)),
             **await _player(
                 media, state.settings.base_url, session.replay, session.transcript, session.chapters,
                 f"/webinaires/{series_slug}/{session_slug}",
             ),
         )  # fmt: skip
+
+    @page_route("/webinaires/{series_slug:str}/{session_slug:str}/rejoindre", name="web:session-join")
+    async def join(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        registrations: NamedDependency[RegistrationService],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Redirect:
+        """« Rejoindre la séance »: to its room; a registered learner doing so during it is counted as attending."""
+        room = await registrations.attend(viewer.id if viewer else None, series_slug, session_slug)
+        if room is None:
+            return Redirect(f"/webinaires/{series_slug}/{session_slug}", status_code=303)
+        return Redirect(room, status_code=303)
+
+    @page_route("/seances/desinscription/{token:str}", name="web:session-unregister-link")
+    async def unregister_link(
+        self, token: FromPath[str], registrations: NamedDependency[RegistrationService],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:  # fmt: skip
+        """The link of a registration's messages: it asks first (mail scanners open links), no sign-in needed."""
+        usable = registrations.read_token(token) is not None
+        return page("unregister_link.html", viewer, status_code=200 if usable else 404, usable=usable, done=None)
+
+    @post("/seances/desinscription/{token:str}", name="web:session-unregister-link-post")
+    async def unregister_by_link(
+        self, token: FromPath[str], registrations: NamedDependency[RegistrationService],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:  # fmt: skip
+        found = await registrations.unregister_by_token(token)
+        return page("unregister_link.html", viewer, usable=True, done=found.session.title)
 
     @page_route("/webinaires/{series_slug:str}/{session_slug:str}/chapitres.vtt", name="web:session-chapters")
     async def session_chapters(

@@ -177,6 +177,9 @@ DONE_NOTICES = {
     "elle reviendra si vous vous réinscrivez.",
     "terminee": "Leçon précédente marquée comme terminée. Voici la suivante.",
     "termine-fin": "Leçon marquée comme terminée.",
+    "seance-inscrit": "C’est fait : vous êtes inscrit à cette séance. Un e-mail de confirmation part, avec "
+    "l’événement à ajouter à votre agenda ; un rappel suivra la veille et peu avant le début.",
+    "seance-desinscrit": "Vous n’êtes plus inscrit à cette séance : vous ne recevrez plus de message à son sujet.",
 }
 
 

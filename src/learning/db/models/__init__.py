@@ -31,6 +31,7 @@ from learning.db.models.progress import (
     ModuleProgressTally,
     ProgressEvent,
 )
+from learning.db.models.registrations import SessionRegistration
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "RevokedToken",
     "Role",
     "SearchPassage",
+    "SessionRegistration",
     "SessionStatus",
     "Upload",
     "UploadStatus",
