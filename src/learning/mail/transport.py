@@ -4,9 +4,12 @@ a timeout), or, with no SMTP host set (the embedded default), an .eml file under
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -22,8 +25,13 @@ class DeliveryFailed(Exception):
     """The message could not be handed over now (server away, refused for the time being): try again later."""
 
 
+Send = Callable[[str, str, str, bytes], Awaitable[None]]  # (sender, recipient, subject, content)
+
+
 class Transport(Protocol):
-    async def send(self, sender: str, recipient: str, subject: str, content: bytes) -> None: ...
+    def connection(self) -> AbstractAsyncContextManager[Send]:
+        """One connection for a run of messages (SMTP: connect and log in once)."""
+        ...
 
 
 class SmtpTransport:
@@ -35,14 +43,27 @@ class SmtpTransport:
         self.starttls = settings.smtp_starttls
         self.timeout = settings.smtp_timeout_seconds
 
-    async def send(self, sender: str, recipient: str, subject: str, content: bytes) -> None:
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Send]:
+        client = aiosmtplib.SMTP(hostname=self.host, port=self.port, start_tls=self.starttls, timeout=self.timeout)
         try:
-            await aiosmtplib.send(
-                content, sender=sender, recipients=[recipient], hostname=self.host, port=self.port,
-                username=self.username, password=self.password, start_tls=self.starttls, timeout=self.timeout,
-            )  # fmt: skip
+            await client.connect()
+            if self.username and self.password:
+                await client.login(self.username, self.password)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+
+        async def send(sender: str, recipient: str, subject: str, content: bytes) -> None:
+            try:
+                await client.sendmail(sender, [recipient], content)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+
+        try:
+            yield send
+        finally:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
 
 
 class OutboxTransport:
@@ -50,6 +71,10 @@ class OutboxTransport:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Send]:
+        yield self.send
 
     async def send(self, sender: str, recipient: str, subject: str, content: bytes) -> None:
         name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"

@@ -51,6 +51,7 @@ class RegistrationService:
         self.base = base_url.rstrip("/")
         self.secret = secret.encode()
         self.policy = policy
+        self._events: dict[tuple[uuid.UUID, int, datetime], bytes] = {}  # a session's event, once per version
 
     # --- a learner ------------------------------------------------------------------------------
     async def register(self, user_id: uuid.UUID, series_slug: str, session_slug: str) -> Registered:
@@ -84,7 +85,7 @@ class RegistrationService:
         if session.scheduled_at - self.policy.second <= now:
             found.second_reminder_at = now
         registered = await self._one(found.id)
-        await self._send(registered, "registration_confirmed", f"Inscription confirmée : {session.title}")
+        await self._send(registered, "registration_confirmed", f"Inscription confirmée : {session.title}", hold=False)
         return registered
 
     async def unregister(self, user_id: uuid.UUID, series_slug: str, session_slug: str) -> None:
@@ -203,12 +204,21 @@ class RegistrationService:
                 await self._send(found, "replay_available", f"La rediffusion est disponible : {title}", calendar=False)
                 registration.replay_notice_at = now
                 sent["replays"] += 1
+        await self.mail.send_held()
         await self.registrations.flush()
         return sent
 
     async def _send(
-        self, found: Registered, template: str, subject: str, *, calendar: bool = True, **context: object
+        self,
+        found: Registered,
+        template: str,
+        subject: str,
+        *,
+        calendar: bool = True,
+        hold: bool = True,
+        **context: object,
     ) -> None:
+        """Compose and queue a message about a registration (``hold``: with the pass's others, one job)."""
         session, series = found.session, found.series
         page = f"{self.base}/webinaires/{series.slug}/{session.slug}"
         unregister = self.unregister_url(found.registration.id)
@@ -216,7 +226,7 @@ class RegistrationService:
             [Attachment("seance.ics", "text/calendar; method=PUBLISH", self._event(found, page))] if calendar else []
         )
         await self.mail.send(
-            template, kind=template, recipient=found.email, subject=subject, attachments=attachments,
+            template, kind=template, recipient=found.email, subject=subject, attachments=attachments, hold=hold,
             headers={
                 "List-Unsubscribe": f"<{self.one_click_url(found.registration.id)}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -228,6 +238,9 @@ class RegistrationService:
 
     def _event(self, found: Registered, page: str) -> bytes:
         session = found.session
+        version = (session.id, session.sequence, session.updated_at)
+        if (known := self._events.get(version)) is not None:
+            return known
         event = CalendarEvent(
             uid=str(session.id), slug=session.slug, title=session.title, summary=session.summary,
             start=session.scheduled_at, duration_minutes=session.duration_minutes,
@@ -235,4 +248,6 @@ class RegistrationService:
             join_url=session.join_url, sequence=session.sequence, created=session.created_at,
             updated=session.updated_at, page=page,
         )  # fmt: skip
-        return render_calendar(found.series.title, found.series.timezone, [event]).body
+        body = render_calendar(found.series.title, found.series.timezone, [event]).body
+        self._events[version] = body
+        return body
