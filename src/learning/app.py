@@ -50,6 +50,7 @@ from learning.lib.logging import RequestLogMiddleware
 from learning.lib.openapi import document_problems
 from learning.lib.proxies import ForwardedHeaders
 from learning.lib.ratelimit import Refusals
+from learning.me.controllers import AccountController
 from learning.media.controllers import media_preflight, serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MeController,
             EnrollmentController,
             RegistrationController,
+            AccountController,
             UnregisterLinkController,
             AdminRegistrationController,
             ProgressController,

@@ -187,6 +187,7 @@ def synced(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Setti
         login_ip_limit=100_000,
         register_ip_limit=100_000,
         password_reset_limit=100_000,
+        password_check_limit=10_000,
         jobs_in_process=False,
     )
     sync(settings)
@@ -275,8 +276,11 @@ def page_public(
     return Rule("public", frozenset(ok or {200}), send, params, fresh_actors, page=True, media=media)
 
 
-def page_user(*ok: int, send: Send | None = None, fresh_actors: bool = False, **params: Callable[[World], str]) -> Rule:
-    return Rule("user", frozenset(ok or {200}), send, params, fresh_actors, page=True, media=HTML)
+def page_user(
+    *ok: int, send: Send | None = None, fresh_actors: bool = False, media: str | None = HTML,
+    **params: Callable[[World], str],
+) -> Rule:  # fmt: skip
+    return Rule("user", frozenset(ok or {200}), send, params, fresh_actors, page=True, media=media)
 
 
 def page_admin(*ok: int, send: Send | None = None, **params: Callable[[World], str]) -> Rule:
@@ -359,6 +363,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # registrations: the shipped sessions are over (409: closed); nobody is registered (404)
     ("POST", "/api/v1/me/registrations"): user(409, send=_json(lambda _: {"series": SERIES, "session": SESSION})),
     ("GET", "/api/v1/me/registrations"): user(),
+    ("GET", "/api/v1/me/export"): user(),
+    ("POST", "/api/v1/me/deletion"): user(204, send=_json(lambda _: {"password": PASSWORD}), fresh_actors=True),
     ("DELETE", "/api/v1/me/registrations/{series_slug:str}/{session_slug:str}"): user(404),
     ("POST", "/api/v1/registrations/unregister/{token:str}"): public(404),
     ("GET", "/api/v1/admin/webinars/{series_slug:str}/sessions/{session_slug:str}/registrations"): admin(),
@@ -471,6 +477,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/connexion"): page_public(303, send=_SIGN_IN),
     ("GET", "/inscription"): page_public(),
     ("GET", "/mot-de-passe-oublie"): page_public(),
+    ("GET", "/compte/mot-de-passe"): page_user(),
+    ("GET", "/compte/donnees"): page_user(media="application/json"),
+    ("GET", "/compte/supprimer"): page_user(),
+    ("POST", "/compte/supprimer"): page_user(400, send=_form(lambda _: {"password": "pas-le-bon"})),
+    ("POST", "/compte/mot-de-passe"): page_user(400, send=_form(lambda _: {"current": "pas-le-bon", "new": "x" * 12})),
     ("GET", PAGE_SESSION + "/rejoindre"): page_public(303, media=None),
     ("POST", PAGE_SESSION + "/inscription"): page_user(409),
     ("POST", PAGE_SESSION + "/desinscription"): page_user(404),

@@ -565,6 +565,24 @@ def test_signing_in_carries_out_only_the_learner_actions_it_knows(web: TestClien
         web.cookies.delete(SESSION_COOKIE)
 
 
+def test_a_learner_changes_their_password_from_the_account_page(web_settings: Settings) -> None:
+    with TestClient(app=create_app(web_settings)) as web, TestClient(app=create_app(web_settings)) as elsewhere:
+        email = sign_up(web)
+        assert sign_in(elsewhere, email).status_code == 303
+        assert 'href="/compte/mot-de-passe"' in web.get("/compte").text
+        form = {"current": "pas-le-bon", "new": "une-nouvelle-phrase-de-passe", "_csrf_token": csrf_token(web)}
+        wrong = web.post("/compte/mot-de-passe", data=form)
+        assert wrong.status_code == 400
+        assert "Le mot de passe actuel n’est pas le bon." in _spaces(wrong.text)
+        done = web.post("/compte/mot-de-passe", data=form | {"current": PASSWORD, "_csrf_token": csrf_token(web)})
+        assert done.status_code == 200
+        assert str(done.url).endswith("/compte?fait=mot-de-passe")
+        assert "votre mot de passe a changé" in _spaces(done.text)
+        assert "Mon compte" in web.get("/compte").text  # this session goes on
+        assert elsewhere.get("/compte", follow_redirects=False).status_code == 303  # the other one ended
+        assert sign_in(elsewhere, email, "une-nouvelle-phrase-de-passe").status_code == 303
+
+
 def test_the_private_feed_token_works_without_javascript(web: TestClient[Any]) -> None:
     sign_up(web)
     web.post(f"/modules/{MODULE}/inscription", data={"_csrf_token": csrf_token(web)})

@@ -192,9 +192,8 @@ class AccountService:
             raise UserNotFound("No such user.")
         return user
 
-    async def change_password(self, user_id: uuid.UUID, *, current: str, new: str, client_ip: str) -> m.UserAccount:
-        """Replace the password and invalidate every token issued before. Wrong current passwords are
-        limited per account and per client address."""
+    async def _check_password(self, user_id: uuid.UUID, password: str, client_ip: str) -> m.UserAccount:
+        """The account, once ``password`` is its password; wrong ones are limited per account and per client."""
         keys = (f"password:account:{user_id}", f"password:ip:{client_ip}")
         for key in keys:
             verdict = await self.limiter.check(key, self.policy.password_check_limit)
@@ -205,10 +204,21 @@ class AccountService:
         found = await self._by_id(user_id)  # detached: no connection held while verifying and hashing
         if found is None:
             raise UserNotFound("No such user.")
-        if not await self.policy.hashing.verify(found.password_hash, current):
+        if not await self.policy.hashing.verify(found.password_hash, password):
             for key in keys:
                 await self.limiter.hit(key, self.policy.password_check_limit)
             raise InvalidCredentials("The current password is wrong.")
+        return found
+
+    async def delete_own(self, user_id: uuid.UUID, *, password: str, client_ip: str) -> None:
+        """A learner deletes their account, password given again (the last admin is kept: 409)."""
+        await self._check_password(user_id, password, client_ip)
+        await self.delete(user_id)
+
+    async def change_password(self, user_id: uuid.UUID, *, current: str, new: str, client_ip: str) -> m.UserAccount:
+        """Replace the password and invalidate every token issued before. Wrong current passwords are
+        limited per account and per client address."""
+        found = await self._check_password(user_id, current, client_ip)
         if problem := password_problem(new, email=found.email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
         new_hash = await self.policy.hashing.hash(new)

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from learning.accounts.auth import CurrentUser, client_ip, issue_token, session_token, token_id
 from learning.accounts.deps import provide_account_service, provide_password_resets
 from learning.accounts.resets import BadResetLink, PasswordResets
-from learning.accounts.services import AccountService, EmailTaken, InvalidCredentials, WeakPassword
+from learning.accounts.services import AccountService, EmailTaken, InvalidCredentials, LastAdmin, WeakPassword
 from learning.catalog.deps import provide_catalog_service
 from learning.catalog.services import CatalogService
 from learning.db import models as m
@@ -24,6 +24,8 @@ from learning.feeds.deps import provide_feed_service
 from learning.feeds.services import FeedService
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from learning.me.deps import provide_account_export
+from learning.me.services import AccountExport
 from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.progress.events import Event, ProgressService
 from learning.progress.services import EnrollmentService
@@ -38,7 +40,7 @@ from learning.web.security import (
     safe_next,
     session_cookie,
 )
-from learning.web.templating import Flash, page, see_other
+from learning.web.templating import Flash, done_flash, page, see_other
 from learning.web.views import module_marks, page_route
 
 
@@ -62,6 +64,15 @@ class ForgotForm(msgspec.Struct):
 
 class ResetForm(msgspec.Struct):
     password: str = ""
+
+
+class DeletionForm(msgspec.Struct):
+    password: str = ""
+
+
+class PasswordForm(msgspec.Struct):
+    current: str = ""
+    new: str = ""
 
 
 class FeedTokenForm(msgspec.Struct):
@@ -295,6 +306,7 @@ class LearnerPages(Controller):
 
     guards = [requires_signed_in]
     dependencies = {
+        "export": Provide(provide_account_export, sync_to_thread=False),
         "registrations": Provide(provide_registration_service, sync_to_thread=False),
         "accounts": Provide(provide_account_service, sync_to_thread=False),
         "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
@@ -326,9 +338,10 @@ class LearnerPages(Controller):
         viewer: NamedDependency[CurrentUser],
         progress: NamedDependency[ProgressService],
         feeds: NamedDependency[FeedService],
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         """« Mon compte »: enrollments with progress, and the private feed token."""
-        return await self._account(viewer, progress, feeds)
+        return await self._account(viewer, progress, feeds, flash=done_flash(fait))
 
     @post("/compte/jeton-prive", name="web:feed-token")
     async def feed_token(
@@ -350,6 +363,76 @@ class LearnerPages(Controller):
             + (" L’ancien ne fonctionne plus." if replacing else "")
         )
         return await self._account(viewer, progress, feeds, token=token, flash=flash)
+
+    @page_route("/compte/mot-de-passe", name="web:password")
+    async def password_form(self, viewer: NamedDependency[CurrentUser], state: State) -> Template:
+        return page("password.html", viewer, min_length=state.settings.password_min_length)
+
+    @post("/compte/mot-de-passe", name="web:password-post")
+    async def change_password(
+        self,
+        data: URLEncodedBody[PasswordForm],
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser],
+        accounts: NamedDependency[AccountService],
+        state: State,
+    ) -> Redirect | Template:
+        """Change the password; this session goes on with a new cookie, every other one ends."""
+        min_length = state.settings.password_min_length
+        problem, status = None, 400
+        try:
+            user = await accounts.change_password(
+                viewer.id, current=data.current, new=data.new, client_ip=client_ip(request)
+            )
+        except InvalidCredentials:
+            problem = "Le mot de passe actuel n’est pas le bon."
+        except WeakPassword:
+            problem = (
+                f"Nouveau mot de passe refusé : il faut au moins {min_length} caractères, "
+                "et ni un mot de passe courant ni votre adresse e-mail."
+            )
+        except TooManyRequests as exc:
+            problem, status = _wait(exc), 429
+        if problem is not None:
+            flash = Flash(problem, "error")
+            return page("password.html", viewer, status_code=status, flash=flash, min_length=min_length)
+        return _signed_in(state, user, "/compte?fait=mot-de-passe")
+
+    @page_route("/compte/donnees", name="web:export")
+    async def export(
+        self, viewer: NamedDependency[CurrentUser], export: NamedDependency[AccountExport]
+    ) -> Response[Any]:
+        """« Télécharger mes données »: the same JSON document as GET /api/v1/me/export."""
+        document = await export.export(viewer.id)
+        disposition = f'attachment; filename="mes-donnees-{viewer.id}.json"'
+        return Response(document, media_type="application/json", headers={"Content-Disposition": disposition})
+
+    @page_route("/compte/supprimer", name="web:delete-account")
+    async def delete_form(self, viewer: NamedDependency[CurrentUser]) -> Template:
+        return page("delete_account.html", viewer)
+
+    @post("/compte/supprimer", name="web:delete-account-post")
+    async def delete_account(
+        self,
+        data: URLEncodedBody[DeletionForm],
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser],
+        accounts: NamedDependency[AccountService],
+        state: State,
+    ) -> Redirect | Template:
+        """Delete the account (password given again); the session ends with it."""
+        problem, status = None, 400
+        try:
+            await accounts.delete_own(viewer.id, password=data.password, client_ip=client_ip(request))
+        except InvalidCredentials:
+            problem = "Ce n’est pas votre mot de passe : le compte n’est pas supprimé."
+        except LastAdmin:
+            problem, status = "C’est le dernier compte administrateur : donnez d’abord ce rôle à un autre compte.", 409
+        except TooManyRequests as exc:
+            problem, status = _wait(exc), 429
+        if problem is not None:
+            return page("delete_account.html", viewer, status_code=status, flash=Flash(problem, "error"))
+        return see_other("/?fait=compte-supprime", cookies=[expired_session_cookie(state.settings)])
 
     @post("/compte/deconnexion-partout", name="web:sign-out-everywhere")
     async def sign_out_everywhere(

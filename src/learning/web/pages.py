@@ -27,11 +27,10 @@ from learning.registrations.deps import provide_registration_service
 from learning.registrations.services import RegistrationService
 from learning.web.chapters import load_chapters, to_webvtt
 from learning.web.deps import provide_viewer
-from learning.web.templating import Flash, page, static_url
+from learning.web.templating import Flash, done_flash, page, static_url
 from learning.web.transcripts import Cue, load_transcript
 from learning.web.transcripts import to_webvtt as transcript_webvtt
 from learning.web.views import (
-    DONE_NOTICES,
     SUBSCRIBE_FOLDERS,
     FeedLink,
     feed_link,
@@ -117,12 +116,6 @@ def _site(state: State) -> SiteIdentity:
     return SiteIdentity(settings.site_publisher, settings.site_contact_email, settings.site_host)
 
 
-def _done(fait: str) -> Flash | None:
-    """The confirmation of the action that led here (``?fait=``), if it is one of ours."""
-    notice = DONE_NOTICES.get(fait)
-    return Flash(notice) if notice is not None else None
-
-
 async def _modules(catalog: CatalogService) -> list[s.ModuleDetail]:
     """Every published module with its lessons (the cards give their length and kinds of media)."""
     modules, _ = await catalog.modules(limit=ALL, offset=0)
@@ -152,6 +145,7 @@ class PublicPages(Controller):
         viewer: NamedDependency[CurrentUser | None],
         media: NamedDependency[MediaService],
         state: State,
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         """The MOOC's modules and the webinar series, each with its feed; « Reprendre » for a signed-in learner."""
         base = state.settings.base_url
@@ -159,8 +153,9 @@ class PublicPages(Controller):
         webinars = await _webinars(catalog)
         resume = resume_target(await progress.overview(viewer.id)) if viewer is not None else None
         return page(
-            "home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base), resume=resume
-        )
+            "home.html", viewer, modules=modules, webinars=webinars, feeds=await _feeds(catalog, base), resume=resume,
+            flash=done_flash(fait),
+        )  # fmt: skip
 
     @page_route("/mentions-legales", name="web:legal")
     async def legal(self, viewer: NamedDependency[CurrentUser | None], state: State) -> Template:
@@ -215,7 +210,7 @@ class PublicPages(Controller):
         feeds = await _feeds(catalog, state.settings.base_url)
         return page(
             "module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)),
-            flash=_done(fait),
+            flash=done_flash(fait),
         )  # fmt: skip
 
     @page_route("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")
@@ -236,7 +231,7 @@ class PublicPages(Controller):
         return page(
             "lesson.html",
             viewer,
-            flash=_done(fait),
+            flash=done_flash(fait),
             lesson=lesson,
             marks=marks,
             mark=marks.lessons.get(lesson.id) if marks is not None else None,
@@ -310,7 +305,7 @@ class PublicPages(Controller):
             viewer,
             session=session,
             registered=registered,
-            flash=_done(fait),
+            flash=done_flash(fait),
             feed=feeds.get((m.FeedKind.WEBINAR_SERIES, series_slug)),
             **await _player(
                 media, state.settings.base_url, session.replay, session.transcript, session.chapters,

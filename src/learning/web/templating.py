@@ -69,6 +69,27 @@ class Flash:
     kind: str = "info"
 
 
+# « Fait » notices after a learner's action (the action redirects with ?fait=…): said where the page opens.
+DONE_NOTICES = {
+    "inscrit": "C’est fait : vous êtes inscrit à ce module. Votre progression sera enregistrée sur tous vos appareils.",
+    "desinscrit": "Vous n’êtes plus inscrit à ce module. Votre progression est conservée : "
+    "elle reviendra si vous vous réinscrivez.",
+    "terminee": "Leçon précédente marquée comme terminée. Voici la suivante.",
+    "termine-fin": "Leçon marquée comme terminée.",
+    "seance-inscrit": "C’est fait : vous êtes inscrit à cette séance. Un e-mail de confirmation part, avec "
+    "l’événement à ajouter à votre agenda ; un rappel suivra la veille et peu avant le début.",
+    "mot-de-passe": "C’est fait : votre mot de passe a changé. Vos autres connexions sont fermées.",
+    "compte-supprime": "Votre compte est supprimé, avec tout ce qui s’y rattachait.",
+    "seance-desinscrit": "Vous n’êtes plus inscrit à cette séance : vous ne recevrez plus de message à son sujet.",
+}
+
+
+def done_flash(fait: str) -> Flash | None:
+    """The confirmation of the action that led to a page (``?fait=``), if it is one of ours."""
+    notice = DONE_NOTICES.get(fait)
+    return Flash(notice) if notice is not None else None
+
+
 def page(
     name: str,
     viewer: CurrentUser | None,

@@ -170,19 +170,6 @@ def resume_target(overview: list[ModuleProgress]) -> ResumeTarget | None:
     )  # fmt: skip
 
 
-# « Fait » notices after a learner's action (the action redirects with ?fait=…): said where the page opens.
-DONE_NOTICES = {
-    "inscrit": "C’est fait : vous êtes inscrit à ce module. Votre progression sera enregistrée sur tous vos appareils.",
-    "desinscrit": "Vous n’êtes plus inscrit à ce module. Votre progression est conservée : "
-    "elle reviendra si vous vous réinscrivez.",
-    "terminee": "Leçon précédente marquée comme terminée. Voici la suivante.",
-    "termine-fin": "Leçon marquée comme terminée.",
-    "seance-inscrit": "C’est fait : vous êtes inscrit à cette séance. Un e-mail de confirmation part, avec "
-    "l’événement à ajouter à votre agenda ; un rappel suivra la veille et peu avant le début.",
-    "seance-desinscrit": "Vous n’êtes plus inscrit à cette séance : vous ne recevrez plus de message à son sujet.",
-}
-
-
 def search_path(kind: str, slug: str, parent_slug: str | None) -> str:
     """The page of a search result."""
     if kind == "module":
