@@ -518,6 +518,7 @@ RULES: dict[tuple[str, str], Rule] = {
         303, send=_form(lambda _: {"serie": SERIES, "titre": _slug(), "date": "2027-01-12", "heure": "11:00"})
     ),
     ("GET", "/admin/seances/{series_slug:str}/{session_slug:str}/modifier"): page_admin(),
+    ("GET", "/admin/seances/{series_slug:str}/{session_slug:str}/inscrits"): page_admin(),
     ("POST", "/admin/seances/{series_slug:str}/{session_slug:str}/modifier"): page_admin(
         422, send=_form(lambda _: {"titre": ""})
     ),

@@ -220,6 +220,15 @@ def test_the_session_page_registers_and_opening_the_room_during_it_counts_as_att
     assert [(row["email"], row["attended_at"] is not None) for row in listed.json()] == [(learner.email, True)]
     assert client.get(f"/api/v1/admin/webinars/{SERIES}/sessions/{slug}/registrations",
                       headers=learner.headers).status_code == 403  # fmt: skip
+    # « Mon compte » lists the session; the admin's page lists who registered and who came.
+    assert f'href="/webinaires/{SERIES}/{slug}">Une séance à venir</a>' in client.get("/compte").text
+    assert sign_in(client, admin.email).status_code == 303
+    desk = client.get("/admin/").text
+    assert f'href="/admin/seances/{SERIES}/{slug}/inscrits"' in desk
+    registrants = client.get(f"/admin/seances/{SERIES}/{slug}/inscrits").text.replace("\u202f", " ")
+    assert f"<td>{learner.email}</td>" in registrants
+    assert "venu à" in registrants
+    assert "dont <strong>1</strong> venu" in registrants
 
 
 def test_the_replay_is_announced_to_those_registered(

@@ -58,6 +58,9 @@ PAGES = {
     "admin-envoi": (ADMIN, "/admin/envoi"),
     "admin-nouvelle-seance": (ADMIN, "/admin/seances/nouvelle"),
     "admin-nouveau-module": (ADMIN, "/admin/modules/nouveau"),
+    "admin-inscrits": (ADMIN, f"/admin/seances/{SERIES}/{SESSION}/inscrits"),
+    "mot-de-passe": (LEARNER, "/compte/mot-de-passe"),
+    "supprimer-compte": (LEARNER, "/compte/supprimer"),
     "admin-telechargements": (ADMIN, DOWNLOADS),
 }
 

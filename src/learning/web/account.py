@@ -321,6 +321,7 @@ class LearnerPages(Controller):
         viewer: CurrentUser,
         progress: ProgressService,
         feeds: FeedService,
+        registrations: RegistrationService,
         *,
         token: str | None = None,
         flash: Flash | None = None,
@@ -329,8 +330,9 @@ class LearnerPages(Controller):
         current = await feeds.current_token(viewer.id)
         urls = await feeds.private_feeds(viewer.id, token) if token else []
         return page(
-            "account.html", viewer, flash=flash, overview=overview, token_row=current, token=token, token_urls=urls
-        )
+            "account.html", viewer, flash=flash, overview=overview, token_row=current, token=token, token_urls=urls,
+            sessions=await registrations.mine(viewer.id),
+        )  # fmt: skip
 
     @page_route("/compte", name="web:account")
     async def account(
@@ -338,10 +340,11 @@ class LearnerPages(Controller):
         viewer: NamedDependency[CurrentUser],
         progress: NamedDependency[ProgressService],
         feeds: NamedDependency[FeedService],
+        registrations: NamedDependency[RegistrationService],
         fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         """« Mon compte »: enrollments with progress, and the private feed token."""
-        return await self._account(viewer, progress, feeds, flash=done_flash(fait))
+        return await self._account(viewer, progress, feeds, registrations, flash=done_flash(fait))
 
     @post("/compte/jeton-prive", name="web:feed-token")
     async def feed_token(
@@ -350,19 +353,20 @@ class LearnerPages(Controller):
         viewer: NamedDependency[CurrentUser],
         progress: NamedDependency[ProgressService],
         feeds: NamedDependency[FeedService],
+        registrations: NamedDependency[RegistrationService],
     ) -> Template:
         """Without JavaScript: create (or rotate) or revoke the private feed token; the page shows it once."""
         if data.action == "revoke":
             revoked = await feeds.revoke_tokens(viewer.id, utcnow())
             said = "Le jeton a été révoqué : ses flux ne répondent plus." if revoked else "Vous n’aviez pas de jeton."
-            return await self._account(viewer, progress, feeds, flash=Flash(said))
+            return await self._account(viewer, progress, feeds, registrations, flash=Flash(said))
         replacing = await feeds.current_token(viewer.id) is not None
         token, _ = await feeds.issue_token(viewer.id, utcnow())
         flash = Flash(
             "Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché."
             + (" L’ancien ne fonctionne plus." if replacing else "")
         )
-        return await self._account(viewer, progress, feeds, token=token, flash=flash)
+        return await self._account(viewer, progress, feeds, registrations, token=token, flash=flash)
 
     @page_route("/compte/mot-de-passe", name="web:password")
     async def password_form(self, viewer: NamedDependency[CurrentUser], state: State) -> Template:

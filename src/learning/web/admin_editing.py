@@ -20,6 +20,9 @@ from learning.catalog import schemas as s
 from learning.catalog.deps import provide_catalog_editor
 from learning.catalog.editing import CatalogEditor
 from learning.catalog.services import SeriesNotFound, SlugConflict
+from learning.lib.errors import NotFound
+from learning.registrations.deps import provide_registration_service
+from learning.registrations.services import RegistrationService
 from learning.web.admin_forms import (
     MESSAGES,
     ROLE_LABELS,
@@ -72,6 +75,7 @@ class AdminEditPages(Controller):
     guards = [requires_admin_page]
     dependencies = {
         "editor": Provide(provide_catalog_editor, sync_to_thread=False),
+        "registrations": Provide(provide_registration_service, sync_to_thread=False),
         "viewer": Provide(provide_viewer),
     }
 
@@ -112,6 +116,24 @@ class AdminEditPages(Controller):
         series = await editor.series_choices()
         action, title = "/admin/seances/nouvelle", "Nouvelle séance"
         return _session_page(viewer, form, series=series, action=action, title=title, status_code=422)
+
+    @page_route("/seances/{series_slug:str}/{session_slug:str}/inscrits", name="web:admin-session-registrants")
+    async def registrants(
+        self,
+        series_slug: FromPath[str],
+        session_slug: FromPath[str],
+        editor: NamedDependency[CatalogEditor],
+        registrations: NamedDependency[RegistrationService],
+        viewer: NamedDependency[CurrentUser],
+    ) -> Template:
+        """Who registered for a session and who attended (a draft session has nobody: it is not public)."""
+        session = await editor.session(series_slug, session_slug)
+        try:
+            found = await registrations.of_session(series_slug, session_slug)
+        except NotFound:
+            found = []
+        attended = sum(1 for item in found if item.registration.attended_at is not None)
+        return page("admin/registrants.html", viewer, session=session, registrants=found, attended=attended)
 
     @page_route("/seances/{series_slug:str}/{session_slug:str}/modifier", name="web:admin-session-edit")
     async def edit_session(
