@@ -27,6 +27,7 @@ from tests.helpers.accounts import PASSWORD, login, register
 from tests.helpers.database import make_settings, sql, truncate_all
 from tests.helpers.live import free_port
 from tests.helpers.smtp import Inbox, smtp_server, text_of
+from tests.web.conftest import csrf_token
 
 NEW_PASSWORD = "une-toute-nouvelle-phrase-de-passe"
 _LINK = re.compile(r"http://testserver\.local/mot-de-passe/nouveau/([A-Za-z0-9_-]+)")
@@ -121,7 +122,8 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_only_one_gets_mail(
     assert jobs_after - jobs_before >= 2
     assert inbox.to(unknown) == []
     assert sql(url, "SELECT count(*) FROM mail_message WHERE recipient = $1", unknown)[0][0] == 0
-    pages = [client.post("/mot-de-passe-oublie", data={"email": address, "_csrf_token": _csrf(client)})
+    forgot = "/mot-de-passe-oublie"
+    pages = [client.post(forgot, data={"email": address, "_csrf_token": csrf_token(client, forgot)})
              for address in (unknown, known)]  # fmt: skip
     assert pages[0].status_code == pages[1].status_code == 200
     assert pages[0].text.replace(unknown, "@") == pages[1].text.replace(known, "@").replace(
@@ -141,14 +143,16 @@ def test_the_pages_take_a_learner_from_the_sign_in_page_to_a_new_password(
 ) -> None:
     account = register(client, f"pages-{uuid.uuid4().hex[:8]}@example.org")
     assert 'href="/mot-de-passe-oublie"' in client.get("/connexion").text
-    sent = client.post("/mot-de-passe-oublie", data={"email": account.email, "_csrf_token": _csrf(client)})
+    sent = client.post(
+        "/mot-de-passe-oublie", data={"email": account.email, "_csrf_token": csrf_token(client, "/mot-de-passe-oublie")}
+    )
     assert "un e-mail vient de partir" in sent.text.replace("\u202f", " ").replace("\xa0", " ")
     token = _reset_link(mailbox[0], account.email)
     page = f"/mot-de-passe/nouveau/{token}"
-    weak = client.post(page, data={"password": "court", "_csrf_token": _csrf(client, page)})
+    weak = client.post(page, data={"password": "court", "_csrf_token": csrf_token(client, page)})
     assert weak.status_code == 400
     assert "Mot de passe refusé" in weak.text
-    done = client.post(page, data={"password": NEW_PASSWORD, "_csrf_token": _csrf(client, page)})
+    done = client.post(page, data={"password": NEW_PASSWORD, "_csrf_token": csrf_token(client, page)})
     assert done.status_code == 200
     assert str(done.url).endswith("/connexion?fait=mot-de-passe")
     assert "votre mot de passe a changé" in done.text
@@ -235,7 +239,3 @@ def _csrf_of(page: str) -> str:
     found = _META_CSRF.search(page)
     assert found
     return found.group(1)
-
-
-def _csrf(client: TestClient[Any], path: str = "/mot-de-passe-oublie") -> str:
-    return _csrf_of(client.get(path).text)

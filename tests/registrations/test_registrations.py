@@ -25,9 +25,7 @@ from tests.helpers.accounts import Account, login, register
 from tests.helpers.catalog import SERIES, sync
 from tests.helpers.database import make_settings, sql, truncate_all
 from tests.helpers.smtp import Inbox, smtp_server, text_of
-from tests.web.conftest import make_admin, sign_in
-
-_META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+from tests.web.conftest import csrf_token, make_admin, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -175,9 +173,7 @@ def test_the_link_of_a_message_unregisters_without_signing_in(
     page = client.get(link.group(1))
     assert page.status_code == 200
     assert "Me désinscrire de cette séance" in page.text
-    token = _META_CSRF.search(page.text)
-    assert token
-    done = client.post(link.group(1), data={"_csrf_token": token.group(1)})
+    done = client.post(link.group(1), data={"_csrf_token": csrf_token(client, link.group(1))})
     assert done.status_code == 200
     assert "vous n’êtes plus inscrit à la séance" in done.text.replace("\u202f", " ")
     assert client.get("/api/v1/me/registrations", headers=learner.headers).json() == []
@@ -204,9 +200,7 @@ def test_the_session_page_registers_and_opening_the_room_during_it_counts_as_att
     page = f"/webinaires/{SERIES}/{slug}"
     form = client.get(page).text
     assert "S’inscrire à la séance" in form
-    token = _META_CSRF.search(form)
-    assert token
-    done = client.post(f"{page}/inscription", data={"_csrf_token": token.group(1)})
+    done = client.post(f"{page}/inscription", data={"_csrf_token": csrf_token(client, page)})
     assert "vous êtes inscrit à cette séance" in done.text.replace("\u202f", " ")
     assert "Se désinscrire" in done.text
     # The session starts: the page offers the room, and going there through it is recorded.

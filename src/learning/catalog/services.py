@@ -11,7 +11,7 @@ from learning.catalog import schemas as s
 from learning.catalog.markdown import render_markdown
 from learning.catalog.repositories import MARK_END, MARK_START, CatalogRepository
 from learning.db import models as m
-from learning.lib.calendar import CalendarEvent, CalendarView, render_calendar
+from learning.lib.calendar import CalendarView, render_calendar, session_event
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotFound, Unprocessable
 from learning.lib.typography import french_html
@@ -292,13 +292,7 @@ class CatalogService:
         session = await self.catalog.session_by_slug(series.id, session_slug, public=True) if series else None
         if series is None or session is None:
             raise SessionNotFound(f"No published session '{session_slug}' in '{series_slug}'.")
-        event = CalendarEvent(
-            uid=str(session.id), slug=session.slug, title=session.title, summary=session.summary,
-            start=session.scheduled_at, duration_minutes=session.duration_minutes,
-            cancelled=session.status is m.SessionStatus.CANCELLED, cancel_reason=session.cancel_reason,
-            join_url=session.join_url, sequence=session.sequence, created=session.created_at,
-            updated=session.updated_at, page=f"{self.base_url}/webinaires/{series.slug}/{session.slug}",
-        )  # fmt: skip
+        event = session_event(session, f"{self.base_url}/webinaires/{series.slug}/{session.slug}")
         return render_calendar(series.title, series.timezone, [event])
 
     async def search(self, query: str, *, limit: int, offset: int) -> s.SearchPage:

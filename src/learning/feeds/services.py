@@ -26,7 +26,7 @@ import anyio.to_thread
 from learning.db import models as m
 from learning.feeds.model import Channel, Enclosure, Item, LiveItem, Person, Transcript
 from learning.feeds.repositories import AssetRow, FeedRepository, SessionRow
-from learning.lib.calendar import CalendarEvent, CalendarView, render_calendar
+from learning.lib.calendar import CalendarView, render_calendar, session_event
 from learning.lib.errors import LearningError, NotFound
 from learning.media.formats import MP3
 from learning.media.urls import media_path
@@ -134,21 +134,7 @@ class FeedService:
             raise FeedNotFound(f"No calendar for the webinar series '{slug}'.")
         rows = await self.feeds.series_sessions(series.id)
         events = [
-            CalendarEvent(
-                uid=str(row.id),
-                slug=row.slug,
-                title=row.title,
-                summary=row.summary,
-                start=row.scheduled_at,
-                duration_minutes=row.duration_minutes,
-                cancelled=row.status is m.SessionStatus.CANCELLED,
-                cancel_reason=row.cancel_reason,
-                join_url=row.join_url,
-                sequence=row.sequence,
-                created=row.created_at,
-                updated=row.updated_at,
-                page=f"{self.base}/webinaires/{series.slug}/{row.slug}",
-            )
+            session_event(row, f"{self.base}/webinaires/{series.slug}/{row.slug}")
             for row in rows
             if m.is_visible(row, now)
         ]

@@ -6,11 +6,15 @@ Nothing in it depends on the moment it is built: the same rows give the same byt
 from __future__ import annotations
 
 import hashlib
+import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import icalendar
+
+from learning.db import models as m
 
 PRODID = "-//learning//Les alliances qui changent les territoires//FR"
 # Europe/Paris as calendar servers write it: the EU rule (last Sunday of March and of October) as RRULEs. icalendar
@@ -56,6 +60,57 @@ class CalendarEvent:
     created: datetime
     updated: datetime
     page: str  # the session's page on this site
+
+
+class SessionLike(Protocol):
+    """A webinar session as a row or a model: what its event is made of (read only)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def scheduled_at(self) -> datetime: ...
+
+    @property
+    def duration_minutes(self) -> int: ...
+
+    @property
+    def status(self) -> m.SessionStatus: ...
+
+    @property
+    def cancel_reason(self) -> str: ...
+
+    @property
+    def join_url(self) -> str | None: ...
+
+    @property
+    def sequence(self) -> int: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def session_event(session: SessionLike, page: str) -> CalendarEvent:
+    """The event of a session whose page is ``page``."""
+    return CalendarEvent(
+        uid=str(session.id), slug=session.slug, title=session.title, summary=session.summary,
+        start=session.scheduled_at, duration_minutes=session.duration_minutes,
+        cancelled=session.status is m.SessionStatus.CANCELLED, cancel_reason=session.cancel_reason,
+        join_url=session.join_url, sequence=session.sequence, created=session.created_at,
+        updated=session.updated_at, page=page,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

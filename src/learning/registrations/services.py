@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from learning.db import models as m
-from learning.lib.calendar import CalendarEvent, render_calendar
+from learning.lib.calendar import render_calendar, session_event
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotFound
 from learning.mail.compose import Attachment
@@ -241,13 +241,7 @@ class RegistrationService:
         version = (session.id, session.sequence, session.updated_at)
         if (known := self._events.get(version)) is not None:
             return known
-        event = CalendarEvent(
-            uid=str(session.id), slug=session.slug, title=session.title, summary=session.summary,
-            start=session.scheduled_at, duration_minutes=session.duration_minutes,
-            cancelled=session.status is m.SessionStatus.CANCELLED, cancel_reason=session.cancel_reason,
-            join_url=session.join_url, sequence=session.sequence, created=session.created_at,
-            updated=session.updated_at, page=page,
-        )  # fmt: skip
+        event = session_event(session, page)
         body = render_calendar(found.series.title, found.series.timezone, [event]).body
         self._events[version] = body
         return body
