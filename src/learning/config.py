@@ -133,6 +133,14 @@ class Settings(BaseSettings):
     password_reset_limit: int = Field(
         default=5, ge=1, description="Password-reset requests per client address and per address asked, per hour."
     )
+    email_confirmation_hours: int = Field(
+        default=48, ge=1, le=30 * 24,
+        description="How long a link confirming an e-mail address works (it works once).",
+    )  # fmt: skip
+    require_verified_email: bool = Field(
+        default=False,
+        description="Learners confirm their e-mail address (a link sent to it) before they can enroll in a module.",
+    )
 
     # --- e-mail -------------------------------------------------------------------------------
     smtp_host: str = Field(

@@ -6,7 +6,7 @@ import email
 import email.policy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
@@ -17,10 +17,12 @@ from tests.helpers.live import free_port
 
 
 class Inbox:
-    """Every message the server accepted, parsed."""
+    """Every message the server accepted, parsed. ``ignored``: subjects a test about other messages leaves out of
+    ``to`` and ``wait_for`` (the link confirming a new account's address, for one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ignored: Collection[str] = ()) -> None:
         self.messages: list[EmailMessage] = []
+        self.ignored = frozenset(ignored)
         self._changed = threading.Condition()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -32,7 +34,9 @@ class Inbox:
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if message["To"] == address]
+        return [
+            message for message in self.messages if message["To"] == address and message["Subject"] not in self.ignored
+        ]
 
     def wait_for(self, address: str, count: int = 1, timeout: float = 30.0) -> list[EmailMessage]:
         """The messages to ``address`` once there are ``count`` (waits at most ``timeout`` seconds)."""
@@ -47,8 +51,8 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
+def smtp_server(ignored: Collection[str] = ()) -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox(ignored)
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

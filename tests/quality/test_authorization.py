@@ -360,6 +360,12 @@ RULES: dict[tuple[str, str], Rule] = {
         422, send=_json(lambda _: {"token": "inconnu", "password": "une-phrase-de-passe-solide"})
     ),
     ("GET", "/api/v1/me"): user(),
+    # e-mail addresses: a made-up link is refused alike (422); a change needs the password and a free address
+    ("POST", "/api/v1/auth/email-confirmation"): public(422, send=_json(lambda _: {"token": "inconnu"})),
+    ("PUT", "/api/v1/me/email"): user(
+        202, send=_json(lambda _: {"email": unique_email("nouvelle"), "password": PASSWORD}), fresh_actors=True
+    ),
+    ("POST", "/api/v1/me/email/verification"): user(202, fresh_actors=True),
     # registrations: the shipped sessions are over (409: closed); nobody is registered (404)
     ("POST", "/api/v1/me/registrations"): user(409, send=_json(lambda _: {"series": SERIES, "session": SESSION})),
     ("GET", "/api/v1/me/registrations"): user(),
@@ -478,6 +484,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/inscription"): page_public(),
     ("GET", "/mot-de-passe-oublie"): page_public(),
     ("GET", "/compte/mot-de-passe"): page_user(),
+    ("GET", "/compte/adresse"): page_user(),
+    ("POST", "/compte/adresse"): page_user(
+        400, send=_form(lambda _: {"email": unique_email("nouvelle"), "password": "pas-le-bon"})
+    ),
+    ("POST", "/compte/adresse/verification"): page_user(303, fresh_actors=True),
+    ("GET", "/adresse/confirmer/{token:str}"): page_public(410),
+    ("POST", "/adresse/confirmer/{token:str}"): page_public(410),
     ("GET", "/compte/donnees"): page_user(media="application/json"),
     ("GET", "/compte/supprimer"): page_user(),
     ("POST", "/compte/supprimer"): page_user(400, send=_form(lambda _: {"password": "pas-le-bon"})),

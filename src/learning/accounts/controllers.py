@@ -12,10 +12,19 @@ from litestar.params import JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from learning.accounts.addresses import AddressConfirmations
 from learning.accounts.auth import CurrentUser, client_ip, issue_token, token_id
-from learning.accounts.deps import provide_account_service, provide_password_resets, requires_registrations_left
+from learning.accounts.deps import (
+    provide_account_service,
+    provide_address_confirmations,
+    provide_password_resets,
+    requires_registrations_left,
+)
 from learning.accounts.resets import RESET_REQUESTED, PasswordResets
 from learning.accounts.schemas import (
+    EmailChange,
+    EmailConfirm,
+    LinkSent,
     LoginRequest,
     PasswordChange,
     PasswordResetConfirm,
@@ -41,11 +50,18 @@ def _token_read(state: State, user: m.UserAccount) -> TokenRead:
     )
 
 
+CONFIRMATION_SENT = "A link is on its way to this address: the account moves to it when the link is opened."
+VERIFICATION_SENT = "A link is on its way to the account's address: opening it confirms the address."
+
+
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["accounts"]
     guards = [requires_json_body]
-    dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
+    dependencies = {
+        "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "confirmations": Provide(provide_address_confirmations, sync_to_thread=False),
+    }
     opt = {"exclude_from_auth": True}
 
     @post(
@@ -56,13 +72,24 @@ class AuthController(Controller):
         self,
         data: JSONBody[RegisterRequest],
         accounts: NamedDependency[AccountService],
+        confirmations: NamedDependency[AddressConfirmations],
         request: Request[Any, Any, Any],
     ) -> UserRead:
-        """Create a learner account (registrations are limited per client: 429 with Retry-After)."""
+        """Create a learner account (registrations are limited per client: 429 with Retry-After); a link to
+        confirm its address is e-mailed to it."""
         user = await accounts.register(
             email=data.email, password=data.password, display_name=data.display_name, client_ip=client_ip(request)
         )
+        await confirmations.welcome(user)
         return user_read(user)
+
+    @post("/email-confirmation", status_code=HTTP_200_OK, operation_id="ConfirmEmail", opt={"problems": [409, 422]})
+    async def confirm_email(
+        self, data: JSONBody[EmailConfirm], confirmations: NamedDependency[AddressConfirmations]
+    ) -> UserRead:
+        """Open a confirmation link (once, before it expires; no sign-in needed): the account's address is the
+        link's and is confirmed. 409 if another account took that address meanwhile."""
+        return user_read(await confirmations.confirm(data.token))
 
     @post(
         "/password-reset", status_code=HTTP_202_ACCEPTED, operation_id="RequestPasswordReset",
@@ -106,7 +133,10 @@ class MeController(Controller):
     path = "/api/v1/me"
     tags = ["accounts"]
     guards = [requires_json_body]
-    dependencies = {"accounts": Provide(provide_account_service, sync_to_thread=False)}
+    dependencies = {
+        "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "confirmations": Provide(provide_address_confirmations, sync_to_thread=False),
+    }
 
     @get("/", operation_id="GetMe")
     async def me(self, request: Request[CurrentUser, Any, Any], accounts: NamedDependency[AccountService]) -> UserRead:
@@ -127,6 +157,32 @@ class MeController(Controller):
             request.user.id, current=data.current_password, new=data.new_password, client_ip=client_ip(request)
         )
         return _token_read(state, user)
+
+    @put("/email", status_code=HTTP_202_ACCEPTED, operation_id="ChangeEmail", opt={"problems": [409, 422, 429]})
+    async def change_email(
+        self,
+        data: JSONBody[EmailChange],
+        request: Request[CurrentUser, Any, Any],
+        confirmations: NamedDependency[AddressConfirmations],
+    ) -> LinkSent:
+        """Move the account to a new address: a link goes to it (and a notice to the present one); the account
+        keeps its address until the link is opened. The password is asked again (wrong ones: 401, limited per
+        account and per client: 429); an address another account has: 409."""
+        email = await confirmations.request_change(
+            request.user.id, new_email=data.email, password=data.password, client_ip=client_ip(request)
+        )
+        return LinkSent(CONFIRMATION_SENT, email)
+
+    @post(
+        "/email/verification", status_code=HTTP_202_ACCEPTED, operation_id="SendEmailVerification",
+        opt={"problems": [409, 429]},
+    )  # fmt: skip
+    async def send_verification(
+        self, request: Request[CurrentUser, Any, Any], confirmations: NamedDependency[AddressConfirmations]
+    ) -> LinkSent:
+        """E-mail a new link confirming the account's address (409 once confirmed; limited per account: 429)."""
+        await confirmations.request_verification(request.user.id)
+        return LinkSent(VERIFICATION_SENT, request.user.email)
 
     @post("/sign-out", status_code=HTTP_204_NO_CONTENT, operation_id="SignOut")
     async def sign_out(

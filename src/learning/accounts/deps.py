@@ -10,9 +10,10 @@ from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.accounts.addresses import AddressConfirmations, confirmation_policy
 from learning.accounts.auth import client_ip
 from learning.accounts.passwords import PasswordHashing
-from learning.accounts.repositories import CredentialReads, ResetRepository, UserRepository
+from learning.accounts.repositories import ConfirmationRepository, CredentialReads, ResetRepository, UserRepository
 from learning.accounts.resets import PasswordResets, reset_policy
 from learning.accounts.services import AccountService, LoginPolicy, registration_key, registrations_refused
 from learning.config import Settings
@@ -51,6 +52,14 @@ def provide_password_resets(db_session: NamedDependency[AsyncSession], state: St
     return PasswordResets(
         UserRepository(db_session), ResetRepository(db_session), limiter, JobQueue(db_session),
         reset_policy(state.settings), hashing=state.login_policy.hashing,
+    )  # fmt: skip
+
+
+def provide_address_confirmations(db_session: NamedDependency[AsyncSession], state: State) -> AddressConfirmations:
+    return AddressConfirmations(
+        UserRepository(db_session), ConfirmationRepository(db_session), RateLimiter(state.sessionmaker, state.refusals),
+        JobQueue(db_session), confirmation_policy(state.settings),
+        accounts=provide_account_service(db_session, state),
     )  # fmt: skip
 
 

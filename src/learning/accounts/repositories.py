@@ -106,6 +106,33 @@ class ResetRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+class ConfirmationRepository:
+    """Links that confirm an e-mail address (by their SHA-256)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, confirmation: m.EmailConfirmation) -> None:
+        self.session.add(confirmation)
+        await self.session.flush()
+
+    async def lock(self, token_hash: bytes) -> m.EmailConfirmation | None:
+        return await self.session.get(m.EmailConfirmation, token_hash, with_for_update=True)
+
+    async def close_all(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Every open link of the account used up (the one opened, and any older one)."""
+        await self.session.execute(
+            update(m.EmailConfirmation)
+            .where(m.EmailConfirmation.user_id == user_id, m.EmailConfirmation.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+    async def purge_before(self, moment: datetime) -> int:
+        """Links expired before ``moment`` removed (maintenance)."""
+        result = await self.session.execute(delete(m.EmailConfirmation).where(m.EmailConfirmation.expires_at < moment))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 class CredentialReads:
     """Account reads in a short unit of their own, its connection back in the pool before they return.
 

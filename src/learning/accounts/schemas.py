@@ -70,6 +70,20 @@ class PasswordResetRequested(msgspec.Struct):
     detail: str
 
 
+class EmailChange(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email  # the new address: a link goes there, and the account moves to it when the link is opened
+    password: Password
+
+
+class EmailConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class LinkSent(msgspec.Struct):
+    detail: str
+    email: str  # where the link went
+
+
 class TokenRead(msgspec.Struct):
     access_token: str
     expires_at: datetime
@@ -83,6 +97,7 @@ class UserRead(msgspec.Struct):
     role: Role
     display_name: str | None
     created_at: datetime
+    email_verified_at: datetime | None  # when a link sent to ``email`` was opened (None: not yet)
 
 
 def user_read(user: m.UserAccount) -> UserRead:
@@ -92,4 +107,5 @@ def user_read(user: m.UserAccount) -> UserRead:
         role=user.role,
         display_name=user.display_name,
         created_at=user.created_at,
+        email_verified_at=user.email_verified_at,
     )

@@ -123,7 +123,7 @@ class AccountService:
             verdict = await self.limiter.hit(registration_key(client_ip), self.policy.register_limit)
             if not verdict.allowed:
                 raise registrations_refused(verdict.retry_after)
-        email = self._valid_email(email)
+        email = self.valid_email(email)
         if problem := password_problem(password, email=email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
         # Hashed before the first query of the request's session, which then keeps a connection to the end.
@@ -192,7 +192,7 @@ class AccountService:
             raise UserNotFound("No such user.")
         return user
 
-    async def _check_password(self, user_id: uuid.UUID, password: str, client_ip: str) -> m.UserAccount:
+    async def check_password(self, user_id: uuid.UUID, password: str, client_ip: str) -> m.UserAccount:
         """The account, once ``password`` is its password; wrong ones are limited per account and per client."""
         keys = (f"password:account:{user_id}", f"password:ip:{client_ip}")
         for key in keys:
@@ -212,13 +212,13 @@ class AccountService:
 
     async def delete_own(self, user_id: uuid.UUID, *, password: str, client_ip: str) -> None:
         """A learner deletes their account, password given again (the last admin is kept: 409)."""
-        await self._check_password(user_id, password, client_ip)
+        await self.check_password(user_id, password, client_ip)
         await self.delete(user_id)
 
     async def change_password(self, user_id: uuid.UUID, *, current: str, new: str, client_ip: str) -> m.UserAccount:
         """Replace the password and invalidate every token issued before. Wrong current passwords are
         limited per account and per client address."""
-        found = await self._check_password(user_id, current, client_ip)
+        found = await self.check_password(user_id, current, client_ip)
         if problem := password_problem(new, email=found.email, min_length=self.policy.password_min_length):
             raise WeakPassword(problem)
         new_hash = await self.policy.hashing.hash(new)
@@ -268,7 +268,7 @@ class AccountService:
     async def find(self, email: str) -> m.UserAccount | None:
         return await self.users.get_by_email(normalize_email(email))
 
-    def _valid_email(self, email: str) -> str:
+    def valid_email(self, email: str) -> str:
         normalized = normalize_email(email)
         if not _EMAIL.match(normalized) or len(normalized) > 320:
             raise Unprocessable("This is not a valid e-mail address.", field="email")

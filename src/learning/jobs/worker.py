@@ -14,15 +14,16 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from learning.accounts.repositories import ResetRepository
+from learning.accounts.addresses import confirmation_policy
+from learning.accounts.repositories import ConfirmationRepository, ResetRepository
 from learning.accounts.resets import reset_policy
 from learning.config import Settings
 from learning.db.session import create_engine, create_sessionmaker, libpq_url
-from learning.jobs.accounts import PasswordResetMailer
+from learning.jobs.accounts import AddressConfirmationMailer, PasswordResetMailer
 from learning.jobs.registrations import DUE_INTERVAL_SECONDS, registration_pass
 from learning.jobs.replays import ReplayProcessor
 from learning.lib.clock import utcnow
-from learning.lib.queue import PASSWORD_RESET, PROCESS_UPLOAD, SEND_MAIL, JobRunner
+from learning.lib.queue import EMAIL_CONFIRMATION, PASSWORD_RESET, PROCESS_UPLOAD, SEND_MAIL, JobRunner
 from learning.lib.ratelimit import RateLimiter
 from learning.mail.repositories import MailRepository
 from learning.mail.services import MailSender
@@ -47,9 +48,15 @@ def job_runner(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession
     processor = ReplayProcessor(sessionmaker, store)
     mail = MailSender(sessionmaker, create_transport(settings), settings.mail_from)
     resets = PasswordResetMailer(sessionmaker, settings, reset_policy(settings))
+    confirmations = AddressConfirmationMailer(sessionmaker, settings, confirmation_policy(settings))
     return JobRunner(
         libpq_url(settings.require_database_url()),
-        {PROCESS_UPLOAD: processor.handle, SEND_MAIL: mail.handle, PASSWORD_RESET: resets.handle},
+        {
+            PROCESS_UPLOAD: processor.handle,
+            SEND_MAIL: mail.handle,
+            PASSWORD_RESET: resets.handle,
+            EMAIL_CONFIRMATION: confirmations.handle,
+        },
         periodic=[
             (functools.partial(maintain, sessionmaker, store), MAINTENANCE_INTERVAL_SECONDS),
             (functools.partial(registration_pass, sessionmaker, settings), DUE_INTERVAL_SECONDS),
@@ -71,6 +78,7 @@ async def run_maintenance(sessionmaker: async_sessionmaker[AsyncSession], store:
         done["requeued_uploads"] = await uploads.requeue_stalled(STALLED_AFTER)
     async with sessionmaker.begin() as session:
         done["expired_password_resets"] = await ResetRepository(session).purge_before(utcnow())
+        done["expired_email_confirmations"] = await ConfirmationRepository(session).purge_before(utcnow())
         done["old_mail_messages"] = await MailRepository(session).purge_before(utcnow() - MAIL_RETENTION)
     async with sessionmaker.begin() as session:
         # The admin figures' tally: its changes since the last pass folded in (a read sums what is left).

@@ -23,6 +23,7 @@ logger = logging.getLogger("learning.jobs")
 PROCESS_UPLOAD = "process_upload"
 SEND_MAIL = "send_mail"
 PASSWORD_RESET = "password_reset"  # noqa: S105 (a job name, not a password)
+EMAIL_CONFIRMATION = "email_confirmation"
 RESTART_DELAY_SECONDS = 2.0
 STOP_TIMEOUT_SECONDS = 30.0
 

@@ -14,7 +14,7 @@ from learning.registrations.deps import registration_service
 
 def provide_account_export(db_session: NamedDependency[AsyncSession], state: State) -> AccountExport:
     return AccountExport(
-        provide_account_service(db_session, state), provide_enrollment_service(db_session),
+        provide_account_service(db_session, state), provide_enrollment_service(db_session, state),
         provide_progress_service(db_session, state), registration_service(db_session, state.settings),
         state.settings.base_url,
     )  # fmt: skip

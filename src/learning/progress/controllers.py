@@ -51,7 +51,7 @@ class EnrollmentController(Controller):
     dependencies = {"enrollments": Provide(provide_enrollment_service, sync_to_thread=False)}
 
     @post(
-        "/", operation_id="Enroll", status_code=HTTP_201_CREATED, opt={"problems": [404]},
+        "/", operation_id="Enroll", status_code=HTTP_201_CREATED, opt={"problems": [403, 404]},
         responses={
             HTTP_200_OK: ResponseSpec(EnrollmentRead, description="Already enrolled: the enrollment you have",
                                       generate_examples=False),

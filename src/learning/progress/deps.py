@@ -10,14 +10,16 @@ from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.accounts.repositories import UserRepository
 from learning.config import Settings
 from learning.progress.events import EventLimits, ProgressService, minute_quota_refusal
 from learning.progress.repositories import EnrollmentRepository, ProgressRepository
 from learning.progress.services import EnrollmentService
 
 
-def provide_enrollment_service(db_session: NamedDependency[AsyncSession]) -> EnrollmentService:
-    return EnrollmentService(EnrollmentRepository(db_session))
+def provide_enrollment_service(db_session: NamedDependency[AsyncSession], state: State) -> EnrollmentService:
+    verified_by = UserRepository(db_session) if state.settings.require_verified_email else None
+    return EnrollmentService(EnrollmentRepository(db_session), verified_by=verified_by)
 
 
 def _limits(settings: Settings) -> EventLimits:

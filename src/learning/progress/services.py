@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from learning.accounts.addresses import require_verified
+from learning.accounts.repositories import UserRepository
+from learning.accounts.services import UserNotFound
 from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import NotFound
@@ -19,15 +22,24 @@ class NotEnrolled(NotFound):
 
 
 class EnrollmentService:
-    def __init__(self, enrollments: EnrollmentRepository) -> None:
+    def __init__(self, enrollments: EnrollmentRepository, *, verified_by: UserRepository | None = None) -> None:
+        """``verified_by``: where the account is read when enrolling needs a confirmed e-mail address (a setting,
+        ``require_verified_email``); None when it does not."""
         self.enrollments = enrollments
+        self.verified_by = verified_by
 
     async def enroll(self, user_id: uuid.UUID, module_slug: str) -> tuple[m.Enrollment, m.Module, bool]:
-        """Enroll (or re-enroll, restoring the same registration and history); True when it is new."""
+        """Enroll (or re-enroll, restoring the same registration and history); True when it is new. Where the
+        setting asks for it, an account whose address is not confirmed gets 403 (``EmailNotVerified``)."""
         module = await self.enrollments.visible_module(module_slug)
         if module is None:
             raise ModuleNotOpen(f"No published module '{module_slug}'.")
         enrollment = await self.enrollments.get(user_id, module.id, lock=True)
+        if self.verified_by is not None and (enrollment is None or enrollment.status is not m.EnrollmentStatus.ACTIVE):
+            user = await self.verified_by.get(user_id)
+            if user is None:
+                raise UserNotFound("No such user.")
+            require_verified(user)
         if enrollment is None:
             created = m.Enrollment(
                 user_id=user_id, module_id=module.id, registration=uuid.uuid4(), status=m.EnrollmentStatus.ACTIVE

@@ -13,8 +13,15 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from learning.accounts.addresses import (
+    AddressConfirmations,
+    AlreadyVerified,
+    BadConfirmationLink,
+    EmailNotVerified,
+    SameEmail,
+)
 from learning.accounts.auth import CurrentUser, client_ip, issue_token, session_token, token_id
-from learning.accounts.deps import provide_account_service, provide_password_resets
+from learning.accounts.deps import provide_account_service, provide_address_confirmations, provide_password_resets
 from learning.accounts.resets import BadResetLink, PasswordResets
 from learning.accounts.services import AccountService, EmailTaken, InvalidCredentials, LastAdmin, WeakPassword
 from learning.catalog.deps import provide_catalog_service
@@ -67,6 +74,11 @@ class ResetForm(msgspec.Struct):
 
 
 class DeletionForm(msgspec.Struct):
+    password: str = ""
+
+
+class EmailForm(msgspec.Struct):
+    email: str = ""
     password: str = ""
 
 
@@ -128,6 +140,7 @@ def _wait(exc: TooManyRequests) -> str:
 class AccountPages(Controller):
     dependencies = {
         "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "confirmations": Provide(provide_address_confirmations, sync_to_thread=False),
         "resets": Provide(provide_password_resets, sync_to_thread=False),
         "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
@@ -147,6 +160,8 @@ class AccountPages(Controller):
         flash = Flash("Votre session a expiré : reconnectez-vous, et votre action sera faite.") if pending else None
         if fait == "mot-de-passe":
             flash = Flash("C’est fait : votre mot de passe a changé. Connectez-vous avec le nouveau.")
+        elif fait == "adresse":
+            flash = Flash("C’est fait : votre adresse e-mail est confirmée. Connectez-vous avec elle.")
         return page("signin.html", viewer, email="", suite=safe_next(suite), pending=pending or "", flash=flash)
 
     @post("/connexion", name="web:sign-in-post")
@@ -199,10 +214,11 @@ class AccountPages(Controller):
         data: URLEncodedBody[SignUpForm],
         request: Request[Any, Any, Any],
         accounts: NamedDependency[AccountService],
+        confirmations: NamedDependency[AddressConfirmations],
         viewer: NamedDependency[CurrentUser | None],
         state: State,
     ) -> Redirect | Template:
-        """Create a learner account and sign it in."""
+        """Create a learner account and sign it in; a link to confirm its address is e-mailed to it."""
         min_length = state.settings.password_min_length
         problem, status = None, 400
         try:
@@ -227,6 +243,7 @@ class AccountPages(Controller):
                 "signup.html", viewer, status_code=status, flash=Flash(problem, "error"), email=data.email,
                 display_name=data.display_name, suite=safe_next(data.suite), min_length=min_length,
             )  # fmt: skip
+        await confirmations.welcome(user)
         return _signed_in(state, user, data.suite)
 
     @page_route("/mot-de-passe-oublie", name="web:forgot")
@@ -290,6 +307,38 @@ class AccountPages(Controller):
             return page("reset.html", viewer, status_code=400, flash=flash, usable=True, min_length=min_length)
         return see_other("/connexion?fait=mot-de-passe", cookies=[expired_session_cookie(state.settings)])
 
+    @page_route("/adresse/confirmer/{token:str}", name="web:confirm-email")
+    async def confirm_email_form(
+        self,
+        token: FromPath[str],
+        confirmations: NamedDependency[AddressConfirmations],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
+        """The page of a confirmation link: the address, and a button (opening the link alone confirms nothing:
+        mail scanners open links too)."""
+        try:
+            found = await confirmations.check(token)
+        except BadConfirmationLink:
+            return page("confirm_email.html", viewer, status_code=410, email=None)
+        return page("confirm_email.html", viewer, email=found.email)
+
+    @post("/adresse/confirmer/{token:str}", name="web:confirm-email-post")
+    async def confirm_email(
+        self,
+        token: FromPath[str],
+        confirmations: NamedDependency[AddressConfirmations],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Redirect | Template:
+        """Confirm the address; then « Mon compte » (or the sign-in page, for a browser not signed in)."""
+        try:
+            await confirmations.confirm(token)
+        except BadConfirmationLink:
+            return page("confirm_email.html", viewer, status_code=410, email=None)
+        except EmailTaken:
+            flash = Flash("Un autre compte utilise maintenant cette adresse : elle n’a pas été reprise.", "error")
+            return page("confirm_email.html", viewer, status_code=409, flash=flash, email=None)
+        return see_other("/compte?fait=adresse-confirmee" if viewer else "/connexion?fait=adresse")
+
     @post("/deconnexion", name="web:sign-out")
     async def sign_out(
         self, request: Request[Any, Any, Any], accounts: NamedDependency[AccountService], state: State
@@ -309,6 +358,7 @@ class LearnerPages(Controller):
         "export": Provide(provide_account_export, sync_to_thread=False),
         "registrations": Provide(provide_registration_service, sync_to_thread=False),
         "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "confirmations": Provide(provide_address_confirmations, sync_to_thread=False),
         "enrollments": Provide(provide_enrollment_service, sync_to_thread=False),
         "progress": Provide(provide_progress_service, sync_to_thread=False),
         "feeds": Provide(provide_feed_service, sync_to_thread=False),
@@ -322,16 +372,18 @@ class LearnerPages(Controller):
         progress: ProgressService,
         feeds: FeedService,
         registrations: RegistrationService,
+        accounts: AccountService,
         *,
         token: str | None = None,
         flash: Flash | None = None,
     ) -> Template:
+        account = await accounts.get(viewer.id)
         overview = [(found.module, module_marks(found)) for found in await progress.overview(viewer.id)]
         current = await feeds.current_token(viewer.id)
         urls = await feeds.private_feeds(viewer.id, token) if token else []
         return page(
             "account.html", viewer, flash=flash, overview=overview, token_row=current, token=token, token_urls=urls,
-            sessions=await registrations.mine(viewer.id),
+            sessions=await registrations.mine(viewer.id), account=account,
         )  # fmt: skip
 
     @page_route("/compte", name="web:account")
@@ -341,10 +393,11 @@ class LearnerPages(Controller):
         progress: NamedDependency[ProgressService],
         feeds: NamedDependency[FeedService],
         registrations: NamedDependency[RegistrationService],
+        accounts: NamedDependency[AccountService],
         fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
         """« Mon compte »: enrollments with progress, and the private feed token."""
-        return await self._account(viewer, progress, feeds, registrations, flash=done_flash(fait))
+        return await self._account(viewer, progress, feeds, registrations, accounts, flash=done_flash(fait))
 
     @post("/compte/jeton-prive", name="web:feed-token")
     async def feed_token(
@@ -354,19 +407,82 @@ class LearnerPages(Controller):
         progress: NamedDependency[ProgressService],
         feeds: NamedDependency[FeedService],
         registrations: NamedDependency[RegistrationService],
+        accounts: NamedDependency[AccountService],
     ) -> Template:
         """Without JavaScript: create (or rotate) or revoke the private feed token; the page shows it once."""
         if data.action == "revoke":
             revoked = await feeds.revoke_tokens(viewer.id, utcnow())
             said = "Le jeton a été révoqué : ses flux ne répondent plus." if revoked else "Vous n’aviez pas de jeton."
-            return await self._account(viewer, progress, feeds, registrations, flash=Flash(said))
+            return await self._account(viewer, progress, feeds, registrations, accounts, flash=Flash(said))
         replacing = await feeds.current_token(viewer.id) is not None
         token, _ = await feeds.issue_token(viewer.id, utcnow())
         flash = Flash(
             "Nouveau jeton créé : copiez-le maintenant, il ne sera plus affiché."
             + (" L’ancien ne fonctionne plus." if replacing else "")
         )
-        return await self._account(viewer, progress, feeds, registrations, token=token, flash=flash)
+        return await self._account(viewer, progress, feeds, registrations, accounts, token=token, flash=flash)
+
+    @page_route("/compte/adresse", name="web:email")
+    async def email_form(
+        self,
+        viewer: NamedDependency[CurrentUser],
+        accounts: NamedDependency[AccountService],
+        fait: Annotated[str, QueryParameter(max_length=20)] = "",
+    ) -> Template:
+        """« Adresse e-mail »: whether it is confirmed (and a new link), and a form to change it."""
+        return page("email.html", viewer, account=await accounts.get(viewer.id), flash=done_flash(fait), email="")
+
+    @post("/compte/adresse", name="web:email-post")
+    async def change_email(
+        self,
+        data: URLEncodedBody[EmailForm],
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser],
+        accounts: NamedDependency[AccountService],
+        confirmations: NamedDependency[AddressConfirmations],
+    ) -> Template:
+        """Ask to move to a new address: a link goes there; the account keeps its address until it is opened."""
+        problem, status = None, 400
+        try:
+            email = await confirmations.request_change(
+                viewer.id, new_email=data.email, password=data.password, client_ip=client_ip(request)
+            )
+        except InvalidCredentials:
+            problem = "Ce n’est pas votre mot de passe : l’adresse ne change pas."
+        except SameEmail:
+            problem = "C’est déjà l’adresse de votre compte."
+        except EmailTaken:
+            problem, status = "Un autre compte utilise déjà cette adresse.", 409
+        except Unprocessable:
+            problem = "Cette adresse e-mail n’est pas valide."
+        except TooManyRequests as exc:
+            problem, status = _wait(exc), 429
+        account = await accounts.get(viewer.id)
+        if problem is not None:
+            flash = Flash(problem, "error")
+            return page("email.html", viewer, status_code=status, flash=flash, account=account, email=data.email)
+        flash = Flash(
+            f"Un lien de confirmation part vers {email} : ouvrez-le pour que votre compte utilise cette adresse. "
+            "D’ici là, rien ne change."
+        )
+        return page("email.html", viewer, flash=flash, account=account, email="")
+
+    @post("/compte/adresse/verification", name="web:email-verification")
+    async def send_verification(
+        self,
+        viewer: NamedDependency[CurrentUser],
+        accounts: NamedDependency[AccountService],
+        confirmations: NamedDependency[AddressConfirmations],
+    ) -> Redirect | Template:
+        """« Renvoyer le lien »: a new link confirming the account's address."""
+        try:
+            await confirmations.request_verification(viewer.id)
+        except AlreadyVerified:
+            return see_other("/compte/adresse")
+        except TooManyRequests as exc:
+            account = await accounts.get(viewer.id)
+            return page("email.html", viewer, status_code=429, flash=Flash(_wait(exc), "error"), account=account)
+        return see_other("/compte/adresse?fait=lien-envoye")
 
     @page_route("/compte/mot-de-passe", name="web:password")
     async def password_form(self, viewer: NamedDependency[CurrentUser], state: State) -> Template:
@@ -450,7 +566,10 @@ class LearnerPages(Controller):
     async def enroll(
         self, slug: FromPath[str], viewer: NamedDependency[CurrentUser], enrollments: NamedDependency[EnrollmentService]
     ) -> Redirect:
-        return see_other(await _enroll(enrollments, viewer.id, slug))
+        try:
+            return see_other(await _enroll(enrollments, viewer.id, slug))
+        except EmailNotVerified:  # the setting asks for a confirmed address first: the page says how
+            return see_other("/compte/adresse?fait=a-confirmer")
 
     @page_route("/modules/{slug:str}/desinscription", name="web:unenroll-confirm")
     async def unenroll_confirm(

@@ -81,6 +81,10 @@ DONE_NOTICES = {
     "mot-de-passe": "C’est fait : votre mot de passe a changé. Vos autres connexions sont fermées.",
     "compte-supprime": "Votre compte est supprimé, avec tout ce qui s’y rattachait.",
     "seance-desinscrit": "Vous n’êtes plus inscrit à cette séance : vous ne recevrez plus de message à son sujet.",
+    "adresse-confirmee": "C’est fait : votre adresse e-mail est confirmée.",
+    "lien-envoye": "Un nouveau lien de confirmation part vers votre adresse : ouvrez-le pour la confirmer.",
+    "a-confirmer": "Pour vous inscrire à un module, confirmez d’abord votre adresse e-mail : ouvrez le lien que "
+    "nous vous avons envoyé, ou demandez-en un nouveau ci-dessous.",
 }
 
 

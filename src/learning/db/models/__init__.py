@@ -20,7 +20,7 @@ from learning.db.models.catalog import (
 )
 from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownload, MediaRequest
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
-from learning.db.models.mail import MailMessage, PasswordReset
+from learning.db.models.mail import EmailConfirmation, MailMessage, PasswordReset
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 from learning.db.models.progress import (
     Enrollment,
@@ -39,6 +39,7 @@ __all__ = [
     "CompletionRule",
     "ContentManifest",
     "DownloadDay",
+    "EmailConfirmation",
     "Enrollment",
     "EnrollmentStatus",
     "EventKind",

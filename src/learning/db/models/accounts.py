@@ -29,6 +29,8 @@ class UserAccount(UUIDPrimaryKey, Timestamps, Base):
     )
     # Bumped on password change: tokens carry it, so older tokens stop working.
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # When the owner opened a confirmation link sent to ``email`` (None: never, or the address changed since).
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RateLimitCounter(Base):

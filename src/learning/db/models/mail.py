@@ -1,5 +1,5 @@
 """E-mail: every message the site sends is a row first (sent by a job, retried with backoff), and the single-use
-password-reset tokens (stored hashed)."""
+tokens its links carry (stored hashed): password resets, and confirmations of an address."""
 
 from __future__ import annotations
 
@@ -36,6 +36,24 @@ class PasswordReset(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
     )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EmailConfirmation(Base):
+    """A link sent to ``email`` to prove its owner reads it, by its SHA-256: good once, until ``expires_at``.
+
+    ``email`` is the account's address (verification) or the one it asked to move to (a change, made when the
+    link is opened)."""
+
+    __tablename__ = "email_confirmation"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
