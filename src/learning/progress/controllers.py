@@ -186,8 +186,9 @@ class XapiController(Controller):
         limit: XapiLimit = XAPI_DEFAULT_LIMIT,
         cursor: XapiCursor = None,
     ) -> XapiStatements:
-        """Your activity as xAPI 1.0.3 statements (ADL video profile; cmi5-style for lessons and modules), a page
-        at a time: follow `more` until it is empty."""
+        """Your activity as xAPI 1.0.3 statements (ADL video profile; cmi5-style for lessons and modules; the
+        virtual-classroom profile's `joined` for the webinar sessions you came to), a page at a time: follow
+        `more` until it is empty."""
         limit = limit or XAPI_MAX_LIMIT
         page, following = await progress.statements(
             request.user.id, state.settings.base_url, limit=limit, cursor=cursor, caller=request.user.id

@@ -37,6 +37,7 @@ from learning.progress.xapi import (
     LearnerActivity,
     StatementBuilder,
     activity_version,
+    attended_from,
     cursor_of,
     key_of,
     union_before,
@@ -238,7 +239,8 @@ class ProgressService:
                 end = (keyed[limit][0][1], keyed[limit][0][2])
                 self.checkpoints.leave((user_id, version, *end), union_before(before, events, end))
         if events_done:  # the other sections are bounded by the catalog
-            keyed += builder.completions() + builder.modules()
+            attended = await self.progress.attended_sessions(user_id, attended_from(start), limit + 1)
+            keyed += builder.completions() + builder.modules() + builder.attended(attended)
         keyed = [item for item in keyed if item[0] >= start]
         following = cursor_of(keyed[limit][0]) if len(keyed) > limit else None
         return [statement for _, statement in keyed[:limit]], following

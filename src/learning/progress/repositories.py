@@ -1,4 +1,4 @@
-"""Queries on enrollments and on learners' progress."""
+"""Queries on enrollments and on learners' progress (and the sessions they came to, for the xAPI export)."""
 
 from __future__ import annotations
 
@@ -102,6 +102,17 @@ class PlayedEvent:
     client_time: datetime
     start_seconds: float | None
     end_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """A webinar session the learner came to, as the xAPI export reads it."""
+
+    session_id: uuid.UUID
+    series_slug: str
+    session_slug: str
+    title: str
+    attended_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +414,29 @@ class ProgressRepository(EnrollmentRepository):
         rows = await self.session.execute(_PLAYED_BEFORE, {"user_id": user_id, "lessons": lesson_ids,
                                                            "time": end[0], "id": end[1]})  # fmt: skip
         return {row.lesson_id: segments_of(row.segments) for row in rows}
+
+    async def attended_sessions(self, user_id: uuid.UUID, start: uuid.UUID | None, limit: int) -> list[Attendance]:
+        """At most ``limit`` sessions the learner came to (and is still registered for), by session id from
+        ``start`` on. One registration per learner and session: bounded by the catalog."""
+        registration, session, series = m.SessionRegistration, m.WebinarSession, m.WebinarSeries
+        query = (
+            select(registration.session_id, series.slug, session.slug, session.title, registration.attended_at)
+            .join(session, session.id == registration.session_id)
+            .join(series, series.id == session.series_id)
+            .where(
+                registration.user_id == user_id,
+                registration.attended_at.is_not(None),
+                registration.cancelled_at.is_(None),
+            )
+        )
+        if start is not None:
+            query = query.where(registration.session_id >= start)
+        rows = await self.session.execute(query.order_by(registration.session_id).limit(limit))
+        found = []
+        for session_id, series_slug, session_slug, title, attended_at in rows.all():
+            if attended_at is not None:  # always (the query asks for it): said for mypy
+                found.append(Attendance(session_id, series_slug, session_slug, title, attended_at))
+        return found
 
     async def module_figures(self) -> list[ModuleFigures]:
         """Per module, in the catalog's order: its visible lessons, learners actively enrolled, those who touched

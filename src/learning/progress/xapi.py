@@ -3,15 +3,18 @@
 Media lessons follow the ADL video profile: each watched segment is a ``played`` statement (at its start)
 and a ``paused`` one (at its end, with the played segments so far and the progress), and a completed
 media lesson a ``completed`` statement with the time, progress, played segments, length and threshold.
-Text lessons and modules get cmi5-style ``completed`` / ``progressed`` statements. Statement ids are
-UUIDv5 of what they describe, so exporting again gives the same ids; the enrollment's registration is in
-every context.
+Text lessons and modules get cmi5-style ``completed`` / ``progressed`` statements. A webinar session the
+learner came to (``attended_at``: they opened its room during it) is a ``joined`` statement of the xAPI
+virtual-classroom profile (https://w3id.org/xapi/virtual-classroom: the profile says "joined", with the ADL
+verb ``attended`` nowhere in it). Statement ids are UUIDv5 of what they describe, so exporting again gives the
+same ids; the enrollment's registration is in every context of a lesson or module.
 
 The export is read in pages (an xAPI StatementResult with a ``more`` link): statements have a total order —
 the played segments by (client time, event id), each as ``played`` then ``paused``; then the completed
-lessons by id; then the modules by id — and a page starts at the ``Key`` its cursor names. A page reads at
-most its own events plus, per lesson, the union of the segments played before it (computed by PostgreSQL),
-so its cost does not grow with what the learner stored.
+lessons by id; then the modules by id; then the sessions attended by session id — and a page starts at the
+``Key`` its cursor names. A page reads at most its own events plus, per lesson, the union of the segments
+played before it (computed by PostgreSQL), so its cost does not grow with what the learner stored; the other
+sections are bounded by the catalog (a learner has one registration per session).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from learning.db import models as m
 from learning.lib.pagination import BadCursor, decode_cursor, encode_cursor
-from learning.progress.repositories import PlayedEvent
+from learning.progress.repositories import Attendance, PlayedEvent
 from learning.progress.segments import add, merge
 
 NAMESPACE = uuid.UUID("6f5b1f0e-2c0a-5d1e-9c3b-6c6561726e69")  # fixed: statement ids must never change
@@ -35,26 +38,34 @@ VIDEO = "https://w3id.org/xapi/video"
 VIDEO_ACTIVITY = f"{VIDEO}/activity-type/video"
 EXT = f"{VIDEO}/extensions"
 CMI5_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+CMI5_SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+PLANNED_DURATION = "http://id.tincanapi.com/extension/planned-duration"
+PROFILE = "http://adlnet.gov/expapi/activities/profile"
+CLASSROOM = "https://w3id.org/xapi/virtual-classroom"
+CLASSROOM_ACTIVITY = f"{CLASSROOM}/activity-types/virtual-classroom"
 VERBS = {
     "played": (f"{VIDEO}/verbs/played", "played"),
     "paused": (f"{VIDEO}/verbs/paused", "paused"),
     "completed": ("http://adlnet.gov/expapi/verbs/completed", "completed"),
     "progressed": ("http://adlnet.gov/expapi/verbs/progressed", "progressed"),
+    "joined": ("http://activitystrea.ms/join", "joined"),
 }
 
 
 # A statement's place in the export: (0, client time, event id, 0 played | 1 paused), (1, lesson id) for a
-# completed lesson, (2, module id) for a module. Keys of different sections compare on their first item.
+# completed lesson, (2, module id) for a module, (3, session id) for a session attended. Keys of different
+# sections compare on their first item.
 Key = tuple[Any, ...]
 FIRST: Key = (0,)
-EVENTS, LESSONS, MODULES = 0, 1, 2
-_SECTIONS = {"e": EVENTS, "l": LESSONS, "m": MODULES}
+EVENTS, LESSONS, MODULES, ATTENDED = 0, 1, 2, 3
+_SECTIONS = {"e": EVENTS, "l": LESSONS, "m": MODULES, "a": ATTENDED}
+_LETTERS = {section: letter for letter, section in _SECTIONS.items()}
 
 
 def cursor_of(key: Key) -> str:
     if key[0] == EVENTS:
         return encode_cursor("e", key[1].isoformat(), str(key[2]), str(key[3]))
-    return encode_cursor("l" if key[0] == LESSONS else "m", str(key[1]))
+    return encode_cursor(_LETTERS[key[0]], str(key[1]))
 
 
 def key_of(cursor: str) -> Key:
@@ -71,6 +82,11 @@ def key_of(cursor: str) -> Key:
     except (KeyError, ValueError):
         pass
     raise BadCursor("This cursor was not given by a previous page; follow the `more` link.")
+
+
+def attended_from(start: Key) -> uuid.UUID | None:
+    """The first session of the attended section a page starting at ``start`` may show (None: from the first)."""
+    return start[1] if start[0] == ATTENDED else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +175,9 @@ class StatementBuilder:
             }
         return context
 
-    def _statement(self, key: str, verb: str, obj: dict[str, Any], result: dict[str, Any],
+    def _statement(self, key: str, verb: str, obj: dict[str, Any], result: dict[str, Any] | None,
                    context: dict[str, Any], timestamp: datetime) -> dict[str, Any]:  # fmt: skip
-        return {
+        statement = {
             "id": statement_id(self._prefix + key),
             "actor": self.actor,
             "verb": _verb(verb),
@@ -170,6 +186,9 @@ class StatementBuilder:
             "context": context,
             "timestamp": timestamp.isoformat(),
         }
+        if result is None:
+            del statement["result"]
+        return statement
 
     def played(
         self, events: list[PlayedEvent], before: dict[uuid.UUID, list[list[float]]]
@@ -276,6 +295,32 @@ class StatementBuilder:
                     max(touched),
                 ),
             ))  # fmt: skip
+        return statements
+
+    def attended(self, sessions: list[Attendance]) -> list[tuple[Key, dict[str, Any]]]:
+        """A ``joined`` statement of the virtual-classroom profile per session the learner came to (``sessions``,
+        by session id), at the moment they opened its room.
+
+        The profile asks the same ``registration`` for every statement of a planned session, whoever sends
+        it, and a ``sessionid`` for the room's run from ``initialized`` to ``terminated``: both are the
+        session's id (derived from its slugs when it was made, ``lib.identity``), which never changes."""
+        statements: list[tuple[Key, dict[str, Any]]] = []
+        for found in sessions:
+            obj = {
+                "objectType": "Activity",
+                "id": f"{self.base}/api/v1/webinars/{found.series_slug}/sessions/{found.session_slug}",
+                "definition": {"type": CLASSROOM_ACTIVITY, "name": {"fr": found.title}},
+            }
+            context = {
+                "registration": str(found.session_id),
+                "contextActivities": {"category": [{"id": CLASSROOM, "definition": {"type": PROFILE}}]},
+                # Ralph's model of this statement (5.1) requires the planned duration's key, typed as a date-time
+                # where the registry has an ISO 8601 duration; the profile does not ask for it: null fits both.
+                "extensions": {CMI5_SESSION_ID: str(found.session_id), PLANNED_DURATION: None},
+            }
+            statement = self._statement(f"session:{found.session_id}:joined", "joined", obj, None, context,
+                                        found.attended_at)  # fmt: skip
+            statements.append(((ATTENDED, found.session_id), statement))
         return statements
 
 
