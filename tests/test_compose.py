@@ -1,7 +1,8 @@
 """The deployment files: docker-compose.yml, Dockerfile, .dockerignore.
 
 No Docker engine runs these tests: the compose file is validated against the Compose specification schema
-and its wiring checked statically, every LEARNING_* variable it names must be a real setting, and the MinIO
+and its wiring checked statically, every LEARNING_* variable it names must be a real setting, the mail settings
+the app and the worker get are read as the app reads them and must reach the Mailpit service, and the MinIO
 set-up script runs twice against a stand-in `mc`. tests/test_docker_build.py replays the image's build.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from learning.config import ENV_PREFIX, Settings
+from learning.config import ENV_PREFIX, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -113,7 +114,7 @@ def test_compose_file_validates_against_compose_spec_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("name", ["postgres", "minio", "minio-setup", "app", "worker"])
+@pytest.mark.parametrize("name", ["postgres", "minio", "minio-setup", "mailpit", "app", "worker"])
 def test_compose_defines_service_when_stack_is_complete(name: str) -> None:
     _service(name)
 
@@ -158,7 +159,7 @@ def test_media_delivery_is_stream_when_minio_is_private() -> None:
         assert _environment(_service(service_name)).get("LEARNING_MEDIA_DELIVERY") == "stream"
 
 
-@pytest.mark.parametrize("name", ["postgres", "minio", "app"])
+@pytest.mark.parametrize("name", ["postgres", "minio", "mailpit", "app"])
 def test_service_has_healthcheck_when_others_wait_on_it(name: str) -> None:
     healthcheck = _service(name).get("healthcheck") or {}
     assert not healthcheck.get("disable"), f"{name} disables its healthcheck"
@@ -216,12 +217,12 @@ def test_secrets_are_required_when_compose_starts() -> None:
     assert not silent, f"secrets with a default or no message (use ${{VAR:?message}}): {silent}"
 
 
-@pytest.mark.parametrize("service_name", ["postgres", "minio", "minio-setup", "app", "worker"])
+@pytest.mark.parametrize("service_name", ["postgres", "minio", "minio-setup", "mailpit", "app", "worker"])
 def test_published_ports_are_loopback_when_not_configured(service_name: str) -> None:
     for port in _service(service_name).get("ports") or []:
         assert isinstance(port, str), "use the short form HOST_IP:HOST_PORT:CONTAINER_PORT"
-        assert re.fullmatch(r"\$\{[A-Z_]+:-127\.0\.0\.1\}:\d+:\d+", port), (
-            f"{service_name} publishes {port!r}: bind it to ${{VARIABLE:-127.0.0.1}}"
+        assert re.fullmatch(r"(\$\{[A-Z_]+:-127\.0\.0\.1\}|127\.0\.0\.1):\d+:\d+", port), (
+            f"{service_name} publishes {port!r}: bind it to ${{VARIABLE:-127.0.0.1}} (or to 127.0.0.1 only)"
         )
 
 
@@ -239,6 +240,64 @@ def test_compose_names_only_real_settings_when_using_learning_variables() -> Non
     assert named, "docker-compose.yml names no LEARNING_* variable"
     unknown = sorted(named - known)
     assert not unknown, f"not fields of learning.config.Settings: {unknown}"
+
+
+# --- mail: the app and the worker send to the mailpit service ------------------------------------------------
+
+MAIL_SERVICE = "mailpit"
+SMTP_PREFIX = f"{ENV_PREFIX}SMTP_"
+
+
+def _smtp_variables(service_name: str) -> dict[str, str]:
+    """The LEARNING_SMTP_* variables a service gets, as compose passes them when .env sets none of them."""
+    environment = _environment(_service(service_name))
+    return {name: _interpolate(value, {}) for name, value in environment.items() if name.startswith(SMTP_PREFIX)}
+
+
+def _port_of(bind_address: str) -> int:
+    """The port of a Mailpit bind address (``host:port``, ``[::]:port``)."""
+    _, _, port = bind_address.rpartition(":")
+    assert port.isdigit(), f"no port in {bind_address!r}"
+    return int(port)
+
+
+def test_mail_catcher_is_a_pinned_mailpit_when_started() -> None:
+    image = _interpolate(str(_service(MAIL_SERVICE).get("image")), {})
+    assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+\.\d+", image), f"{image}: pin a release (vX.Y.Z)"
+
+
+@pytest.mark.parametrize("service_name", LEARNING_SERVICES)
+def test_learning_service_sends_mail_to_the_mail_catcher_when_configured(
+    service_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smtp = _smtp_variables(service_name)
+    known = {ENV_PREFIX + field.upper() for field in Settings.model_fields}
+    assert {f"{SMTP_PREFIX}HOST", f"{SMTP_PREFIX}PORT", f"{SMTP_PREFIX}STARTTLS"} <= set(smtp) <= known, smtp
+    # Read as the app reads its settings when it starts: from its environment, and nothing else.
+    for name in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+        monkeypatch.delenv(name)
+    for name, value in smtp.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(_env_file=None)
+    assert settings.smtp_host == MAIL_SERVICE, f"{service_name} sends its mail to {settings.smtp_host!r}"
+    catcher = _environment(_service(settings.smtp_host))
+    assert settings.smtp_port == _port_of(catcher["MP_SMTP_BIND_ADDR"]), "not the port Mailpit's SMTP listens on"
+    # Mailpit offers STARTTLS only with a certificate (MP_SMTP_TLS_CERT); asked for without one, sending fails.
+    assert settings.smtp_starttls is bool(catcher.get("MP_SMTP_TLS_CERT"))
+    depends_on = _service(service_name).get("depends_on") or {}
+    assert (depends_on.get(MAIL_SERVICE) or {}).get("condition") == "service_healthy"
+
+
+def test_mail_web_page_is_published_on_loopback_only_when_started() -> None:
+    catcher = _service(MAIL_SERVICE)
+    environment = _environment(catcher)
+    page = _port_of(environment["MP_UI_BIND_ADDR"])
+    # Only the page, on 127.0.0.1 whatever the settings (it shows every link sent); SMTP stays on the network.
+    assert [str(port) for port in catcher.get("ports") or []] == [f"127.0.0.1:{page}:{page}"]
+    assert _port_of(environment["MP_SMTP_BIND_ADDR"]) != page
+    # The header tells where to read the mail.
+    header = COMPOSE_FILE.read_text(encoding="utf-8").split("\nname:", 1)[0]
+    assert f"http://127.0.0.1:{page}" in header
 
 
 def _stage_installing_project(instructions: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str]:
