@@ -51,6 +51,7 @@ PAGES = {
     "abonnement": (VISITOR, f"/abonnement/modules/{MODULE}"),
     "mot-de-passe-oublie": (VISITOR, "/mot-de-passe-oublie"),
     "lien-expire": (VISITOR, "/mot-de-passe/nouveau/lien-inconnu"),
+    "confirmation-expiree": (VISITOR, "/adresse/confirmer/lien-inconnu"),
     "module-suivi": (LEARNER, f"/modules/{MODULE}?fait=inscrit"),
     "desinscription": (LEARNER, f"/modules/{MODULE}/desinscription"),
     "compte": (LEARNER, "/compte"),
@@ -61,8 +62,11 @@ PAGES = {
     "admin-inscrits": (ADMIN, f"/admin/seances/{SERIES}/{SESSION}/inscrits"),
     "mot-de-passe": (LEARNER, "/compte/mot-de-passe"),
     "supprimer-compte": (LEARNER, "/compte/supprimer"),
+    "adresse": (LEARNER, "/compte/adresse"),
     "admin-telechargements": (ADMIN, DOWNLOADS),
 }
+
+_STATUS = {"page-introuvable": 404, "lien-expire": 410, "confirmation-expiree": 410}  # the others answer 200
 
 
 class Visitors:
@@ -141,7 +145,7 @@ def test_axe_finds_no_violation_on_the_page(visitors: Visitors, axe: str, name: 
     page = visitors.page(role, size)
     response = page.goto(path.replace(DOWNLOADS, visitors.downloads))
     assert response is not None
-    assert response.status == {"page-introuvable": 404, "lien-expire": 410}.get(name, 200), path
+    assert response.status == _STATUS.get(name, 200), path
     page.wait_for_load_state("networkidle")  # what the pages' scripts add or reveal is audited too
     result = audit(page, axe)
     assert result["passes"] > 10, "axe checked almost nothing: was the page rendered?"

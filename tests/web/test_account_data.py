@@ -56,6 +56,7 @@ def test_the_export_holds_everything_kept_about_the_learner(client: TestClient[A
     assert "attachment" in answer.headers["content-disposition"]
     data = answer.json()
     assert data["account"]["email"] == learner.email
+    assert data["account"]["email_verified_at"] is None  # no confirmation link opened yet
     assert [item["module"] for item in data["enrollments"]] == [MODULE]
     (module,) = data["progress"]
     assert module["module"] == MODULE

@@ -41,6 +41,7 @@ class AccountExport:
             "account": {
                 "id": str(user.id), "email": user.email, "display_name": user.display_name, "role": user.role.value,
                 "created_at": user.created_at.isoformat(),
+                "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
             },
             "enrollments": [
                 {"module": module.slug, "title": module.title, "status": enrollment.status.value,
