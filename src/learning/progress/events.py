@@ -349,6 +349,11 @@ class ModuleProgress:
         return round(100 * done / len(self.lessons), 1)
 
     @property
+    def completed(self) -> bool:
+        """The module is done: every lesson completed (the one rule of completion; attestations read it)."""
+        return bool(self.lessons) and all(row is not None and row.completed for _, row in self.lessons)
+
+    @property
     def next_lesson(self) -> m.Lesson | None:
         return next((lesson for lesson, row in self.lessons if row is None or not row.completed), None)
 

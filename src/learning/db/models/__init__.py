@@ -31,6 +31,7 @@ from learning.db.models.progress import (
     ModuleProgressTally,
     ProgressEvent,
 )
+from learning.db.models.quizzes import Quiz, QuizAttempt
 from learning.db.models.registrations import SessionRegistration
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
@@ -64,6 +65,8 @@ __all__ = [
     "PrivateFeedToken",
     "ProgressEvent",
     "Publication",
+    "Quiz",
+    "QuizAttempt",
     "RateLimitCounter",
     "Rendition",
     "RevokedToken",
