@@ -57,6 +57,7 @@ from learning.media.downloads import DownloadRecorder
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.progress.events import xapi_pacing
 from learning.progress.xapi import Checkpoints
+from learning.quizzes.controllers import AttemptController, QuizController
 from learning.registrations.controllers import (
     AdminRegistrationController,
     RegistrationController,
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminRegistrationController,
             ProgressController,
             XapiController,
+            QuizController,
+            AttemptController,
             CatalogController,
             AdminUserController,
             AdminCatalogController,

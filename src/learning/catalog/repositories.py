@@ -114,6 +114,9 @@ class CatalogRepository:
         rows = await self.session.execute(select(m.Module).options(selectinload(m.Module.lessons)))
         return list(rows.scalars())
 
+    async def quiz(self, module_id: uuid.UUID) -> m.Quiz | None:
+        return await self.session.get(m.Quiz, module_id)
+
     async def lesson(self, module_id: uuid.UUID, slug: str) -> m.Lesson | None:
         query = (
             select(m.Lesson)

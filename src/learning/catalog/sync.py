@@ -24,6 +24,7 @@ from learning.catalog.content import (
     SessionSource,
 )
 from learning.catalog.content.durations import contradicted_durations, lesson_duration
+from learning.catalog.content.quizzes import QuizSource
 from learning.catalog.markdown import render_markdown
 from learning.catalog.podcast import feed_url, podcast_guid
 from learning.catalog.repositories import CatalogRepository
@@ -220,11 +221,45 @@ class ContentSync:
                 report.updated.append(f"module {source.slug}")
             await self._lessons(module, source.lessons, media, report)
             self._lesson_dates(module, source, report)
+            await self._quiz(module, source, report)
         for module in existing.values():
             if module.origin is m.Origin.CONTENT and module.publication is not m.Publication.DRAFT:
                 module.publication, module.publish_at = m.Publication.DRAFT, None
                 report.unpublished.append(f"module {module.slug}")
         await self.catalog.flush()
+
+    async def _quiz(self, module: m.Module, source: ModuleSource, report: SyncReport) -> None:
+        """The module's quiz as its quiz.yaml says (none without one: past attempts stay, the module's own)."""
+        quiz = await self.catalog.quiz(module.id)
+        found = source.quiz
+        if found is None:
+            if quiz is not None:
+                await self.catalog.delete(quiz)
+                report.updated.append(f"quiz {module.slug} (removed)")
+            return
+        if quiz is None:
+            quiz = m.Quiz(module_id=module.id)
+            report.created.append(f"quiz {module.slug}")
+            self._fill_quiz(quiz, found, source.quiz_required)
+            await self.catalog.add(quiz)
+        elif (quiz.digest, quiz.title, quiz.pass_mark, quiz.max_attempts, quiz.required) != (
+            found.digest,
+            found.title,
+            found.pass_mark,
+            found.attempts,
+            source.quiz_required,
+        ):
+            self._fill_quiz(quiz, found, source.quiz_required)
+            report.updated.append(f"quiz {module.slug}")
+
+    @staticmethod
+    def _fill_quiz(quiz: m.Quiz, source: QuizSource, required: bool) -> None:
+        quiz.title = source.title
+        quiz.pass_mark = source.pass_mark
+        quiz.max_attempts = source.attempts
+        quiz.required = required
+        quiz.questions = source.questions
+        quiz.digest = source.digest
 
     @staticmethod
     def _fill_module(module: m.Module, source: ModuleSource) -> None:

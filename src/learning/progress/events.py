@@ -28,7 +28,14 @@ from learning.lib.clock import plausible
 from learning.lib.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from learning.lib.pacing import Pacing
 from learning.lib.ratelimit import Refusals
-from learning.progress.repositories import LessonFacts, ProgressRepository, ProgressState, QuotaWindows, Verdict
+from learning.progress.repositories import (
+    LessonFacts,
+    ProgressRepository,
+    ProgressState,
+    QuizState,
+    QuotaWindows,
+    Verdict,
+)
 from learning.progress.xapi import (
     EVENTS,
     FIRST,
@@ -340,18 +347,25 @@ class ModuleProgress:
     module: m.Module
     enrollment: m.Enrollment | None
     lessons: list[tuple[m.Lesson, m.LessonProgress | None]]
+    quiz: QuizState | None = None  # the module's quiz, when completing the module asks for it passed
 
     @property
     def percent_complete(self) -> float:
+        """The share of the module done: its lessons completed, and its required quiz passed as one more."""
         if not self.lessons:
             return 0.0
         done = sum(1 for _, row in self.lessons if row is not None and row.completed)
-        return round(100 * done / len(self.lessons), 1)
+        steps = len(self.lessons)
+        if self.quiz is not None:
+            done, steps = done + self.quiz.passed, steps + 1
+        return round(100 * done / steps, 1)
 
     @property
     def completed(self) -> bool:
-        """The module is done: every lesson completed (the one rule of completion; attestations read it)."""
-        return bool(self.lessons) and all(row is not None and row.completed for _, row in self.lessons)
+        """The module is done: every lesson completed and, where the module asks for it, its quiz passed (the
+        one rule of completion; attestations read it)."""
+        lessons_done = bool(self.lessons) and all(row is not None and row.completed for _, row in self.lessons)
+        return lessons_done and (self.quiz is None or self.quiz.passed)
 
     @property
     def next_lesson(self) -> m.Lesson | None:
@@ -365,4 +379,5 @@ async def module_progress(progress: ProgressRepository, user_id: uuid.UUID, modu
     module, lessons = found
     rows = await progress.progress_rows(user_id, [lesson.id for lesson in lessons])
     enrollment = await progress.get(user_id, module.id)
-    return ModuleProgress(module, enrollment, [(lesson, rows.get(lesson.id)) for lesson in lessons])
+    quiz = await progress.required_quiz(user_id, module.id)
+    return ModuleProgress(module, enrollment, [(lesson, rows.get(lesson.id)) for lesson in lessons], quiz)

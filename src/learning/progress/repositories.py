@@ -281,6 +281,13 @@ class ModuleFigures:
     median_done: float | None  # lessons completed by the median learner (None without learners)
 
 
+@dataclass(frozen=True, slots=True)
+class QuizState:
+    """A quiz that completing its module asks for, and whether the learner passed it."""
+
+    passed: bool
+
+
 class ProgressRepository(EnrollmentRepository):
     """Progress queries; enrollment queries come from ``EnrollmentRepository``."""
 
@@ -339,6 +346,17 @@ class ProgressRepository(EnrollmentRepository):
             select(m.Lesson).where(m.Lesson.module_id == module.id, m.Lesson.visible()).order_by(m.Lesson.position)
         )
         return module, list(rows.scalars())
+
+    async def required_quiz(self, user_id: uuid.UUID, module_id: uuid.UUID) -> QuizState | None:
+        """The module's quiz when completing the module asks for it, and whether the learner passed it."""
+        passed = (
+            select(m.QuizAttempt.id)
+            .where(m.QuizAttempt.user_id == user_id, m.QuizAttempt.module_id == module_id, m.QuizAttempt.passed)
+            .exists()
+        )
+        query = select(passed).where(m.Quiz.module_id == module_id, m.Quiz.required)
+        found = (await self.session.execute(query)).scalar_one_or_none()
+        return None if found is None else QuizState(passed=bool(found))
 
     async def progress_rows(self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, m.LessonProgress]:
         if not lesson_ids:

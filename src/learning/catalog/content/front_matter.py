@@ -52,6 +52,7 @@ class ModuleFile(_Published, kw_only=True, forbid_unknown_fields=True):
     # The date its lessons are published under in feeds (the first lesson at this instant, each next one a
     # minute later); without it, ``publish_at``.
     published: Moment | None = None
+    quiz_required: bool = False  # completing the module asks for its quiz (quiz.yaml) passed
 
 
 class LessonFrontMatter(_Published, kw_only=True, forbid_unknown_fields=True):

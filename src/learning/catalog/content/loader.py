@@ -24,6 +24,7 @@ from learning.catalog.content.front_matter import (
     SeriesFile,
     SessionFrontMatter,
 )
+from learning.catalog.content.quizzes import QuizSource, load_quiz
 from learning.catalog.content.sources import (
     ContentBundle,
     FeedSource,
@@ -38,6 +39,7 @@ from learning.catalog.content.validation import Model, convert
 from learning.media import formats
 
 SLUG = re.compile(SLUG_PATTERN)
+QUIZ_FILE = "quiz.yaml"
 LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 SESSION_FILE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 # The files ``media/`` may hold, in the order a reference without extension tries them; their types come
@@ -147,8 +149,11 @@ class _Loader:
         self.module_slugs.add(directory.name)
         front = convert(document, ModuleFile)
         lessons = self._lessons(directory)  # checked even when module.yaml has problems
+        quiz = self._quiz(directory, {lesson.slug for lesson in lessons})
         if front is None:
             return None
+        if front.quiz_required and quiz is None and not (directory / QUIZ_FILE).is_file():
+            document.error("quiz_required", f"'quiz_required' needs a {QUIZ_FILE} in the module's folder")
         return ModuleSource(
             slug=directory.name,
             title=front.title.strip(),
@@ -165,7 +170,17 @@ class _Loader:
             objectives=[objective.strip() for objective in front.objectives],
             audience=front.audience.strip(),
             prerequisites=front.prerequisites.strip(),
+            quiz=quiz,
+            quiz_required=front.quiz_required,
         )
+
+    def _quiz(self, directory: Path, lessons: set[str]) -> QuizSource | None:
+        """The module's ``quiz.yaml``, if it has one (checked against its lessons)."""
+        path = directory / QUIZ_FILE
+        if not path.is_file():
+            return None
+        text = read_text(path, self.errors)
+        return load_quiz(path, text, lessons, self.errors) if text is not None else None
 
     def _lessons(self, directory: Path) -> list[LessonSource]:
         lessons: list[LessonSource] = []

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from learning.catalog.content.quizzes import QuizSource
+
 
 @dataclass(slots=True)
 class MediaSource:
@@ -61,6 +63,8 @@ class ModuleSource:
     objectives: list[str] = field(default_factory=list)
     audience: str = ""
     prerequisites: str = ""
+    quiz: QuizSource | None = None
+    quiz_required: bool = False
 
 
 @dataclass(slots=True)
