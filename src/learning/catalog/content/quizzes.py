@@ -61,7 +61,7 @@ class _Lines:
         self._walk(node, ())
 
     def _walk(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
-        self.lines[path] = node.start_mark.line + 1
+        self.lines.setdefault(path, node.start_mark.line + 1)  # a key's own line, for a value under it
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 self.lines[(*path, str(key.value))] = key.start_mark.line + 1
