@@ -282,6 +282,8 @@ def _build_world(base_url: str, admin_email: str) -> World:
         "/api/v1/me/enrollments/{module_slug}": [{"module_slug": s} for s in world.module_slugs if s != enrolled],
         "/api/v1/me/progress/lessons/{lesson_id}": [{"lesson_id": i} for i in world.lesson_ids],
         "/api/v1/me/progress/modules/{module_slug}": [{"module_slug": slug} for slug in world.module_slugs],
+        "/api/v1/modules/{module_slug}/quiz": [{"module_slug": slug} for slug in world.module_slugs],
+        "/api/v1/me/quizzes/{module_slug}/attempts": [{"module_slug": slug} for slug in world.module_slugs],
         "/api/v1/admin/users/{user_id}": [{"user_id": ids[role]} for role in ("learner", "subscriber", "admin")],
         "DELETE /api/v1/admin/users/{user_id}": [{"user_id": ids["victim"]}],
         "/api/v1/admin/users/{user_id}/xapi/statements": [{"user_id": ids[r]} for r in ("learner", "subscriber")],

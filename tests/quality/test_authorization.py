@@ -387,6 +387,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/me/progress/events"): user(send=_json(_progress_event)),
     ("GET", "/api/v1/me/progress/lessons/{lesson_id:uuid}"): user(),
     ("GET", "/api/v1/me/progress/modules/{module_slug:str}"): user(),
+    # quizzes: the questions are public; answering needs the enrollment (409 without) and counts an attempt
+    ("GET", "/api/v1/modules/{module_slug:str}/quiz"): public(),
+    ("POST", "/api/v1/me/quizzes/{module_slug:str}/attempts"): user(201, 409, send=_json(lambda _: {"answers": {}})),
+    ("GET", "/api/v1/me/quizzes/{module_slug:str}/attempts"): user(),
     ("GET", "/api/v1/me/xapi/statements"): user(),
     ("GET", "/api/v1/me/feed-token"): user(),
     ("POST", "/api/v1/me/feed-token"): user(201),
