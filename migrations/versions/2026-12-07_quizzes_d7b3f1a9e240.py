@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("results", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("passed", sa.Boolean(), nullable=False),
         sa.Column("quiz_digest", sa.String(length=64), nullable=False),

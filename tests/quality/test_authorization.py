@@ -515,6 +515,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/compte/deconnexion-partout"): page_user(303, fresh_actors=True),
     ("POST", "/modules/{slug:str}/inscription"): page_user(303),
     ("GET", "/modules/{slug:str}/desinscription"): page_user(),
+    ("GET", "/modules/{slug:str}/quiz"): page_public(),
+    ("POST", "/modules/{slug:str}/quiz"): page_user(200, 409),  # an empty attempt, or not enrolled
     ("POST", "/modules/{slug:str}/desinscription"): page_user(303),
     ("POST", PAGE_LESSON + "/terminee"): page_user(303, **_TEXT_LESSON),
     # pages: the admin desk

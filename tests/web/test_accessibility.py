@@ -55,6 +55,7 @@ PAGES = {
     "module-suivi": (LEARNER, f"/modules/{MODULE}?fait=inscrit"),
     "desinscription": (LEARNER, f"/modules/{MODULE}/desinscription"),
     "compte": (LEARNER, "/compte"),
+    "quiz": (LEARNER, f"/modules/{MODULE}/quiz"),
     "admin": (ADMIN, "/admin/"),
     "admin-envoi": (ADMIN, "/admin/envoi"),
     "admin-nouvelle-seance": (ADMIN, "/admin/seances/nouvelle"),

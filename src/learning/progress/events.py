@@ -44,6 +44,7 @@ from learning.progress.xapi import (
     LearnerActivity,
     StatementBuilder,
     activity_version,
+    attempts_from,
     attended_from,
     cursor_of,
     key_of,
@@ -218,6 +219,7 @@ class ProgressService:
             modules={module.id: module for module in modules},
             registrations={enrollment.module_id: enrollment.registration for enrollment in enrollments},
             progress={row.lesson_id: row for row in rows},
+            required_quizzes=await self.progress.required_quizzes(user_id),
         )
         builder = StatementBuilder(base_url, activity)
         keyed: list[tuple[Key, dict[str, Any]]] = []
@@ -247,7 +249,8 @@ class ProgressService:
                 self.checkpoints.leave((user_id, version, *end), union_before(before, events, end))
         if events_done:  # the other sections are bounded by the catalog
             attended = await self.progress.attended_sessions(user_id, attended_from(start), limit + 1)
-            keyed += builder.completions() + builder.modules() + builder.attended(attended)
+            taken = await self.progress.quiz_attempts(user_id, attempts_from(start))
+            keyed += builder.completions() + builder.modules() + builder.attended(attended) + builder.quizzes(taken)
         keyed = [item for item in keyed if item[0] >= start]
         following = cursor_of(keyed[limit][0]) if len(keyed) > limit else None
         return [statement for _, statement in keyed[:limit]], following

@@ -116,6 +116,16 @@ class Attendance:
 
 
 @dataclass(frozen=True, slots=True)
+class QuizTaken:
+    """An attempt at a module's quiz, with the quiz as it is, as the xAPI export reads it."""
+
+    attempt: m.QuizAttempt
+    module_slug: str
+    quiz_title: str
+    questions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class QuotaWindows:
     """The quota windows a batch counts in, and their limits (events stored)."""
 
@@ -455,6 +465,31 @@ class ProgressRepository(EnrollmentRepository):
             if attended_at is not None:  # always (the query asks for it): said for mypy
                 found.append(Attendance(session_id, series_slug, session_slug, title, attended_at))
         return found
+
+    async def required_quizzes(self, user_id: uuid.UUID) -> dict[uuid.UUID, bool]:
+        """Module id → whether the learner passed its quiz, for every module whose completion asks for it."""
+        passed = (
+            select(m.QuizAttempt.id)
+            .where(m.QuizAttempt.user_id == user_id, m.QuizAttempt.module_id == m.Quiz.module_id, m.QuizAttempt.passed)
+            .exists()
+        )
+        rows = await self.session.execute(select(m.Quiz.module_id, passed).where(m.Quiz.required))
+        return {module_id: bool(done) for module_id, done in rows.all()}
+
+    async def quiz_attempts(self, user_id: uuid.UUID, start: tuple[datetime, uuid.UUID] | None) -> list[QuizTaken]:
+        """The learner's quiz attempts by (moment, id) from ``start`` on. Each quiz allows at most 20 attempts:
+        bounded by the catalog."""
+        attempt = m.QuizAttempt
+        query = (
+            select(attempt, m.Module.slug, m.Quiz.title, m.Quiz.questions)
+            .join(m.Module, m.Module.id == attempt.module_id)
+            .join(m.Quiz, m.Quiz.module_id == attempt.module_id)
+            .where(attempt.user_id == user_id)
+        )
+        if start is not None:
+            query = query.where(tuple_(attempt.submitted_at, attempt.id) >= tuple_(*start))
+        rows = await self.session.execute(query.order_by(attempt.submitted_at, attempt.id))
+        return [QuizTaken(row[0], row[1], row[2], row[3]) for row in rows.all()]
 
     async def module_figures(self) -> list[ModuleFigures]:
         """Per module, in the catalog's order: its visible lessons, learners actively enrolled, those who touched

@@ -23,13 +23,13 @@ import hashlib
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from learning.db import models as m
 from learning.lib.pagination import BadCursor, decode_cursor, encode_cursor
-from learning.progress.repositories import Attendance, PlayedEvent
+from learning.progress.repositories import Attendance, PlayedEvent, QuizTaken
 from learning.progress.segments import add, merge
 
 NAMESPACE = uuid.UUID("6f5b1f0e-2c0a-5d1e-9c3b-6c6561726e69")  # fixed: statement ids must never change
@@ -49,7 +49,12 @@ VERBS = {
     "completed": ("http://adlnet.gov/expapi/verbs/completed", "completed"),
     "progressed": ("http://adlnet.gov/expapi/verbs/progressed", "progressed"),
     "joined": ("http://activitystrea.ms/join", "joined"),
+    "answered": ("http://adlnet.gov/expapi/verbs/answered", "answered"),
+    "passed": ("http://adlnet.gov/expapi/verbs/passed", "passed"),
+    "failed": ("http://adlnet.gov/expapi/verbs/failed", "failed"),
 }
+ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"
+INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 
 
 # A statement's place in the export: (0, client time, event id, 0 played | 1 paused), (1, lesson id) for a
@@ -57,14 +62,15 @@ VERBS = {
 # sections compare on their first item.
 Key = tuple[Any, ...]
 FIRST: Key = (0,)
-EVENTS, LESSONS, MODULES, ATTENDED = 0, 1, 2, 3
-_SECTIONS = {"e": EVENTS, "l": LESSONS, "m": MODULES, "a": ATTENDED}
+EVENTS, LESSONS, MODULES, ATTENDED, QUIZZES = 0, 1, 2, 3, 4
+_SECTIONS = {"e": EVENTS, "l": LESSONS, "m": MODULES, "a": ATTENDED, "q": QUIZZES}
+_MOMENT_KEYED = {EVENTS, QUIZZES}  # keys (section, moment, id, index): the others are (section, id)
 _LETTERS = {section: letter for letter, section in _SECTIONS.items()}
 
 
 def cursor_of(key: Key) -> str:
-    if key[0] == EVENTS:
-        return encode_cursor("e", key[1].isoformat(), str(key[2]), str(key[3]))
+    if key[0] in _MOMENT_KEYED:
+        return encode_cursor(_LETTERS[key[0]], key[1].isoformat(), str(key[2]), str(key[3]))
     return encode_cursor(_LETTERS[key[0]], str(key[1]))
 
 
@@ -73,15 +79,20 @@ def key_of(cursor: str) -> Key:
     parts = decode_cursor(cursor)
     try:
         section = _SECTIONS[parts[0]]
-        if section == EVENTS and len(parts) == 4 and parts[3] in {"0", "1"}:
+        if section in _MOMENT_KEYED and len(parts) == 4 and parts[3].isdigit() and len(parts[3]) <= 3:
             moment = datetime.fromisoformat(parts[1])
-            if moment.tzinfo is not None:
-                return (EVENTS, moment, uuid.UUID(parts[2]), int(parts[3]))
-        elif section != EVENTS and len(parts) == 2:
+            if moment.tzinfo is not None and (section != EVENTS or parts[3] in {"0", "1"}):
+                return (section, moment, uuid.UUID(parts[2]), int(parts[3]))
+        elif section not in _MOMENT_KEYED and len(parts) == 2:
             return (section, uuid.UUID(parts[1]))
     except (KeyError, ValueError):
         pass
     raise BadCursor("This cursor was not given by a previous page; follow the `more` link.")
+
+
+def attempts_from(start: Key) -> tuple[datetime, uuid.UUID] | None:
+    """The first quiz attempt a page starting at ``start`` may show (None: from the first)."""
+    return (start[1], start[2]) if start[0] == QUIZZES else None
 
 
 def attended_from(start: Key) -> uuid.UUID | None:
@@ -96,6 +107,8 @@ class LearnerActivity:
     modules: dict[uuid.UUID, m.Module]
     registrations: dict[uuid.UUID, uuid.UUID]  # module id → registration
     progress: dict[uuid.UUID, m.LessonProgress]  # lesson id → progress
+    # module id → whether the learner passed its quiz, for the modules whose completion asks for it
+    required_quizzes: dict[uuid.UUID, bool] = field(default_factory=dict)
 
 
 def _segments(segments: list[list[float]]) -> str:
@@ -274,8 +287,11 @@ class StatementBuilder:
             touched = [row.updated_at for row in rows if row is not None]
             if not touched:
                 continue
-            percent = round(100 * done / len(lessons))
-            verb = "completed" if done == len(lessons) else "progressed"
+            steps = len(lessons)
+            if module_id in self.activity.required_quizzes:  # its quiz passed is one more step (ModuleProgress)
+                done, steps = done + self.activity.required_quizzes[module_id], steps + 1
+            percent = round(100 * done / steps)
+            verb = "completed" if done == steps else "progressed"
             obj = {
                 "objectType": "Activity",
                 "id": f"{self.base}/api/v1/modules/{module.slug}",
@@ -295,6 +311,49 @@ class StatementBuilder:
                     max(touched),
                 ),
             ))  # fmt: skip
+        return statements
+
+    def quizzes(self, taken: list[QuizTaken]) -> list[tuple[Key, dict[str, Any]]]:
+        """Per quiz attempt, an ``answered`` statement per question (a cmi.interaction: the response, whether it
+        was right, its points) then ``passed`` or ``failed`` for the quiz (an assessment: the score), at the
+        moment it was submitted, in the module's registration."""
+        statements: list[tuple[Key, dict[str, Any]]] = []
+        for found in taken:
+            attempt = found.attempt
+            quiz_id = f"{self.base}/api/v1/modules/{found.module_slug}/quiz"
+            context: dict[str, Any] = {}
+            registration = self.activity.registrations.get(attempt.module_id)
+            if registration is not None:
+                context["registration"] = str(registration)
+            questions = {question["id"]: question for question in found.questions}
+            parent = {"contextActivities": {"parent": [{"id": quiz_id, "objectType": "Activity"}]}}
+            moment = (QUIZZES, attempt.submitted_at, attempt.id)
+            for index, verdict in enumerate(attempt.results):
+                question = questions.get(verdict["question"])
+                if question is None:  # taken from the quiz since: its statement would describe nothing
+                    continue
+                result: dict[str, Any] = {
+                    "success": verdict["correct"], "score": {"raw": verdict["points"], "min": 0, "max": verdict["max"]},
+                }  # fmt: skip
+                answer = attempt.answers.get(question["id"])
+                if answer:  # a question left out has no response (xAPI has no empty values)
+                    result["response"] = "[,]".join(answer) if isinstance(answer, list) else str(answer)
+                statement = self._statement(
+                    f"quiz:{attempt.id}:{question['id']}", "answered", _interaction(quiz_id, question), result,
+                    {**context, **parent}, attempt.submitted_at,
+                )  # fmt: skip
+                statements.append(((*moment, index), statement))
+            points = sum(verdict["points"] for verdict in attempt.results)
+            top = sum(verdict["max"] for verdict in attempt.results)
+            obj = {"objectType": "Activity", "id": quiz_id,
+                   "definition": {"type": ASSESSMENT, "name": {"fr": found.quiz_title}}}  # fmt: skip
+            result = {
+                "score": {"scaled": attempt.score, "raw": points, "min": 0, "max": top},
+                "success": attempt.passed, "completion": True,
+            }  # fmt: skip
+            verb = "passed" if attempt.passed else "failed"
+            statement = self._statement(f"quiz:{attempt.id}:{verb}", verb, obj, result, context, attempt.submitted_at)
+            statements.append(((*moment, 999), statement))
         return statements
 
     def attended(self, sessions: list[Attendance]) -> list[tuple[Key, dict[str, Any]]]:
@@ -376,3 +435,20 @@ def union_before(before: Union, events: list[PlayedEvent], end: tuple[datetime, 
             break
         add(union.setdefault(event.lesson_id, []), float(event.start_seconds or 0), float(event.end_seconds or 0))
     return union
+
+
+def _interaction(quiz_id: str, question: dict[str, Any]) -> dict[str, Any]:
+    """A quiz question as an xAPI cmi.interaction activity (choice or fill-in, with its correct responses)."""
+    definition: dict[str, Any] = {"type": INTERACTION, "name": {"fr": question["prompt"]}}
+    if question["kind"] == "text":
+        definition["interactionType"] = "fill-in"
+        definition["correctResponsesPattern"] = list(question["accepted"])
+    else:
+        definition["interactionType"] = "choice"
+        definition["correctResponsesPattern"] = [
+            "[,]".join(choice["id"] for choice in question["choices"] if choice["correct"])
+        ]
+        definition["choices"] = [
+            {"id": choice["id"], "description": {"fr": choice["text"]}} for choice in question["choices"]
+        ]
+    return {"objectType": "Activity", "id": f"{quiz_id}#{question['id']}", "definition": definition}

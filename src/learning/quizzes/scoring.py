@@ -102,3 +102,12 @@ def correct_answer(question: dict[str, Any]) -> list[str]:
     if question["kind"] == "text":
         return list(question["accepted"])
     return [choice["id"] for choice in question["choices"] if choice["correct"]]
+
+
+def results(scored: Scored) -> list[dict[str, Any]]:
+    """An attempt's verdict per question, as kept with it (the xAPI export reads these)."""
+    return [
+        {"question": verdict.question["id"], "correct": verdict.correct,
+         "points": verdict.question["points"] if verdict.correct else 0, "max": verdict.question["points"]}
+        for verdict in scored.verdicts
+    ]  # fmt: skip

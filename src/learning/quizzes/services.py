@@ -10,7 +10,7 @@ from learning.db import models as m
 from learning.lib.clock import utcnow
 from learning.lib.errors import Conflict, NotFound
 from learning.quizzes.repositories import QuizRepository
-from learning.quizzes.scoring import Answer, Scored, score
+from learning.quizzes.scoring import Answer, Scored, results, score
 
 
 class QuizMissing(NotFound):
@@ -41,6 +41,11 @@ class QuizService:
             raise QuizMissing(f"No quiz for a published module '{module_slug}'.")
         return found
 
+    async def find(self, module_slug: str) -> m.Quiz | None:
+        """A published module's quiz, if it has one."""
+        found = await self.quizzes.quiz(module_slug)
+        return found[1] if found else None
+
     async def submit(self, user_id: uuid.UUID, module_slug: str, answers: dict[str, Answer]) -> Submitted:
         """Score ``answers`` and keep the attempt (409 when not enrolled or with no attempt left)."""
         module, quiz = await self.quiz(module_slug)
@@ -54,7 +59,8 @@ class QuizService:
         stored = {verdict.question["id"]: verdict.given for verdict in scored.verdicts if verdict.given is not None}
         attempt = m.QuizAttempt(
             id=uuid.uuid4(), user_id=user_id, module_id=module.id, number=done + 1, submitted_at=utcnow(),
-            answers=stored, score=scored.score, passed=scored.passed, quiz_digest=quiz.digest,
+            answers=stored, results=results(scored), score=scored.score, passed=scored.passed,
+            quiz_digest=quiz.digest,
         )  # fmt: skip
         await self.quizzes.add(attempt)
         return Submitted(attempt, scored)

@@ -23,6 +23,8 @@ from learning.media.deps import provide_media_service
 from learning.media.services import MediaService
 from learning.progress.deps import provide_progress_service
 from learning.progress.events import ProgressService
+from learning.quizzes.deps import provide_quiz_service
+from learning.quizzes.services import QuizService
 from learning.registrations.deps import provide_registration_service
 from learning.registrations.services import RegistrationService
 from learning.web.chapters import load_chapters, to_webvtt
@@ -134,6 +136,7 @@ class PublicPages(Controller):
         "progress": Provide(provide_progress_service, sync_to_thread=False),
         "media": Provide(provide_media_service, sync_to_thread=False),
         "registrations": Provide(provide_registration_service, sync_to_thread=False),
+        "quizzes": Provide(provide_quiz_service, sync_to_thread=False),
         "viewer": Provide(provide_viewer),
     }
 
@@ -201,16 +204,17 @@ class PublicPages(Controller):
         progress: NamedDependency[ProgressService],
         viewer: NamedDependency[CurrentUser | None],
         media: NamedDependency[MediaService],
+        quizzes: NamedDependency[QuizService],
         state: State,
         fait: Annotated[str, QueryParameter(max_length=20)] = "",
     ) -> Template:
-        """A module and its lessons; a signed-in learner sees where they are and can resume."""
+        """A module and its lessons (and its quiz); a signed-in learner sees where they are and can resume."""
         module = await catalog.module(slug)
         marks = module_marks(await progress.module(viewer.id, slug)) if viewer is not None else None
         feeds = await _feeds(catalog, state.settings.base_url)
         return page(
             "module.html", viewer, module=module, marks=marks, feed=feeds.get((m.FeedKind.MODULE, module.slug)),
-            flash=done_flash(fait),
+            flash=done_flash(fait), quiz=await quizzes.find(slug),
         )  # fmt: skip
 
     @page_route("/modules/{slug:str}/lecons/{lesson_slug:str}", name="web:lesson")

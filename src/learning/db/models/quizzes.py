@@ -38,6 +38,8 @@ class QuizAttempt(UUIDPrimaryKey, Base):
     number: Mapped[int] = mapped_column(Integer, nullable=False)  # 1, 2…: the learner's attempts at this quiz
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     answers: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)  # question id → choice ids or text
+    # Per question, in the quiz's order: {"question": id, "correct": bool, "points": earned, "max": points}
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
     score: Mapped[float] = mapped_column(Float, nullable=False)  # 0 to 1
     passed: Mapped[bool] = mapped_column(Boolean, nullable=False)
     quiz_digest: Mapped[str] = mapped_column(String(64), nullable=False)
