@@ -4,8 +4,6 @@ models, with stable ids, paged with the rest; a module whose quiz is required is
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +14,7 @@ from ralph.models.xapi.concepts.verbs.adl_vocabulary import AnsweredVerb
 
 from learning.config import Settings
 from tests.helpers.accounts import Account
-from tests.quizzes.conftest import SLUG
+from tests.quizzes.conftest import SLUG, complete_lessons
 
 ATTEMPTS = f"/api/v1/me/quizzes/{SLUG}/attempts"
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -89,12 +87,7 @@ def test_each_attempt_is_answered_statements_then_passed_or_failed(
 def test_a_module_whose_quiz_is_required_is_completed_only_once_it_is_passed(
     client: TestClient[Any], course: dict[str, str], enrolled: Account
 ) -> None:
-    now = datetime.now(UTC).isoformat()
-    events = [{"id": str(uuid.uuid4()), "type": "completed", "lesson_id": lesson, "client_time": now}
-              for lesson in course.values()]  # fmt: skip
-    assert (
-        client.post("/api/v1/me/progress/events", json={"events": events}, headers=enrolled.headers).status_code == 200
-    )
+    complete_lessons(client, enrolled, course)
 
     def module_verb() -> str:
         modules = [s for s in _statements(client, enrolled) if s["object"]["id"].endswith(f"/api/v1/modules/{SLUG}")]

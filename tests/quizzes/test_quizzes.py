@@ -5,13 +5,12 @@ module's completion."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar.testing import TestClient
 
 from tests.helpers.accounts import Account, register
-from tests.quizzes.conftest import SECRET_KEYS, SECRETS, SLUG
+from tests.quizzes.conftest import SECRET_KEYS, SECRETS, SLUG, complete_lessons
 
 ATTEMPTS = f"/api/v1/me/quizzes/{SLUG}/attempts"
 ALL_RIGHT = {"annee": ["b"], "acteurs": ["asso", "elus"], "partenaire": "Caisse des Dépôts"}
@@ -114,11 +113,7 @@ def test_only_enrolled_learners_answer_and_each_sees_only_their_attempts(
 def test_a_required_quiz_is_part_of_the_module_completion(
     client: TestClient[Any], course: dict[str, str], enrolled: Account
 ) -> None:
-    now = datetime.now(UTC).isoformat()
-    events = [{"id": str(uuid.uuid4()), "type": "completed", "lesson_id": lesson, "client_time": now}
-              for lesson in course.values()]  # fmt: skip
-    sent = client.post("/api/v1/me/progress/events", json={"events": events}, headers=enrolled.headers)
-    assert sent.status_code == 200, sent.text
+    complete_lessons(client, enrolled, course)
     progress = f"/api/v1/me/progress/modules/{SLUG}"
     lessons_only = client.get(progress, headers=enrolled.headers).json()
     assert lessons_only["percent_complete"] == 66.7  # two lessons of three steps: the quiz is the third

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import delete, exists, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -79,58 +80,46 @@ class UserRepository:
         self.session.info[ACCOUNTS_CHANGED] = True  # this process forgets its verified tokens at commit
 
 
-class ResetRepository:
-    """Password-reset tokens (by their SHA-256)."""
+Link = TypeVar("Link", m.PasswordReset, m.EmailConfirmation)
+
+
+class _SingleUseLinks(Generic[Link]):
+    """Tokens of links sent by e-mail, by their SHA-256: each works once, until it expires."""
+
+    model: type[Link]
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, reset: m.PasswordReset) -> None:
-        self.session.add(reset)
+    async def add(self, link: Link) -> None:
+        self.session.add(link)
         await self.session.flush()
 
-    async def lock(self, token_hash: bytes) -> m.PasswordReset | None:
-        return await self.session.get(m.PasswordReset, token_hash, with_for_update=True)
+    async def lock(self, token_hash: bytes) -> Link | None:
+        return await self.session.get(self.model, token_hash, with_for_update=True)
 
     async def close_all(self, user_id: uuid.UUID, now: datetime) -> None:
-        """Every open token of the account used up (one reset ends them all)."""
+        """Every open link of the account used up (the one used, and any other)."""
         await self.session.execute(
-            update(m.PasswordReset)
-            .where(m.PasswordReset.user_id == user_id, m.PasswordReset.used_at.is_(None))
-            .values(used_at=now)
-        )
-
-    async def purge_before(self, moment: datetime) -> int:
-        """Tokens expired before ``moment`` removed (maintenance)."""
-        result = await self.session.execute(delete(m.PasswordReset).where(m.PasswordReset.expires_at < moment))
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
-class ConfirmationRepository:
-    """Links that confirm an e-mail address (by their SHA-256)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, confirmation: m.EmailConfirmation) -> None:
-        self.session.add(confirmation)
-        await self.session.flush()
-
-    async def lock(self, token_hash: bytes) -> m.EmailConfirmation | None:
-        return await self.session.get(m.EmailConfirmation, token_hash, with_for_update=True)
-
-    async def close_all(self, user_id: uuid.UUID, now: datetime) -> None:
-        """Every open link of the account used up (the one opened, and any older one)."""
-        await self.session.execute(
-            update(m.EmailConfirmation)
-            .where(m.EmailConfirmation.user_id == user_id, m.EmailConfirmation.used_at.is_(None))
-            .values(used_at=now)
+            update(self.model).where(self.model.user_id == user_id, self.model.used_at.is_(None)).values(used_at=now)
         )
 
     async def purge_before(self, moment: datetime) -> int:
         """Links expired before ``moment`` removed (maintenance)."""
-        result = await self.session.execute(delete(m.EmailConfirmation).where(m.EmailConfirmation.expires_at < moment))
+        result = await self.session.execute(delete(self.model).where(self.model.expires_at < moment))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+class ResetRepository(_SingleUseLinks[m.PasswordReset]):
+    """Password-reset links."""
+
+    model = m.PasswordReset
+
+
+class ConfirmationRepository(_SingleUseLinks[m.EmailConfirmation]):
+    """Links that confirm an e-mail address."""
+
+    model = m.EmailConfirmation
 
 
 class CredentialReads:
