@@ -121,3 +121,14 @@ def test_a_required_quiz_is_part_of_the_module_completion(
     assert client.get(progress, headers=enrolled.headers).json()["percent_complete"] == 66.7
     _submit(client, enrolled, ALL_RIGHT)
     assert client.get(progress, headers=enrolled.headers).json()["percent_complete"] == 100.0
+
+
+def test_the_account_export_holds_the_attempts(
+    client: TestClient[Any], course: dict[str, str], enrolled: Account
+) -> None:
+    _submit(client, enrolled, {"annee": ["a"], "partenaire": "la Banque"})
+    exported = client.get("/api/v1/me/export", headers=enrolled.headers).json()
+    (attempt,) = exported["quiz_attempts"]
+    assert (attempt["module"], attempt["number"], attempt["passed"]) == (SLUG, 1, False)
+    assert attempt["answers"] == {"annee": ["a"], "partenaire": "la Banque"}
+    assert [s["verb"]["id"].rsplit("/", 1)[1] for s in exported["xapi_statements"]].count("answered") == 3

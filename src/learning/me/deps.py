@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.accounts.deps import provide_account_service
 from learning.me.services import AccountExport
 from learning.progress.deps import provide_enrollment_service, provide_progress_service
+from learning.quizzes.deps import provide_quiz_service
 from learning.registrations.deps import registration_service
 
 
@@ -16,5 +17,5 @@ def provide_account_export(db_session: NamedDependency[AsyncSession], state: Sta
     return AccountExport(
         provide_account_service(db_session, state), provide_enrollment_service(db_session, state),
         provide_progress_service(db_session, state), registration_service(db_session, state.settings),
-        state.settings.base_url,
+        provide_quiz_service(db_session), state.settings.base_url,
     )  # fmt: skip

@@ -9,6 +9,7 @@ from learning.accounts.services import AccountService
 from learning.lib.clock import utcnow
 from learning.progress.events import ProgressService
 from learning.progress.services import EnrollmentService
+from learning.quizzes.services import QuizService
 from learning.registrations.services import RegistrationService
 
 XAPI_PAGE = 500
@@ -22,12 +23,14 @@ class AccountExport:
         enrollments: EnrollmentService,
         progress: ProgressService,
         registrations: RegistrationService,
+        quizzes: QuizService,
         base_url: str,
     ) -> None:
         self.accounts = accounts
         self.enrollments = enrollments
         self.progress = progress
         self.registrations = registrations
+        self.quizzes = quizzes
         self.base_url = base_url
 
     async def export(self, user_id: uuid.UUID) -> dict[str, Any]:
@@ -69,6 +72,11 @@ class AccountExport:
                  "registered_at": found.registration.created_at.isoformat(),
                  "attended_at": found.registration.attended_at.isoformat() if found.registration.attended_at else None}
                 for found in await self.registrations.mine(user_id)
+            ],
+            "quiz_attempts": [
+                {"module": slug, "number": attempt.number, "submitted_at": attempt.submitted_at.isoformat(),
+                 "answers": attempt.answers, "score": attempt.score, "passed": attempt.passed}
+                for slug, attempt in await self.quizzes.mine(user_id)
             ],
             "xapi_statements": await self._statements(user_id),
         }  # fmt: skip

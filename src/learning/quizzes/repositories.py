@@ -42,6 +42,16 @@ class QuizRepository:
         )
         return list(rows.scalars())
 
+    async def all_attempts(self, user_id: uuid.UUID) -> list[tuple[str, m.QuizAttempt]]:
+        """Every attempt of the learner, with its module's slug, in the order they were made."""
+        rows = await self.session.execute(
+            select(m.Module.slug, m.QuizAttempt)
+            .join(m.Module, m.Module.id == m.QuizAttempt.module_id)
+            .where(m.QuizAttempt.user_id == user_id)
+            .order_by(m.QuizAttempt.submitted_at, m.QuizAttempt.id)
+        )
+        return [(slug, attempt) for slug, attempt in rows.all()]
+
     async def count(self, user_id: uuid.UUID, module_id: uuid.UUID) -> int:
         query = select(func.count()).where(m.QuizAttempt.user_id == user_id, m.QuizAttempt.module_id == module_id)
         return int((await self.session.execute(query)).scalar_one())

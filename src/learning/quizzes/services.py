@@ -65,6 +65,10 @@ class QuizService:
         await self.quizzes.add(attempt)
         return Submitted(attempt, scored)
 
+    async def mine(self, user_id: uuid.UUID) -> list[tuple[str, m.QuizAttempt]]:
+        """Every attempt of the learner at any quiz, with the module's slug (the account export)."""
+        return await self.quizzes.all_attempts(user_id)
+
     async def attempts(self, user_id: uuid.UUID, module_slug: str) -> tuple[m.Quiz, list[Submitted]]:
         """The learner's attempts, each scored again against the quiz as it is (its verdicts and feedback)."""
         module, quiz = await self.quiz(module_slug)
