@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Uuid, any_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +77,11 @@ _IDS = bindparam("ids", type_=ARRAY(Uuid()))
 
 def _asset(row: Any) -> AssetRow:
     return AssetRow(*row[: len(_ASSET_COLUMNS)])
+
+
+def _personal() -> ColumnElement[bool]:
+    """A token the learner made for themselves, not one made for a podcast app's password (issue 25)."""
+    return ~exists().where(m.AppPassword.feed_token_id == m.PrivateFeedToken.id)
 
 
 class FeedRepository:
@@ -190,15 +195,17 @@ class FeedRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def user_tokens(self, user_id: uuid.UUID) -> list[m.PrivateFeedToken]:
+        """The learner's own live tokens (not those of their podcast apps' passwords)."""
         query = select(m.PrivateFeedToken).where(
-            m.PrivateFeedToken.user_id == user_id, m.PrivateFeedToken.revoked_at.is_(None)
+            m.PrivateFeedToken.user_id == user_id, m.PrivateFeedToken.revoked_at.is_(None), _personal()
         )
         return list((await self.session.execute(query)).scalars())
 
     async def revoke_all(self, user_id: uuid.UUID, at: datetime) -> int:
+        """Revoke the learner's own live tokens (an app password's goes with that password)."""
         result = await self.session.execute(
             update(m.PrivateFeedToken)
-            .where(m.PrivateFeedToken.user_id == user_id, m.PrivateFeedToken.revoked_at.is_(None))
+            .where(m.PrivateFeedToken.user_id == user_id, m.PrivateFeedToken.revoked_at.is_(None), _personal())
             .values(revoked_at=at)
             .returning(m.PrivateFeedToken.id)
         )
@@ -207,6 +214,13 @@ class FeedRepository:
     async def add(self, row: m.PrivateFeedToken) -> None:
         self.session.add(row)
         await self.session.flush()
+
+    async def revoke_token(self, token_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(m.PrivateFeedToken)
+            .where(m.PrivateFeedToken.id == token_id, m.PrivateFeedToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
 
     async def enrolled_modules(self, user_id: uuid.UUID) -> list[m.Module]:
         """Visible modules the learner is actively enrolled in, in catalog order."""

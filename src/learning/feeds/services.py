@@ -316,6 +316,17 @@ class FeedService:
         await self.feeds.add(row)
         return token, row
 
+    async def adopt_token(self, user_id: uuid.UUID, token: str) -> m.PrivateFeedToken:
+        """Keep ``token`` (made by the caller, at least 256 bits) as a private-feed token of the learner beside
+        their own: a podcast app's password has one, so the feeds it subscribes to can be named again later."""
+        row = m.PrivateFeedToken(user_id=user_id, token_hash=hash_token(token), hint=token[:6])
+        await self.feeds.add(row)
+        return row
+
+    async def revoke_token(self, token_id: uuid.UUID, now: datetime) -> None:
+        """Revoke one token (an app password's): its feeds and media answer 410 from now on."""
+        await self.feeds.revoke_token(token_id, now)
+
     async def revoke_tokens(self, user_id: uuid.UUID, now: datetime) -> int:
         return await self.feeds.revoke_all(user_id, now)
 

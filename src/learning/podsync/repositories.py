@@ -1,0 +1,187 @@
+"""Queries behind app passwords, login flows, devices, subscriptions and episode actions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from learning.db import models as m
+
+
+def _table(model: type[m.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # noqa: S101 — narrows the type for the dialect insert
+    return table
+
+
+class AppPasswordRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: m.AppPassword) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def live(self, user_id: uuid.UUID) -> list[m.AppPassword]:
+        query = (
+            select(m.AppPassword)
+            .where(m.AppPassword.user_id == user_id, m.AppPassword.revoked_at.is_(None))
+            .order_by(m.AppPassword.created_at, m.AppPassword.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def revoke(self, user_id: uuid.UUID, password_id: uuid.UUID, at: datetime) -> m.AppPassword | None:
+        """Revoke one of the account's live app passwords; the row as revoked, or None."""
+        result = await self.session.execute(
+            update(m.AppPassword)
+            .where(
+                m.AppPassword.id == password_id, m.AppPassword.user_id == user_id, m.AppPassword.revoked_at.is_(None)
+            )
+            .values(revoked_at=at)
+            .returning(m.AppPassword)
+        )
+        return result.scalar_one_or_none()
+
+
+class AppPasswordReads:
+    """What authenticating a sync request reads and writes, each in a short unit of its own: the request's own
+    session is never touched before the credentials hold (a refusal raised while the request's dependencies
+    are being resolved must not leave a connection checked out)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def _live(self, condition: ColumnElement[bool]) -> tuple[m.AppPassword, str] | None:
+        query = (
+            select(m.AppPassword, m.UserAccount.email)
+            .join(m.UserAccount, m.UserAccount.id == m.AppPassword.user_id)
+            .where(condition, m.AppPassword.revoked_at.is_(None))
+        )
+        async with self.sessionmaker() as session:
+            found = (await session.execute(query)).first()
+        return None if found is None else (found[0], found[1])
+
+    async def by_hash(self, secret_hash: str) -> tuple[m.AppPassword, str] | None:
+        """The live app password of this hash and its account's e-mail."""
+        return await self._live(m.AppPassword.secret_hash == secret_hash)
+
+    async def by_id(self, password_id: uuid.UUID) -> tuple[m.AppPassword, str] | None:
+        return await self._live(m.AppPassword.id == password_id)
+
+    async def touch(self, password_id: uuid.UUID, at: datetime) -> None:
+        async with self.sessionmaker.begin() as session:
+            await session.execute(update(m.AppPassword).where(m.AppPassword.id == password_id).values(last_used_at=at))
+
+
+class LoginFlowRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: m.LoginFlow) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def by_login(self, login_hash: str, now: datetime, *, lock: bool = False) -> m.LoginFlow | None:
+        """The unexpired, unanswered flow of this login token (its row locked with ``lock``)."""
+        query = select(m.LoginFlow).where(
+            m.LoginFlow.login_hash == login_hash, m.LoginFlow.expires_at > now, m.LoginFlow.consumed_at.is_(None)
+        )
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def consume_approved(self, poll_hash: str, now: datetime) -> m.LoginFlow | None:
+        """Mark the approved, unexpired, unanswered flow of this poll token answered: the row, once, or None."""
+        result = await self.session.execute(
+            update(m.LoginFlow)
+            .where(
+                m.LoginFlow.poll_hash == poll_hash,
+                m.LoginFlow.expires_at > now,
+                m.LoginFlow.approved_by.is_not(None),
+                m.LoginFlow.consumed_at.is_(None),
+            )
+            .values(consumed_at=now)
+            .returning(m.LoginFlow)
+        )
+        return result.scalar_one_or_none()
+
+    async def purge(self, ended_before: datetime) -> None:
+        await self.session.execute(delete(m.LoginFlow).where(m.LoginFlow.expires_at < ended_before))
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class SyncRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- devices ---------------------------------------------------------------------------------
+    async def devices(self, user_id: uuid.UUID) -> list[m.SyncDevice]:
+        query = select(m.SyncDevice).where(m.SyncDevice.user_id == user_id).order_by(m.SyncDevice.device)
+        return list((await self.session.execute(query)).scalars())
+
+    async def save_device(self, user_id: uuid.UUID, device: str, values: dict[str, str], now: datetime) -> None:
+        """Create the device, or change the fields given."""
+        table = _table(m.SyncDevice)
+        statement = insert(table).values(
+            id=uuid.uuid4(), user_id=user_id, device=device, caption=values.get("caption", ""),
+            kind=values.get("kind", "other"), created_at=now,
+        )  # fmt: skip
+        if values:
+            statement = statement.on_conflict_do_update(index_elements=[table.c.user_id, table.c.device], set_=values)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.device])
+        await self.session.execute(statement)
+
+    # --- subscriptions ---------------------------------------------------------------------------
+    async def subscriptions(
+        self, app_password_id: uuid.UUID, device: str, *, lock: bool = False
+    ) -> list[m.SyncSubscription]:
+        query = select(m.SyncSubscription).where(
+            m.SyncSubscription.app_password_id == app_password_id, m.SyncSubscription.device == device
+        )
+        if lock:  # one reconciliation at a time per app password and device
+            query = query.with_for_update()
+        return list((await self.session.execute(query)).scalars())
+
+    async def add_subscription(self, row: m.SyncSubscription) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def lock_password(self, app_password_id: uuid.UUID) -> None:
+        """Serialise the subscription changes of one app password (its row locked until the transaction ends)."""
+        await self.session.execute(
+            select(m.AppPassword.id).where(m.AppPassword.id == app_password_id).with_for_update()
+        )
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # --- episode actions -------------------------------------------------------------------------
+    async def add_actions(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert the actions; one already kept (same account and digest) is left as it was."""
+        if not rows:
+            return
+        table = _table(m.SyncEpisodeAction)
+        statement = insert(table).values(list(rows))
+        await self.session.execute(statement.on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.digest]))
+
+    async def actions(
+        self, user_id: uuid.UUID, since: datetime, *, podcast: str | None, device: str | None, limit: int
+    ) -> list[m.SyncEpisodeAction]:
+        query = select(m.SyncEpisodeAction).where(
+            m.SyncEpisodeAction.user_id == user_id, m.SyncEpisodeAction.received_at >= since
+        )
+        if podcast is not None:
+            query = query.where(m.SyncEpisodeAction.podcast == podcast)
+        if device is not None:
+            query = query.where(m.SyncEpisodeAction.device == device)
+        query = query.order_by(m.SyncEpisodeAction.received_at, m.SyncEpisodeAction.id).limit(limit)
+        return list((await self.session.execute(query)).scalars())
