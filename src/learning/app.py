@@ -26,6 +26,8 @@ from learning.admin.analytics import AdminAnalyticsController
 from learning.admin.catalog import AdminCatalogController
 from learning.admin.controllers import AdminUserController
 from learning.admin.downloads import AdminDownloadController
+from learning.attestations.controllers import AdminAttestationController, AttestationController, CredentialController
+from learning.attestations.keys import instance_key
 from learning.catalog.controllers import CatalogController
 from learning.config import MediaDelivery as DeliveryMode
 from learning.config import Settings, load_settings
@@ -54,6 +56,12 @@ from learning.me.controllers import AccountController
 from learning.media.controllers import media_preflight, serve_media
 from learning.media.delivery import count_download, presigned_location
 from learning.media.downloads import DownloadRecorder
+from learning.podsync.controllers import (
+    AppPasswordController,
+    GpodderSyncController,
+    GpodnetController,
+    LoginFlowController,
+)
 from learning.progress.controllers import EnrollmentController, ProgressController, XapiController
 from learning.progress.events import xapi_pacing
 from learning.progress.xapi import Checkpoints
@@ -147,6 +155,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminCatalogController,
             AdminDownloadController,
             AdminAnalyticsController,
+            AttestationController,
+            AdminAttestationController,
+            CredentialController,
             UploadController,
             SideFileController,
             # The CORS preflights before their GET/HEAD handlers: registered after, they would clash with the
@@ -159,6 +170,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             private_module_feed,
             private_media,
             FeedTokenController,
+            AppPasswordController,
+            LoginFlowController,
+            GpodderSyncController,
+            GpodnetController,
             ping,
             *web_routes(settings),  # the pages: cookie sessions, CSRF-checked forms, CSP (learning/web)
         ],
@@ -261,6 +276,7 @@ def _initial_state(
             "refusals": Refusals(),  # what PostgreSQL refused until when: lib/ratelimit.py
             "xapi_checkpoints": Checkpoints(),  # where xAPI export pages ended: progress/xapi.py
             "xapi_pacing": xapi_pacing(settings),  # each caller's pace through xAPI exports: lib/pacing.py
+            "credential_key": instance_key(settings),  # signs attestation credentials: attestations/keys.py
         }
     )
 

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Signs tokens. Unset: generated once and kept in data_dir/secret_key."
     )
+    credential_key: SecretStr | None = Field(
+        default=None,
+        description="Signs attestation credentials: a private P-256 JWK (JSON). Unset: generated once and kept in "
+        "data_dir/credential_key.jwk; its public half is at /.well-known/jwks.json.",
+    )
     token_lifetime_seconds: int = Field(default=24 * 3600, ge=60, le=90 * 24 * 3600)
     password_min_length: int = Field(default=10, ge=8, le=128)
     login_ip_limit: int = Field(default=20, ge=1, description="Login attempts per IP per window.")

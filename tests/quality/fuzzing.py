@@ -271,6 +271,9 @@ def _build_world(base_url: str, admin_email: str) -> World:
     upload_id, doomed_upload_id = (_start_upload(world, target) for target in world.upload_targets)
     complete_upload_id = _start_upload(world, world.upload_targets[0], sent=4096)  # processed (and failing)
 
+    # An app password of the learner (issue 25), to list and to revoke.
+    app_password_id = world.json("POST", "/api/v1/me/app-passwords", "learner", json={"name": "Essai"})["id"]
+
     media = _media_values(world, catalogue.media)
     kinds = ("artwork", "transcript", "chapters")
     world.path_values = {
@@ -317,6 +320,10 @@ def _build_world(base_url: str, admin_email: str) -> World:
         ],
         # A made-up link: refused (404) like a forged one.
         "/api/v1/registrations/unregister/{token}": [{"token": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}],
+        # Nobody completed a module in this world: a well-formed attestation number nobody was given (404).
+        "/api/v1/me/attestations/{filename}": [{"filename": "0000-0000-0000-0000.pdf"}],
+        "/api/v1/admin/attestations/{number}/revocation": [{"number": "0000-0000-0000-0000"}],
+        "/attestations/{number}/credential.jwt": [{"number": "0000-0000-0000-0000"}],
         "/feeds/modules/{filename}": [
             {"filename": f"{s}.{ext}"} for s in world.module_slugs for ext in ("xml", "atom")
         ],
@@ -324,6 +331,7 @@ def _build_world(base_url: str, admin_email: str) -> World:
             {"token": token, "filename": f"{enrolled}.{ext}"} for ext in ("xml", "atom")
         ],
         "/feeds/private/{token}/media/{asset_id}/{filename}": private_media,
+        "/api/v1/me/app-passwords/{password_id}": [{"password_id": app_password_id}],
     }
     _remember_validators(world)
     return world

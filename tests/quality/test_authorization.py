@@ -43,6 +43,7 @@ from tests.helpers.database import make_settings, sql, truncate_all
 MODULE = "dix-ans-de-recherche"
 SESSION = "2019-01-lancement-du-cycle"
 UPLOAD_TARGET = "session:2019-03"
+NO_ATTESTATION = "0000-0000-0000-0000"  # a well-formed attestation number nobody was given
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nBonjour.\n"
 NEW_PASSWORD = "une autre phrase de passe bien longue"
 PROBLEM_JSON = "application/problem+json"
@@ -395,6 +396,40 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/me/feed-token"): user(),
     ("POST", "/api/v1/me/feed-token"): user(201),
     ("DELETE", "/api/v1/me/feed-token"): user(204),
+    # podcast apps (issue 25): app passwords are the learner's own; a made-up id is nobody's (404)
+    ("POST", "/api/v1/me/app-passwords"): user(201, send=_json(lambda _: {"name": "Téléphone"})),
+    ("GET", "/api/v1/me/app-passwords"): user(),
+    ("DELETE", "/api/v1/me/app-passwords/{password_id:uuid}"): user(404, password_id=lambda _: str(uuid.uuid4())),
+    # Nextcloud Login Flow v2: public, its tokens are the credentials (a made-up poll token: 404, for anyone)
+    ("POST", "/index.php/login/v2"): public(),
+    ("POST", "/index.php/login/v2/poll"): public(404, send=_form(lambda _: {"token": "inconnu"})),
+    # the sync APIs authenticate with HTTP Basic (an app password) only: a bearer token or a session is no
+    # credential there, so every actor gets 401 (their own behaviour: tests/podsync/test_auth.py)
+    **{
+        (method, path): public(401, user=lambda w: w.learner.email, filename=lambda w: f"{w.learner.email}.json")
+        for method, path in [
+            ("GET", "/index.php/apps/gpoddersync/subscriptions"),
+            ("POST", "/index.php/apps/gpoddersync/subscription_change/create"),
+            ("GET", "/index.php/apps/gpoddersync/episode_action"),
+            ("POST", "/index.php/apps/gpoddersync/episode_action/create"),
+            ("POST", "/api/2/auth/{user:str}/login.json"),
+            ("POST", "/api/2/auth/{user:str}/logout.json"),
+            ("GET", "/api/2/devices/{filename:str}"),
+            ("POST", "/api/2/devices/{user:str}/{filename:str}"),
+            ("GET", "/api/2/subscriptions/{user:str}/{filename:str}"),
+            ("POST", "/api/2/subscriptions/{user:str}/{filename:str}"),
+            ("GET", "/api/2/episodes/{filename:str}"),
+            ("POST", "/api/2/episodes/{filename:str}"),
+        ]
+    },
+    # attestations: nobody completed a module here (409); a made-up number is nobody's (404); the key is public
+    ("POST", "/api/v1/me/attestations"): user(409, send=_json(lambda _: {"module": MODULE, "name": "Camille"})),
+    ("GET", "/api/v1/me/attestations"): user(),
+    ("GET", "/api/v1/me/attestations/{filename:str}"): user(404, filename=lambda _: f"{NO_ATTESTATION}.pdf"),
+    ("GET", A + "/attestations"): admin(),
+    ("POST", A + "/attestations/{number:str}/revocation"): admin(404, send=_json(lambda _: {"reason": "Essai"})),
+    ("GET", "/.well-known/jwks.json"): public(),
+    ("GET", "/attestations/{number:str}/credential.jwt"): public(404),
     # the public catalog
     **{
         (method, path): rule
@@ -513,6 +548,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/compte"): page_user(),
     ("POST", "/compte/jeton-prive"): page_user(send=_form(lambda _: {"action": "create"})),
     ("POST", "/compte/deconnexion-partout"): page_user(303, fresh_actors=True),
+    ("GET", "/compte/applications"): page_user(),
+    ("POST", "/compte/applications"): page_user(send=_form(lambda _: {"name": "Tablette"})),
+    ("POST", "/compte/applications/{password_id:uuid}/revocation"): page_user(
+        404, password_id=lambda _: str(uuid.uuid4())
+    ),
+    ("GET", "/compte/applications/connexion/{token:str}"): page_user(404, token=lambda _: "inconnu"),
+    ("POST", "/compte/applications/connexion/{token:str}"): page_user(
+        404, token=lambda _: "inconnu", send=_form(lambda _: {"action": "approve"})
+    ),
+    ("GET", "/attestations/{number:str}"): page_public(404),  # a made-up number: the French 404 page, for anyone
+    ("GET", "/compte/attestations"): page_user(),
+    ("POST", "/compte/attestations"): page_user(409, send=_form(lambda _: {"module": MODULE, "name": "Camille"})),
+    ("GET", "/compte/attestations/{filename:str}"): page_user(404, filename=lambda _: f"{NO_ATTESTATION}.pdf"),
     ("POST", "/modules/{slug:str}/inscription"): page_user(303),
     ("GET", "/modules/{slug:str}/desinscription"): page_user(),
     ("GET", "/modules/{slug:str}/quiz"): page_public(),
@@ -567,9 +615,11 @@ DEFAULT_PARAMS: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.other.id,
     "asset_id": lambda w: w.asset_id,
     "upload_id": lambda w: w.new_upload_id(),
+    "password_id": lambda _: str(uuid.uuid4()),  # an app password nobody has
     "token": lambda w: w.feed_tokens["learner"],
     "kind": lambda _: "transcript",
     "folder": lambda _: "modules",
+    "number": lambda _: NO_ATTESTATION,
 }
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 

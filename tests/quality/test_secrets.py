@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from learning.admin.commands import create_admin
 from learning.app import create_app
+from learning.attestations.keys import instance_key
 from learning.config import MediaDelivery, Settings
 from learning.lib.logging import JsonFormatter, logging_config
 from tests.helpers.catalog import sync
@@ -194,6 +195,7 @@ def test_no_secret_reaches_the_logs_or_an_answer_where_it_does_not_belong(
         assert client.get(location, headers=admin).json()["status"] == "uploaded"
         assert client.get("/api/v1/admin/uploads", headers=admin).status_code == 200
         assert client.get("/api/v1/admin/users", headers=headers).status_code == 403
+        assert client.get("/.well-known/jwks.json").status_code == 200  # the credential key's public half
 
     logs = server_logs(caplog)
     # The app's JSON request lines were captured, private-feed paths masked in them.
@@ -203,6 +205,7 @@ def test_no_secret_reaches_the_logs_or_an_answer_where_it_does_not_belong(
         "a password": [password, new_password, wrong_password, admin_password],
         "the signing secret": [settings.signing_key()],
         "the S3 secret key": [s3_secret],
+        "the credential key's private part": [instance_key(settings).key.as_dict(private=True)["d"]],
     }
     for what, values in never_anywhere.items():
         for value in values:

@@ -55,6 +55,7 @@ PAGES = {
     "module-suivi": (LEARNER, f"/modules/{MODULE}?fait=inscrit"),
     "desinscription": (LEARNER, f"/modules/{MODULE}/desinscription"),
     "compte": (LEARNER, "/compte"),
+    "mes-attestations": (LEARNER, "/compte/attestations"),
     "quiz": (LEARNER, f"/modules/{MODULE}/quiz"),
     "admin": (ADMIN, "/admin/"),
     "admin-envoi": (ADMIN, "/admin/envoi"),

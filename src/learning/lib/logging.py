@@ -32,7 +32,10 @@ _PRIVATE_FEED = re.compile(
     rf"({_spelled('feeds')}{_SLASHES}{_spelled('private')}{_SLASHES})(?:(?!%2f)[^/\s\"'<>?#\\])+", re.IGNORECASE
 )
 # A password-reset link's token (/mot-de-passe/nouveau/<token>): good once, but until then it is the account.
-_RESET_LINK = re.compile(r"(/mot-de-passe/nouveau/|/adresse/confirmer/)[A-Za-z0-9_%-]+", re.IGNORECASE)
+# A podcast app's login request (/compte/applications/connexion/<token>) too: it names the flow to approve.
+_RESET_LINK = re.compile(
+    r"(/mot-de-passe/nouveau/|/adresse/confirmer/|/compte/applications/connexion/)[A-Za-z0-9_%-]+", re.IGNORECASE
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -40,8 +43,8 @@ ANSWERED_BY = "answered_by"  # the scope state key (and log field) naming which 
 
 
 def redact(text: str) -> str:
-    """``text`` with every private-feed token, password-reset token and address-confirmation token replaced by
-    ``***`` (the redaction of every log line)."""
+    """``text`` with every private-feed token, password-reset token, address-confirmation token and podcast-app
+    login-request token replaced by ``***`` (the redaction of every log line)."""
     return _RESET_LINK.sub(r"\1***", _PRIVATE_FEED.sub(r"\1***", text))
 
 

@@ -20,7 +20,9 @@ from learning.lib.errors import EXCEPTION_HANDLERS, LearningError, problem_for
 from learning.web.account import AccountPages, LearnerPages
 from learning.web.admin import AdminPages
 from learning.web.admin_editing import AdminEditPages
+from learning.web.attestations import AttestationPages
 from learning.web.pages import PublicPages
+from learning.web.podsync import PodsyncPages
 from learning.web.quizzes import QuizPages
 from learning.web.security import SignInRequired, csrf_config, known_viewer, security_headers, sign_in_url
 from learning.web.templating import STATIC, STATIC_PREFIX, page, template_config
@@ -82,7 +84,16 @@ def negotiated_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 def web_routes(settings: Settings) -> list[Router]:
     pages = Router(
         path="/",
-        route_handlers=[PublicPages, AccountPages, LearnerPages, QuizPages, AdminPages, AdminEditPages],
+        route_handlers=[
+            PublicPages,
+            AccountPages,
+            LearnerPages,
+            QuizPages,
+            AttestationPages,
+            PodsyncPages,
+            AdminPages,
+            AdminEditPages,
+        ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(settings))],
         response_headers=security_headers(settings),
         exception_handlers=dict.fromkeys(EXCEPTION_HANDLERS, _page_error),

@@ -92,6 +92,7 @@ class ModuleMarks:
     lessons: dict[uuid.UUID, LessonMark]
     resume_slug: str | None
     started: bool
+    module_done: bool = False  # ModuleProgress.completed, the one rule: an attestation may be asked for
 
     @property
     def completed(self) -> int:
@@ -133,6 +134,7 @@ def module_marks(found: ModuleProgress) -> ModuleMarks:
         lessons=lessons,
         resume_slug=following.slug if following is not None else None,
         started=any(row is not None for _, row in found.lessons),
+        module_done=found.completed,
     )
 
 

@@ -2,6 +2,7 @@
 
 from learning.db.base import Base
 from learning.db.models.accounts import RateLimitCounter, RevokedToken, Role, UserAccount
+from learning.db.models.attestations import COURSE_SUBJECT, Attestation
 from learning.db.models.catalog import (
     CompletionRule,
     ContentManifest,
@@ -22,6 +23,7 @@ from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownloa
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
 from learning.db.models.mail import EmailConfirmation, MailMessage, PasswordReset
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
+from learning.db.models.podsync import AppPassword, LoginFlow, SyncDevice, SyncEpisodeAction, SyncSubscription
 from learning.db.models.progress import (
     Enrollment,
     EnrollmentStatus,
@@ -36,6 +38,9 @@ from learning.db.models.registrations import SessionRegistration
 from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
+    "COURSE_SUBJECT",
+    "AppPassword",
+    "Attestation",
     "Base",
     "CompletionRule",
     "ContentManifest",
@@ -50,6 +55,7 @@ __all__ = [
     "LessonKind",
     "LessonProgress",
     "ListenerSalt",
+    "LoginFlow",
     "MailMessage",
     "MediaAsset",
     "MediaDownload",
@@ -74,6 +80,9 @@ __all__ = [
     "SearchPassage",
     "SessionRegistration",
     "SessionStatus",
+    "SyncDevice",
+    "SyncEpisodeAction",
+    "SyncSubscription",
     "Upload",
     "UploadStatus",
     "UploadTarget",
