@@ -15,6 +15,7 @@ from learning.config import Settings
 from learning.feeds.deps import provide_feed_service
 from learning.lib.clock import utcnow
 from learning.lib.ratelimit import Limit, RateLimiter
+from learning.podsync.listening import AppListening
 from learning.podsync.repositories import (
     AppPasswordReads,
     AppPasswordRepository,
@@ -30,6 +31,7 @@ from learning.podsync.services import (
     SyncPolicy,
 )
 from learning.podsync.sync import SyncService
+from learning.progress.deps import provide_progress_service
 
 
 def sync_policy(settings: Settings, signing_key: str) -> SyncPolicy:
@@ -59,7 +61,9 @@ def provide_login_flows(db_session: NamedDependency[AsyncSession], state: State)
 
 
 def provide_sync_service(db_session: NamedDependency[AsyncSession], state: State) -> SyncService:
-    return SyncService(SyncRepository(db_session), provide_feed_service(db_session, state))
+    sync = SyncRepository(db_session)
+    listening = AppListening(sync, provide_progress_service(db_session, state))
+    return SyncService(sync, provide_feed_service(db_session, state), listening)
 
 
 async def provide_sync_user(request: Request[Any, Any, Any], state: State) -> SyncUser:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -165,13 +165,49 @@ class SyncRepository:
         await self.session.flush()
 
     # --- episode actions -------------------------------------------------------------------------
-    async def add_actions(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert the actions; one already kept (same account and digest) is left as it was."""
+    async def add_actions(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert the actions; one already kept (same account and digest) is left as it was. The digests of
+        those inserted now."""
         if not rows:
-            return
+            return set()
         table = _table(m.SyncEpisodeAction)
         statement = insert(table).values(list(rows))
-        await self.session.execute(statement.on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.digest]))
+        statement = statement.on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.digest])
+        return set((await self.session.execute(statement.returning(table.c.digest))).scalars())
+
+    async def media_lessons(
+        self, user_id: uuid.UUID, lesson_ids: set[uuid.UUID], media_ids: set[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID | None, int]]:
+        """(lesson id, media id, duration) of the audio and video lessons among ``lesson_ids`` or playing one of
+        ``media_ids``, in the modules the learner is enrolled in."""
+        lesson, enrollment = m.Lesson, m.Enrollment
+        query = (
+            select(lesson.id, lesson.media_id, lesson.duration_seconds)
+            .join(enrollment, enrollment.module_id == lesson.module_id)
+            .where(
+                enrollment.user_id == user_id,
+                enrollment.status == m.EnrollmentStatus.ACTIVE,
+                lesson.kind != m.LessonKind.TEXT,
+                or_(lesson.id.in_(lesson_ids), lesson.media_id.in_(media_ids)),
+            )
+        )
+        return [(row[0], row[1], row[2]) for row in (await self.session.execute(query)).all()]
+
+    async def play_moments(
+        self, user_id: uuid.UUID, start: datetime, end: datetime, leaving_out: set[str]
+    ) -> list[datetime]:
+        """The moments of the learner's play actions kept between ``start`` and ``end`` (but ``leaving_out``)."""
+        action = m.SyncEpisodeAction
+        query = select(action.timestamp).where(
+            action.user_id == user_id, action.action == "play", action.timestamp.between(start, end),
+            action.digest.not_in(leaving_out),
+        )  # fmt: skip
+        return [moment for moment in (await self.session.execute(query)).scalars() if moment is not None]
+
+    async def account_created(self, user_id: uuid.UUID) -> datetime:
+        return (
+            await self.session.execute(select(m.UserAccount.created_at).where(m.UserAccount.id == user_id))
+        ).scalar_one()
 
     async def actions(
         self, user_id: uuid.UUID, since: datetime, *, podcast: str | None, device: str | None, limit: int

@@ -38,6 +38,7 @@ from learning.feeds.services import FeedService
 from learning.lib.clock import plausible
 from learning.lib.errors import LearningError
 from learning.lib.json_bodies import nesting_exceeds
+from learning.podsync.listening import AppListening
 from learning.podsync.repositories import SyncRepository
 from learning.podsync.schemas import EpisodeActionIn, SyncUser
 
@@ -192,9 +193,10 @@ def action_out(user: SyncUser, row: m.SyncEpisodeAction, *, with_device: bool) -
 
 
 class SyncService:
-    def __init__(self, sync: SyncRepository, feeds: FeedService) -> None:
+    def __init__(self, sync: SyncRepository, feeds: FeedService, listening: AppListening) -> None:
         self.sync = sync
         self.feeds = feeds
+        self.listening = listening
 
     # --- devices (gpodder.net) -------------------------------------------------------------------
     async def devices(self, user: SyncUser) -> list[tuple[m.SyncDevice, int]]:
@@ -285,11 +287,13 @@ class SyncService:
     async def upload_actions(
         self, user: SyncUser, actions: Sequence[EpisodeActionIn], default_device: str, now: datetime
     ) -> int:
-        """Keep the actions (each once); the timestamp to ask for changes from."""
+        """Keep the actions (each once), the new ``play`` ones becoming progress (``AppListening``); the timestamp
+        to ask for changes from."""
         if len(actions) > MAX_ACTIONS:
             raise BadSyncRequest(f"At most {MAX_ACTIONS} actions at once.")
         rows = {row["digest"]: row for row in (_action_row(user, given, default_device, now) for given in actions)}
-        await self.sync.add_actions(list(rows.values()))
+        inserted = await self.sync.add_actions(list(rows.values()))
+        await self.listening.credit(user.user_id, [rows[digest] for digest in sorted(inserted)], now)
         return seconds(now)
 
     async def actions(

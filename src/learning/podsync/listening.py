@@ -1,0 +1,84 @@
+"""Episode actions become progress: an app's ``play`` actions, once kept, are the web player's segments of the
+lesson they name (by episode guid, the lesson's id in our feeds, then by the media URL of the enclosure, private
+feeds' included), credited as ``progress/listening.py`` allows, and the app's position becomes the resume point.
+The web player's rules then apply unchanged: union of segments, coverage, completion that never regresses.
+``download`` and ``delete`` actions are kept but earn nothing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from learning.db import models as m
+from learning.podsync.repositories import SyncRepository
+from learning.progress.events import Event, ProgressService
+from learning.progress.listening import PlayAction, credited
+
+MEDIA_PATH = re.compile(r"/media/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/")
+# Earlier play actions further back than this give more time than any lesson lasts: not read.
+LOOK_BACK = timedelta(days=1)
+POSITION_NAMESPACE = uuid.UUID("5a0f1c8e-2b7d-5e43-8c1a-706f736974e9")  # fixed: the events' ids never change
+
+
+def _uuid(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+def _media_id(url: str) -> uuid.UUID | None:
+    found = MEDIA_PATH.search(url)
+    return uuid.UUID(found.group(1)) if found else None
+
+
+class AppListening:
+    def __init__(self, sync: SyncRepository, progress: ProgressService) -> None:
+        self.sync = sync
+        self.progress = progress
+
+    async def credit(self, user_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime) -> int:
+        """Turn the new ``play`` actions among ``rows`` (as kept) into progress; the events recorded."""
+        plays = [row for row in rows if row["action"] == "play" and row["timestamp"] is not None]
+        if not plays:
+            return 0
+        guids = {found for row in plays if (found := _uuid(row["guid"])) is not None}
+        medias = {found for row in plays if (found := _media_id(row["episode"])) is not None}
+        lessons = await self.sync.media_lessons(user_id, guids, medias)
+        by_lesson = {lesson_id: (lesson_id, duration) for lesson_id, _, duration in lessons}
+        by_media = {media_id: (lesson_id, duration) for lesson_id, media_id, duration in lessons if media_id}
+        named: dict[str, tuple[uuid.UUID, int]] = {}
+        for row in plays:
+            guid, media = _uuid(row["guid"]), _media_id(row["episode"])
+            lesson = (by_lesson.get(guid) if guid else None) or (by_media.get(media) if media else None)
+            if lesson is not None:
+                named[row["digest"]] = lesson
+        if not named:
+            return 0
+        actions = [
+            PlayAction(row["digest"], row["timestamp"], row["started"], row["position"])
+            for row in plays
+            if row["digest"] in named
+        ]
+        first = min(action.timestamp for action in actions)
+        earlier = await self.sync.play_moments(
+            user_id, first - LOOK_BACK, max(action.timestamp for action in actions), {row["digest"] for row in rows}
+        )
+        floor = max(await self.sync.account_created(user_id), first - LOOK_BACK)
+        events: list[Event] = []
+        for credit in credited(actions, account_created=floor, earlier=earlier, now=now):
+            lesson_id, duration = named[credit.action.digest]
+            end = min(credit.end, float(duration)) if duration else credit.end
+            if end > credit.start:
+                events.append(Event(credit.event_id, m.EventKind.PLAYED, lesson_id, credit.action.timestamp,
+                                    start=credit.start, end=end))  # fmt: skip
+        for action in actions:  # where the app got to: the web player resumes there (the latest one wins)
+            lesson_id, duration = named[action.digest]
+            if action.position is not None and action.position >= 0:
+                position = min(float(action.position), float(duration)) if duration else float(action.position)
+                event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
+                events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
+        await self.progress.record(user_id, events)
+        return len(events)

@@ -1,0 +1,92 @@
+"""Listening in a podcast app counts toward the course: AntennaPod's ``play`` actions for an audio lesson of an
+enrolled module become its segments, so listening to all of it completes it; a forged « position = total » with no
+time behind it completes nothing; the enclosure's URL names the lesson when the guid does not; the app's
+position is where the web player resumes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from litestar.testing import TestClient
+
+from learning.config import Settings
+from tests.helpers.database import sql
+from tests.podsync.conftest import MODULE, AppLogin, app_password, enrolled
+from tests.podsync.test_gpoddersync import BASE, antennapod_action
+
+WIRE = "%Y-%m-%dT%H:%M:%S"
+
+
+def _audio(settings: Settings) -> dict[str, Any]:
+    (row,) = sql(settings.require_database_url(),
+                 "SELECT l.id, l.media_id, l.duration_seconds FROM lesson l JOIN module m ON m.id = l.module_id "
+                 "WHERE m.slug = $1 AND l.kind = 'audio'", MODULE)  # fmt: skip
+    return {"id": str(row["id"]), "media": str(row["media_id"]), "duration": int(row["duration_seconds"])}
+
+
+def _play(login: AppLogin, client: TestClient[Any], lesson: dict[str, Any], *, at: datetime, started: int,
+          position: int, guid: bool = True) -> httpx.Response:  # fmt: skip
+    (feed,) = client.get(f"{BASE}/subscriptions", params={"since": 0}, headers=login.basic).json()["add"]
+    episode = feed.replace(f"modules/{MODULE}.xml", f"media/{lesson['media']}/lecon.m4a")
+    action = antennapod_action(feed, episode, lesson["id"] if guid else "urn:autre", "PLAY", started=started,
+                               position=position, total=lesson["duration"])  # fmt: skip
+    action["timestamp"] = at.astimezone(UTC).strftime(WIRE)
+    headers = login.basic | {"Content-Type": "application/json; charset=utf-8"}
+    return client.post(f"{BASE}/episode_action/create", content=json.dumps([action]).encode(), headers=headers)
+
+
+def _lesson(client: TestClient[Any], login: AppLogin, lesson: dict[str, Any]) -> dict[str, Any]:
+    answer = client.get(f"/api/v1/me/progress/lessons/{lesson['id']}", headers=login.account.headers)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def _older_account(settings: Settings, login: AppLogin, hours: int = 2) -> None:
+    sql(settings.require_database_url(), "UPDATE user_account SET created_at = now() - make_interval(hours => $1) "
+        "WHERE email = $2", hours, login.account.email)  # fmt: skip
+
+
+def test_listening_to_a_whole_audio_lesson_in_the_app_completes_it(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    lesson = _audio(synced)
+    _older_account(synced, app_login)
+    now = datetime.now(UTC)
+    sent = _play(app_login, client, lesson, at=now - timedelta(minutes=1), started=0, position=lesson["duration"])
+    assert sent.status_code == 200, sent.text
+    state = _lesson(client, app_login, lesson)
+    assert state["completed"] is True, state
+    assert state["position_seconds"] == lesson["duration"]  # the web player resumes where the app got to
+    again = _play(app_login, client, lesson, at=now - timedelta(minutes=1), started=0, position=lesson["duration"])
+    assert again.status_code == 200  # the same action again: kept once, counted once
+    assert _lesson(client, app_login, lesson)["watched_seconds"] == state["watched_seconds"]
+
+
+def test_a_forged_position_at_the_end_with_no_time_behind_it_completes_nothing(
+    client: TestClient[Any], synced: Settings
+) -> None:
+    login = app_password(client, enrolled(client))  # an account made just now: no time to have listened
+    lesson = _audio(synced)
+    forged = _play(login, client, lesson, at=datetime.now(UTC), started=0, position=lesson["duration"])
+    assert forged.status_code == 200, forged.text
+    state = _lesson(client, login, lesson)
+    assert state["completed"] is False, state
+    assert state["watched_seconds"] < lesson["duration"] * 0.9
+
+
+def test_the_enclosure_url_names_the_lesson_when_the_guid_does_not(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    lesson = _audio(synced)
+    _older_account(synced, app_login)
+    half = lesson["duration"] // 2
+    at = datetime.now(UTC) - timedelta(minutes=2)
+    assert _play(app_login, client, lesson, at=at, started=0, position=half, guid=False).status_code == 200
+    state = _lesson(client, app_login, lesson)
+    assert state["completed"] is False
+    assert abs(state["watched_seconds"] - half) <= 1
+    assert state["position_seconds"] == half
