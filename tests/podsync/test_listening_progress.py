@@ -1,11 +1,12 @@
 """Listening in a podcast app counts toward the course: AntennaPod's ``play`` actions for an audio lesson of an
 enrolled module become its segments, so listening to all of it completes it; a forged « position = total » with no
 time behind it completes nothing; the enclosure's URL names the lesson when the guid does not; the app's
-position is where the web player resumes."""
+position is where the web player resumes, and the web player's position reaches the app."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from litestar.testing import TestClient
 from learning.config import Settings
 from tests.helpers.database import sql
 from tests.podsync.conftest import MODULE, AppLogin, app_password, enrolled
-from tests.podsync.test_gpoddersync import BASE, antennapod_action
+from tests.podsync.test_gpoddersync import BASE, antennapod_action, antennapod_read
 
 WIRE = "%Y-%m-%dT%H:%M:%S"
 
@@ -90,3 +91,29 @@ def test_the_enclosure_url_names_the_lesson_when_the_guid_does_not(
     assert state["completed"] is False
     assert abs(state["watched_seconds"] - half) <= 1
     assert state["position_seconds"] == half
+
+
+def test_the_app_receives_where_the_web_player_stopped(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    lesson = _audio(synced)
+    moment = datetime.now(UTC) - timedelta(seconds=30)
+    events = [
+        {"id": str(uuid.uuid4()), "type": "played", "lesson_id": lesson["id"], "from": 0, "to": 7,
+         "client_time": moment.isoformat()},
+        {"id": str(uuid.uuid4()), "type": "position", "lesson_id": lesson["id"], "position": 7,
+         "client_time": moment.isoformat()},
+    ]  # fmt: skip
+    sent = client.post("/api/v1/me/progress/events", json={"events": events}, headers=app_login.account.headers)
+    assert sent.status_code == 200, sent.text
+    body = client.get(f"{BASE}/episode_action", params={"since": 0}, headers=app_login.basic).json()
+    read = [antennapod_read(action) for action in body["actions"]]
+    (web,) = [found for found in read if found and found["guid"] == lesson["id"]]
+    assert (web["action"], web["position"], web["total"]) == ("PLAY", 7, lesson["duration"])
+    assert web["timestamp"] == moment.replace(microsecond=0)
+    # The episode and podcast are this app's own private feed and its enclosure: AntennaPod finds the episode.
+    (feed,) = client.get(f"{BASE}/subscriptions", params={"since": 0}, headers=app_login.basic).json()["add"]
+    assert web["podcast"] == feed
+    xml = client.get(httpx.URL(feed).raw_path.decode())
+    assert xml.status_code == 200
+    assert f'url="{web["episode"]}"' in xml.text

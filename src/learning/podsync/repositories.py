@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -118,6 +119,18 @@ class LoginFlowRepository:
         await self.session.flush()
 
 
+@dataclass(frozen=True, slots=True)
+class WebPosition:
+    """Where the web player (or any client) left a media lesson, as the apps are told it."""
+
+    module_slug: str
+    lesson_id: uuid.UUID
+    asset: m.MediaAsset
+    duration: int
+    position: float
+    moment: datetime
+
+
 class SyncRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -203,6 +216,31 @@ class SyncRepository:
             action.digest.not_in(leaving_out),
         )  # fmt: skip
         return [moment for moment in (await self.session.execute(query)).scalars() if moment is not None]
+
+    async def web_positions(self, user_id: uuid.UUID, since: datetime) -> list[WebPosition]:
+        """Where the learner got to in each audio or video lesson of their enrolled modules, for the progress
+        changed since ``since`` (bounded by the catalog: one row per lesson)."""
+        progress, lesson, module, enrollment = m.LessonProgress, m.Lesson, m.Module, m.Enrollment
+        query = (
+            select(module.slug, lesson.id, m.MediaAsset, lesson.duration_seconds, progress.position_seconds,
+                   progress.position_time)
+            .join(lesson, lesson.id == progress.lesson_id)
+            .join(module, module.id == lesson.module_id)
+            .join(enrollment, (enrollment.module_id == module.id) & (enrollment.user_id == progress.user_id))
+            .join(m.MediaAsset, m.MediaAsset.id == lesson.media_id)
+            .where(
+                progress.user_id == user_id, progress.updated_at >= since,
+                enrollment.status == m.EnrollmentStatus.ACTIVE, progress.position_seconds.is_not(None),
+                progress.position_time.is_not(None),
+                lesson.kind != m.LessonKind.TEXT,
+            )
+            .order_by(progress.position_time, lesson.id)
+        )  # fmt: skip
+        return [
+            WebPosition(slug, lesson_id, asset, duration, position, moment)
+            for slug, lesson_id, asset, duration, position, moment in (await self.session.execute(query)).all()
+            if position is not None and moment is not None  # always (the query asks for it): said for mypy
+        ]
 
     async def account_created(self, user_id: uuid.UUID) -> datetime:
         return (

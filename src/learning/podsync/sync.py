@@ -38,6 +38,7 @@ from learning.feeds.services import FeedService
 from learning.lib.clock import plausible
 from learning.lib.errors import LearningError
 from learning.lib.json_bodies import nesting_exceeds
+from learning.media.urls import media_path
 from learning.podsync.listening import AppListening
 from learning.podsync.repositories import SyncRepository
 from learning.podsync.schemas import EpisodeActionIn, SyncUser
@@ -313,4 +314,25 @@ class SyncService:
             first, last = seconds(rows[0].received_at), seconds(rows[-1].received_at)
             timestamp = last if last > first else last + 1  # a whole page in one second: past it, not forever
 
-        return ActionChanges([action_out(user, row, with_device=with_device) for row in rows], timestamp)
+        out = [action_out(user, row, with_device=with_device) for row in rows]
+        if len(rows) < ACTIONS_PAGE and device is None:  # the last page: then where the web player is
+            out += [
+                found for found in await self._web_positions(user, since_moment(since))
+                if podcast is None or found["podcast"] == podcast
+            ]  # fmt: skip
+        return ActionChanges(out, timestamp)
+
+    async def _web_positions(self, user: SyncUser, since: datetime) -> list[dict[str, Any]]:
+        """The learner's latest positions (web player or app) as ``play`` actions of this app's private feeds, so
+        the app resumes where they left off; an app's own position comes back as it sent it."""
+        base = self.feeds.base
+        return [
+            {
+                "podcast": shown_url(user, f"{base}{_PRIVATE}{TOKEN_MARK}/modules/{found.module_slug}.xml"),
+                "episode": shown_url(user, f"{base}{_PRIVATE}{TOKEN_MARK}{media_path(found.asset)}"),
+                "guid": str(found.lesson_id), "action": "play",
+                "timestamp": found.moment.astimezone(UTC).strftime(WIRE_TIME),
+                "position": int(found.position), "total": found.duration,
+            }
+            for found in await self.sync.web_positions(user.user_id, since)
+        ]  # fmt: skip
