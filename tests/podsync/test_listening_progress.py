@@ -1,7 +1,8 @@
 """Listening in a podcast app counts toward the course: AntennaPod's ``play`` actions for an audio lesson of an
 enrolled module become its segments, so listening to all of it completes it; a forged « position = total » with no
 time behind it completes nothing; the enclosure's URL names the lesson when the guid does not; the app's
-position is where the web player resumes, and the web player's position reaches the app."""
+position is where the web player resumes, and the web player's position reaches the app; the xAPI export names
+the app."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 from litestar.testing import TestClient
+from ralph.models.xapi.video.statements import VideoPlayed
 
 from learning.config import Settings
 from tests.helpers.database import sql
@@ -117,3 +119,21 @@ def test_the_app_receives_where_the_web_player_stopped(
     xml = client.get(httpx.URL(feed).raw_path.decode())
     assert xml.status_code == 200
     assert f'url="{web["episode"]}"' in xml.text
+
+
+def test_the_xapi_export_names_the_app_that_reported_the_listening(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    lesson = _audio(synced)
+    _older_account(synced, app_login)
+    at = datetime.now(UTC) - timedelta(minutes=3)
+    assert _play(app_login, client, lesson, at=at, started=0, position=5).status_code == 200
+    web = {"id": str(uuid.uuid4()), "type": "played", "lesson_id": lesson["id"], "from": 5, "to": 9,
+           "client_time": datetime.now(UTC).isoformat()}  # fmt: skip
+    headers = app_login.account.headers
+    assert client.post("/api/v1/me/progress/events", json={"events": [web]}, headers=headers).status_code == 200
+    statements = client.get("/api/v1/me/xapi/statements", headers=headers).json()["statements"]
+    played = [s for s in statements if s["verb"]["id"] == "https://w3id.org/xapi/video/verbs/played"]
+    assert [s["context"].get("platform") for s in played] == ["AntennaPod", None]  # the app's, then the web's
+    for statement in played:
+        VideoPlayed(**statement)

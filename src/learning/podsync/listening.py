@@ -39,8 +39,11 @@ class AppListening:
         self.sync = sync
         self.progress = progress
 
-    async def credit(self, user_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime) -> int:
-        """Turn the new ``play`` actions among ``rows`` (as kept) into progress; the events recorded."""
+    async def credit(
+        self, user_id: uuid.UUID, app_password_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime
+    ) -> int:
+        """Turn the new ``play`` actions among ``rows`` (as kept, sent with ``app_password_id``) into progress,
+        each played segment remembering its app and device (for the xAPI export); the events recorded."""
         plays = [row for row in rows if row["action"] == "play" and row["timestamp"] is not None]
         if not plays:
             return 0
@@ -49,18 +52,21 @@ class AppListening:
         lessons = await self.sync.media_lessons(user_id, guids, medias)
         by_lesson = {lesson_id: (lesson_id, duration) for lesson_id, _, duration in lessons}
         by_media = {media_id: (lesson_id, duration) for lesson_id, media_id, duration in lessons if media_id}
+        # An action's key: its digest within the account (two learners' identical actions are two events).
         named: dict[str, tuple[uuid.UUID, int]] = {}
+        devices: dict[str, str] = {}
         for row in plays:
             guid, media = _uuid(row["guid"]), _media_id(row["episode"])
             lesson = (by_lesson.get(guid) if guid else None) or (by_media.get(media) if media else None)
             if lesson is not None:
-                named[row["digest"]] = lesson
+                named[f"{user_id}:{row['digest']}"] = lesson
+                devices[f"{user_id}:{row['digest']}"] = row["device"]
         if not named:
             return 0
         actions = [
-            PlayAction(row["digest"], row["timestamp"], row["started"], row["position"])
+            PlayAction(f"{user_id}:{row['digest']}", row["timestamp"], row["started"], row["position"])
             for row in plays
-            if row["digest"] in named
+            if f"{user_id}:{row['digest']}" in named
         ]
         first = min(action.timestamp for action in actions)
         earlier = await self.sync.play_moments(
@@ -68,12 +74,15 @@ class AppListening:
         )
         floor = max(await self.sync.account_created(user_id), first - LOOK_BACK)
         events: list[Event] = []
+        sources: list[tuple[Event, str]] = []  # the played segments, and the action each comes from
         for credit in credited(actions, account_created=floor, earlier=earlier, now=now):
             lesson_id, duration = named[credit.action.digest]
             end = min(credit.end, float(duration)) if duration else credit.end
             if end > credit.start:
-                events.append(Event(credit.event_id, m.EventKind.PLAYED, lesson_id, credit.action.timestamp,
-                                    start=credit.start, end=end))  # fmt: skip
+                event = Event(credit.event_id, m.EventKind.PLAYED, lesson_id, credit.action.timestamp,
+                              start=credit.start, end=end)  # fmt: skip
+                events.append(event)
+                sources.append((event, credit.action.digest))
         for action in actions:  # where the app got to: the web player resumes there (the latest one wins)
             lesson_id, duration = named[action.digest]
             if action.position is not None and action.position >= 0:
@@ -81,4 +90,9 @@ class AppListening:
                 event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
                 events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
         await self.progress.record(user_id, events)
+        app = await self.sync.app_name(app_password_id)
+        await self.sync.add_sources([
+            {"event_id": event.id, "user_id": user_id, "app": app, "device": devices[credit_key]}
+            for event, credit_key in sources
+        ])  # fmt: skip
         return len(events)

@@ -242,6 +242,17 @@ class SyncRepository:
             if position is not None and moment is not None  # always (the query asks for it): said for mypy
         ]
 
+    async def app_name(self, app_password_id: uuid.UUID) -> str:
+        found = await self.session.get(m.AppPassword, app_password_id)
+        return found.name if found is not None else ""
+
+    async def add_sources(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Which app and device reported each event (an event already recorded keeps its first source)."""
+        if rows:
+            table = _table(m.AppListeningEvent)
+            statement = insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=[table.c.event_id])
+            await self.session.execute(statement)
+
     async def account_created(self, user_id: uuid.UUID) -> datetime:
         return (
             await self.session.execute(select(m.UserAccount.created_at).where(m.UserAccount.id == user_id))

@@ -294,7 +294,9 @@ class SyncService:
             raise BadSyncRequest(f"At most {MAX_ACTIONS} actions at once.")
         rows = {row["digest"]: row for row in (_action_row(user, given, default_device, now) for given in actions)}
         inserted = await self.sync.add_actions(list(rows.values()))
-        await self.listening.credit(user.user_id, [rows[digest] for digest in sorted(inserted)], now)
+        await self.listening.credit(
+            user.user_id, user.app_password_id, [rows[digest] for digest in sorted(inserted)], now
+        )
         return seconds(now)
 
     async def actions(

@@ -93,6 +93,13 @@ class Verdict:
     minute_full: bool = False  # the learner's quota for this minute is used up: no new event fits until it ends
 
 
+def _platform(app: str | None, device: str | None) -> str | None:
+    """A podcast app as an xAPI ``platform``: its name, and the device it named (« AntennaPod (telephone) »)."""
+    if app is None:
+        return None
+    return f"{app} ({device})" if device else app
+
+
 @dataclass(frozen=True, slots=True)
 class PlayedEvent:
     """A played segment as the xAPI export reads it."""
@@ -102,6 +109,7 @@ class PlayedEvent:
     client_time: datetime
     start_seconds: float | None
     end_seconds: float | None
+    platform: str | None = None  # the podcast app (and its device) that reported it; None: the web player
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,15 +430,23 @@ class ProgressRepository(EnrollmentRepository):
         A keyset page: ``ix_progress_event_user_client_time`` reads it in order, whatever the learner stored.
         Plain rows, not ORM objects: a page is read once and never changed.
         """
-        event = m.ProgressEvent
-        query = select(event.id, event.lesson_id, event.client_time, event.start_seconds, event.end_seconds).where(
-            event.user_id == user_id, event.lesson_id.in_(lesson_ids), event.kind == m.EventKind.PLAYED,
-            event.start_seconds.is_not(None), event.end_seconds.is_not(None),
+        event, source = m.ProgressEvent, m.AppListeningEvent
+        query = (
+            select(event.id, event.lesson_id, event.client_time, event.start_seconds, event.end_seconds,
+                   source.app, source.device)
+            .outerjoin(source, source.event_id == event.id)
+            .where(
+                event.user_id == user_id, event.lesson_id.in_(lesson_ids), event.kind == m.EventKind.PLAYED,
+                event.start_seconds.is_not(None), event.end_seconds.is_not(None),
+            )
         )  # fmt: skip
         if start is not None:
             query = query.where(tuple_(event.client_time, event.id) >= tuple_(*start))
         rows = await self.session.execute(query.order_by(event.client_time, event.id).limit(limit))
-        return [PlayedEvent(*row) for row in rows.all()]
+        return [
+            PlayedEvent(found_id, lesson_id, moment, low, high, _platform(app, device))
+            for found_id, lesson_id, moment, low, high, app, device in rows.all()
+        ]
 
     async def played_before(
         self, user_id: uuid.UUID, lesson_ids: list[uuid.UUID], end: tuple[datetime, uuid.UUID]

@@ -241,6 +241,8 @@ class StatementBuilder:
         duration = float(lesson.duration_seconds or 0)
         progress = min(1.0, sum(h - low for low, h in segments) / duration) if duration else 0.0
         obj, context = self._shared_object(lesson), self._shared_context(lesson)
+        if event.platform is not None:  # listened in a podcast app: which one, on which device
+            context = {**context, "platform": event.platform}
         played = self._statement(
             f"event:{event.id}:played", "played", obj, {"extensions": {f"{EXT}/time": start}}, context,
             event.client_time,

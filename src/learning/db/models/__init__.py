@@ -23,7 +23,14 @@ from learning.db.models.downloads import DownloadDay, ListenerSalt, MediaDownloa
 from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, PrivateFeedToken
 from learning.db.models.mail import EmailConfirmation, MailMessage, PasswordReset
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
-from learning.db.models.podsync import AppPassword, LoginFlow, SyncDevice, SyncEpisodeAction, SyncSubscription
+from learning.db.models.podsync import (
+    AppListeningEvent,
+    AppPassword,
+    LoginFlow,
+    SyncDevice,
+    SyncEpisodeAction,
+    SyncSubscription,
+)
 from learning.db.models.progress import (
     Enrollment,
     EnrollmentStatus,
@@ -39,6 +46,7 @@ from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
     "COURSE_SUBJECT",
+    "AppListeningEvent",
     "AppPassword",
     "Attestation",
     "Base",
