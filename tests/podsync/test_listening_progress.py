@@ -137,3 +137,18 @@ def test_the_xapi_export_names_the_app_that_reported_the_listening(
     assert [s["context"].get("platform") for s in played] == ["AntennaPod", None]  # the app's, then the web's
     for statement in played:
         VideoPlayed(**statement)
+
+
+def test_the_account_export_holds_the_apps_and_their_actions_without_feed_tokens(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    lesson = _audio(synced)
+    assert _play(app_login, client, lesson, at=datetime.now(UTC), started=0, position=3).status_code == 200
+    exported = client.get("/api/v1/me/export", headers=app_login.account.headers)
+    assert exported.status_code == 200
+    body = exported.json()
+    assert [app["name"] for app in body["podcast_apps"]] == ["AntennaPod"]
+    (action,) = body["podcast_app_episode_actions"]
+    assert (action["action"], action["guid"], action["position"]) == ("play", lesson["id"], 3)
+    assert "/feeds/private/@/" in action["podcast"]  # the feed token is a secret: never exported
+    assert app_login.password not in exported.text

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.accounts.deps import provide_account_service
 from learning.me.services import AccountExport
+from learning.podsync.deps import provide_app_passwords, provide_sync_service
 from learning.progress.deps import provide_enrollment_service, provide_progress_service
 from learning.quizzes.deps import provide_quiz_service
 from learning.registrations.deps import registration_service
@@ -17,5 +18,6 @@ def provide_account_export(db_session: NamedDependency[AsyncSession], state: Sta
     return AccountExport(
         provide_account_service(db_session, state), provide_enrollment_service(db_session, state),
         provide_progress_service(db_session, state), registration_service(db_session, state.settings),
-        provide_quiz_service(db_session), state.settings.base_url,
+        provide_quiz_service(db_session), provide_app_passwords(db_session, state),
+        provide_sync_service(db_session, state), state.settings.base_url,
     )  # fmt: skip

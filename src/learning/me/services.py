@@ -7,6 +7,8 @@ from typing import Any
 
 from learning.accounts.services import AccountService
 from learning.lib.clock import utcnow
+from learning.podsync.services import AppPasswordService
+from learning.podsync.sync import SyncService
 from learning.progress.events import ProgressService
 from learning.progress.services import EnrollmentService
 from learning.quizzes.services import QuizService
@@ -24,6 +26,8 @@ class AccountExport:
         progress: ProgressService,
         registrations: RegistrationService,
         quizzes: QuizService,
+        apps: AppPasswordService,
+        podsync: SyncService,
         base_url: str,
     ) -> None:
         self.accounts = accounts
@@ -31,6 +35,8 @@ class AccountExport:
         self.progress = progress
         self.registrations = registrations
         self.quizzes = quizzes
+        self.apps = apps
+        self.podsync = podsync
         self.base_url = base_url
 
     async def export(self, user_id: uuid.UUID) -> dict[str, Any]:
@@ -78,6 +84,12 @@ class AccountExport:
                  "answers": attempt.answers, "score": attempt.score, "passed": attempt.passed}
                 for slug, attempt in await self.quizzes.mine(user_id)
             ],
+            "podcast_apps": [
+                {"name": row.name, "created_at": row.created_at.isoformat(),
+                 "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
+                for row in await self.apps.live(user_id)
+            ],
+            "podcast_app_episode_actions": await self.podsync.kept_actions(user_id),
             "xapi_statements": await self._statements(user_id),
         }  # fmt: skip
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -323,6 +324,18 @@ class SyncService:
                 if podcast is None or found["podcast"] == podcast
             ]  # fmt: skip
         return ActionChanges(out, timestamp)
+
+    async def kept_actions(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Every episode action the learner's apps sent (at most a page), as kept: feed tokens masked (the
+        account export)."""
+        rows = await self.sync.actions(user_id, since_moment(0), podcast=None, device=None, limit=ACTIONS_PAGE)
+        return [
+            {"device": row.device, "podcast": row.podcast, "episode": row.episode, "guid": row.guid,
+             "action": row.action, "timestamp": row.timestamp.isoformat() if row.timestamp else None,
+             "started": row.started, "position": row.position, "total": row.total,
+             "received_at": row.received_at.isoformat()}
+            for row in rows
+        ]  # fmt: skip
 
     async def _web_positions(self, user: SyncUser, since: datetime) -> list[dict[str, Any]]:
         """The learner's latest positions (web player or app) as ``play`` actions of this app's private feeds, so
