@@ -10,6 +10,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from litestar.testing import TestClient
@@ -152,3 +153,22 @@ def test_the_account_export_holds_the_apps_and_their_actions_without_feed_tokens
     assert (action["action"], action["guid"], action["position"]) == ("play", lesson["id"], 3)
     assert "/feeds/private/@/" in action["podcast"]  # the feed token is a secret: never exported
     assert app_login.password not in exported.text
+
+
+def test_aggregated_episode_actions_give_each_episode_its_latest_action(
+    client: TestClient[Any], app_login: AppLogin
+) -> None:
+    episode = "https://example.org/e1.mp3"
+    sent = [
+        {"podcast": "https://example.org/feed.xml", "episode": episode, "action": "download",
+         "timestamp": "2026-12-07T10:00:00"},
+        {"podcast": "https://example.org/feed.xml", "episode": episode, "action": "play",
+         "timestamp": "2026-12-07T10:05:00", "started": 0, "position": 300, "total": 1200},
+    ]  # fmt: skip
+    path = f"/api/2/episodes/{quote(app_login.account.email)}.json"
+    headers = app_login.basic | {"Content-Type": "application/json"}
+    assert client.post(path, content=json.dumps(sent).encode(), headers=headers).status_code == 200
+    every = client.get(path, params={"since": 0}, headers=app_login.basic).json()["actions"]
+    assert sorted(action["action"] for action in every) == ["download", "play"]
+    latest = client.get(path, params={"since": 0, "aggregated": "true"}, headers=app_login.basic).json()["actions"]
+    assert [(action["action"], action["position"]) for action in latest] == [("play", 300)]

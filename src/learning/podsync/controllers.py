@@ -279,9 +279,13 @@ class GpodnetController(Controller):
         aggregated: Annotated[str | None, QueryParameter(max_length=5)] = None, *, state: State,
     ) -> Response[Any]:  # fmt: skip
         check_url_user(sync_user, _json_name(filename))
-        del aggregated  # every action is answered; an app keeps the latest per episode itself
         changes = await sync.actions(
-            sync_user, since, utcnow(), podcast=podcast, device=check_device(device) if device else None
+            sync_user,
+            since,
+            utcnow(),
+            podcast=podcast,
+            device=check_device(device) if device else None,
+            latest=aggregated == "true",
         )
         return _answer(sync_user, state, {"actions": changes.actions, "timestamp": changes.timestamp})
 

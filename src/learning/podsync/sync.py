@@ -302,9 +302,10 @@ class SyncService:
 
     async def actions(
         self, user: SyncUser, since: int | None, now: datetime, *, podcast: str | None = None,
-        device: str | None = None, with_device: bool = True,
+        device: str | None = None, with_device: bool = True, latest: bool = False,
     ) -> ActionChanges:  # fmt: skip
-        """The actions received since ``since`` (all the account's apps'), oldest first, a page at most."""
+        """The actions received since ``since`` (all the account's apps'), oldest first, a page at most
+        (``latest``: gpodder.net's ``aggregated``, only the latest action of each episode)."""
         rows = await self.sync.actions(
             user.user_id,
             since_moment(since),
@@ -323,6 +324,11 @@ class SyncService:
                 found for found in await self._web_positions(user, since_moment(since))
                 if podcast is None or found["podcast"] == podcast
             ]  # fmt: skip
+        if latest:  # each episode's last action by its time (an action without one counts as received)
+            newest: dict[str, dict[str, Any]] = {}
+            for found in sorted(out, key=lambda action: action.get("timestamp", "")):
+                newest[found["episode"]] = found
+            out = list(newest.values())
         return ActionChanges(out, timestamp)
 
     async def kept_actions(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
