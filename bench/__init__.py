@@ -9,5 +9,5 @@ from __future__ import annotations
 # The registry: a suite is a module ``bench/<name>.py`` with a ``main()``; adding one is adding its name here.
 SUITES: tuple[str, ...] = (
     "servers", "catalog", "media", "uploads", "progress", "feeds", "load", "limits", "startup", "growth", "scaleout",
-    "lighthouse", "reminders", "resets", "attestation",
+    "lighthouse", "reminders", "resets", "attestation", "podsync",
 )  # fmt: skip
