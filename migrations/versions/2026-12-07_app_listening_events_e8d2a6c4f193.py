@@ -1,5 +1,6 @@
 """Which podcast app and device reported a progress event made from an episode action (issue 25): the xAPI export
-names them in the statement's context.
+names them in the statement's context. And an index for the clock budget of a new play action (the learner's
+play actions around it).
 
 Revision ID: e8d2a6c4f193
 Revises: c5e81f3a6d27
@@ -35,8 +36,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_app_listening_event")),
     )
     op.create_index(op.f("ix_app_listening_event_user_id"), "app_listening_event", ["user_id"], unique=False)
+    op.create_index(
+        "ix_sync_episode_action_user_id_action_timestamp",
+        "sync_episode_action",
+        ["user_id", "action", "timestamp"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sync_episode_action_user_id_action_timestamp", table_name="sync_episode_action")
     op.drop_index(op.f("ix_app_listening_event_user_id"), table_name="app_listening_event")
     op.drop_table("app_listening_event")

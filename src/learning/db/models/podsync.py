@@ -103,6 +103,8 @@ class SyncEpisodeAction(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "digest"),
         Index("ix_sync_episode_action_user_id_received_at", "user_id", "received_at"),
+        # The clock budget of a new play action reads the learner's play actions around it (podsync/listening.py).
+        Index("ix_sync_episode_action_user_id_action_timestamp", "user_id", "action", "timestamp"),
     )
 
 
