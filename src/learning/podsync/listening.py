@@ -72,7 +72,8 @@ class AppListening:
         earlier = await self.sync.play_moments(
             user_id, first - LOOK_BACK, max(action.timestamp for action in actions), {row["digest"] for row in rows}
         )
-        floor = max(await self.sync.account_created(user_id), first - LOOK_BACK)
+        created, app = await self.sync.listener(user_id, app_password_id)
+        floor = max(created, first - LOOK_BACK)
         events: list[Event] = []
         sources: list[tuple[Event, str]] = []  # the played segments, and the action each comes from
         for credit in credited(actions, account_created=floor, earlier=earlier, now=now):
@@ -90,7 +91,6 @@ class AppListening:
                 event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
                 events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
         await self.progress.record(user_id, events)
-        app = await self.sync.app_name(app_password_id)
         await self.sync.add_sources([
             {"event_id": event.id, "user_id": user_id, "app": app, "device": devices[credit_key]}
             for event, credit_key in sources
