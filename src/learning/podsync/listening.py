@@ -84,12 +84,18 @@ class AppListening:
                               start=credit.start, end=end)  # fmt: skip
                 events.append(event)
                 sources.append((event, credit.action.digest))
-        for action in actions:  # where the app got to: the web player resumes there (the latest one wins)
-            lesson_id, duration = named[action.digest]
+        # Where the app got to: the web player resumes there. Only the latest position counts (the ingest keeps
+        # the latest by time), so one position event per lesson: the upload's latest action of that lesson.
+        latest: dict[uuid.UUID, PlayAction] = {}
+        for action in sorted(actions, key=lambda found: (found.timestamp, found.digest)):
             if action.position is not None and action.position >= 0:
-                position = min(float(action.position), float(duration)) if duration else float(action.position)
-                event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
-                events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
+                latest[named[action.digest][0]] = action
+        for lesson_id, action in latest.items():
+            duration = named[action.digest][1]
+            position = float(action.position or 0)
+            position = min(position, float(duration)) if duration else position
+            event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
+            events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
         await self.progress.record(user_id, events)
         await self.sync.add_sources([
             {"event_id": event.id, "user_id": user_id, "app": app, "device": devices[credit_key]}
