@@ -104,6 +104,23 @@ def parse_wrk(output: str, command: str = "") -> WrkRun:
     )
 
 
+# Lua for wrk scripts: ``uuid4()``, a random UUID v4 (fresh ids for event bodies); put in a script whole.
+LUA_UUID4 = """local hex = "0123456789abcdef"
+local function h(n)
+  local s = {}
+  for i = 1, n do
+    local r = math.random(1, 16)
+    s[i] = string.sub(hex, r, r)
+  end
+  return table.concat(s)
+end
+
+local function uuid4()
+  local v = math.random(9, 12)
+  return h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-" .. string.sub(hex, v, v) .. h(3) .. "-" .. h(12)
+end"""
+
+
 def lua_script(method: str = "GET", headers: Mapping[str, str] | None = None, body: str | None = None) -> str:
     """A wrk Lua script setting the method, headers and body of every request."""
     lines = [f"wrk.method = {_lua_string(method)}"]

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import (
+    LUA_UUID4,
     App,
     Result,
     SuiteReport,
@@ -234,20 +235,7 @@ function init(args)
   end
 end
 
-local hex = "0123456789abcdef"
-local function h(n)
-  local s = {{}}
-  for i = 1, n do
-    local r = math.random(1, 16)
-    s[i] = string.sub(hex, r, r)
-  end
-  return table.concat(s)
-end
-
-local function uuid4()
-  local v = math.random(9, 12)
-  return h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-" .. string.sub(hex, v, v) .. h(3) .. "-" .. h(12)
-end
+{LUA_UUID4}
 
 local function events()
   local list = {{}}

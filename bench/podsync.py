@@ -28,17 +28,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
 from bench.harness import (
+    LUA_UUID4,
     ROOT,
     App,
     Result,
@@ -52,11 +50,10 @@ from bench.harness import (
     running_app,
     suite_command,
 )
+from bench.progress import EVENTS_PATH, MODULE, asyncpg_dsn, call
 
 PORT = 18650
-MODULE = "dix-ans-de-recherche"
 PASSWORD = "bench-podsync-Xq7!pass"  # noqa: S105 — a throwaway learner's password
-EVENTS_PATH = "/api/v1/me/progress/events"
 ACTIONS_PATH = "/index.php/apps/gpoddersync/episode_action/create"
 SUBSCRIPTIONS_PATH = "/index.php/apps/gpoddersync/subscriptions?since=0"
 BACKDATE_DAYS = 1
@@ -66,23 +63,6 @@ MAX_SECONDS_BACK = 86_400 - 3_600
 
 
 # --- setup: learners, app passwords, lessons --------------------------------------------------------
-
-
-def call(
-    app: App, method: str, path: str, body: Any = None, token: str | None = None, authorization: str | None = None
-) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if authorization:
-        headers["Authorization"] = authorization
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(app.url(path), data=data, headers=headers, method=method)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 — our own http URL
-            return int(response.status), json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()[:500]
 
 
 @dataclass(frozen=True)
@@ -156,13 +136,9 @@ async def _backdate(dsn: str, emails: Sequence[str]) -> int:
 
 
 def backdate(database_url: str, emails: Sequence[str]) -> None:
-    changed = asyncio.run(_backdate(_dsn(database_url), emails))
+    changed = asyncio.run(_backdate(asyncpg_dsn(database_url), emails))
     if changed != len(emails):
         raise RuntimeError(f"backdated {changed} accounts of {len(emails)}")
-
-
-def _dsn(database_url: str) -> str:
-    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 # --- the load: wrk, one thread and one connection per learner ----------------------------------------
@@ -205,20 +181,7 @@ function init(args)
   turn = tid
 end
 
-local hex = "0123456789abcdef"
-local function h(n)
-  local s = {{}}
-  for i = 1, n do
-    local r = math.random(1, 16)
-    s[i] = string.sub(hex, r, r)
-  end
-  return table.concat(s)
-end
-
-local function uuid4()
-  local v = math.random(9, 12)
-  return h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-" .. string.sub(hex, v, v) .. h(3) .. "-" .. h(12)
-end
+{LUA_UUID4}
 
 function done(summary, latency, requests)
   local good, wrong, most = 0, 0, 0
@@ -314,6 +277,7 @@ def script(kind: str, app: App, people: Sequence[Learner], lessons: Sequence[Les
         base_url=json.dumps(app.base_url),
         anchor=anchor,
         first_block=first_block,
+        LUA_UUID4=LUA_UUID4,
     )
     return common + (_EVENTS if kind == "events" else _ACTIONS)
 
@@ -381,7 +345,7 @@ async def _credited(dsn: str, emails: Sequence[str]) -> Credited:
 
 
 def credited(database_url: str, emails: Sequence[str]) -> Credited:
-    return asyncio.run(_credited(_dsn(database_url), emails))
+    return asyncio.run(_credited(asyncpg_dsn(database_url), emails))
 
 
 # --- the run and the report ------------------------------------------------------------------------

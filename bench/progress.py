@@ -33,6 +33,7 @@ from typing import Any
 import asyncpg
 
 from bench.harness import (
+    LUA_UUID4,
     App,
     Result,
     SuiteReport,
@@ -56,10 +57,15 @@ SCRATCH = "bench_progress_upsert"
 # --- setup: learners and a lesson ------------------------------------------------------------------
 
 
-def call(app: App, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+def call(
+    app: App, method: str, path: str, body: Any = None, token: str | None = None, authorization: str | None = None
+) -> tuple[int, Any]:
+    """One JSON request to the app (``token``: a bearer token; ``authorization``: any other header value)."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if authorization:
+        headers["Authorization"] = authorization
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(app.url(path), data=data, headers=headers, method=method)  # noqa: S310
     try:
@@ -140,20 +146,7 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
 end
 
-local hex = "0123456789abcdef"
-local function h(n)
-  local s = {{}}
-  for i = 1, n do
-    local r = math.random(1, 16)
-    s[i] = string.sub(hex, r, r)
-  end
-  return table.concat(s)
-end
-
-local function uuid4()
-  local v = math.random(9, 12)
-  return h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-" .. string.sub(hex, v, v) .. h(3) .. "-" .. h(12)
-end
+{LUA_UUID4}
 
 local expected = '"applied":' .. batch .. ','
 
@@ -242,7 +235,7 @@ UPSERT = (
 )
 
 
-def _dsn(database_url: str) -> str:
+def asyncpg_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
@@ -288,7 +281,7 @@ async def _baseline(dsn: str, connections: int, seconds: float) -> BaselineRun:
 
 
 def load_baseline(database_url: str, connections: int, seconds: int) -> BaselineRun:
-    return asyncio.run(_baseline(_dsn(database_url), connections, seconds))
+    return asyncio.run(_baseline(asyncpg_dsn(database_url), connections, seconds))
 
 
 # --- the run and the report ------------------------------------------------------------------------

@@ -22,7 +22,8 @@ COURSE_SUBJECT = "course"  # the subject of a course attestation; a module's is 
 class Attestation(UUIDPrimaryKey, Base):
     __tablename__ = "attestation"
 
-    number: Mapped[str] = mapped_column(String(19), nullable=False, unique=True)  # XXXX-XXXX-XXXX-XXXX
+    # Four groups of four Crockford base32 characters, joined by hyphens (attestations/numbers.py).
+    number: Mapped[str] = mapped_column(String(19), nullable=False, unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
     )
