@@ -1,13 +1,16 @@
 """The job runner outlives its database connection: killed between two polls, it reconnects, and stopping it
 never raises (a raise there failed the app's shutdown and left its event loop unclosable). A job whose
-process died runs again once its heartbeat is older than the configured timeout."""
+process died runs again once its heartbeat is older than the configured timeout. A job that meets a database
+outage goes back in the queue for later; one that fails for another reason is dropped with its traceback."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.queries import Queries
 
@@ -30,6 +33,15 @@ async def _until_backends(observer: asyncpg.Connection, accept: object) -> set[i
             found = await _backends(observer)
             if accept(found):  # type: ignore[operator]
                 return found
+            await asyncio.sleep(0.05)
+
+
+async def _until_queue_empty(connection: asyncpg.Connection) -> None:
+    """Poll until no job is left in the queue (bounded)."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            if not await connection.fetchval("SELECT count(*) FROM pgqueuer"):
+                return
             await asyncio.sleep(0.05)
 
 
@@ -69,3 +81,56 @@ async def test_a_job_whose_process_died_runs_again_after_the_configured_heartbea
     finally:
         await runner.stop()
         await connection.close()
+
+
+async def test_a_job_that_meets_a_database_outage_runs_again_later_without_a_traceback(
+    clean_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A mail job whose commit timed out while the database stalled was dropped with pgqueuer's traceback: the
+    confirmation mail it carried never went. An outage now puts the job back in the queue for later."""
+    connection = await asyncpg.connect(libpq(clean_database))
+    calls: list[bytes] = []
+    done = asyncio.Event()
+
+    async def handler(payload: bytes) -> None:
+        calls.append(payload)
+        if len(calls) == 1:
+            raise TimeoutError  # what asyncpg raised when the stalled database did not answer in time
+        done.set()
+
+    await Queries(AsyncpgDriver(connection)).enqueue("mail", b"message")
+    runner = JobRunner(libpq(clean_database), {"mail": handler}, outage_retry=timedelta(0))
+    await runner.start()
+    try:
+        async with asyncio.timeout(WAIT_SECONDS):
+            await done.wait()
+    finally:
+        await runner.stop()
+        await connection.close()
+    assert calls == [b"message", b"message"]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_job_that_fails_for_another_reason_is_dropped_with_its_traceback(
+    clean_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only an outage is worth waiting for: a bug in the handler is reported once, and the job is not run again."""
+    connection = await asyncpg.connect(libpq(clean_database))
+    calls: list[bytes] = []
+
+    async def handler(payload: bytes) -> None:
+        calls.append(payload)
+        raise ValueError("a bug")
+
+    await Queries(AsyncpgDriver(connection)).enqueue("mail", b"message")
+    runner = JobRunner(libpq(clean_database), {"mail": handler}, outage_retry=timedelta(0))
+    await runner.start()
+    try:
+        await _until_queue_empty(connection)
+    finally:
+        await runner.stop()
+        await connection.close()
+    assert calls == [b"message"]
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].startswith("Exception while processing entrypoint/job-id: mail/")

@@ -16,7 +16,11 @@ from datetime import timedelta
 
 import asyncpg
 from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
+from pgqueuer.domain.errors import RetryRequested
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.lib.errors import is_database_outage
+from learning.storage import StorageUnavailable
 
 logger = logging.getLogger("learning.jobs")
 
@@ -26,6 +30,9 @@ PASSWORD_RESET = "password_reset"  # noqa: S105 (a job name, not a password)
 EMAIL_CONFIRMATION = "email_confirmation"
 RESTART_DELAY_SECONDS = 2.0
 STOP_TIMEOUT_SECONDS = 30.0
+OUTAGE_RETRY = timedelta(seconds=30)  # a job that met an outage goes again after this, doubled each time...
+OUTAGE_RETRY_MAX = timedelta(minutes=10)  # ...up to this
+OUTAGE_ATTEMPTS = 24  # about three hours of outage, then the job fails like any other
 
 
 class JobQueue:
@@ -68,8 +75,10 @@ class JobRunner:
         concurrency: int = 1,
         periodic: Sequence[tuple[Periodic, float]] = (),
         heartbeat_timeout: timedelta = timedelta(seconds=30),
+        outage_retry: timedelta = OUTAGE_RETRY,
     ) -> None:
         self.dsn = dsn
+        self.outage_retry = outage_retry
         self.handlers = handlers
         self.concurrency = concurrency
         self.periodic = list(periodic)
@@ -116,6 +125,31 @@ class JobRunner:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
+    def retry_delay(self, exc: Exception, attempts: int) -> timedelta | None:
+        """When a job that raised ``exc`` on its ``attempts``-th retry goes again: only an outage (the database
+        or the object store away or too slow) is worth waiting for, and not for ever."""
+        if attempts >= OUTAGE_ATTEMPTS or not (is_database_outage(exc) or isinstance(exc, StorageUnavailable)):
+            return None
+        return min(self.outage_retry * (1 << attempts), OUTAGE_RETRY_MAX)
+
+    def _adapt(self, handler: Handler) -> Callable[[Job], Awaitable[None]]:
+        """The handler as pgqueuer runs it. A job that meets an outage is queued again for later (pgqueuer's
+        ``RetryRequested``) instead of dropped with a traceback: a mail whose commit timed out still goes."""
+
+        async def run(job: Job) -> None:
+            try:
+                await handler(job.payload or b"")
+            except Exception as exc:
+                delay = self.retry_delay(exc, job.attempts)
+                if delay is None:
+                    raise
+                logger.warning(
+                    "job %s/%s met an outage (%s): again in %s", job.entrypoint, job.id, type(exc).__name__, delay
+                )
+                raise RetryRequested(delay, reason=type(exc).__name__) from exc
+
+        return run
+
     async def run_until_stopped(self) -> None:
         await self._run_forever()
 
@@ -126,7 +160,7 @@ class JobRunner:
                 connection = await asyncpg.connect(self.dsn, timeout=10)
                 manager = QueueManager(Queries(AsyncpgDriver(connection)))
                 for name, handler in self.handlers.items():
-                    manager.entrypoint(name, concurrency_limit=self.concurrency)(_adapt(handler))
+                    manager.entrypoint(name, concurrency_limit=self.concurrency)(self._adapt(handler))
                 self._manager = manager
                 if self._stopping.is_set():  # stopped while connecting
                     return
@@ -142,10 +176,3 @@ class JobRunner:
                         await connection.close(timeout=5)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), RESTART_DELAY_SECONDS)
-
-
-def _adapt(handler: Handler) -> Callable[[Job], Awaitable[None]]:
-    async def run(job: Job) -> None:
-        await handler(job.payload or b"")
-
-    return run
