@@ -1,5 +1,5 @@
-"""Which podcast app and device reported a progress event made from an episode action (issue 25): the xAPI export
-names them in the statement's context. And an index for the clock budget of a new play action (the learner's
+"""Which podcast app and device reported a progress event made from an episode action (issue 25), on the event
+itself (empty for the web player's): the xAPI export names them in the statement's context. And an index for the clock budget of a new play action (the learner's
 play actions around it).
 
 Revision ID: e8d2a6c4f193
@@ -21,21 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "app_listening_event",
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("app", sa.String(length=100), nullable=False),
-        sa.Column("device", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["user_account.id"],
-            name=op.f("fk_app_listening_event_user_id_user_account"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_app_listening_event")),
-    )
-    op.create_index(op.f("ix_app_listening_event_user_id"), "app_listening_event", ["user_id"], unique=False)
+    op.add_column("progress_event", sa.Column("source_app", sa.String(length=100), nullable=True))
+    op.add_column("progress_event", sa.Column("source_device", sa.String(length=64), nullable=True))
     op.create_index(
         "ix_sync_episode_action_user_id_action_timestamp",
         "sync_episode_action",
@@ -46,5 +33,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_sync_episode_action_user_id_action_timestamp", table_name="sync_episode_action")
-    op.drop_index(op.f("ix_app_listening_event_user_id"), table_name="app_listening_event")
-    op.drop_table("app_listening_event")
+    op.drop_column("progress_event", "source_device")
+    op.drop_column("progress_event", "source_app")

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from litestar import Litestar, post
 from litestar.params import FromQuery, JSONBody
 from litestar.testing import TestClient
@@ -45,6 +47,35 @@ def test_many_shallow_containers_pass() -> None:
 def test_escaped_quotes_do_not_end_a_string() -> None:
     body = json.dumps({"text": 'a "quoted" [[[[[[[[[[ ' * 10}).encode()
     assert not nesting_exceeds(body, 4)
+
+
+def test_a_string_ending_in_a_backslash_ends_there() -> None:
+    """``"x\\\\"`` is a string ending in a backslash: what follows is structure, and deep."""
+    body = json.dumps({"a": "x\\", "b": '\\"[', "c": json.loads(_nested(40))})
+    assert nesting_exceeds(body.encode(), 32)
+
+
+_TEXT = st.text(alphabet=st.sampled_from('[]{}"\\ab/\u00e9\n'), max_size=6)
+_VALUES = st.recursive(
+    st.none() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=60,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(item) for item in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(item) for item in value.values()), default=0)
+    return 0
+
+
+@given(value=_VALUES, limit=st.integers(min_value=0, max_value=8))
+def test_the_measure_agrees_with_a_parser_on_any_body(value: object, limit: int) -> None:
+    """Against the depth a JSON parser finds, whatever brackets, quotes and backslashes the strings hold."""
+    body = json.dumps(value, ensure_ascii=False).encode()
+    assert nesting_exceeds(body, limit) == (_depth(value) > limit)
 
 
 def test_a_deep_body_cut_short_is_caught() -> None:

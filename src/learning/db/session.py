@@ -155,5 +155,16 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
         await greenlet_spawn(pooled.close)  # back to the pool (its reset may have to talk to the server)
 
 
+async def session_driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``'s transaction (begun if need be), for hand-written statements
+    that must commit or roll back with the session's other changes (queued jobs, an upload's rows).
+
+    Its statements skip SQLAlchemy entirely: the session's own state (pending objects) is not flushed first."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, sync_session_class=TrackingSession)

@@ -19,6 +19,7 @@ from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
 from pgqueuer.domain.errors import RetryRequested
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.db.session import session_driver
 from learning.lib.errors import is_database_outage
 from learning.storage import StorageUnavailable
 
@@ -50,9 +51,7 @@ class JobQueue:
         execute_after: timedelta | None = None,
     ) -> None:
         """Queue a job; with a ``dedupe_key`` already queued or running, nothing is added."""
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        queries = Queries(AsyncpgDriver(raw.driver_connection))
+        queries = Queries(AsyncpgDriver(await session_driver(self.session)))
         await queries.enqueue(
             entrypoint, payload, dedupe_key=dedupe_key, execute_after=execute_after, on_conflict="skip"
         )

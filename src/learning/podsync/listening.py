@@ -43,47 +43,46 @@ class AppListening:
         self, user_id: uuid.UUID, app_password_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime
     ) -> int:
         """Turn the new ``play`` actions among ``rows`` (as kept, sent with ``app_password_id``) into progress,
-        each played segment remembering its app and device (for the xAPI export); the events recorded."""
-        plays = [row for row in rows if row["action"] == "play" and row["timestamp"] is not None]
+        each played segment carrying its app and device (for the xAPI export); the events recorded. Runs in
+        the session's transaction: the actions and their progress commit together."""
+        plays = [
+            (row, _uuid(row["guid"]), _media_id(row["episode"]))
+            for row in rows
+            if row["action"] == "play" and row["timestamp"] is not None
+        ]
         if not plays:
             return 0
-        guids = {found for row in plays if (found := _uuid(row["guid"])) is not None}
-        medias = {found for row in plays if (found := _media_id(row["episode"])) is not None}
-        lessons = await self.sync.media_lessons(user_id, guids, medias)
-        by_lesson = {lesson_id: (lesson_id, duration) for lesson_id, _, duration in lessons}
-        by_media = {media_id: (lesson_id, duration) for lesson_id, media_id, duration in lessons if media_id}
+        first = min(row["timestamp"] for row, _, _ in plays)
+        known = await self.sync.listening_context(
+            user_id, app_password_id,
+            lesson_ids={guid for _, guid, _ in plays if guid is not None},
+            media_ids={media for _, _, media in plays if media is not None},
+            start=first - LOOK_BACK, end=max(row["timestamp"] for row, _, _ in plays),
+            leaving_out={row["digest"] for row in rows},
+        )  # fmt: skip
+        by_lesson = {lesson_id: (lesson_id, duration) for lesson_id, _, duration in known.lessons}
+        by_media = {media_id: (lesson_id, duration) for lesson_id, media_id, duration in known.lessons if media_id}
         # An action's key: its digest within the account (two learners' identical actions are two events).
         named: dict[str, tuple[uuid.UUID, int]] = {}
         devices: dict[str, str] = {}
-        for row in plays:
-            guid, media = _uuid(row["guid"]), _media_id(row["episode"])
+        actions: list[PlayAction] = []
+        for row, guid, media in plays:
             lesson = (by_lesson.get(guid) if guid else None) or (by_media.get(media) if media else None)
             if lesson is not None:
-                named[f"{user_id}:{row['digest']}"] = lesson
-                devices[f"{user_id}:{row['digest']}"] = row["device"]
-        if not named:
+                key = f"{user_id}:{row['digest']}"
+                named[key], devices[key] = lesson, row["device"]
+                actions.append(PlayAction(key, row["timestamp"], row["started"], row["position"]))
+        if not actions:
             return 0
-        actions = [
-            PlayAction(f"{user_id}:{row['digest']}", row["timestamp"], row["started"], row["position"])
-            for row in plays
-            if f"{user_id}:{row['digest']}" in named
-        ]
-        first = min(action.timestamp for action in actions)
-        earlier = await self.sync.play_moments(
-            user_id, first - LOOK_BACK, max(action.timestamp for action in actions), {row["digest"] for row in rows}
-        )
-        created, app = await self.sync.listener(user_id, app_password_id)
-        floor = max(created, first - LOOK_BACK)
+        floor = max(known.account_created, first - LOOK_BACK)
         events: list[Event] = []
-        sources: list[tuple[Event, str]] = []  # the played segments, and the action each comes from
-        for credit in credited(actions, account_created=floor, earlier=earlier, now=now):
+        for credit in credited(actions, account_created=floor, earlier=known.moments, now=now):
             lesson_id, duration = named[credit.action.digest]
             end = min(credit.end, float(duration)) if duration else credit.end
             if end > credit.start:
-                event = Event(credit.event_id, m.EventKind.PLAYED, lesson_id, credit.action.timestamp,
-                              start=credit.start, end=end)  # fmt: skip
-                events.append(event)
-                sources.append((event, credit.action.digest))
+                source = (known.app, devices[credit.action.digest])
+                events.append(Event(credit.event_id, m.EventKind.PLAYED, lesson_id, credit.action.timestamp,
+                                    start=credit.start, end=end, source=source))  # fmt: skip
         # Where the app got to: the web player resumes there. Only the latest position counts (the ingest keeps
         # the latest by time), so one position event per lesson: the upload's latest action of that lesson.
         latest: dict[uuid.UUID, PlayAction] = {}
@@ -96,9 +95,5 @@ class AppListening:
             position = min(position, float(duration)) if duration else position
             event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
             events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
-        await self.progress.record(user_id, events)
-        await self.sync.add_sources([
-            {"event_id": event.id, "user_id": user_id, "app": app, "device": devices[credit_key]}
-            for event, credit_key in sources
-        ])  # fmt: skip
+        await self.progress.record(user_id, events, in_session=True)
         return len(events)

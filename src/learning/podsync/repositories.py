@@ -8,34 +8,57 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learning.db import models as m
+from learning.db.session import session_driver
+from learning.db.sql import numbered
 
 # Many rows in one statement, each column an array PostgreSQL unnests (as the progress ingest does): the same
-# SQL whatever the number of rows, prepared once (bench/run podsync).
+# SQL whatever the number of rows, prepared once by asyncpg on the session's connection (bench/run podsync).
 _ACTION_COLUMNS = (
-    "user_id", "app_password_id", "device", "podcast", "episode", "guid", "action", "timestamp", "started",
+    "device", "podcast", "episode", "guid", "action", "timestamp", "started",
     "position", "total", "received_at", "digest",
 )  # fmt: skip
-_ADD_ACTIONS = text(
+_ADD_ACTIONS, _ADD_ACTIONS_PARAMETERS = numbered(
     "INSERT INTO sync_episode_action (user_id, app_password_id, device, podcast, episode, guid, action, timestamp,"
     " started, position, total, received_at, digest)"
-    " SELECT * FROM unnest(CAST(:user_id AS uuid[]), CAST(:app_password_id AS uuid[]), CAST(:device AS text[]),"
+    " SELECT CAST(:user_id AS uuid), CAST(:app_password_id AS uuid), * FROM unnest(CAST(:device AS text[]),"
     " CAST(:podcast AS text[]), CAST(:episode AS text[]), CAST(:guid AS text[]), CAST(:action AS text[]),"
     " CAST(:timestamp AS timestamptz[]), CAST(:started AS int[]), CAST(:position AS int[]), CAST(:total AS int[]),"
     " CAST(:received_at AS timestamptz[]), CAST(:digest AS text[]))"
     " ON CONFLICT (user_id, digest) DO NOTHING RETURNING digest"
 )
-_SOURCE_COLUMNS = ("event_id", "user_id", "app", "device")
-_ADD_SOURCES = text(
-    "INSERT INTO app_listening_event (event_id, user_id, app, device)"
-    " SELECT * FROM unnest(CAST(:event_id AS uuid[]), CAST(:user_id AS uuid[]), CAST(:app AS text[]),"
-    " CAST(:device AS text[]))"
-    " ON CONFLICT (event_id) DO NOTHING"
+# What crediting an upload's play actions reads, in one round trip: when the account was made, the app
+# password's name, the audio and video lessons the actions name (by lesson id or media id) in the learner's
+# active enrollments, and the moments of the learner's play actions kept in the window (but the upload's own).
+_LISTENING, _LISTENING_PARAMETERS = numbered(
+    "WITH lessons AS ("
+    " SELECT l.id, l.media_id, l.duration_seconds FROM lesson l"
+    " JOIN enrollment en ON en.module_id = l.module_id AND en.user_id = :user_id AND en.status = 'active'"
+    " WHERE l.kind <> 'text'"
+    " AND (l.id = ANY(CAST(:lesson_ids AS uuid[])) OR l.media_id = ANY(CAST(:media_ids AS uuid[])))"
+    ")"
+    " SELECT u.created_at, p.name,"
+    " ARRAY(SELECT id FROM lessons) AS lesson_ids, ARRAY(SELECT media_id FROM lessons) AS media_ids,"
+    " ARRAY(SELECT duration_seconds FROM lessons) AS durations,"
+    " ARRAY(SELECT a.timestamp FROM sync_episode_action a WHERE a.user_id = :user_id AND a.action = 'play'"
+    " AND a.timestamp BETWEEN :start AND :end AND a.digest <> ALL(CAST(:leaving_out AS text[]))) AS moments"
+    " FROM user_account u JOIN app_password p ON p.user_id = u.id AND p.id = :app_password_id"
+    " WHERE u.id = :user_id"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ListeningContext:
+    """What crediting an upload's play actions needs to know (``SyncRepository.listening_context``)."""
+
+    account_created: datetime
+    app: str
+    lessons: list[tuple[uuid.UUID, uuid.UUID | None, int]]  # (lesson id, media id, duration)
+    moments: list[datetime]  # the learner's play actions kept in the window, but the upload's own
 
 
 def _table(model: type[m.Base]) -> Table:
@@ -201,44 +224,38 @@ class SyncRepository:
         await self.session.flush()
 
     # --- episode actions -------------------------------------------------------------------------
-    async def add_actions(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+    async def add_actions(
+        self, user_id: uuid.UUID, app_password_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+    ) -> set[str]:
         """Insert the actions (one statement, ``_ADD_ACTIONS``); one already kept (same account and digest) is left
         as it was. The digests of those inserted now."""
         if not rows:
             return set()
-        found = await self.session.execute(
-            _ADD_ACTIONS, {name: [row[name] for row in rows] for name in _ACTION_COLUMNS}
-        )
-        return set(found.scalars())
+        values: dict[str, object] = {"user_id": user_id, "app_password_id": app_password_id}
+        values |= {name: [row[name] for row in rows] for name in _ACTION_COLUMNS}
+        connection = await session_driver(self.session)
+        found = await connection.fetch(_ADD_ACTIONS, *[values[name] for name in _ADD_ACTIONS_PARAMETERS])
+        return {row[0] for row in found}
 
-    async def media_lessons(
-        self, user_id: uuid.UUID, lesson_ids: set[uuid.UUID], media_ids: set[uuid.UUID]
-    ) -> list[tuple[uuid.UUID, uuid.UUID | None, int]]:
-        """(lesson id, media id, duration) of the audio and video lessons among ``lesson_ids`` or playing one of
-        ``media_ids``, in the modules the learner is enrolled in."""
-        lesson, enrollment = m.Lesson, m.Enrollment
-        query = (
-            select(lesson.id, lesson.media_id, lesson.duration_seconds)
-            .join(enrollment, enrollment.module_id == lesson.module_id)
-            .where(
-                enrollment.user_id == user_id,
-                enrollment.status == m.EnrollmentStatus.ACTIVE,
-                lesson.kind != m.LessonKind.TEXT,
-                or_(lesson.id.in_(lesson_ids), lesson.media_id.in_(media_ids)),
-            )
-        )
-        return [(row[0], row[1], row[2]) for row in (await self.session.execute(query)).all()]
-
-    async def play_moments(
-        self, user_id: uuid.UUID, start: datetime, end: datetime, leaving_out: set[str]
-    ) -> list[datetime]:
-        """The moments of the learner's play actions kept between ``start`` and ``end`` (but ``leaving_out``)."""
-        action = m.SyncEpisodeAction
-        query = select(action.timestamp).where(
-            action.user_id == user_id, action.action == "play", action.timestamp.between(start, end),
-            action.digest.not_in(leaving_out),
+    async def listening_context(
+        self, user_id: uuid.UUID, app_password_id: uuid.UUID, *, lesson_ids: set[uuid.UUID],
+        media_ids: set[uuid.UUID], start: datetime, end: datetime, leaving_out: set[str],
+    ) -> ListeningContext:  # fmt: skip
+        """What crediting play actions reads (``_LISTENING``), in one round trip: the lessons among ``lesson_ids``
+        or playing one of ``media_ids``, and the moments of play actions kept between ``start`` and ``end``."""
+        values = {
+            "user_id": user_id, "app_password_id": app_password_id, "lesson_ids": list(lesson_ids),
+            "media_ids": list(media_ids), "start": start, "end": end, "leaving_out": list(leaving_out),
+        }  # fmt: skip
+        connection = await session_driver(self.session)
+        row = await connection.fetchrow(_LISTENING, *[values[name] for name in _LISTENING_PARAMETERS])
+        if row is None:
+            raise LookupError("no such account and app password")
+        return ListeningContext(
+            row["created_at"], row["name"],
+            list(zip(row["lesson_ids"], row["media_ids"], row["durations"], strict=True)),
+            [moment for moment in row["moments"] if moment is not None],
         )  # fmt: skip
-        return [moment for moment in (await self.session.execute(query)).scalars() if moment is not None]
 
     async def web_positions(self, user_id: uuid.UUID, since: datetime) -> list[WebPosition]:
         """Where the learner got to in each audio or video lesson of their enrolled modules, for the progress
@@ -264,22 +281,6 @@ class SyncRepository:
             for slug, lesson_id, asset, duration, position, moment in (await self.session.execute(query)).all()
             if position is not None and moment is not None  # always (the query asks for it): said for mypy
         ]
-
-    async def add_sources(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Which app and device reported each event (an event already recorded keeps its first source)."""
-        if rows:
-            columns = {name: [row[name] for row in rows] for name in _SOURCE_COLUMNS}
-            await self.session.execute(_ADD_SOURCES, columns)
-
-    async def listener(self, user_id: uuid.UUID, app_password_id: uuid.UUID) -> tuple[datetime, str]:
-        """When the account was made, and the name of the app password (one round trip)."""
-        query = (
-            select(m.UserAccount.created_at, m.AppPassword.name)
-            .join(m.AppPassword, m.AppPassword.user_id == m.UserAccount.id)
-            .where(m.UserAccount.id == user_id, m.AppPassword.id == app_password_id)
-        )
-        created, name = (await self.session.execute(query)).one()
-        return created, name
 
     async def actions(
         self, user_id: uuid.UUID, since: datetime, *, podcast: str | None, device: str | None, limit: int

@@ -167,8 +167,6 @@ def _action_row(user: SyncUser, given: EpisodeActionIn, default_device: str, now
     identity = json.dumps({**fields, "timestamp": fields["timestamp"] and fields["timestamp"].isoformat()})
     return {
         **fields,
-        "user_id": user.user_id,
-        "app_password_id": user.app_password_id,
         "received_at": now,
         "digest": hashlib.sha256(identity.encode()).hexdigest(),
     }
@@ -294,7 +292,7 @@ class SyncService:
         if len(actions) > MAX_ACTIONS:
             raise BadSyncRequest(f"At most {MAX_ACTIONS} actions at once.")
         rows = {row["digest"]: row for row in (_action_row(user, given, default_device, now) for given in actions)}
-        inserted = await self.sync.add_actions(list(rows.values()))
+        inserted = await self.sync.add_actions(user.user_id, user.app_password_id, list(rows.values()))
         await self.listening.credit(
             user.user_id, user.app_password_id, [rows[digest] for digest in sorted(inserted)], now
         )

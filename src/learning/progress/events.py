@@ -75,6 +75,7 @@ class Event:
     start: float | None = None
     end: float | None = None
     position: float | None = None
+    source: tuple[str, str] | None = None  # a podcast app's listening: the app's name and the device's id
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +153,9 @@ class ProgressService:
         self.checkpoints = checkpoints if checkpoints is not None else Checkpoints()
         self.pacing = pacing
 
-    async def record(self, user_id: uuid.UUID, events: list[Event]) -> BatchResult:
-        """Apply a batch of events (all or nothing; see the module's docstring)."""
+    async def record(self, user_id: uuid.UUID, events: list[Event], *, in_session: bool = False) -> BatchResult:
+        """Apply a batch of events (all or nothing; see the module's docstring); ``in_session``: in the
+        session's transaction, to commit with the changes that caused them."""
         if len({event.id for event in events}) != len(events) or any(
             _shape_problem(index, event) for index, event in enumerate(events)
         ):  # the full list of problems also names those that need the lessons' facts
@@ -165,7 +167,9 @@ class ProgressService:
             per_minute=self.limits.per_minute, per_day=self.limits.per_lesson_per_day,
         )  # fmt: skip
         rows = [_row(event) for event in events]
-        found = await self.progress.ingest(user_id, rows, tolerance=DURATION_TOLERANCE, quota=windows)
+        found = await self.progress.ingest(
+            user_id, rows, tolerance=DURATION_TOLERANCE, quota=windows, in_session=in_session
+        )
         verdict, lessons = found.verdict, found.lessons
         if not verdict.valid:
             raise InvalidEvents("Some events are invalid; none was applied.", errors=_problems(events, lessons))
@@ -272,6 +276,8 @@ def _row(event: Event) -> dict[str, Any]:
         "id": event.id, "lesson_id": event.lesson_id, "kind": event.kind,
         "client_time": event.client_time, "start_seconds": event.start, "end_seconds": event.end,
         "position_seconds": event.position,
+        "source_app": event.source[0] if event.source else None,
+        "source_device": event.source[1] if event.source else None,
     }  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import load_only
 
 from learning.db import models as m
-from learning.db.session import driver_connection
+from learning.db.session import driver_connection, session_driver
 from learning.db.sql import numbered
 from learning.db.types import segments_of
 
@@ -177,8 +177,9 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     "WITH e AS ("
     " SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:lesson_ids AS uuid[]), CAST(:kinds AS progress_event_kind[]),"
     " CAST(:client_times AS timestamptz[]), CAST(:starts AS float8[]), CAST(:ends AS float8[]),"
-    " CAST(:positions AS float8[])) WITH ORDINALITY"
-    " AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds, n)"
+    " CAST(:positions AS float8[]), CAST(:source_apps AS text[]), CAST(:source_devices AS text[])) WITH ORDINALITY"
+    " AS e(id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds, source_app,"
+    " source_device, n)"
     "), facts AS ("
     " SELECT l.id, l.module_id, l.duration_seconds, l.completion_rule, l.completion_threshold,"
     " EXISTS (SELECT 1 FROM enrollment en WHERE en.user_id = :user_id AND en.module_id = l.module_id"
@@ -215,8 +216,9 @@ _APPLY, _APPLY_PARAMETERS = numbered(
     " FROM checked"
     "), inserted AS ("
     " INSERT INTO progress_event (id, user_id, lesson_id, kind, client_time, start_seconds, end_seconds,"
-    " position_seconds)"
-    " SELECT id, :user_id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds FROM checked"
+    " position_seconds, source_app, source_device)"
+    " SELECT id, :user_id, lesson_id, kind, client_time, start_seconds, end_seconds, position_seconds, source_app,"
+    " source_device FROM checked"
     " WHERE same IS NULL AND (SELECT valid AND enrolled AND reused_id IS NULL FROM verdict)"
     " AND (SELECT NOT (over_minute OR over_day) FROM quota) ORDER BY n"
     " ON CONFLICT (id) DO NOTHING RETURNING id"
@@ -314,9 +316,18 @@ class ProgressRepository(EnrollmentRepository):
         self.engine = engine
 
     async def ingest(
-        self, user_id: uuid.UUID, events: list[dict[str, Any]], *, tolerance: float, quota: QuotaWindows
+        self,
+        user_id: uuid.UUID,
+        events: list[dict[str, Any]],
+        *,
+        tolerance: float,
+        quota: QuotaWindows,
+        in_session: bool = False,
     ) -> Ingested:
-        """Apply a batch in one atomic statement (see ``_APPLY``) and say what was decided and changed."""
+        """Apply a batch in one atomic statement (see ``_APPLY``) and say what was decided and changed: on a
+        connection of its own that commits at once, or (``in_session``) in the session's transaction, so the
+        batch commits with the changes that caused it (a podcast app's actions)."""
+        any_source = any(event["source_app"] is not None for event in events)
         values = {
             "user_id": user_id, "tolerance": tolerance, "minute": quota.minute, "day": quota.day,
             "per_minute": quota.per_minute, "per_day": quota.per_day,
@@ -326,8 +337,20 @@ class ProgressRepository(EnrollmentRepository):
             "starts": [event["start_seconds"] for event in events],
             "ends": [event["end_seconds"] for event in events],
             "positions": [event["position_seconds"] for event in events],
+            # The web player's events have none: a NULL array, which unnest pads with NULLs.
+            "source_apps": [event["source_app"] for event in events] if any_source else None,
+            "source_devices": [event["source_device"] for event in events] if any_source else None,
         }  # fmt: skip
         arguments = [values[name] for name in _APPLY_PARAMETERS]
+        if in_session:  # with the session's other changes: each attempt in a savepoint of its transaction
+            connection = await session_driver(self.session)
+            for attempt in range(1, _ATTEMPTS + 1):
+                try:
+                    async with connection.transaction():
+                        return _ingested(await connection.fetch(_APPLY, *arguments))
+                except asyncpg.SerializationError:  # raised by retry_unless: nothing was stored; again
+                    if attempt == _ATTEMPTS:
+                        raise
         async with driver_connection(self.engine) as connection:
             attempt = 1
             while True:
@@ -430,11 +453,10 @@ class ProgressRepository(EnrollmentRepository):
         A keyset page: ``ix_progress_event_user_client_time`` reads it in order, whatever the learner stored.
         Plain rows, not ORM objects: a page is read once and never changed.
         """
-        event, source = m.ProgressEvent, m.AppListeningEvent
+        event = m.ProgressEvent
         query = (
             select(event.id, event.lesson_id, event.client_time, event.start_seconds, event.end_seconds,
-                   source.app, source.device)
-            .outerjoin(source, source.event_id == event.id)
+                   event.source_app, event.source_device)
             .where(
                 event.user_id == user_id, event.lesson_id.in_(lesson_ids), event.kind == m.EventKind.PLAYED,
                 event.start_seconds.is_not(None), event.end_seconds.is_not(None),

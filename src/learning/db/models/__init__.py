@@ -24,7 +24,6 @@ from learning.db.models.feeds import FeedKind, FeedVersion, PodcastFeed, Private
 from learning.db.models.mail import EmailConfirmation, MailMessage, PasswordReset
 from learning.db.models.media import MediaAsset, MediaKind, MediaStatus, Rendition
 from learning.db.models.podsync import (
-    AppListeningEvent,
     AppPassword,
     LoginFlow,
     SyncDevice,
@@ -46,7 +45,6 @@ from learning.db.models.uploads import Upload, UploadStatus, UploadTarget
 
 __all__ = [
     "COURSE_SUBJECT",
-    "AppListeningEvent",
     "AppPassword",
     "Attestation",
     "Base",

@@ -106,15 +106,3 @@ class SyncEpisodeAction(Base):
         # The clock budget of a new play action reads the learner's play actions around it (podsync/listening.py).
         Index("ix_sync_episode_action_user_id_action_timestamp", "user_id", "action", "timestamp"),
     )
-
-
-class AppListeningEvent(Base):
-    """Which app, on which device, reported a progress event (a ``played`` segment made from an episode action):
-    the xAPI export names them in the statement's context."""
-
-    __tablename__ = "app_listening_event"
-
-    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    app: Mapped[str] = mapped_column(String(100))
-    device: Mapped[str] = mapped_column(String(64))

@@ -6,7 +6,19 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -86,6 +98,10 @@ class ProgressEvent(Base):
     end_seconds: Mapped[float | None] = mapped_column(Float)
     position_seconds: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A podcast app's listening (issue 25): which app password's app, on which device, reported it; the xAPI
+    # export names them. Empty for the web player's events.
+    source_app: Mapped[str | None] = mapped_column(String(100))
+    source_device: Mapped[str | None] = mapped_column(String(64))
 
     # A learner's events in the xAPI export's order: its keyset pages (and every lookup by learner) use it.
     __table_args__ = (Index("ix_progress_event_user_client_time", "user_id", "client_time", "id"),)
