@@ -342,15 +342,12 @@ class ProgressRepository(EnrollmentRepository):
             "source_devices": [event["source_device"] for event in events] if any_source else None,
         }  # fmt: skip
         arguments = [values[name] for name in _APPLY_PARAMETERS]
-        if in_session:  # with the session's other changes: each attempt in a savepoint of its transaction
+        if in_session:
+            # With the session's other changes, once: a concurrent batch that stored one of these ids first
+            # (``retry_unless``) fails the whole transaction, answered 503 + Retry-After like any such conflict.
+            # The podcast apps' events cannot meet one: their ids come from actions this transaction inserted.
             connection = await session_driver(self.session)
-            for attempt in range(1, _ATTEMPTS + 1):
-                try:
-                    async with connection.transaction():
-                        return _ingested(await connection.fetch(_APPLY, *arguments))
-                except asyncpg.SerializationError:  # raised by retry_unless: nothing was stored; again
-                    if attempt == _ATTEMPTS:
-                        raise
+            return _ingested(await connection.fetch(_APPLY, *arguments))
         async with driver_connection(self.engine) as connection:
             attempt = 1
             while True:
