@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 from bench.harness import (
     LUA_UUID4,
@@ -291,6 +292,8 @@ class LoadRun:
     ok: int
     other: int
     blocks: int  # requests of the busiest learner (the action scenario's blocks of seconds used)
+    app_cpu: float = 0.0  # CPU seconds the app's processes used during the run
+    database_cpu: float = 0.0  # CPU seconds PostgreSQL's processes used during the run
 
     @property
     def ok_per_second(self) -> float:
@@ -298,14 +301,42 @@ class LoadRun:
         return self.run.requests_per_second * self.ok / self.run.requests if self.run.requests else 0.0
 
 
-def load(app: App, lua: str, path: str, *, seconds: int, connections: int) -> LoadRun:
+def _cpu_seconds(root: psutil.Process) -> float:
+    """User and system CPU seconds of a process and its live descendants."""
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended in between
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def _postmaster(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:  # asked while the backend lives
+        return int(psutil.Process(int(await conn.fetchval("SELECT pg_backend_pid()"))).ppid())
+    finally:
+        await conn.close()
+
+
+def postmaster(database_url: str) -> psutil.Process:
+    """The bench database's server process (its backends are its children)."""
+    return psutil.Process(asyncio.run(_postmaster(asyncpg_dsn(database_url))))
+
+
+def load(app: App, lua: str, path: str, *, seconds: int, connections: int, database: psutil.Process) -> LoadRun:
     wrk = ensure_wrk()
+    server = psutil.Process(app.process.pid)
+    cpu_before = _cpu_seconds(server), _cpu_seconds(database)
     with tempfile.TemporaryDirectory(prefix="learning-wrk-") as tmp:
         file = Path(tmp) / "load.lua"
         file.write_text(lua, encoding="utf-8")
         options = [f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
         argv = [wrk, *options, "-s", str(file), app.url(path)]
         done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    app_cpu, database_cpu = _cpu_seconds(server) - cpu_before[0], _cpu_seconds(database) - cpu_before[1]
     out = done.stdout
     if done.stderr.strip():
         print(f"  wrk: {done.stderr.strip()[:400]}", flush=True)
@@ -313,7 +344,7 @@ def load(app: App, lua: str, path: str, *, seconds: int, connections: int) -> Lo
     found = _CHECK.search(out)
     if found is None:
         raise RuntimeError(f"no CHECK line in wrk's output:\n{out}")
-    return LoadRun(run, int(found[1]), int(found[2]), int(found[3]))
+    return LoadRun(run, int(found[1]), int(found[2]), int(found[3]), app_cpu, database_cpu)
 
 
 # --- the check: every action became a played progress event ----------------------------------------------
@@ -391,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lessons = playable_lessons(app)
         people = learners(app, args.clients)
         backdate(database_url, [p.email for p in people])
+        database = postmaster(database_url)
         anchor = int(time.time()) - 120
         used = 0  # blocks of seconds (one request of the action scenario) used by the busiest learner so far
 
@@ -399,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if (used + 1) * args.batch > MAX_SECONDS_BACK:
                 raise RuntimeError("the learners' day of timestamps is used up: fewer rounds or shorter runs")
             lua = script(kind, app, people, lessons, batch=args.batch, anchor=anchor, first_block=used)
-            found = load(app, lua, paths[kind], seconds=seconds, connections=args.clients)
+            found = load(app, lua, paths[kind], seconds=seconds, connections=args.clients, database=database)
             used += found.blocks
             return found
 
@@ -427,11 +459,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     def p99(kind: str) -> float:
         return statistics.median(r.run.p99_ms for r in runs[kind])
 
+    def cpu_ms(kind: str, side: str) -> float:
+        """CPU milliseconds per 2xx request (median of the rounds) of the app or of PostgreSQL."""
+        return float(statistics.median(1000 * getattr(r, side) / r.ok for r in runs[kind] if r.ok))
+
     actions_rps, events_rps = per_second("actions"), per_second("events")
     ratio = actions_rps / events_rps if events_rps else float("nan")
     # Each action is a ``played`` event; an upload adds one ``position`` event per lesson (its latest action).
     per_action = (check.played + check.positions) / check.actions if check.actions else 0.0
     command = f"{runs['actions'][0].run.command} ; {runs['events'][0].run.command}"
+    app_actions, app_events = cpu_ms("actions", "app_cpu"), cpu_ms("events", "app_cpu")
+    db_actions, db_events = cpu_ms("actions", "database_cpu"), cpu_ms("events", "database_cpu")
     results = [
         Result(f"items of {args.batch}-item bodies per second (actions vs events), -c{args.clients}",
                actions_rps * args.batch, events_rps * args.batch, "items/s", command, target=0.8),
@@ -440,6 +478,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                higher_is_better=False),
         Result("progress events recorded per second (informational)",
                per_action * actions_rps * args.batch, events_rps * args.batch, "events/s", command),
+        Result("app CPU per request (informational)", app_actions, app_events, "CPU ms",
+               "psutil: the app's process tree", higher_is_better=False),
+        Result("PostgreSQL CPU per request (informational)", db_actions, db_events, "CPU ms",
+               "psutil: the server's processes", higher_is_better=False),
     ]  # fmt: skip
     every = [run for kind in runs for run in runs[kind]]
     results.append(
@@ -460,6 +502,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "its credit computed from the learner's earlier play actions, then it becomes a `played` progress event "
         "(and the upload's latest action of each lesson a `position` event) through the web player's path; the "
         "informational row 'progress events recorded' counts those (measured per action after the run).",
+        f"Where the time goes (CPU per 2xx request, median of the rounds, measured with psutil on the app's process "
+        f"tree and on PostgreSQL's server processes): the app {app_actions:.1f} ms per upload against "
+        f"{app_events:.1f} ms per web batch, PostgreSQL {db_actions:.1f} ms against {db_events:.1f} ms. The two "
+        "sides share the machine's cores with wrk, so the ratio follows the whole cost of a request: "
+        f"{app_events + db_events:.1f} / {app_actions + db_actions:.1f} = "
+        f"{(app_events + db_events) / (app_actions + db_actions):.2f}. "
+        f"The target needs an upload to cost at most {(app_events + db_events) / 0.8:.1f} ms in all; PostgreSQL "
+        f"alone spends {db_actions:.1f} ms on one (the 100 actions kept in their own table, with their unique digest "
+        "and the indexes the sync reads and the clock budget use, then their 101 events through the web player's "
+        f"ingestion), so an app that cost nothing would reach at most ×{(app_events + db_events) / db_actions:.2f}, "
+        f"and one that cost what the web path costs ×{(app_events + db_events) / (app_events + db_actions):.2f}.",
         *(
             f"Per round, {kind}: 2xx req/s "
             + " · ".join(fmt(r.ok_per_second) for r in runs[kind])
