@@ -14,7 +14,8 @@ import pytest
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.queries import Queries
 
-from learning.lib.queue import JobRunner
+from learning.db.session import create_engine, create_sessionmaker
+from learning.lib.queue import JobQueue, JobRunner
 from tests.helpers.database import libpq
 
 WAIT_SECONDS = 30.0
@@ -134,3 +135,21 @@ async def test_a_job_that_fails_for_another_reason_is_dropped_with_its_traceback
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert errors[0].startswith("Exception while processing entrypoint/job-id: mail/")
+
+
+async def test_a_job_queued_in_a_transaction_that_rolls_back_does_not_exist(clean_database: str) -> None:
+    """A job exists exactly when the change that calls for it commits, even when queuing it is the first thing
+    the transaction does (SQLAlchemy's asyncpg adapter sends BEGIN only with its first statement)."""
+    engine = create_engine(clean_database)
+    connection = await asyncpg.connect(libpq(clean_database))
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await JobQueue(session).enqueue("mail", b"rolled back")
+            await session.rollback()
+        async with create_sessionmaker(engine)() as session:
+            await JobQueue(session).enqueue("mail", b"committed")
+            await session.commit()
+        assert [row[0] for row in await connection.fetch("SELECT payload FROM pgqueuer")] == [b"committed"]
+    finally:
+        await connection.close()
+        await engine.dispose()

@@ -172,3 +172,35 @@ def test_aggregated_episode_actions_give_each_episode_its_latest_action(
     assert sorted(action["action"] for action in every) == ["download", "play"]
     latest = client.get(path, params={"since": 0, "aggregated": "true"}, headers=app_login.basic).json()["actions"]
     assert [(action["action"], action["position"]) for action in latest] == [("play", 300)]
+
+
+def test_an_upload_refused_for_the_quota_keeps_nothing_so_the_apps_retry_is_credited(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    """The actions and the progress they earn commit together: an upload the progress quota refuses (429) keeps
+    none of its actions, so when the app sends them again they are new, and credited."""
+    lesson = _audio(synced)
+    _older_account(synced, app_login)
+    url = synced.require_database_url()
+    # The learner used this minute's events (and the next minute's, should the clock turn meanwhile).
+    sql(url, "INSERT INTO lesson_progress (user_id, lesson_id, segments, watched_seconds, completed, updated_at,"
+        " quota_minute, minute_events) SELECT u.id, l.id, '{}', 0, false, now(),"
+        " date_trunc('minute', now()) + make_interval(mins => (n - 1)::int), $2"
+        " FROM user_account u, lesson l JOIN module m ON m.id = l.module_id AND m.slug = $4,"
+        " LATERAL (SELECT row_number() OVER (ORDER BY l2.position) AS n, l2.id FROM lesson l2"
+        "  WHERE l2.module_id = l.module_id AND l2.id <> $3::uuid ORDER BY l2.position LIMIT 2) other"
+        " WHERE u.email = $1 AND l.id = other.id",
+        app_login.account.email, synced.progress_events_per_minute, lesson["id"], MODULE)  # fmt: skip
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    refused = _play(app_login, client, lesson, at=at, started=0, position=lesson["duration"])
+    assert refused.status_code == 429, refused.text
+    assert int(refused.headers["retry-after"]) > 0
+    kept = client.get(f"{BASE}/episode_action", params={"since": 0}, headers=app_login.basic).json()["actions"]
+    assert [action for action in kept if action.get("guid") == lesson["id"] and action.get("started") == 0] == []
+    assert _lesson(client, app_login, lesson)["watched_seconds"] == 0
+
+    sql(url, "UPDATE lesson_progress SET minute_events = 0 WHERE user_id = (SELECT id FROM user_account"
+        " WHERE email = $1)", app_login.account.email)  # fmt: skip
+    again = _play(app_login, client, lesson, at=at, started=0, position=lesson["duration"])
+    assert again.status_code == 200, again.text
+    assert _lesson(client, app_login, lesson)["watched_seconds"] == lesson["duration"]  # all of it, once

@@ -159,9 +159,16 @@ async def session_driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``session``'s transaction (begun if need be), for hand-written statements
     that must commit or roll back with the session's other changes (queued jobs, an upload's rows).
 
-    Its statements skip SQLAlchemy entirely: the session's own state (pending objects) is not flushed first."""
+    Its statements skip SQLAlchemy entirely: the session's own state (pending objects) is not flushed first.
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement: begun here if not yet, or these
+    statements would each commit at once, outside the session's transaction (and survive its rollback)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection  # AsyncAdapt_asyncpg_connection
+    if not hasattr(adapter, "_transaction") or not hasattr(adapter, "_start_transaction"):
+        raise RuntimeError("SQLAlchemy's asyncpg adapter no longer has _transaction/_start_transaction")
+    if adapter._transaction is None:
+        await adapter._start_transaction()
     driver: asyncpg.Connection = raw.driver_connection
     return driver
 
