@@ -82,6 +82,24 @@ def test_a_forged_position_at_the_end_with_no_time_behind_it_completes_nothing(
     assert state["watched_seconds"] < lesson["duration"] * 0.9
 
 
+def test_a_play_action_kept_earlier_bounds_the_credit_of_the_next_one(
+    client: TestClient[Any], app_login: AppLogin, synced: Settings
+) -> None:
+    """The clock budget reads the actions already kept: a segment reported 5 s after the previous play action
+    (sent in an earlier upload) earns at most 15 s, whatever it claims; one kept later than it changes nothing."""
+    lesson = _audio(synced)
+    _older_account(synced, app_login)
+    first = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    assert _play(app_login, client, lesson, at=first, started=0, position=10).status_code == 200
+    # Kept before the next upload, but later than its action: it must not bound it.
+    assert _play(app_login, client, lesson, at=first + timedelta(minutes=5), started=40, position=41).status_code == 200
+    claimed = _play(app_login, client, lesson, at=first + timedelta(seconds=5), started=10, position=40)
+    assert claimed.status_code == 200, claimed.text
+    state = _lesson(client, app_login, lesson)
+    # 0–10, then 25–40 (15 s: three times the 5 s since the first action), then 40–41 (its own budget is ample).
+    assert state["watched_seconds"] == 10 + 15 + 1, state
+
+
 def test_the_enclosure_url_names_the_lesson_when_the_guid_does_not(
     client: TestClient[Any], app_login: AppLogin, synced: Settings
 ) -> None:

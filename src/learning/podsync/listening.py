@@ -57,7 +57,7 @@ class AppListening:
             user_id, app_password_id,
             lesson_ids={guid for _, guid, _ in plays if guid is not None},
             media_ids={media for _, _, media in plays if media is not None},
-            start=first - LOOK_BACK, end=max(row["timestamp"] for row, _, _ in plays),
+            moments={row["timestamp"] for row, _, _ in plays}, start=first - LOOK_BACK,
             leaving_out={row["digest"] for row in rows},
         )  # fmt: skip
         by_lesson = {lesson_id: (lesson_id, duration) for lesson_id, _, duration in known.lessons}

@@ -33,7 +33,8 @@ _ADD_ACTIONS, _ADD_ACTIONS_PARAMETERS = numbered(
 )
 # What crediting an upload's play actions reads, in one round trip: when the account was made, the app
 # password's name, the audio and video lessons the actions name (by lesson id or media id) in the learner's
-# active enrollments, and the moments of the learner's play actions kept in the window (but the upload's own).
+# active enrollments, and for each of the upload's moments the latest of the learner's play actions kept at or
+# before it since ``start`` (but the upload's own): one index lookup each, however many the learner kept.
 _LISTENING, _LISTENING_PARAMETERS = numbered(
     "WITH lessons AS ("
     " SELECT l.id, l.media_id, l.duration_seconds FROM lesson l"
@@ -44,8 +45,10 @@ _LISTENING, _LISTENING_PARAMETERS = numbered(
     " SELECT u.created_at, p.name,"
     " ARRAY(SELECT id FROM lessons) AS lesson_ids, ARRAY(SELECT media_id FROM lessons) AS media_ids,"
     " ARRAY(SELECT duration_seconds FROM lessons) AS durations,"
-    " ARRAY(SELECT a.timestamp FROM sync_episode_action a WHERE a.user_id = :user_id AND a.action = 'play'"
-    " AND a.timestamp BETWEEN :start AND :end AND a.digest <> ALL(CAST(:leaving_out AS text[]))) AS moments"
+    " ARRAY(SELECT (SELECT max(a.timestamp) FROM sync_episode_action a WHERE a.user_id = :user_id"
+    " AND a.action = 'play' AND a.timestamp BETWEEN :start AND t.moment"
+    " AND a.digest <> ALL(CAST(:leaving_out AS text[])))"
+    " FROM unnest(CAST(:moments AS timestamptz[])) AS t(moment)) AS moments"
     " FROM user_account u JOIN app_password p ON p.user_id = u.id AND p.id = :app_password_id"
     " WHERE u.id = :user_id"
 )
@@ -58,7 +61,7 @@ class ListeningContext:
     account_created: datetime
     app: str
     lessons: list[tuple[uuid.UUID, uuid.UUID | None, int]]  # (lesson id, media id, duration)
-    moments: list[datetime]  # the learner's play actions kept in the window, but the upload's own
+    moments: list[datetime]  # the latest play action kept before each of the upload's (but its own), if any
 
 
 def _table(model: type[m.Base]) -> Table:
@@ -239,13 +242,15 @@ class SyncRepository:
 
     async def listening_context(
         self, user_id: uuid.UUID, app_password_id: uuid.UUID, *, lesson_ids: set[uuid.UUID],
-        media_ids: set[uuid.UUID], start: datetime, end: datetime, leaving_out: set[str],
+        media_ids: set[uuid.UUID], moments: set[datetime], start: datetime, leaving_out: set[str],
     ) -> ListeningContext:  # fmt: skip
         """What crediting play actions reads (``_LISTENING``), in one round trip: the lessons among ``lesson_ids``
-        or playing one of ``media_ids``, and the moments of play actions kept between ``start`` and ``end``."""
+        or playing one of ``media_ids``, and for each of ``moments`` the latest play action kept at or before it
+        since ``start`` (which is all the clock budget of an action at that moment needs)."""
         values = {
             "user_id": user_id, "app_password_id": app_password_id, "lesson_ids": list(lesson_ids),
-            "media_ids": list(media_ids), "start": start, "end": end, "leaving_out": list(leaving_out),
+            "media_ids": list(media_ids), "moments": sorted(moments), "start": start,
+            "leaving_out": list(leaving_out),
         }  # fmt: skip
         connection = await session_driver(self.session)
         row = await connection.fetchrow(_LISTENING, *[values[name] for name in _LISTENING_PARAMETERS])
