@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from learning.db import models as m
-from learning.podsync.repositories import SyncRepository
+from learning.podsync.repositories import ListeningContext, SyncRepository
 from learning.progress.events import Event, ProgressService
 from learning.progress.listening import PlayAction, credited
 
@@ -39,27 +39,39 @@ class AppListening:
         self.sync = sync
         self.progress = progress
 
-    async def credit(
+    async def keep(
         self, user_id: uuid.UUID, app_password_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime
-    ) -> int:
-        """Turn the new ``play`` actions among ``rows`` (as kept, sent with ``app_password_id``) into progress,
-        each played segment carrying its app and device (for the xAPI export); the events recorded. Runs in
-        the session's transaction: the actions and their progress commit together."""
+    ) -> None:
+        """Keep the actions (``rows``, sent with ``app_password_id``; each once) and turn the new ``play`` ones into
+        progress, each played segment carrying its app and device (for the xAPI export). All in the session's
+        transaction: the actions and their progress commit together."""
         plays = [
             (row, _uuid(row["guid"]), _media_id(row["episode"]))
             for row in rows
             if row["action"] == "play" and row["timestamp"] is not None
         ]
+        known = None
+        if plays:  # read before the insert, which the read would otherwise have to leave out row by row
+            known = await self.sync.listening_context(
+                user_id, app_password_id,
+                lesson_ids={guid for _, guid, _ in plays if guid is not None},
+                media_ids={media for _, _, media in plays if media is not None},
+                moments={row["timestamp"] for row, _, _ in plays},
+                start=min(row["timestamp"] for row, _, _ in plays) - LOOK_BACK,
+                leaving_out={row["digest"] for row in rows},
+            )  # fmt: skip
+        inserted = await self.sync.add_actions(user_id, app_password_id, rows)
+        if known is not None:
+            await self._credit(user_id, [play for play in plays if play[0]["digest"] in inserted], known, now)
+
+    async def _credit(
+        self, user_id: uuid.UUID, plays: list[tuple[dict[str, Any], uuid.UUID | None, uuid.UUID | None]],
+        known: ListeningContext, now: datetime,
+    ) -> None:  # fmt: skip
+        """Record what the new play actions (each with the lesson id and media id it names) earn."""
         if not plays:
-            return 0
+            return
         first = min(row["timestamp"] for row, _, _ in plays)
-        known = await self.sync.listening_context(
-            user_id, app_password_id,
-            lesson_ids={guid for _, guid, _ in plays if guid is not None},
-            media_ids={media for _, _, media in plays if media is not None},
-            moments={row["timestamp"] for row, _, _ in plays}, start=first - LOOK_BACK,
-            leaving_out={row["digest"] for row in rows},
-        )  # fmt: skip
         by_lesson = {lesson_id: (lesson_id, duration) for lesson_id, _, duration in known.lessons}
         by_media = {media_id: (lesson_id, duration) for lesson_id, media_id, duration in known.lessons if media_id}
         # An action's key: its digest within the account (two learners' identical actions are two events).
@@ -73,7 +85,7 @@ class AppListening:
                 named[key], devices[key] = lesson, row["device"]
                 actions.append(PlayAction(key, row["timestamp"], row["started"], row["position"]))
         if not actions:
-            return 0
+            return
         floor = max(known.account_created, first - LOOK_BACK)
         events: list[Event] = []
         for credit in credited(actions, account_created=floor, earlier=known.moments, now=now):
@@ -96,4 +108,3 @@ class AppListening:
             event_id = uuid.uuid5(POSITION_NAMESPACE, action.digest)
             events.append(Event(event_id, m.EventKind.POSITION, lesson_id, action.timestamp, position=position))
         await self.progress.record(user_id, events, in_session=True)
-        return len(events)

@@ -293,10 +293,7 @@ class SyncService:
         if len(actions) > MAX_ACTIONS:
             raise BadSyncRequest(f"At most {MAX_ACTIONS} actions at once.")
         rows = {row["digest"]: row for row in (_action_row(user, given, default_device, now) for given in actions)}
-        inserted = await self.sync.add_actions(user.user_id, user.app_password_id, list(rows.values()))
-        await self.listening.credit(
-            user.user_id, user.app_password_id, [rows[digest] for digest in sorted(inserted)], now
-        )
+        await self.listening.keep(user.user_id, user.app_password_id, list(rows.values()), now)
         return seconds(now)
 
     async def actions(
