@@ -51,7 +51,7 @@ from bench.harness import (
     running_app,
     suite_command,
 )
-from bench.progress import EVENTS_PATH, MODULE, asyncpg_dsn, call
+from bench.progress import EVENTS_PATH, MODULE, asyncpg_dsn, call, enrolled_learner
 
 PORT = 18650
 PASSWORD = "bench-podsync-Xq7!pass"  # noqa: S105 — a throwaway learner's password
@@ -102,16 +102,7 @@ def learners(app: App, count: int) -> list[Learner]:
     run = uuid.uuid4().hex[:8]
     for i in range(count):
         email = f"bench-podsync-{run}-{i}@example.org"
-        status, body = call(app, "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD})
-        if status != 201:
-            raise RuntimeError(f"register answered {status}: {body!r}")
-        status, body = call(app, "POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
-        if status != 200:
-            raise RuntimeError(f"login answered {status}: {body!r}")
-        token = body["access_token"]
-        status, body = call(app, "POST", "/api/v1/me/enrollments", {"module": MODULE}, token)
-        if status not in (200, 201):
-            raise RuntimeError(f"enroll answered {status}: {body!r}")
+        token = enrolled_learner(app, email, PASSWORD)
         status, body = call(app, "POST", "/api/v1/me/app-passwords", {"name": "bench"}, token)
         if status != 201:
             raise RuntimeError(f"app password answered {status}: {body!r}")

@@ -86,24 +86,25 @@ def video_lesson(app: App) -> tuple[str, int]:
     raise RuntimeError("the module has no video lesson with a duration")
 
 
+def enrolled_learner(app: App, email: str, password: str) -> str:
+    """The bearer token of a new learner (registered, logged in) enrolled in the module."""
+    status, body = call(app, "POST", "/api/v1/auth/register", {"email": email, "password": password})
+    if status != 201:
+        raise RuntimeError(f"register answered {status}: {body!r}")
+    status, body = call(app, "POST", "/api/v1/auth/login", {"email": email, "password": password})
+    if status != 200:
+        raise RuntimeError(f"login answered {status}: {body!r}")
+    token = str(body["access_token"])
+    status, body = call(app, "POST", "/api/v1/me/enrollments", {"module": MODULE}, token)
+    if status not in (200, 201):
+        raise RuntimeError(f"enroll answered {status}: {body!r}")
+    return token
+
+
 def learners(app: App, count: int) -> list[str]:
     """Tokens of ``count`` new learners, each enrolled in the module."""
-    tokens = []
     run = uuid.uuid4().hex[:8]
-    for i in range(count):
-        email = f"bench-progress-{run}-{i}@example.org"
-        status, body = call(app, "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD})
-        if status != 201:
-            raise RuntimeError(f"register answered {status}: {body!r}")
-        status, body = call(app, "POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
-        if status != 200:
-            raise RuntimeError(f"login answered {status}: {body!r}")
-        token = body["access_token"]
-        status, body = call(app, "POST", "/api/v1/me/enrollments", {"module": MODULE}, token)
-        if status not in (200, 201):
-            raise RuntimeError(f"enroll answered {status}: {body!r}")
-        tokens.append(token)
-    return tokens
+    return [enrolled_learner(app, f"bench-progress-{run}-{i}@example.org", PASSWORD) for i in range(count)]
 
 
 # --- the app under wrk -----------------------------------------------------------------------------

@@ -64,3 +64,12 @@ def complete(client: TestClient[Any], account: Account, settings: Settings, slug
     response = send(client, account, events)
     assert response.status_code == 200, response.text
     return played
+
+
+def issued(client: TestClient[Any], learner: Account, settings: Settings, name: str) -> str:
+    """Complete the module and issue its attestation in ``name``: the attestation's number."""
+    complete(client, learner, settings)
+    created = client.post("/api/v1/me/attestations", json={"name": name, "module": MODULE}, headers=learner.headers)
+    assert created.status_code == 201, created.text
+    number: str = created.json()["number"]
+    return number

@@ -19,19 +19,11 @@ from pydantic import SecretStr
 from learning.app import create_app
 from learning.attestations.keys import KEY_FILE, CredentialKeyError, instance_key
 from learning.config import Settings
-from tests.attestations.conftest import MODULE, complete
+from tests.attestations.conftest import MODULE, issued
 from tests.helpers.accounts import Account
 from tests.helpers.live import live_server
 
 NAME = "Camille Martin"
-
-
-def _issued(client: TestClient[Any], learner: Account, settings: Settings) -> str:
-    complete(client, learner, settings)
-    created = client.post("/api/v1/me/attestations", json={"name": NAME, "module": MODULE}, headers=learner.headers)
-    assert created.status_code == 201, created.text
-    number: str = created.json()["number"]
-    return number
 
 
 def _verify(client: TestClient[Any], token: str) -> dict[str, Any]:
@@ -48,7 +40,7 @@ def _verify(client: TestClient[Any], token: str) -> dict[str, Any]:
 def test_credential_is_verified_with_the_served_public_key(
     client: TestClient[Any], learner: Account, settings: Settings
 ) -> None:
-    number = _issued(client, learner, settings)
+    number = issued(client, learner, settings, NAME)
     response = client.get(f"/attestations/{number}/credential.jwt")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/jwt")
@@ -67,7 +59,7 @@ def test_credential_is_verified_by_pyjwt_with_the_jwks_fetched_over_http(
     client: TestClient[Any], learner: Account, settings: Settings
 ) -> None:
     """An outside verifier: a real socket, PyJWT's own JWKS client, and no other knowledge of the site."""
-    number = _issued(client, learner, settings)
+    number = issued(client, learner, settings, NAME)
     with live_server(create_app(settings)) as base:
         token = httpx.get(f"{base}/attestations/{number}/credential.jwt", timeout=30).text
         signing_key = jwt.PyJWKClient(f"{base}/.well-known/jwks.json", cache_keys=False).get_signing_key_from_jwt(token)
@@ -77,7 +69,7 @@ def test_credential_is_verified_by_pyjwt_with_the_jwks_fetched_over_http(
 
 
 def test_a_tampered_credential_is_refused(client: TestClient[Any], learner: Account, settings: Settings) -> None:
-    token = client.get(f"/attestations/{_issued(client, learner, settings)}/credential.jwt").text
+    token = client.get(f"/attestations/{issued(client, learner, settings, NAME)}/credential.jwt").text
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["credentialSubject"]["identifier"][0]["identityHash"] = "Quelqu’un d’autre"

@@ -11,20 +11,12 @@ import pypdf
 from litestar.testing import TestClient
 
 from learning.config import Settings
-from tests.attestations.conftest import MODULE, complete, enroll
+from tests.attestations.conftest import MODULE, complete, enroll, issued
 from tests.helpers.accounts import Account
 from tests.web.conftest import csrf_token, sign_in
 
 NAME = "Jean-Baptiste Ndiaye"
 HTML = "text/html"
-
-
-def _issued(client: TestClient[Any], learner: Account, settings: Settings) -> str:
-    complete(client, learner, settings)
-    created = client.post("/api/v1/me/attestations", json={"name": NAME, "module": MODULE}, headers=learner.headers)
-    assert created.status_code == 201, created.text
-    number: str = created.json()["number"]
-    return number
 
 
 def _text(html: str) -> str:
@@ -34,7 +26,7 @@ def _text(html: str) -> str:
 def test_the_public_page_says_a_genuine_attestation_is_genuine(
     client: TestClient[Any], learner: Account, settings: Settings
 ) -> None:
-    number = _issued(client, learner, settings)
+    number = issued(client, learner, settings, NAME)
     page = client.get(f"/attestations/{number}", headers={"Accept": HTML})
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith(HTML)
@@ -50,7 +42,7 @@ def test_the_public_page_says_a_genuine_attestation_is_genuine(
 def test_the_public_page_says_a_revoked_attestation_is_revoked(
     client: TestClient[Any], learner: Account, admin: Account, settings: Settings
 ) -> None:
-    number = _issued(client, learner, settings)
+    number = issued(client, learner, settings, NAME)
     revoked = client.post(
         f"/api/v1/admin/attestations/{number}/revocation", json={"reason": "Erreur de nom"}, headers=admin.headers
     )
@@ -117,7 +109,7 @@ def test_the_form_says_what_is_wrong_with_the_name(
 def test_another_learner_cannot_download_the_pdf_from_the_pages(
     client: TestClient[Any], learner: Account, other_learner: Account, settings: Settings
 ) -> None:
-    number = _issued(client, learner, settings)
+    number = issued(client, learner, settings, NAME)
     assert sign_in(client, other_learner.email).status_code == 303
     page = client.get(f"/compte/attestations/{number}.pdf", headers={"Accept": HTML})
     assert page.status_code == 404
